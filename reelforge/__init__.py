@@ -1,0 +1,3 @@
+"""reelforge: an offline-first AI video studio."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,151 @@
+"""The contracts every engine implements.
+
+An engine has one verb taking a frozen request and a work folder and returning a frozen result
+with file paths. Engines know nothing about jobs, databases or storage, and never import each
+other. Times at this boundary are integer milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What an engine is, for manifests and ``reelforge engines``."""
+
+    name: str
+    kind: str  # "voice" | "music" | "visuals"
+    version: str
+    available: bool = True
+    reason: str = ""  # why it is unavailable, with the fix
+
+
+# --------------------------------------------------------------------------- voice
+@dataclass(frozen=True)
+class Word:
+    """One spoken word and when it is heard, in ms from the start of its audio."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """One voice of the catalogue (``reelforge voices``)."""
+
+    id: str  # e.g. "en-adult-male"
+    engine: str  # registry name of the engine that speaks it
+    language: str  # BCP-47-ish primary tag: "en", "fr", "ar", "hi", "ja"...
+    gender: str  # "male" | "female" | "neutral"
+    age: str  # "child" | "young" | "adult" | "senior"
+    description: str = ""
+    engine_voice: str = ""  # the engine's own voice name, e.g. "en_US-joe-medium" or "fr+m3"
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    text: str
+    language: str
+    voice: str = ""  # engine voice name; "" = the engine's default for the language
+    speed: float = 1.0  # 1.0 = natural; 1.2 = 20 % faster
+    pitch: float = 0.0  # semitones
+
+
+@dataclass(frozen=True)
+class SpeechResult:
+    audio: Path  # mono 16-bit PCM wav at the engine's own rate, leading/trailing silence trimmed
+    duration_ms: int
+    sample_rate: int
+    words: tuple[Word, ...]  # in order, non-overlapping, inside [0, duration_ms]
+    engine: str
+    version: str
+
+
+@runtime_checkable
+class VoiceEngine(Protocol):
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+    def voices(self) -> list[VoiceInfo]: ...
+
+    def synthesize(self, request: SpeechRequest, workdir: Path) -> SpeechResult: ...
+
+
+# --------------------------------------------------------------------------- music
+@dataclass(frozen=True)
+class MusicRequest:
+    mood: str  # one of the engine's moods()
+    duration_ms: int
+    seed: int = 0
+    tempo_bpm: int | None = None
+
+
+@dataclass(frozen=True)
+class MusicResult:
+    audio: Path  # stereo 16-bit wav, at least duration_ms long, ends with a fade
+    duration_ms: int
+    sample_rate: int
+    mood: str
+    tempo_bpm: int
+    engine: str
+    version: str
+
+
+@runtime_checkable
+class MusicEngine(Protocol):
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+    def moods(self) -> list[str]: ...
+
+    def compose(self, request: MusicRequest, workdir: Path) -> MusicResult: ...
+
+
+# --------------------------------------------------------------------------- visuals
+@dataclass(frozen=True)
+class VisualRequest:
+    width: int
+    height: int
+    duration_ms: int
+    style: str = "gradient"  # engine-specific style name
+    palette: tuple[str, ...] = ("#0f172a", "#1e3a8a", "#f59e0b")  # hex colours, dark to accent
+    seed: int = 0
+    prompt: str = ""  # for generative engines; procedural ones may use it as a seed
+
+
+@dataclass(frozen=True)
+class VisualLayer:
+    """One full-frame picture the renderer moves with its own Ken Burns motion.
+
+    Layers stack bottom to top; the first is opaque, later ones are RGBA PNGs (parallax).
+    """
+
+    path: Path
+    motion: str = "auto"  # a motion preset name (see reelforge.timeline.MOTION_PRESETS)
+    opacity: float = 1.0
+
+
+@dataclass(frozen=True)
+class VisualResult:
+    layers: tuple[VisualLayer, ...] = ()
+    video: Path | None = None  # generative video engines return a clip instead of layers
+    engine: str = ""
+    version: str = ""
+    extras: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class VisualEngine(Protocol):
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+    def styles(self) -> list[str]: ...
+
+    def generate(self, request: VisualRequest, workdir: Path) -> VisualResult: ...

@@ -1,0 +1,295 @@
+"""The strict timeline every renderer reads.
+
+Planning resolves a lenient storyboard into a :class:`Timeline` where nothing is optional and
+every duration is known. Exact time: video positions are integer frames (timebase ``1/fps``),
+audio and word positions integer milliseconds. Float seconds appear only at the edges.
+
+Clip layout: clip ``i`` starts at ``clips[i].start`` and lasts ``clips[i].frames``. A transition
+into clip ``i`` occupies its first ``transition.frames`` frames, which overlap the last frames of
+clip ``i-1``; so with slot lengths S0, S1... and transition T, clip i>=1 starts at its slot start
+minus T and the total length is the sum of the slots (the W60 layout).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+TRANSITIONS = (
+    "cut", "fade", "crossfade", "slide-left", "slide-right", "slide-up", "slide-down",
+    "wipe-left", "wipe-right", "wipe-up", "wipe-down",
+)
+FITS = ("cover", "contain", "blur")
+GRADES = ("none", "cinematic", "bright", "vintage", "warm", "cool", "mono")
+
+
+@dataclass(frozen=True)
+class Motion:
+    """Ken Burns: zoom and a window anchor interpolated over the clip.
+
+    The window is ``W/zoom x H/zoom`` placed at ``((W - W/zoom) * x, (H - H/zoom) * y)`` of the
+    fitted picture, so ``x``/``y`` in [0, 1] sweep the slack left-right / top-bottom.
+    """
+
+    zoom_start: float = 1.0
+    zoom_end: float = 1.0
+    x_start: float = 0.5
+    x_end: float = 0.5
+    y_start: float = 0.5
+    y_end: float = 0.5
+    easing: str = "linear"  # "linear" | "ease-in-out"
+
+    def at(self, p: float) -> tuple[float, float, float]:
+        """(zoom, x anchor, y anchor) at progress ``p`` in [0, 1]."""
+        if self.easing == "ease-in-out":
+            p = p * p * (3 - 2 * p)
+        z = self.zoom_start + (self.zoom_end - self.zoom_start) * p
+        x = self.x_start + (self.x_end - self.x_start) * p
+        y = self.y_start + (self.y_end - self.y_start) * p
+        return z, x, y
+
+
+MOTION_PRESETS: dict[str, Motion] = {
+    "none": Motion(),
+    "zoom-in": Motion(1.0, 1.15, 0.5, 0.5, 0.5, 0.5, "ease-in-out"),
+    "zoom-out": Motion(1.15, 1.0, 0.5, 0.5, 0.5, 0.5, "ease-in-out"),
+    "pan-right": Motion(1.12, 1.12, 0.0, 1.0, 0.5, 0.5, "ease-in-out"),
+    "pan-left": Motion(1.12, 1.12, 1.0, 0.0, 0.5, 0.5, "ease-in-out"),
+    "pan-up": Motion(1.12, 1.12, 0.5, 0.5, 1.0, 0.0, "ease-in-out"),
+    "pan-down": Motion(1.12, 1.12, 0.5, 0.5, 0.0, 1.0, "ease-in-out"),
+    "zoom-in-right": Motion(1.0, 1.2, 0.0, 1.0, 0.5, 0.5),
+    "zoom-out-left": Motion(1.2, 1.0, 1.0, 0.0, 0.5, 0.5),
+    "drift": Motion(1.08, 1.1, 0.3, 0.7, 0.4, 0.6),
+    "drift-reverse": Motion(1.1, 1.08, 0.7, 0.3, 0.6, 0.4),
+}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A picture source of a clip: a still image or a video file, fitted to the frame."""
+
+    path: str
+    kind: str = "image"  # "image" | "video"
+    fit: str = "cover"  # "cover" | "contain" | "blur"
+    motion: Motion = Motion()
+    opacity: float = 1.0
+    video_start_ms: int = 0  # trim: where in the video file the clip starts
+    loop: bool = True  # loop a video shorter than the clip (else hold its last frame)
+
+
+@dataclass(frozen=True)
+class TextOverlay:
+    """Title text drawn over a clip, with an entrance animation (kinetic text)."""
+
+    text: str
+    font: str  # a font family name or a file path
+    size_px: int
+    color: str = "#ffffff"
+    stroke_color: str = "#000000"
+    stroke_px: int = 0
+    box_color: str = ""  # "" = no box; "#00000080" = translucent panel behind the text
+    position: str = "center"  # "center" | "top" | "bottom" | "upper-third" | "lower-third"
+    start: int = 0  # frames from the clip start
+    end: int = 0  # frames from the clip start (exclusive)
+    animation: str = "fade-up"  # "none" | "fade" | "fade-up" | "slide-left" | "pop"
+    max_width_frac: float = 0.84
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class ImageOverlay:
+    """A watermark or logo over the whole video."""
+
+    path: str
+    position: str = "top-right"  # corners or "center"
+    width_frac: float = 0.14  # of the frame width
+    opacity: float = 0.8
+    margin_frac: float = 0.03
+
+
+@dataclass(frozen=True)
+class Transition:
+    kind: str = "cut"
+    frames: int = 0
+
+
+@dataclass(frozen=True)
+class Clip:
+    start: int  # first frame in the output
+    frames: int
+    layers: tuple[Layer, ...]
+    transition: Transition = Transition()  # into this clip, over its first transition.frames
+    texts: tuple[TextOverlay, ...] = ()
+    background: str = "#000000"  # shown where a contain fit leaves bars
+    scene: int = 0  # index of the scene this clip shows
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    path: str
+    role: str  # "narration" | "music" | "effect"
+    start_ms: int = 0
+    gain_db: float = 0.0
+    loop: bool = False  # loop to the timeline length (music)
+    fade_in_ms: int = 0
+    fade_out_ms: int = 0
+
+
+@dataclass(frozen=True)
+class TimedWord:
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class CaptionLine:
+    start_ms: int
+    end_ms: int
+    text: str
+    words: tuple[TimedWord, ...] = ()
+    rtl: bool = False
+
+
+@dataclass(frozen=True)
+class CaptionStyle:
+    name: str = "bold"  # "plain" | "bold" | "karaoke" | "highlight" | "boxed"
+    font: str = "DejaVu Sans"
+    size_px: int = 64
+    bold: bool = True
+    color: str = "#ffffff"
+    highlight_color: str = "#ffd400"
+    outline_color: str = "#000000"
+    outline_px: int = 4
+    shadow_px: int = 0
+    box_color: str = "#00000099"  # used by "boxed"
+    position: str = "bottom"  # "bottom" | "center" | "top"
+    margin_v_px: int = 200  # distance from the bottom (or top) edge
+    margin_h_px: int = 60
+    uppercase: bool = False
+    max_words: int = 7
+    max_chars: int = 40
+
+
+@dataclass(frozen=True)
+class Encoder:
+    video_codec: str = "libx264"
+    preset: str = "veryfast"
+    crf: int = 23
+    pix_fmt: str = "yuv420p"
+    audio_codec: str = "aac"
+    audio_bitrate: str = "128k"
+    sample_rate: int = 44100
+    channels: int = 2
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How the audio tracks are mixed: music ducked under narration, then normalised."""
+
+    duck: bool = True
+    duck_threshold: float = 0.02
+    duck_ratio: float = 8.0
+    duck_attack_ms: int = 20
+    duck_release_ms: int = 400
+    loudness_lufs: float | None = -14.0  # None = no normalisation
+    true_peak_db: float = -1.5
+
+
+@dataclass(frozen=True)
+class Timeline:
+    width: int
+    height: int
+    fps: int
+    frames: int
+    clips: tuple[Clip, ...]
+    audio: tuple[AudioTrack, ...] = ()
+    captions: tuple[CaptionLine, ...] = ()
+    caption_style: CaptionStyle = CaptionStyle()
+    burn_captions: bool = True
+    grade: str = "none"
+    watermark: ImageOverlay | None = None
+    mix: Mix = Mix()
+    encoder: Encoder = Encoder()
+    language: str = "en"
+    title: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timebase(self) -> Fraction:
+        return Fraction(1, self.fps)
+
+    @property
+    def duration_ms(self) -> int:
+        return self.frames * 1000 // self.fps
+
+    def frame_to_ms(self, frame: int) -> int:
+        return frame * 1000 // self.fps
+
+    def ms_to_frame(self, ms: int) -> int:
+        return int(Fraction(ms * self.fps, 1000).__round__())
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_plain(self)  # type: ignore[no-any-return]
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Timeline:
+        return _from_plain(cls, data)  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_json(cls, text: str) -> Timeline:
+        return cls.from_dict(json.loads(text))
+
+    def replace(self, **changes: Any) -> Timeline:
+        return dataclasses.replace(self, **changes)
+
+
+def _to_plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_plain(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _from_plain(tp: Any, data: Any) -> Any:
+    if isinstance(tp, str):
+        tp = eval(tp, globals())  # annotations are strings under `from __future__ import annotations`
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        kwargs = {
+            f.name: _from_plain(hints[f.name], data[f.name])
+            for f in dataclasses.fields(tp)
+            if f.name in data
+        }
+        return tp(**kwargs)
+    if origin is tuple:
+        (inner, *_rest) = typing.get_args(tp)
+        return tuple(_from_plain(inner, v) for v in data)
+    if origin in (typing.Union, types.UnionType):
+        if data is None:
+            return None
+        inner = [a for a in typing.get_args(tp) if a is not type(None)][0]
+        return _from_plain(inner, data)
+    return data
+
+
+__all__ = [
+    "AudioTrack", "CaptionLine", "CaptionStyle", "Clip", "Encoder", "FITS", "GRADES",
+    "ImageOverlay", "Layer", "MOTION_PRESETS", "Mix", "Motion", "TextOverlay", "TimedWord",
+    "Timeline", "Transition", "TRANSITIONS",
+]

@@ -1,0 +1,450 @@
+"""Every other language with espeak-ng, through its C API (ctypes on ``libespeak-ng.so.1``).
+
+The CLI cannot report when words are spoken; the C API can. In synchronous mode
+``espeak_Synth`` calls our callback with audio blocks and events: WORD events (type 1) carry the
+word's ``audio_position`` in ms and its 1-based character offset in the text, PHONEME events
+(type 7) carry each phoneme's start, and pause phonemes (names starting with ``_``) tell where
+a word's sound stops before a comma or full stop.
+
+The library is one global state machine (voice, rate, pitch, callback), so every call holds one
+process-wide lock and the library is initialised once.
+
+``VoiceInfo.engine_voice`` / ``SpeechRequest.voice`` for this engine is an espeak voice name,
+optionally with a variant, followed by ``;key=value`` options::
+
+    "fr"                       French, default male voice
+    "fr+f3"                    French, variant female3
+    "fr+f4;pitch=85;rate=1.05" female4, espeak pitch 85 (0-100, 50 = the voice's own), 5 % faster
+
+``pitch`` is espeak's 0-100 scale where 50 steps is about an octave; the request's ``pitch``
+(semitones) is added on top of it. ``rate`` multiplies the request's ``speed``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import re
+import threading
+import unicodedata
+import wave
+from bisect import bisect_right
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
+from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+
+_LIBRARY = "libespeak-ng.so.1"
+_INSTALL_HINT = "install espeak-ng (Debian/Ubuntu: apt-get install espeak-ng)"
+
+# speak_lib.h constants (stable since espeak 1.48).
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_INIT_PHONEME_EVENTS = 0x0001
+_INIT_DONT_EXIT = 0x8000
+_POS_CHARACTER = 1
+_CHARS_UTF8 = 1
+_EV_LIST_TERMINATED = 0
+_EV_WORD = 1
+_EV_PHONEME = 7
+_P_RATE = 1
+_P_VOLUME = 2
+_P_PITCH = 3
+_P_RANGE = 4
+_DEFAULT_WPM = 175  # espeak's own default rate: speed 1.0
+_MIN_WPM, _MAX_WPM = 80, 450
+
+_SILENCE = 328  # |sample| under 1 % of full scale (-40 dBFS) counts as silence
+_MARGIN_S = 0.01  # keep 10 ms around the speech so onsets are not cut
+
+# Primary language tag -> espeak voice name, where they differ or need a region.
+LANGUAGE_VOICES: dict[str, str] = {
+    "en": "en-us",
+    "zh": "cmn",
+    "pt": "pt-br",
+    "es": "es",
+    "fa": "fa",
+    "nb": "nb",
+    "no": "nb",
+}
+
+# The catalogue: (age, gender) -> (variant, espeak pitch, rate factor, description).
+# Children are higher-pitched and a little faster, seniors lower and slower.
+_PERSONAS: dict[tuple[str, str], tuple[str, int, float, str]] = {
+    ("adult", "male"): ("m3", 50, 1.0, "adult male"),
+    ("adult", "female"): ("f3", 50, 1.0, "adult female"),
+    ("child", "male"): ("f1", 70, 1.05, "child, boy"),
+    ("child", "female"): ("f4", 85, 1.05, "child, girl"),
+    ("senior", "male"): ("grandpa", 40, 0.9, "senior male"),
+    ("senior", "female"): ("f2", 35, 0.9, "senior female"),
+}
+# Languages listed in the catalogue; any other espeak language still works by name.
+CATALOGUE_LANGUAGES: dict[str, str] = {
+    "en": "English (US)",
+    "fr": "French",
+    "es": "Spanish",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese (Brazil)",
+    "nl": "Dutch",
+    "ar": "Arabic (Modern Standard)",
+    "hi": "Hindi",
+    "bn": "Bengali",
+    "ta": "Tamil",
+    "ru": "Russian",
+    "tr": "Turkish",
+    "he": "Hebrew",
+    "ja": "Japanese (kana only)",
+    "ko": "Korean",
+    "th": "Thai",
+    "yue": "Cantonese",
+}
+# Not listed: "zh" (Mandarin). espeak-ng 1.51's cmn voice reads most characters as English
+# pinyin with tone digits; see the guard in EspeakEngine.synthesize.
+
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Han, kana and Thai are written without spaces between words.
+_NO_SPACE_SCRIPT = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
+
+
+_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
+
+
+@dataclass(frozen=True)
+class _Spoken:
+    """What one espeak_Synth call produced."""
+
+    audio: np.ndarray  # int16
+    words: tuple[tuple[int, int], ...]  # (0-based char offset, start ms) per WORD event
+    phonemes: tuple[tuple[int, str], ...]  # (start ms, phoneme name)
+
+
+class _Espeak:
+    """The process-wide library handle. Use only while holding ``_lock``."""
+
+    _lock = threading.Lock()
+    _instance: _Espeak | None = None
+
+    def __init__(self) -> None:
+        path = ctypes.util.find_library("espeak-ng") or _LIBRARY
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as exc:
+            raise EngineUnavailable(f"cannot load {_LIBRARY}: {exc}", hint=_INSTALL_HINT) from exc
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_SetParameter.restype = ctypes.c_int
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
+        lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_Synchronize.restype = ctypes.c_int
+        lib.espeak_Info.argtypes = [ctypes.c_void_p]
+        lib.espeak_Info.restype = ctypes.c_char_p
+        rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INIT_PHONEME_EVENTS | _INIT_DONT_EXIT
+        )
+        if rate <= 0:
+            raise EngineUnavailable(
+                "espeak-ng failed to initialise (voice data missing?)", hint=_INSTALL_HINT
+            )
+        self.lib = lib
+        self.sample_rate = int(rate)
+        self.version = f"espeak-ng {(lib.espeak_Info(None) or b'?').decode('ascii', 'replace')}"
+        self._blocks: list[np.ndarray] = []
+        self._words: list[tuple[int, int]] = []
+        self._phonemes: list[tuple[int, str]] = []
+        # Keep a reference: ctypes callbacks are freed with their Python object.
+        self._callback = _CALLBACK(self._on_synth)
+        lib.espeak_SetSynthCallback(self._callback)
+
+    @classmethod
+    def get(cls) -> _Espeak:
+        """The initialised library; call with ``_lock`` held."""
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def _on_synth(self, wav: Any, count: int, events: Any) -> int:
+        if count > 0 and wav:
+            self._blocks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+        i = 0
+        while events[i].type != _EV_LIST_TERMINATED:
+            ev = events[i]
+            if ev.type == _EV_WORD and ev.text_position > 0:
+                self._words.append((ev.text_position - 1, ev.audio_position))
+            elif ev.type == _EV_PHONEME:
+                name = bytes(ev.id).split(b"\0", 1)[0].decode("utf-8", "replace")
+                self._phonemes.append((ev.audio_position, name))
+            i += 1
+        return 0  # 0 = keep going
+
+    def speak(self, text: str, voice: str, wpm: int, pitch: int) -> _Spoken:
+        lib = self.lib
+        if lib.espeak_SetVoiceByName(voice.encode("utf-8")) != 0:
+            raise SpecError(
+                f"espeak-ng has no voice {voice!r}",
+                hint="list its voices with: espeak-ng --voices (variants: espeak-ng "
+                "--voices=variant)",
+            )
+        lib.espeak_SetParameter(_P_RATE, wpm, 0)
+        lib.espeak_SetParameter(_P_PITCH, pitch, 0)
+        lib.espeak_SetParameter(_P_RANGE, 50, 0)
+        lib.espeak_SetParameter(_P_VOLUME, 100, 0)
+        self._blocks, self._words, self._phonemes = [], [], []
+        data = text.encode("utf-8")
+        status = lib.espeak_Synth(
+            data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+        )
+        lib.espeak_Synchronize()
+        if status != 0:
+            raise EngineFailed(f"espeak_Synth failed with status {status}", hint=_INSTALL_HINT)
+        audio = np.concatenate(self._blocks) if self._blocks else np.zeros(0, np.int16)
+        return _Spoken(audio.astype(np.int16), tuple(self._words), tuple(self._phonemes))
+
+
+def parse_engine_voice(engine_voice: str) -> tuple[str, int, float]:
+    """``"fr+f3;pitch=70;rate=0.9"`` -> ("fr+f3", 70, 0.9)."""
+    name, *options = [p.strip() for p in engine_voice.split(";")]
+    pitch, rate = 50, 1.0
+    for opt in options:
+        key, _, value = opt.partition("=")
+        try:
+            if key == "pitch":
+                pitch = int(value)
+            elif key == "rate":
+                rate = float(value)
+            else:
+                raise ValueError(key)
+        except ValueError:
+            raise SpecError(
+                f"bad espeak voice option {opt!r} in {engine_voice!r}",
+                hint="options are ;pitch=0..100 and ;rate=<factor>",
+            ) from None
+    return name, pitch, rate
+
+
+def espeak_language(language: str) -> str:
+    """The espeak voice name for a language tag ("ar-dz" -> "ar", "zh" -> "cmn")."""
+    tag = language.strip().lower().replace("_", "-")
+    primary = tag.split("-")[0]
+    return LANGUAGE_VOICES.get(primary, primary)
+
+
+def _tokens(text: str, event_positions: list[int]) -> list[tuple[str, int]]:
+    """Whitespace-separated words as (text, char offset), in order.
+
+    Scripts written without spaces (Chinese, Japanese, Thai) are further split where espeak
+    started a new word, so captions get words rather than whole clauses.
+    """
+    out: list[tuple[str, int]] = []
+    for m in re.finditer(r"\S+", text):
+        start, end = m.start(), m.end()
+        cuts = [start]
+        if _NO_SPACE_SCRIPT.search(m.group()):
+            cuts += sorted({p for p in event_positions if start < p < end})
+        cuts.append(end)
+        out.extend((text[a:b], a) for a, b in zip(cuts, cuts[1:], strict=False) if a < b)
+    return out
+
+
+def _word_times(text: str, spoken: _Spoken, duration_ms: int) -> list[tuple[str, int, int]]:
+    """(token, start ms, end ms) per word of the text, in the untrimmed audio's time."""
+    tokens = _tokens(text, [pos for pos, _ in spoken.words])
+    starts = [s for _, s in tokens]
+    first_event: dict[int, int] = {}
+    for pos, ms in spoken.words:
+        idx = bisect_right(starts, pos) - 1
+        # Events can point at the whitespace between words (espeak-ng 1.51 sends a stray one
+        # at the end of a clause): only an offset inside a word counts.
+        if idx < 0 or pos >= starts[idx] + len(tokens[idx][0]) or idx in first_event:
+            continue
+        first_event[idx] = ms
+    phon_times = [ms for ms, _ in spoken.phonemes]
+    result: list[tuple[str, int, int]] = []
+    spoken_idx = sorted(first_event)
+    prev_end = 0
+    for token_idx, (token, _) in enumerate(tokens):
+        if token_idx not in first_event:  # punctuation-only token: nothing was said
+            result.append((token, prev_end, prev_end))
+            continue
+        start = first_event[token_idx]
+        later = [first_event[k] for k in spoken_idx if k > token_idx]
+        limit = min(later) if later else duration_ms
+        # Within [start, limit): sound begins at the first real phoneme and stops at the first
+        # pause phoneme after it (comma, full stop), else runs until the next word.
+        end = limit
+        seen_sound = after_pause = False
+        for k in range(bisect_right(phon_times, start - 1), len(spoken.phonemes)):
+            ms, name = spoken.phonemes[k]
+            if ms >= limit:
+                break
+            if name.startswith("("):  # language-switch marker such as "(en)", not a sound
+                continue
+            if name.startswith("_"):
+                if seen_sound:
+                    end = ms
+                    break
+                after_pause = True
+            elif not seen_sound:
+                seen_sound = True
+                if after_pause:  # the word opened with a pause: its sound starts here
+                    start = ms
+        start = max(start, prev_end)
+        end = max(end, start)
+        result.append((token, start, end))
+        prev_end = end
+    return result
+
+
+def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.astype("<i2").tobytes())
+
+
+def _speech_bounds(audio: np.ndarray, rate: int) -> tuple[int, int]:
+    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > _SILENCE)
+    if loud.size == 0:
+        return 0, len(audio)
+    margin = int(_MARGIN_S * rate)
+    return max(0, int(loud[0]) - margin), min(len(audio), int(loud[-1]) + 1 + margin)
+
+
+class EspeakEngine:
+    """espeak-ng formant voices for about 130 languages, with exact word times."""
+
+    name: ClassVar[str] = "espeak"
+
+    def info(self) -> EngineInfo:
+        try:
+            with _Espeak._lock:
+                _Espeak.get()
+        except EngineUnavailable as exc:
+            return EngineInfo(
+                self.name, "voice", "", available=False, reason=f"{exc.message}: {exc.hint}"
+            )
+        return EngineInfo(self.name, "voice", self._version())
+
+    def voices(self) -> list[VoiceInfo]:
+        try:
+            with _Espeak._lock:
+                _Espeak.get()
+        except EngineUnavailable:
+            return []
+        out: list[VoiceInfo] = []
+        for lang, label in CATALOGUE_LANGUAGES.items():
+            base = espeak_language(lang)
+            for (age, gender), (variant, pitch, rate, what) in _PERSONAS.items():
+                options = "".join(
+                    [f";pitch={pitch}" if pitch != 50 else "", f";rate={rate}" if rate != 1 else ""]
+                )
+                out.append(
+                    VoiceInfo(
+                        id=f"{lang}-{age}-{gender}",
+                        engine=self.name,
+                        language=lang,
+                        gender=gender,
+                        age=age,
+                        description=f"{label}, {what} (espeak-ng, robotic)",
+                        engine_voice=f"{base}+{variant}{options}",
+                    )
+                )
+        return out
+
+    def synthesize(self, request: SpeechRequest, workdir: Path) -> SpeechResult:
+        text = unicodedata.normalize("NFC", request.text)
+        if not text.split():
+            raise SpecError("nothing to say: the narration text is empty", hint="add words")
+        if not 0.25 <= request.speed <= 4.0:
+            raise SpecError(f"speech speed {request.speed} is out of range", hint="use 0.25 to 4.0")
+        name, pitch, rate = parse_engine_voice(request.voice or espeak_language(request.language))
+        base = name.split("+")[0]
+        if base == "cmn" and _HAN.search(text):
+            # Measured with espeak-ng 1.51: most characters come out as English-read pinyin
+            # with tone digits ("wen two"), which is worse than no narration.
+            raise EngineUnavailable(
+                "espeak-ng's Mandarin voice cannot read Chinese characters here",
+                hint="add a Mandarin voice engine, or narrate this scene in another language",
+            )
+        if base == "ja" and _HAN.search(text):
+            # espeak-ng's Japanese reads only kana: each kanji comes out as the English words
+            # "Chinese letter", which must never reach a video.
+            raise EngineUnavailable(
+                "espeak-ng cannot read kanji in Japanese text",
+                hint="write the narration in kana (hiragana/katakana)",
+            )
+        wpm = int(min(_MAX_WPM, max(_MIN_WPM, round(_DEFAULT_WPM * request.speed * rate))))
+        pitch = int(min(100, max(0, round(pitch + request.pitch * 50 / 12))))
+
+        with _Espeak._lock:
+            lib = _Espeak.get()
+            spoken = lib.speak(text, name, wpm, pitch)
+            sample_rate = lib.sample_rate
+        if spoken.audio.size == 0:
+            raise EngineFailed(
+                f"espeak-ng produced no audio for voice {name!r}",
+                hint="check the text is in the voice's language",
+            )
+        raw_ms = round(spoken.audio.size * 1000 / sample_rate)
+        first, last = _speech_bounds(spoken.audio, sample_rate)
+        pcm = spoken.audio[first:last]
+        duration_ms = round(pcm.size * 1000 / sample_rate)
+        shift = first * 1000 / sample_rate
+        words: list[Word] = []
+        prev_end = 0
+        for token, start, end in _word_times(text, spoken, raw_ms):
+            s = min(max(round(start - shift), prev_end), duration_ms)
+            e = min(max(round(end - shift), s), duration_ms)
+            words.append(Word(token, s, e))
+            prev_end = e
+
+        key = hashlib.sha256(f"{name}|{wpm}|{pitch}|{text}".encode()).hexdigest()[:16]
+        path = Path(workdir) / f"espeak-{key}.wav"
+        _write_wav(path, pcm, sample_rate)
+        return SpeechResult(
+            audio=path,
+            duration_ms=duration_ms,
+            sample_rate=sample_rate,
+            words=tuple(words),
+            engine=self.name,
+            version=self._version(),
+        )
+
+    @staticmethod
+    def _version() -> str:
+        with _Espeak._lock:
+            return _Espeak.get().version

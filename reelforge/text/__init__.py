@@ -1,0 +1,1 @@
+"""Text handling: language detection, fonts and text rendering helpers."""

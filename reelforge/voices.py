@@ -1,0 +1,132 @@
+"""The voice catalogue across engines, and voice resolution for a scene.
+
+Voice ids are ``<language>-<age>-<gender>`` ("en-adult-male", "ar-senior-female"). Several
+engines may offer the same id; the catalogue keeps the best one (piper's neural English voice
+before espeak's formant one), so a machine without piper still speaks every id with espeak.
+
+Regional tags resolve to their primary language: "ar-dz" (Algerian Darija) and the voice
+"ar-dz-adult-male" use the Arabic voices, which speak Modern Standard Arabic pronunciation.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from reelforge.engines import registry
+from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceInfo
+from reelforge.errors import EngineUnavailable, ReelforgeError, SpecError
+
+# Engines in order of preference: an id offered by an earlier engine hides later ones.
+ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "espeak")
+AGES: tuple[str, ...] = ("adult", "child", "senior", "young")
+GENDERS: tuple[str, ...] = ("male", "female", "neutral")
+# When no voice is named: the first of these the language has.
+_DEFAULT_PERSONAS: tuple[tuple[str, str], ...] = (
+    ("adult", "male"),
+    ("adult", "female"),
+    ("adult", "neutral"),
+)
+_LIST_HINT = "run `reelforge voices` to list every voice"
+
+
+def primary_language(language: str) -> str:
+    """The primary subtag of a language tag: "ar-DZ" -> "ar", "en_US" -> "en"."""
+    return language.strip().lower().replace("_", "-").split("-")[0]
+
+
+def catalog() -> list[VoiceInfo]:
+    """Every voice this machine can speak, one per id, best engine first.
+
+    Engines that cannot load (missing extra or library) are skipped.
+    """
+    seen: dict[str, VoiceInfo] = {}
+    names = [n for n in ENGINE_PREFERENCE if n in registry.names("voice")]
+    names += [n for n in registry.names("voice") if n not in ENGINE_PREFERENCE]
+    for name in names:
+        try:
+            engine = registry.get("voice", name)
+            voices = engine.voices()
+        except ReelforgeError:
+            continue
+        for voice in voices:
+            seen.setdefault(voice.id, voice)
+    return sorted(seen.values(), key=_sort_key)
+
+
+def _sort_key(voice: VoiceInfo) -> tuple[str, int, int]:
+    age = AGES.index(voice.age) if voice.age in AGES else len(AGES)
+    gender = GENDERS.index(voice.gender) if voice.gender in GENDERS else len(GENDERS)
+    return voice.language, age, gender
+
+
+def _split_id(voice_id: str) -> tuple[str, str, str] | None:
+    """Split "ar-dz-adult-male" into ("ar", "adult", "male"); None if not of that shape."""
+    parts = voice_id.strip().lower().split("-")
+    if len(parts) < 3 or not parts[0]:
+        return None
+    return parts[0], parts[-2], parts[-1]
+
+
+def resolve_voice(voice: str | None, language: str) -> VoiceInfo:
+    """The catalogue voice for a scene.
+
+    ``voice=None`` picks the language's default (piper's English voice for "en", else espeak).
+    An explicit id is honoured even if its language differs from the scene's (a French voice
+    reading English is the user's choice); an unknown id is a SpecError listing close ids.
+    """
+    voices = catalog()
+    if not voices:
+        raise EngineUnavailable(
+            "no voice engine can run on this machine",
+            hint="install espeak-ng (apt-get install espeak-ng) or pip install 'reelforge[voice]'",
+        )
+    by_id = {v.id: v for v in voices}
+    if voice is None or not voice.strip():
+        lang = primary_language(language)
+        mine = [v for v in voices if v.language == lang]
+        for age, gender in _DEFAULT_PERSONAS:
+            for v in mine:
+                if (v.age, v.gender) == (age, gender):
+                    return v
+        if mine:
+            return mine[0]
+        langs = ", ".join(sorted({v.language for v in voices}))
+        raise SpecError(
+            f"no voice speaks language {language!r}",
+            hint=f"set the scene's language to one of: {langs}; or {_LIST_HINT}",
+        )
+    wanted = voice.strip().lower()
+    if wanted in by_id:
+        return by_id[wanted]
+    parts = _split_id(wanted)
+    if parts is not None:  # regional tag: "ar-dz-adult-male" -> "ar-adult-male"
+        lang, age, gender = parts
+        canonical = f"{lang}-{age}-{gender}"
+        if canonical in by_id:
+            return by_id[canonical]
+    close = difflib.get_close_matches(wanted, list(by_id), n=5, cutoff=0.5)
+    suggestion = f"did you mean {', '.join(close)}? " if close else ""
+    raise SpecError(f"unknown voice {voice!r}", hint=f"{suggestion}{_LIST_HINT}")
+
+
+def synthesize(
+    text: str,
+    language: str,
+    voice: str | None = None,
+    speed: float = 1.0,
+    *,
+    workdir: Path,
+    pitch: float = 0.0,
+) -> SpeechResult:
+    """Resolve the voice and speak ``text`` with its engine, returning the engine's result."""
+    info = resolve_voice(voice, language)
+    engine = registry.get("voice", info.engine)
+    request = SpeechRequest(
+        text=text,
+        language=info.language,
+        voice=info.engine_voice,
+        speed=speed,
+        pitch=pitch,
+    )
+    return engine.synthesize(request, Path(workdir))

@@ -1,0 +1,188 @@
+"""The main job: storyboard -> MP4 plus captions, thumbnail and manifest beside it."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reelforge import __version__
+from reelforge.errors import SpecError
+from reelforge.plan import Planned
+from reelforge.plan import plan as plan_storyboard
+from reelforge.render.plan import RenderPlan, compile_plan
+from reelforge.spec.model import Storyboard
+from reelforge.timeline import Timeline
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class MakeResult:
+    video: Path
+    captions: dict[str, Path]
+    thumbnail: Path
+    manifest: Path
+    timeline: Timeline
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def ass_for(timeline: Timeline) -> str | None:
+    """The burned-captions ASS script for ``timeline`` (None when nothing is burned)."""
+    if not timeline.captions or not timeline.burn_captions:
+        return None
+    from reelforge.captions.formats import to_ass
+
+    return to_ass(
+        timeline.captions, timeline.caption_style, timeline.width, timeline.height,
+        fonts_hint=timeline.language,
+    )
+
+
+def compile_timeline(
+    timeline: Timeline, output: Path, workdir: Path, segment_seconds: float | None = None
+) -> RenderPlan:
+    from reelforge.settings import get_settings
+
+    settings = get_settings()
+    if segment_seconds is None:
+        segment_seconds = settings.segment_seconds
+        if segment_seconds is None and timeline.frames / timeline.fps > settings.segment_threshold_s:
+            segment_seconds = settings.segment_threshold_s / 2
+    return compile_plan(
+        timeline, output, workdir, ass_text=ass_for(timeline), segment_seconds=segment_seconds
+    )
+
+
+def render(
+    timeline: Timeline,
+    output: str | Path,
+    *,
+    workdir: str | Path | None = None,
+    progress: Progress | None = None,
+    segment_seconds: float | None = None,
+) -> dict[str, float]:
+    """Render ``timeline`` to ``output`` (MP4). Returns stage timings in seconds."""
+    from reelforge.render.runner import run_plan
+
+    out = Path(output)
+    with _workdir(workdir, out) as work:
+        plan = compile_timeline(timeline, out, work, segment_seconds)
+        return run_plan(timeline, plan, progress)
+
+
+class _workdir:
+    """A given work folder, or a temporary one removed afterwards."""
+
+    def __init__(self, given: str | Path | None, output: Path) -> None:
+        self.given = Path(given) if given else None
+        self.output = output
+        self.tmp: str | None = None
+
+    def __enter__(self) -> Path:
+        if self.given:
+            self.given.mkdir(parents=True, exist_ok=True)
+            return self.given
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = tempfile.mkdtemp(prefix=f".{self.output.stem}.work-", dir=self.output.parent)
+        return Path(self.tmp)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def write_sidecars(timeline: Timeline, output: Path) -> dict[str, Path]:
+    """SRT, WebVTT, ASS and word-timing JSON beside ``output`` (same folder and stem)."""
+    from reelforge.captions.formats import to_ass, to_srt, to_vtt, to_words_json
+
+    if not timeline.captions:
+        return {}
+    files = {
+        "srt": to_srt(timeline.captions),
+        "vtt": to_vtt(timeline.captions),
+        "ass": to_ass(timeline.captions, timeline.caption_style, timeline.width,
+                      timeline.height, fonts_hint=timeline.language),
+        "words.json": to_words_json(timeline.captions),
+    }
+    out: dict[str, Path] = {}
+    for ext, text in files.items():
+        path = output.with_suffix("." + ext)
+        path.write_text(text, encoding="utf-8")
+        out[ext] = path
+    return out
+
+
+def make(
+    storyboard: Storyboard,
+    output: str | Path,
+    *,
+    preview: bool = False,
+    progress: Progress | None = None,
+    keep_workdir: bool = False,
+    cache_dir: Path | None = None,
+    segment_seconds: float | None = None,
+) -> MakeResult:
+    """Plan and render ``storyboard`` into ``output`` with its sidecar files."""
+    from reelforge.render.runner import pick_thumbnail, run_plan
+
+    out = Path(output)
+    if out.suffix.lower() != ".mp4":
+        raise SpecError(f"the output {out} is not an .mp4 file", hint="use -o NAME.mp4")
+    started = time.perf_counter()
+    with _workdir(out.parent / f".{out.stem}.work" if keep_workdir else None, out) as work:
+        planned: Planned = plan_storyboard(
+            storyboard, work, preview=preview, progress=progress, cache_dir=cache_dir
+        )
+        timeline = planned.timeline
+        t0 = time.perf_counter()
+        plan = compile_timeline(timeline, out, work, segment_seconds)
+        render_timings = run_plan(timeline, plan, progress)
+        timings = dict(planned.timings)
+        timings["render_s"] = time.perf_counter() - t0
+        timings.update({k: v for k, v in render_timings.items() if k.endswith("_s")})
+        t0 = time.perf_counter()
+        captions = write_sidecars(timeline, out)
+        thumbnail = pick_thumbnail(timeline, out.with_suffix(".jpg"))
+        timings["thumbnail_s"] = time.perf_counter() - t0
+        timings["total_s"] = time.perf_counter() - started
+        manifest = out.with_suffix(".json")
+        manifest.write_text(
+            json.dumps(
+                {
+                    "reelforge": __version__,
+                    "video": out.name,
+                    "duration_s": timeline.frames / timeline.fps,
+                    "size": [timeline.width, timeline.height],
+                    "fps": timeline.fps,
+                    "captions": {k: p.name for k, p in captions.items()},
+                    "thumbnail": thumbnail.name,
+                    "engines": planned.engines,
+                    "loudness": {
+                        "target_lufs": timeline.mix.loudness_lufs,
+                        "measured_lufs": render_timings.get("loudness_measured_lufs"),
+                        "gain_db": render_timings.get("loudness_gain_db"),
+                    },
+                    "timings_s": {k: round(v, 3) for k, v in timings.items()},
+                    "notes": planned.notes,
+                    "platform": {"python": platform.python_version(),
+                                 "machine": platform.machine()},
+                    "timeline": timeline.to_dict(),
+                },
+                indent=1, ensure_ascii=False, default=_json_default,
+            ),
+            encoding="utf-8",
+        )
+    return MakeResult(out, captions, thumbnail, manifest, timeline, timings)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return None
+    return str(value)

@@ -1,0 +1,490 @@
+"""Planning: a lenient storyboard in, a strict timeline out.
+
+Planning runs the engines that decide timing (voice) and supply material (music, procedural
+visuals), then lays everything out in exact frames and milliseconds:
+
+* each scene has a *slot*: lead-in + its narration + padding (or its duration hint, whichever is
+  longer), snapped to frames from cumulative time so rounding never drifts;
+* a transition into scene ``i`` occupies the last frames of slot ``i-1``, so narration (which
+  starts at its slot) never plays under a transition and the total is the sum of the slots;
+* captions come from the voice's own word timings, grouped per scene, so they never outrun it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reelforge.engines import registry
+from reelforge.errors import SpecError
+from reelforge.spec.model import SceneSpec, Storyboard, VisualSpec
+from reelforge.timeline import (
+    MOTION_PRESETS,
+    TRANSITIONS,
+    AudioTrack,
+    CaptionLine,
+    CaptionStyle,
+    Clip,
+    Encoder,
+    ImageOverlay,
+    Layer,
+    Mix,
+    Motion,
+    TextOverlay,
+    TimedWord,
+    Timeline,
+    Transition,
+)
+
+Progress = Callable[[str, float], None]
+
+LEAD_MS = 250  # narration starts this long after its scene starts
+FIRST_LEAD_MS = 400
+MIN_SLOT_MS = 1500
+SILENT_SCENE_MS = 3000
+PREVIEW_RESOLUTION = 360
+PREVIEW_FPS = 15
+
+
+@dataclass(frozen=True)
+class Speech:
+    audio: Path
+    duration_ms: int
+    words: tuple[TimedWord, ...]
+    language: str
+    voice: str
+    engine: str
+
+
+@dataclass
+class Planned:
+    """What planning produced: the timeline plus facts for the manifest."""
+
+    timeline: Timeline
+    engines: dict[str, dict[str, str]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def default_cache_dir() -> Path:
+    from reelforge.settings import get_settings
+
+    return get_settings().cache_dir
+
+
+# --------------------------------------------------------------------------- voice
+
+
+def _speech_for(
+    scene: SceneSpec, language: str, voice_id: str | None, speed: float, cache: Path
+) -> Speech:
+    from reelforge.voices import resolve_voice
+
+    voice = resolve_voice(voice_id, language)
+    engine = registry.get("voice", voice.engine)
+    version = engine.info().version
+    key = hashlib.sha256(
+        json.dumps([voice.engine, version, voice.engine_voice, scene.narration, speed, language])
+        .encode()
+    ).hexdigest()[:32]
+    folder = cache / "voice" / key
+    meta = folder / "speech.json"
+    if meta.is_file():  # the same words in the same voice: reuse (edits re-render only changes)
+        data = json.loads(meta.read_text())
+        return Speech(
+            folder / data["audio"], data["duration_ms"],
+            tuple(TimedWord(w[0], w[1], w[2]) for w in data["words"]),
+            language, voice.id, voice.engine,
+        )
+    from reelforge.engines.base import SpeechRequest
+
+    tmp = folder.with_name(key + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    result = engine.synthesize(
+        SpeechRequest(scene.narration, language, voice.engine_voice, speed), tmp
+    )
+    audio = Path(result.audio)
+    if audio.parent != tmp:
+        shutil.copy(audio, tmp / audio.name)
+    words = [[w.text, w.start_ms, w.end_ms] for w in result.words]
+    (tmp / "speech.json").write_text(
+        json.dumps({"audio": audio.name, "duration_ms": result.duration_ms, "words": words})
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+    return Speech(
+        folder / audio.name, result.duration_ms,
+        tuple(TimedWord(w.text, w.start_ms, w.end_ms) for w in result.words),
+        language, voice.id, voice.engine,
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _motion(spec: Any, fallback: str) -> Motion:
+    if spec is None:
+        return MOTION_PRESETS[fallback]
+    if isinstance(spec, str):
+        if spec not in MOTION_PRESETS:
+            raise SpecError(
+                f"unknown motion {spec!r}", hint=f"use one of: {', '.join(MOTION_PRESETS)}"
+            )
+        return MOTION_PRESETS[spec]
+    return Motion(
+        spec.zoom[0], spec.zoom[1], spec.x[0], spec.x[1], spec.y[0], spec.y[1], spec.easing
+    )
+
+
+def _scene_language(sb: Storyboard, scene: SceneSpec) -> str:
+    from reelforge.text.language import detect_language
+
+    if scene.language:
+        return scene.language
+    if sb.language:
+        return sb.language
+    return detect_language(scene.narration or scene.title or sb.title or "")
+
+
+def _transition(sb: Storyboard, scene: SceneSpec, template: Any) -> tuple[str, float]:
+    spec = scene.transition or sb.transition
+    kind = spec.kind if spec else template.transition
+    duration = spec.duration if spec else template.transition_duration
+    if kind not in TRANSITIONS:
+        raise SpecError(
+            f"unknown transition {kind!r}", hint=f"use one of: {', '.join(TRANSITIONS)}"
+        )
+    return kind, (0.0 if kind == "cut" else duration)
+
+
+def _caption_style(sb: Storyboard, template: Any, width: int, height: int, lang: str) -> CaptionStyle:
+    from reelforge.captions.formats import caption_font_for
+
+    cap = sb.captions
+    short = min(width, height)
+    vertical = height > width
+    size = cap.size or round(short * (0.074 if vertical else 0.06))
+    margin_frac = {"bottom": 0.2 if vertical else 0.09, "top": 0.12, "center": 0.0}
+    position = cap.position or "bottom"
+    font = cap.font or "DejaVu Sans"
+    return CaptionStyle(
+        name=cap.style or template.caption_style,
+        font=caption_font_for(lang, font),
+        size_px=size,
+        bold=True,
+        color=cap.color or template.caption_color,
+        highlight_color=cap.highlight_color or template.caption_highlight,
+        outline_px=cap.outline if cap.outline is not None else max(2, round(size / 16)),
+        position=position,
+        margin_v_px=cap.margin if cap.margin is not None else round(height * margin_frac[position]),
+        margin_h_px=round(width * 0.06),
+        uppercase=cap.uppercase if cap.uppercase is not None else template.caption_uppercase,
+        max_words=cap.max_words,
+        max_chars=cap.max_chars,
+    )
+
+
+def _visual_layers(
+    visual: VisualSpec, index: int, sb: Storyboard, template: Any, width: int, height: int,
+    duration_ms: int, workdir: Path, scene_text: str, engines: dict[str, dict[str, str]],
+    notes: list[str],
+) -> tuple[Layer, ...]:
+    motion = _motion(visual.motion, template.motion_for(index))
+    if visual.type == "image":
+        from reelforge.media.probe import check_image
+
+        assert visual.path
+        check_image(Path(visual.path))
+        return (Layer(visual.path, "image", visual.fit, motion),)
+    if visual.type == "video":
+        from reelforge.media.probe import probe
+
+        assert visual.path
+        info = probe(Path(visual.path))
+        if not info.has_video:
+            raise SpecError(
+                f"scene {index + 1}: {visual.path} has no video stream",
+                hint="use an image path for a still, or a real video file",
+            )
+        still = MOTION_PRESETS["none"] if visual.motion is None else motion
+        return (
+            Layer(visual.path, "video", visual.fit, still, 1.0, round(visual.start * 1000),
+                  visual.loop),
+        )
+    # procedural (and prompt, until a generative engine is configured)
+    from reelforge.engines.base import VisualRequest
+
+    if visual.type == "prompt" and "prompt-fallback" not in notes:
+        notes.append(
+            "prompt-fallback: prompt visuals were drawn by the procedural engine (no generative "
+            "visual engine is configured); the prompt seeds the design"
+        )
+    engine = registry.get("visuals", "procedural")
+    info = engine.info()
+    engines["visuals"] = {"name": info.name, "version": info.version}
+    folder = workdir / f"scene{index:03d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    result = engine.generate(
+        VisualRequest(
+            width=width, height=height, duration_ms=duration_ms,
+            style=visual.style or template.visual_style, palette=tuple(template.palette),
+            seed=sb.seed * 1009 + index, prompt=visual.prompt or scene_text,
+        ),
+        folder,
+    )
+    layers = []
+    for k, layer in enumerate(result.layers):
+        m = motion if k == 0 else _motion(layer.motion if layer.motion != "auto" else None,
+                                          "drift-reverse")
+        layers.append(Layer(str(layer.path), "image", "cover", m, layer.opacity))
+    return tuple(layers)
+
+
+def _slots(durations_ms: list[int], fps: int) -> list[tuple[int, int]]:
+    """(start frame, frames) per slot, snapped from cumulative time so nothing drifts."""
+    out = []
+    elapsed = 0
+    for d in durations_ms:
+        a = round(elapsed * fps / 1000)
+        elapsed += d
+        b = round(elapsed * fps / 1000)
+        out.append((a, b - a))
+    return out
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def plan(
+    sb: Storyboard,
+    workdir: Path,
+    *,
+    preview: bool = False,
+    progress: Progress | None = None,
+    cache_dir: Path | None = None,
+) -> Planned:
+    """Resolve ``sb`` into a :class:`Planned` timeline, running voice, music and visuals."""
+    from reelforge.spec.templates import get_template
+
+    template = get_template(sb.template)
+    workdir.mkdir(parents=True, exist_ok=True)
+    cache = cache_dir or default_cache_dir()
+    engines: dict[str, dict[str, str]] = {}
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+
+    scenes = list(sb.scenes)
+    if not any(s.narration.strip() or s.title or s.duration for s in scenes):
+        raise SpecError(
+            "the storyboard has no narration, titles or durations: nothing to show",
+            hint="give each scene a 'narration' text (or a 'duration' and a 'visual')",
+        )
+    if sb.resolution and preview:
+        resolution, fps = PREVIEW_RESOLUTION, min(sb.fps, PREVIEW_FPS)
+    else:
+        resolution, fps = sb.resolution, sb.fps
+    width, height = sb.model_copy(update={"resolution": resolution}).size()
+    languages = [_scene_language(sb, s) for s in scenes]
+    main_language = languages[0] if languages else "en"
+
+    # ---- voice: narration decides the timing
+    t0 = time.perf_counter()
+    speech: list[Speech | None] = []
+    given_words: tuple[TimedWord, ...] = ()
+    narration_tracks: list[AudioTrack] = []
+    if sb.narration is not None:
+        from reelforge.media.probe import check_audio
+
+        check_audio(Path(sb.narration.path))
+        speech = [None] * len(scenes)
+        narration_tracks.append(AudioTrack(sb.narration.path, "narration"))
+        if sb.narration.words:
+            from reelforge.captions.formats import read_captions
+            from reelforge.captions.lines import words_from_lines
+
+            given_words = words_from_lines(read_captions(Path(sb.narration.words)))
+        engines["voice"] = {"name": "given", "version": Path(sb.narration.path).name}
+    else:
+        total = sum(1 for s in scenes if s.narration.strip())
+        done = 0
+        for scene, lang in zip(scenes, languages, strict=True):
+            if not scene.narration.strip():
+                speech.append(None)
+                continue
+            result = _speech_for(scene, lang, scene.voice or sb.voice, sb.speed, cache)
+            speech.append(result)
+            engine = registry.get("voice", result.engine).info()
+            engines.setdefault("voice", {"name": engine.name, "version": engine.version})
+            if engine.name not in engines["voice"]["name"].split("+"):
+                engines["voice"]["name"] += "+" + engine.name
+            done += 1
+            if progress:
+                progress("voice", done / max(1, total))
+    timings["voice_s"] = time.perf_counter() - t0
+
+    # ---- slots
+    pad = round(sb.padding * 1000)
+    slot_ms: list[int] = []
+    for i, (scene, sp) in enumerate(zip(scenes, speech, strict=True)):
+        lead = FIRST_LEAD_MS if i == 0 else LEAD_MS
+        need = lead + sp.duration_ms + pad if sp else 0
+        hint = round(scene.duration * 1000) if scene.duration else 0
+        if sp is None and not hint:
+            hint = SILENT_SCENE_MS
+        slot_ms.append(max(need, hint, MIN_SLOT_MS if sp else 1))
+    if sb.target_duration:
+        target = round(sb.target_duration * 1000)
+        total_ms = sum(slot_ms)
+        if total_ms < target:  # spread the extra time over the scenes in proportion
+            extra = target - total_ms
+            slot_ms = [s + extra * s // total_ms for s in slot_ms]
+            slot_ms[-1] += target - sum(slot_ms)
+        elif total_ms > target * 1.05:
+            notes.append(
+                f"target_duration: the narration needs {total_ms / 1000:.1f} s, more than the "
+                f"{sb.target_duration:g} s asked; shorten the script or raise 'speed'"
+            )
+    slots = _slots(slot_ms, fps)
+    total_frames = sum(n for _, n in slots)
+
+    # ---- visuals and clips
+    t0 = time.perf_counter()
+    clips: list[Clip] = []
+    title_font = template.title_font
+    for i, (scene, (start, frames)) in enumerate(zip(scenes, slots, strict=True)):
+        kind, seconds = _transition(sb, scene, template)
+        t_frames = 0 if i == 0 else round(seconds * fps)
+        if i > 0:
+            t_frames = min(t_frames, slots[i - 1][1] // 2, frames // 2)
+        visual = scene.visual or VisualSpec(type="procedural")
+        clip_frames = frames + t_frames
+        layers = _visual_layers(
+            visual, i, sb, template, width, height, clip_frames * 1000 // fps, workdir,
+            scene.narration or scene.title or sb.title, engines, notes,
+        )
+        texts: list[TextOverlay] = []
+        title = scene.title or (sb.title if i == 0 and sb.title else None)
+        if title:
+            next_t = 0
+            if i + 1 < len(scenes):
+                _, nxt = _transition(sb, scenes[i + 1], template)
+                next_t = round(nxt * fps)
+            vertical = height > width
+            size = round(min(width, height) * (0.085 if vertical else 0.075))
+            end = max(t_frames + 2, clip_frames - next_t)
+            texts.append(
+                TextOverlay(
+                    text=title, font=title_font, size_px=size, color="#ffffff",
+                    stroke_px=0, box_color="#00000066", position="upper-third" if vertical
+                    else "center" if not speech[i] else "upper-third",
+                    start=t_frames, end=end,
+                    animation="pop" if template.name == "childrens-story" else "fade-up",
+                    language=languages[i],
+                )
+            )
+        clips.append(
+            Clip(
+                start=start - t_frames, frames=clip_frames, layers=layers,
+                transition=Transition(kind if t_frames else "cut", t_frames), texts=tuple(texts),
+                background=template.background, scene=i,
+            )
+        )
+        if progress:
+            progress("visuals", (i + 1) / len(scenes))
+    timings["visuals_s"] = time.perf_counter() - t0
+
+    # ---- narration placement and captions
+    words: list[TimedWord] = []
+    lines: list[CaptionLine] = []
+    from reelforge.captions.lines import group_words
+
+    style = _caption_style(sb, template, width, height, main_language)
+    for i, sp in enumerate(speech):
+        if sp is None:
+            continue
+        start_ms = slots[i][0] * 1000 // fps + (FIRST_LEAD_MS if i == 0 else LEAD_MS)
+        narration_tracks.append(AudioTrack(str(sp.audio), "narration", start_ms))
+        shifted = [TimedWord(w.text, w.start_ms + start_ms, w.end_ms + start_ms) for w in sp.words]
+        words.extend(shifted)
+        lines.extend(group_words(shifted, sp.language, style.max_words, style.max_chars))
+    if sb.captions.file:
+        from reelforge.captions.formats import read_captions
+
+        lines = list(read_captions(Path(sb.captions.file)))
+    elif given_words:
+        lines = list(group_words(given_words, main_language, style.max_words, style.max_chars))
+
+    # ---- music
+    t0 = time.perf_counter()
+    music_tracks: list[AudioTrack] = []
+    duration_ms = total_frames * 1000 // fps
+    if sb.music.enabled:
+        if sb.music.path:
+            from reelforge.media.probe import check_audio
+
+            check_audio(Path(sb.music.path))
+            music_tracks.append(
+                AudioTrack(sb.music.path, "music", 0, sb.music.volume_db, loop=True,
+                           fade_in_ms=500, fade_out_ms=2000)
+            )
+            engines["music"] = {"name": "given", "version": Path(sb.music.path).name}
+        else:
+            from reelforge.engines.base import MusicRequest
+
+            engine = registry.get("music", "procedural")
+            mood = sb.music.mood or template.music_mood
+            seed = sb.music.seed if sb.music.seed is not None else sb.seed
+            result = engine.compose(MusicRequest(mood, duration_ms + 500, seed), workdir)
+            info = engine.info()
+            engines["music"] = {"name": info.name, "version": info.version, "mood": mood}
+            music_tracks.append(
+                AudioTrack(str(result.audio), "music", 0, sb.music.volume_db, fade_out_ms=1500)
+            )
+    timings["music_s"] = time.perf_counter() - t0
+    if progress:
+        progress("music", 1.0)
+
+    # ---- watermark
+    watermark = None
+    if sb.watermark is not None:
+        path = sb.watermark.path
+        if sb.watermark.text:
+            import cv2
+
+            from reelforge.text.fonts import font_file
+            from reelforge.text.sprites import render_watermark
+
+            sprite = render_watermark(
+                sb.watermark.text, font_file(None, main_language, bold=True),
+                max(12, round(min(width, height) * 0.035)), 1.0, main_language,
+            )
+            path = str(workdir / "watermark.png")
+            cv2.imwrite(path, cv2.cvtColor(sprite, cv2.COLOR_RGBA2BGRA))
+        assert path
+        watermark = ImageOverlay(path, sb.watermark.position, sb.watermark.width,
+                                 sb.watermark.opacity)
+
+    enc = sb.encoder
+    encoder = Encoder(preset=enc.preset, crf=enc.crf, audio_bitrate=enc.audio_bitrate)
+    if preview:
+        encoder = Encoder(preset="ultrafast", crf=30, audio_bitrate="96k")
+    timeline = Timeline(
+        width=width, height=height, fps=fps, frames=total_frames, clips=tuple(clips),
+        audio=tuple(narration_tracks + music_tracks), captions=tuple(lines),
+        caption_style=style, burn_captions=sb.captions.enabled and sb.captions.burn,
+        grade=sb.grade or template.grade, watermark=watermark,
+        mix=Mix(duck=sb.music.duck, loudness_lufs=sb.loudness), encoder=encoder,
+        language=main_language, title=sb.title,
+        metadata={"template": template.name, "languages": sorted(set(languages)),
+                  "preview": preview},
+    )
+    if not sb.captions.enabled:
+        timeline = timeline.replace(captions=(), burn_captions=False)
+    return Planned(timeline, engines, timings, notes)

@@ -1,0 +1,552 @@
+"""The frame compositor: timeline -> BGR frames, a few vectorised OpenCV calls per frame.
+
+Each source is decoded and fitted once (stills are loaded once, videos stream through one ffmpeg
+decoder at the output size). Ken Burns motion is one sub-pixel ``warpAffine`` per layer and
+frame (smooth, unlike ``zoompan``'s whole-pixel steps); transitions blend only the overlapping
+frames; text and logos blend on their bounding boxes only. Captions are not drawn here: libass
+burns them in the encoder process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from reelforge.errors import MediaError
+from reelforge.media.decode import VideoReader
+from reelforge.timeline import Clip, ImageOverlay, Layer, Motion, TextOverlay, Timeline
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _hex_bgr(color: str) -> tuple[int, int, int]:
+    value = color.lstrip("#")
+    if len(value) < 6:
+        return (0, 0, 0)
+    r, g, b = int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+    return (b, g, r)
+
+
+def _smooth(p: float) -> float:
+    p = min(1.0, max(0.0, p))
+    return p * p * (3 - 2 * p)
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Read an image as BGR or BGRA uint8, or raise MediaError with a hint."""
+    p = Path(path)
+    if not p.is_file():
+        raise MediaError(
+            f"the image {p} does not exist",
+            hint="check the path in the storyboard (paths are relative to the storyboard file)",
+        )
+    image = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        # formats OpenCV lacks (GIF, some WebP): let Pillow try before giving up
+        try:
+            from PIL import Image
+
+            with Image.open(p) as im:
+                rgba = np.asarray(im.convert("RGBA"))
+            image = cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)
+        except Exception:
+            raise MediaError(
+                f"the image {p} is corrupt or not an image",
+                hint="open it in an image viewer; re-export it as PNG or JPEG",
+            ) from None
+    if image.dtype != np.uint8:
+        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    elif image.shape[2] == 4 and int(image[..., 3].min()) == 255:
+        image = np.ascontiguousarray(image[..., :3])
+    return image
+
+
+def _flatten_alpha(image: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    if image.ndim == 3 and image.shape[2] == 4:
+        alpha = image[..., 3:4].astype(np.float32) / 255.0
+        bg = np.empty_like(image[..., :3])
+        bg[:] = background
+        out = image[..., :3].astype(np.float32) * alpha + bg.astype(np.float32) * (1 - alpha)
+        return out.astype(np.uint8)
+    return image
+
+
+def blend_rgba(frame: np.ndarray, rgba: np.ndarray, x: int, y: int, opacity: float = 1.0) -> None:
+    """Alpha-blend an RGBA (BGR order + alpha) sprite onto ``frame`` in place, clipped."""
+    h, w = rgba.shape[:2]
+    fh, fw = frame.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
+    if x0 >= x1 or y0 >= y1 or opacity <= 0:
+        return
+    sprite = rgba[y0 - y : y1 - y, x0 - x : x1 - x]
+    roi = frame[y0:y1, x0:x1]
+    alpha = sprite[..., 3].astype(np.float32) * (opacity / 255.0)
+    weights = 1.0 - alpha
+    roi[:] = cv2.blendLinear(
+        np.ascontiguousarray(sprite[..., :3]), np.ascontiguousarray(roi), alpha, weights
+    )
+
+
+# --------------------------------------------------------------------------- layers
+
+
+class _LayerRenderer:
+    """One picture layer of a clip: a still or a video, fitted, with Ken Burns motion."""
+
+    def __init__(self, layer: Layer, width: int, height: int, fps: int, clip: Clip) -> None:
+        self.layer = layer
+        self.width, self.height, self.fps = width, height, fps
+        self.motion: Motion = layer.motion
+        self.frames = clip.frames
+        self.background = _hex_bgr(clip.background)
+        self._video: VideoReader | None = None
+        self._video_next = 0
+        self._static: np.ndarray | None = None
+        zmax = max(self.motion.zoom_start, self.motion.zoom_end, 1.0)
+        self.moving = self.motion.at(0.0) != self.motion.at(1.0) or zmax != 1.0
+        if layer.kind == "image":
+            self._prepare_image(load_image(layer.path), zmax)
+
+    # A still is fitted once: ``base`` is the picture pre-scaled near the largest size the
+    # motion needs, and ``base_scale`` maps base pixels to fitted-output pixels.
+    def _prepare_image(self, image: np.ndarray, zmax: float) -> None:
+        w, h = self.width, self.height
+        ih, iw = image.shape[:2]
+        has_alpha = image.ndim == 3 and image.shape[2] == 4
+        if self.layer.fit == "cover" or has_alpha:
+            scale = max(w / iw, h / ih)
+            base = image
+            need = scale * zmax
+            if need < 1.0:  # the source is larger than needed: downsample once, area filter
+                nw, nh = max(1, round(iw * need)), max(1, round(ih * need))
+                base = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+            self.base = base
+            self.base_scale = scale * iw / base.shape[1]
+            self.offset = ((iw * scale - w) / 2.0, (ih * scale - h) / 2.0)
+        else:
+            # contain / blur: compose a canvas once at zmax x the output size
+            cw, ch = round(w * zmax), round(h * zmax)
+            image = _flatten_alpha(image, self.background)
+            canvas = np.empty((ch, cw, 3), np.uint8)
+            if self.layer.fit == "blur":
+                cover = max(cw / iw, ch / ih)
+                small = cv2.resize(
+                    image, (max(1, round(iw * cover / 8)), max(1, round(ih * cover / 8))),
+                    interpolation=cv2.INTER_AREA,
+                )
+                small = cv2.GaussianBlur(small, (0, 0), 6)
+                big = cv2.resize(small, (round(iw * cover), round(ih * cover)))
+                ox, oy = (big.shape[1] - cw) // 2, (big.shape[0] - ch) // 2
+                canvas[:] = (big[oy : oy + ch, ox : ox + cw] * 0.7).astype(np.uint8)
+            else:
+                canvas[:] = self.background
+            fit = min(cw / iw, ch / ih)
+            fw, fh = max(1, round(iw * fit)), max(1, round(ih * fit))
+            interp = cv2.INTER_AREA if fit < 1 else cv2.INTER_CUBIC
+            fitted = cv2.resize(image, (fw, fh), interpolation=interp)
+            x0, y0 = (cw - fw) // 2, (ch - fh) // 2
+            canvas[y0 : y0 + fh, x0 : x0 + fw] = fitted
+            self.base = canvas
+            self.base_scale = 1.0 / zmax
+            self.offset = (0.0, 0.0)
+        if not self.moving:
+            self._static = self._warp(self.base, 0)
+
+    def _matrix(self, index: int, base_scale: float, offset: tuple[float, float]) -> np.ndarray:
+        p = index / (self.frames - 1) if self.frames > 1 else 0.0
+        z, ax, ay = self.motion.at(p)
+        w, h = self.width, self.height
+        ox = offset[0] + (w - w / z) * ax
+        oy = offset[1] + (h - h / z) * ay
+        return np.array([[z * base_scale, 0, -z * ox], [0, z * base_scale, -z * oy]], np.float64)
+
+    def _warp(self, base: np.ndarray, index: int) -> np.ndarray:
+        m = self._matrix(index, self.base_scale, self.offset)
+        if abs(m[0, 0] - 1) < 1e-9 and abs(m[1, 1] - 1) < 1e-9:
+            tx, ty = -m[0, 2], -m[1, 2]
+            if tx == int(tx) and ty == int(ty) and base.shape[0] >= self.height + ty:
+                x, y = int(tx), int(ty)
+                crop = base[y : y + self.height, x : x + self.width]
+                if crop.shape[:2] == (self.height, self.width):
+                    return np.ascontiguousarray(crop)
+        return cv2.warpAffine(
+            base, m, (self.width, self.height), flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
+
+    def render(self, index: int) -> np.ndarray:
+        if self.layer.kind == "video":
+            return self._video_frame(index)
+        if self._static is not None:
+            return self._static
+        return self._warp(self.base, index)
+
+    def _video_frame(self, index: int) -> np.ndarray:
+        if self._video is None or index != self._video_next:
+            self.close()
+            start = self.layer.video_start_ms / 1000 + index / self.fps
+            self._video = VideoReader(
+                self.layer.path, self.width, self.height, self.fps, start_s=start,
+                loop=self.layer.loop, fit=self.layer.fit,
+                background=self.layer_background_hex(),
+            )
+        frame = self._video.read()
+        self._video_next = index + 1
+        if not self.moving:
+            return frame
+        m = self._matrix(index, 1.0, (0.0, 0.0))
+        return cv2.warpAffine(
+            frame, m, (self.width, self.height), flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
+
+    def layer_background_hex(self) -> str:
+        b, g, r = self.background
+        return f"#{r:02x}{g:02x}{b:02x}"
+
+    def close(self) -> None:
+        if self._video is not None:
+            self._video.close()
+            self._video = None
+
+
+# --------------------------------------------------------------------------- text
+
+
+@dataclass
+class _Sprite:
+    rgba: np.ndarray  # BGR + alpha
+    x: int
+    y: int
+
+
+def _text_sprite(text: TextOverlay, width: int, height: int) -> np.ndarray:
+    from reelforge.text.fonts import font_file
+    from reelforge.text.sprites import render_text
+
+    font = font_file(text.font, text.language, bold=True)
+    rgba = render_text(
+        text.text, font, text.size_px, color=text.color, stroke_px=text.stroke_px,
+        stroke_color=text.stroke_color, box_color=text.box_color,
+        max_width_px=int(width * text.max_width_frac), language=text.language, shadow=True,
+    )
+    return cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)
+
+
+def _anchor_y(position: str, height: int, sprite_h: int) -> int:
+    centre = {
+        "top": 0.14, "upper-third": 0.30, "center": 0.5, "lower-third": 0.66, "bottom": 0.84,
+    }.get(position, 0.5)
+    return int(round(height * centre - sprite_h / 2))
+
+
+class _TextRenderer:
+    """A title with an entrance and exit animation, drawn on its bounding box only."""
+
+    def __init__(self, text: TextOverlay, width: int, height: int, fps: int) -> None:
+        self.text = text
+        self.width, self.height = width, height
+        self.rgba = _text_sprite(text, width, height)
+        h, w = self.rgba.shape[:2]
+        self.x = (width - w) // 2
+        self.y = _anchor_y(text.position, height, h)
+        self.enter = max(1, min(round(0.6 * fps), (text.end - text.start) // 3))
+        self.leave = max(1, min(round(0.35 * fps), (text.end - text.start) // 4))
+
+    def draw(self, frame: np.ndarray, index: int) -> None:
+        t = self.text
+        if not t.start <= index < t.end:
+            return
+        p_in = _smooth((index - t.start + 1) / self.enter)
+        p_out = _smooth((t.end - index) / self.leave)
+        opacity = min(p_in, p_out)
+        x, y, rgba = self.x, self.y, self.rgba
+        if t.animation == "none":
+            opacity = 1.0
+        elif t.animation == "fade-up":
+            y += int(round((1 - p_in) * self.height * 0.04))
+        elif t.animation == "slide-left":
+            x += int(round((1 - p_in) * self.width * 0.08))
+        elif t.animation == "pop" and p_in < 1:
+            scale = 0.85 + 0.15 * p_in
+            h, w = rgba.shape[:2]
+            nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+            rgba = cv2.resize(rgba, (nw, nh), interpolation=cv2.INTER_LINEAR)
+            x += (w - nw) // 2
+            y += (h - nh) // 2
+        blend_rgba(frame, rgba, x, y, opacity)
+
+
+# --------------------------------------------------------------------------- clips
+
+
+class _ClipRenderer:
+    def __init__(self, clip: Clip, timeline: Timeline) -> None:
+        self.clip = clip
+        w, h, fps = timeline.width, timeline.height, timeline.fps
+        self.layers = [_LayerRenderer(layer, w, h, fps, clip) for layer in clip.layers]
+        self.texts = [_TextRenderer(t, w, h, fps) for t in clip.texts]
+        self.background = _hex_bgr(clip.background)
+        self.shape = (h, w, 3)
+
+    def render(self, index: int) -> np.ndarray:
+        if not self.layers:
+            frame = np.empty(self.shape, np.uint8)
+            frame[:] = self.background
+        for k, layer in enumerate(self.layers):
+            picture = layer.render(index)
+            if k == 0:
+                frame = picture[..., :3] if picture.shape[2] == 4 else picture
+                if self.texts or len(self.layers) > 1:
+                    frame = frame.copy()  # never draw into a cached still
+            else:
+                if picture.shape[2] == 4:
+                    blend_rgba(frame, picture, 0, 0, layer.layer.opacity)
+                else:
+                    frame = cv2.addWeighted(
+                        frame, 1 - layer.layer.opacity, picture, layer.layer.opacity, 0
+                    )
+        for text in self.texts:
+            text.draw(frame, index)
+        return frame
+
+    def close(self) -> None:
+        for layer in self.layers:
+            layer.close()
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def transition_frame(
+    kind: str, outgoing: np.ndarray, incoming: np.ndarray, progress: float
+) -> np.ndarray:
+    """Combine two frames at ``progress`` in (0, 1) of a transition."""
+    h, w = outgoing.shape[:2]
+    if kind == "crossfade":
+        return cv2.addWeighted(outgoing, 1 - progress, incoming, progress, 0)
+    if kind == "fade":  # dip to black
+        if progress < 0.5:
+            return cv2.convertScaleAbs(outgoing, alpha=1 - 2 * progress)
+        return cv2.convertScaleAbs(incoming, alpha=2 * progress - 1)
+    p = _smooth(progress)
+    out = np.empty_like(outgoing)
+    if kind.startswith("slide-"):
+        direction = kind[6:]
+        if direction in ("left", "right"):
+            off = int(round(p * w))
+            if direction == "left":  # the new scene pushes in from the right
+                out[:, : w - off] = outgoing[:, off:]
+                out[:, w - off :] = incoming[:, :off]
+            else:
+                out[:, off:] = outgoing[:, : w - off]
+                out[:, :off] = incoming[:, w - off :]
+        else:
+            off = int(round(p * h))
+            if direction == "up":
+                out[: h - off] = outgoing[off:]
+                out[h - off :] = incoming[:off]
+            else:
+                out[off:] = outgoing[: h - off]
+                out[:off] = incoming[h - off :]
+        return out
+    if kind.startswith("wipe-"):
+        direction = kind[5:]
+        horizontal = direction in ("left", "right")
+        size = w if horizontal else h
+        band = max(2, size // 40)
+        # the edge travels across the frame and a little beyond, so both ends are clean
+        edge = int(round(-band + p * (size + 2 * band)))
+        if direction in ("left", "up"):  # the edge moves from the far side towards 0
+            edge = size - edge
+        ramp = np.clip((np.arange(size, dtype=np.float32) - (edge - band)) / (2 * band), 0, 1)
+        if direction in ("right", "down"):
+            ramp = 1 - ramp  # incoming on the low side
+        weight = ramp[None, :] if horizontal else ramp[:, None]
+        weight = np.broadcast_to(weight, (h, w))
+        lo = max(0, edge - band)
+        hi = min(size, edge + band)
+        np.copyto(out, outgoing)
+        if direction in ("left", "up"):
+            full = slice(min(size, hi), size)
+        else:
+            full = slice(0, max(0, lo))
+        if horizontal:
+            out[:, full] = incoming[:, full]
+            if hi > lo:
+                wb = np.ascontiguousarray(weight[:, lo:hi], np.float32)
+                out[:, lo:hi] = cv2.blendLinear(
+                    np.ascontiguousarray(incoming[:, lo:hi]),
+                    np.ascontiguousarray(outgoing[:, lo:hi]), wb, 1 - wb,
+                )
+        else:
+            out[full] = incoming[full]
+            if hi > lo:
+                wb = np.ascontiguousarray(weight[lo:hi], np.float32)
+                out[lo:hi] = cv2.blendLinear(
+                    np.ascontiguousarray(incoming[lo:hi]),
+                    np.ascontiguousarray(outgoing[lo:hi]), wb, 1 - wb,
+                )
+        return out
+    return incoming  # "cut"
+
+
+# --------------------------------------------------------------------------- grades
+
+
+def _curve(points: list[tuple[float, float]]) -> np.ndarray:
+    xs, ys = zip(*points, strict=True)
+    return np.clip(np.interp(np.arange(256), xs, ys), 0, 255).astype(np.uint8)
+
+
+def grade_lut(grade: str) -> np.ndarray | None:
+    """A (256, 1, 3) BGR lookup table for a colour-grade preset, or None."""
+    ident = [(0, 0), (255, 255)]
+    curves: dict[str, tuple[list[tuple[float, float]], ...]] = {
+        # (blue, green, red) curves
+        "cinematic": (  # teal shadows, warm highlights, gentle S-curve
+            [(0, 18), (64, 70), (128, 126), (192, 178), (255, 235)],
+            [(0, 8), (64, 58), (128, 126), (192, 190), (255, 248)],
+            [(0, 0), (64, 52), (128, 130), (192, 204), (255, 255)],
+        ),
+        "bright": (
+            [(0, 6), (128, 146), (255, 255)],
+            [(0, 6), (128, 150), (255, 255)],
+            [(0, 8), (128, 152), (255, 255)],
+        ),
+        "vintage": (  # lifted blacks, warm, compressed highlights
+            [(0, 40), (128, 118), (255, 200)],
+            [(0, 30), (128, 128), (255, 225)],
+            [(0, 38), (128, 142), (255, 240)],
+        ),
+        "warm": (
+            [(0, 0), (128, 118), (255, 240)],
+            [(0, 0), (128, 128), (255, 252)],
+            [(0, 6), (128, 140), (255, 255)],
+        ),
+        "cool": (
+            [(0, 8), (128, 142), (255, 255)],
+            [(0, 2), (128, 130), (255, 252)],
+            [(0, 0), (128, 116), (255, 238)],
+        ),
+    }
+    if grade not in curves:
+        return None
+    lut = np.stack([_curve(c or ident) for c in curves[grade]], axis=-1)
+    return lut.reshape(256, 1, 3)
+
+
+def _vignette(width: int, height: int, strength: float) -> np.ndarray:
+    ys = np.linspace(-1, 1, height, dtype=np.float32)[:, None]
+    xs = np.linspace(-1, 1, width, dtype=np.float32)[None, :]
+    r2 = (xs * xs + ys * ys) / 2
+    mask = np.clip(1 - strength * r2 * r2 * 1.6, 0, 1) * 255
+    return cv2.merge([mask.astype(np.uint8)] * 3)
+
+
+class _Grade:
+    def __init__(self, grade: str, width: int, height: int) -> None:
+        self.grade = grade
+        self.lut = grade_lut(grade)
+        strength = {"cinematic": 0.35, "vintage": 0.55}.get(grade, 0.0)
+        self.vignette = _vignette(width, height, strength) if strength else None
+
+    def apply(self, frame: np.ndarray) -> np.ndarray:
+        """The graded frame: a new array, or ``frame`` itself when there is no grade."""
+        if self.grade == "mono":
+            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+        if self.lut is not None:
+            frame = cv2.LUT(frame, self.lut)
+        if self.vignette is not None:
+            frame = cv2.multiply(frame, self.vignette, scale=1 / 255)
+        return frame
+
+
+# --------------------------------------------------------------------------- the compositor
+
+
+class Compositor:
+    """Produces the timeline's frames in order (or any one frame, for thumbnails)."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self._active: dict[int, _ClipRenderer] = {}
+        self._grade = _Grade(timeline.grade, timeline.width, timeline.height)
+        self._watermark: _Sprite | None = None
+        if timeline.watermark is not None:
+            self._watermark = self._make_watermark(timeline.watermark)
+
+    def _make_watermark(self, mark: ImageOverlay) -> _Sprite:
+        w, h = self.timeline.width, self.timeline.height
+        image = load_image(mark.path)
+        if image.shape[2] == 3:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+        target_w = max(8, round(w * mark.width_frac))
+        target_h = max(1, round(image.shape[0] * target_w / image.shape[1]))
+        rgba = cv2.resize(image, (target_w, target_h), interpolation=cv2.INTER_AREA)
+        margin = round(min(w, h) * mark.margin_frac)
+        x = margin if "left" in mark.position else w - target_w - margin
+        y = margin if "top" in mark.position else h - target_h - margin
+        if mark.position == "center":
+            x, y = (w - target_w) // 2, (h - target_h) // 2
+        return _Sprite(rgba, x, y)
+
+    def _clip(self, index: int) -> _ClipRenderer:
+        if index not in self._active:
+            self._active[index] = _ClipRenderer(self.timeline.clips[index], self.timeline)
+        return self._active[index]
+
+    def _release_before(self, frame: int) -> None:
+        for index in list(self._active):
+            clip = self.timeline.clips[index]
+            if clip.start + clip.frames <= frame:
+                self._active.pop(index).close()
+
+    def active_clips(self, frame: int) -> list[int]:
+        return [
+            i for i, c in enumerate(self.timeline.clips) if c.start <= frame < c.start + c.frames
+        ]
+
+    def frame(self, number: int) -> np.ndarray:
+        """The BGR frame ``number`` (without burned captions)."""
+        self._release_before(number)
+        active = self.active_clips(number)
+        if not active:
+            out = np.zeros((self.timeline.height, self.timeline.width, 3), np.uint8)
+        else:
+            last = self.timeline.clips[active[-1]]
+            out = self._clip(active[-1]).render(number - last.start)
+            if len(active) > 1:
+                prev = self.timeline.clips[active[-2]]
+                below = self._clip(active[-2]).render(number - prev.start)
+                t = last.transition
+                progress = (number - last.start + 1) / (max(1, t.frames) + 1)
+                out = transition_frame(t.kind, below, out, progress)
+        graded = self._grade.apply(out)
+        if self._watermark is not None:
+            if graded is out:  # ungraded: ``out`` may be a cached still, draw on a copy
+                graded = out.copy()
+            mark = self._watermark
+            opacity = self.timeline.watermark.opacity if self.timeline.watermark else 1.0
+            blend_rgba(graded, mark.rgba, mark.x, mark.y, opacity)
+        return graded
+
+    def frames(self, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
+        stop = self.timeline.frames if end is None else end
+        try:
+            for number in range(start, stop):
+                yield self.frame(number)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for clip in self._active.values():
+            clip.close()
+        self._active.clear()

@@ -1,0 +1,242 @@
+"""Compile a timeline into a render plan: plain data you can read, diff and golden-test.
+
+A plan is: the text files to write (captions ASS), the ffmpeg command that pre-mixes and
+measures the audio, and one ffmpeg encode command per output (or per segment, for long edits,
+plus a stream-copy join). Video frames reach the encoder as raw yuv420p on stdin from the
+compositor (``reelforge.render.compositor``), which reads the same timeline.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reelforge.timeline import AudioTrack, Timeline
+
+MIX_NAME = "mix.wav"
+ASS_NAME = "captions.ass"
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int  # first frame
+    end: int  # one past the last frame
+    output: str
+    args: tuple[str, ...]  # ffmpeg arguments (without the binary)
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    width: int
+    height: int
+    fps: int
+    frames: int
+    output: str
+    files: dict[str, str] = field(default_factory=dict)  # path -> text content to write first
+    audio_args: tuple[str, ...] = ()  # pre-mix: writes MIX_NAME and prints its loudness
+    loudness_target: float | None = None  # LUFS; the runner turns the measure into a gain
+    true_peak_db: float = -1.5  # ceiling after the gain
+    segments: tuple[Segment, ...] = ()  # video encodes fed by the compositor
+    join_args: tuple[str, ...] = ()  # for segmented renders: concat + audio mux
+
+    def to_text(self) -> str:
+        """A stable, human-readable form for golden tests and ``--print-plan``."""
+        lines = [f"plan {self.width}x{self.height}@{self.fps} frames={self.frames}"]
+        for path in sorted(self.files):
+            lines.append(f"file {path} ({len(self.files[path])} chars)")
+        if self.audio_args:
+            lines.append("audio: ffmpeg " + " ".join(self.audio_args))
+        for seg in self.segments:
+            lines.append(f"segment [{seg.start},{seg.end}): ffmpeg " + " ".join(seg.args))
+        if self.join_args:
+            lines.append("join: ffmpeg " + " ".join(self.join_args))
+        return "\n".join(lines)
+
+
+def escape_filter_path(path: str) -> str:
+    """Escape a path for use as a filter option value inside a filtergraph."""
+    escaped = path.replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'")
+    return escaped.replace(",", "\\,").replace("[", "\\[").replace("]", "\\]")
+
+
+def _audio_graph(timeline: Timeline, first_input: int) -> tuple[list[str], str]:
+    """(input args, filtergraph) producing ``[mix]``: narration plus ducked music."""
+    duration_s = timeline.frames / timeline.fps
+    fmt = (
+        f"aformat=sample_fmts=fltp:sample_rates={timeline.encoder.sample_rate}"
+        f":channel_layouts=stereo"
+    )
+    inputs: list[str] = []
+    graph: list[str] = []
+    voice: list[str] = []
+    music: list[str] = []
+    index = first_input
+    for track in timeline.audio:
+        if track.loop:
+            inputs += ["-stream_loop", "-1"]
+        inputs += ["-i", track.path]
+        label = f"a{index}"
+        graph.append(f"[{index}:a]{_track_chain(track, fmt, duration_s)}[{label}]")
+        (music if track.role == "music" else voice).append(label)
+        index += 1
+    end = f"apad=whole_dur={duration_s:.6f},atrim=end={duration_s:.6f}"
+    if voice:
+        if len(voice) == 1:
+            graph.append(f"[{voice[0]}]{end}[voice]")
+        else:
+            graph.append(
+                "".join(f"[{v}]" for v in voice)
+                + f"amix=inputs={len(voice)}:normalize=0:duration=longest,{end}[voice]"
+            )
+    if music:
+        if len(music) == 1:
+            graph.append(f"[{music[0]}]{end}[music]")
+        else:
+            graph.append(
+                "".join(f"[{m}]" for m in music)
+                + f"amix=inputs={len(music)}:normalize=0:duration=longest,{end}[music]"
+            )
+    mix = timeline.mix
+    if voice and music and mix.duck:
+        graph.append("[voice]asplit=2[voicemix][sidechain]")
+        graph.append(
+            f"[music][sidechain]sidechaincompress=threshold={mix.duck_threshold}"
+            f":ratio={mix.duck_ratio}:attack={mix.duck_attack_ms}:release={mix.duck_release_ms}"
+            "[ducked]"
+        )
+        graph.append("[voicemix][ducked]amix=inputs=2:duration=first:normalize=0[mix]")
+    elif voice and music:
+        graph.append("[voice][music]amix=inputs=2:duration=first:normalize=0[mix]")
+    elif voice or music:
+        graph.append(f"[{'voice' if voice else 'music'}]anull[mix]")
+    else:
+        inputs += ["-f", "lavfi", "-i", f"anullsrc=r={timeline.encoder.sample_rate}:cl=stereo"]
+        graph.append(f"[{index}:a]atrim=end={duration_s:.6f}[mix]")
+    return inputs, ";".join(graph)
+
+
+def _track_chain(track: AudioTrack, fmt: str, duration_s: float) -> str:
+    chain = [fmt]
+    if track.loop:
+        chain.append(f"atrim=end={duration_s:.6f}")
+    if track.fade_in_ms:
+        chain.append(f"afade=t=in:d={track.fade_in_ms / 1000:.3f}")
+    if track.fade_out_ms:
+        start = max(0.0, duration_s - track.fade_out_ms / 1000)
+        chain.append(f"afade=t=out:st={start:.3f}:d={track.fade_out_ms / 1000:.3f}")
+    if track.gain_db:
+        chain.append(f"volume={track.gain_db:.2f}dB")
+    if track.start_ms:
+        chain.append(f"adelay={track.start_ms}:all=1")
+    return ",".join(chain)
+
+
+def _encoder_args(timeline: Timeline) -> list[str]:
+    enc = timeline.encoder
+    return [
+        "-c:v", enc.video_codec, "-preset", enc.preset, "-crf", str(enc.crf),
+        "-pix_fmt", enc.pix_fmt, "-r", str(timeline.fps),
+    ]
+
+
+def _raw_input(timeline: Timeline) -> list[str]:
+    return [
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{timeline.width}x{timeline.height}",
+        "-r", str(timeline.fps), "-i", "pipe:0",
+    ]
+
+
+def compile_plan(
+    timeline: Timeline,
+    output: str | Path,
+    workdir: str | Path,
+    *,
+    ass_text: str | None = None,
+    segment_seconds: float | None = None,
+    fonts_dir: str = "",
+) -> RenderPlan:
+    """Compile ``timeline`` into a :class:`RenderPlan` writing ``output``.
+
+    ``ass_text`` is the burned captions file content (None = no burned captions).
+    ``segment_seconds`` splits the video encode into segments joined by stream copy.
+    """
+    work = Path(workdir)
+    out = str(output)
+    mix_path = str(work / MIX_NAME)
+    files: dict[str, str] = {}
+    vfilter = "null"
+    if ass_text is not None and timeline.burn_captions and timeline.captions:
+        ass_path = str(work / ASS_NAME)
+        files[ass_path] = ass_text
+        # no fontsdir: libass would load every font file in it; fontconfig finds system fonts
+        vfilter = f"subtitles=filename='{escape_filter_path(ass_path)}'"
+        if fonts_dir:
+            vfilter += f":fontsdir='{escape_filter_path(fonts_dir)}'"
+
+    audio_inputs, graph = _audio_graph(timeline, first_input=0)
+    audio_args = (
+        *audio_inputs, "-filter_complex",
+        graph + ";[mix]asplit=2[out][meter];[meter]ebur128=peak=true:framelog=verbose,anullsink",
+        "-map", "[out]", "-c:a", "pcm_f32le", "-ar", str(timeline.encoder.sample_rate),
+        "-ac", "2", mix_path,
+    )
+    enc = timeline.encoder
+    audio_out = [
+        "-c:a", enc.audio_codec, "-b:a", enc.audio_bitrate,
+        "-ar", str(enc.sample_rate), "-ac", str(enc.channels),
+    ]
+
+    total = timeline.frames
+    step = total
+    if segment_seconds and segment_seconds * timeline.fps < total:
+        step = max(1, int(segment_seconds * timeline.fps))
+    n_segments = math.ceil(total / step)
+
+    segments: list[Segment] = []
+    if n_segments == 1:
+        # one process: raw frames + the pre-mixed audio; @LEVEL@ is the gain (and limiter) the
+        # runner fills in once the pre-mix has measured the loudness
+        args = [
+            *_raw_input(timeline), "-i", mix_path,
+            "-filter_complex",
+            f"[0:v]{vfilter}[v];[1:a]@LEVEL@[a]",
+            "-map", "[v]", "-map", "[a]", *_encoder_args(timeline), *audio_out,
+            "-frames:v", str(total), "-movflags", "+faststart", out,
+        ]
+        segments.append(Segment(0, total, out, tuple(args)))
+        join: tuple[str, ...] = ()
+    else:
+        list_path = str(work / "segments.txt")
+        lines = []
+        for k in range(n_segments):
+            start, end = k * step, min(total, (k + 1) * step)
+            seg_out = str(work / f"segment{k:04d}.mp4")
+            lines.append(f"file '{seg_out}'")
+            # captions keep their absolute times: shift pts to the segment start, then back
+            chain = f"setpts=PTS+{start},{vfilter},setpts=PTS-STARTPTS"
+            args = [
+                *_raw_input(timeline), "-vf", chain,
+                *_encoder_args(timeline), "-frames:v", str(end - start), "-an", seg_out,
+            ]
+            segments.append(Segment(start, end, seg_out, tuple(args)))
+        files[list_path] = "\n".join(lines) + "\n"
+        join = (
+            "-f", "concat", "-safe", "0", "-i", list_path, "-i", mix_path,
+            "-filter_complex", "[1:a]@LEVEL@[a]",
+            "-map", "0:v", "-map", "[a]", "-c:v", "copy", *audio_out,
+            "-movflags", "+faststart", out,
+        )
+    return RenderPlan(
+        width=timeline.width,
+        height=timeline.height,
+        fps=timeline.fps,
+        frames=total,
+        output=out,
+        files=files,
+        audio_args=audio_args,
+        loudness_target=timeline.mix.loudness_lufs,
+        true_peak_db=timeline.mix.true_peak_db,
+        segments=tuple(segments),
+        join_args=join,
+    )

@@ -1,0 +1,194 @@
+"""Run a render plan: write its files, pre-mix the audio, stream frames into the encoder.
+
+The compositor runs on this thread while a writer thread hands finished frames to ffmpeg, so
+Python composition and x264 encoding overlap (OpenCV releases the GIL).
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from reelforge.errors import RenderError
+from reelforge.media.ffmpeg import FfmpegProcess, atomic_output, check_disk_space, start_ffmpeg
+from reelforge.render.compositor import Compositor
+from reelforge.render.plan import RenderPlan
+from reelforge.timeline import Timeline
+
+Progress = Callable[[str, float], None]  # (stage, fraction 0..1)
+
+
+@dataclass(frozen=True)
+class AudioLevel:
+    measured_lufs: float | None
+    measured_peak_db: float | None
+    gain_db: float
+
+
+def _parse_loudness(stderr: str) -> tuple[float | None, float | None]:
+    summary = stderr[stderr.rfind("Summary:") :] if "Summary:" in stderr else stderr
+    lufs = re.search(r"I:\s+(-?[\d.]+|-inf)\s+LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf)\s+dBFS", summary)
+
+    def number(match: re.Match[str] | None) -> float | None:
+        if not match or match.group(1) == "-inf":
+            return None
+        return float(match.group(1))
+
+    return number(lufs), number(peak)
+
+
+def premix_audio(plan: RenderPlan, progress: Progress | None = None) -> AudioLevel:
+    """Mix narration and ducked music into one file and measure its loudness."""
+    process = FfmpegProcess(
+        plan.audio_args, stdin=None, loglevel="info",
+        total_ms=plan.frames * 1000 // plan.fps,
+        progress=(lambda f: progress("audio", f)) if progress else None,
+    )
+    process.close_and_wait()
+    lufs, peak = _parse_loudness(process.stderr)
+    gain = 0.0
+    if plan.loudness_target is not None and lufs is not None and lufs > -70:
+        gain = plan.loudness_target - lufs
+        gain = max(-30.0, min(30.0, gain))  # never boost near-silence into noise
+    return AudioLevel(lufs, peak, gain)
+
+
+def level_filter(level: AudioLevel, ceiling_db: float) -> str:
+    """The gain, and a limiter only when the gain would push peaks over the ceiling."""
+    chain = f"volume={level.gain_db:.2f}dB"
+    peak_after = (level.measured_peak_db or 0.0) + level.gain_db
+    if peak_after > ceiling_db:
+        limit = 10 ** (ceiling_db / 20)
+        chain += f",alimiter=limit={limit:.4f}:level=false:attack=2:release=50"
+    return chain
+
+
+def _fill(args: tuple[str, ...], level: str) -> list[str]:
+    return [a.replace("@LEVEL@", level) for a in args]
+
+
+def _encode(
+    timeline: Timeline,
+    args: list[str],
+    start: int,
+    end: int,
+    progress: Progress | None,
+    done_before: int,
+) -> None:
+    compositor = Compositor(timeline)
+    frames: queue.Queue[bytes | None] = queue.Queue(maxsize=6)
+    failure: list[BaseException] = []
+
+    with start_ffmpeg(args) as process:
+
+        def writer() -> None:
+            try:
+                while (buf := frames.get()) is not None:
+                    process.write(buf)
+            except BaseException as exc:  # ffmpeg died: surface it on the main thread
+                failure.append(exc)
+                while frames.get() is not None:
+                    pass
+
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        total = timeline.frames
+        step = max(1, (end - start) // 100)
+        try:
+            for number, frame in enumerate(compositor.frames(start, end), start):
+                if failure:
+                    break
+                frames.put(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+                if progress and (number - start) % step == 0:
+                    progress("video", (done_before + number - start) / total)
+        finally:
+            frames.put(None)
+            thread.join()
+        if failure:
+            process.close_and_wait()  # raises RenderError with ffmpeg's own message
+            raise failure[0]
+        process.close_and_wait()
+
+
+def run_plan(timeline: Timeline, plan: RenderPlan, progress: Progress | None = None) -> dict[
+    str, float
+]:
+    """Execute ``plan`` (compiled from ``timeline``); returns stage timings in seconds."""
+    timings: dict[str, float] = {}
+    output = Path(plan.output)
+    # ~ bitrate-based guess plus room for the audio mix; fail before minutes of work
+    seconds = plan.frames / plan.fps
+    check_disk_space(output.parent, int(seconds * (plan.width * plan.height * 0.6 + 400_000)))
+    Path(plan.audio_args[-1]).parent.mkdir(parents=True, exist_ok=True)  # the work folder
+    for path, text in plan.files.items():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+
+    t0 = time.perf_counter()
+    level = premix_audio(plan, progress)
+    timings["audio_mix_s"] = time.perf_counter() - t0
+    level_chain = level_filter(level, plan.true_peak_db)
+
+    t0 = time.perf_counter()
+    with atomic_output(output) as partial:
+        if not plan.join_args:
+            segment = plan.segments[0]
+            args = _fill(segment.args, level_chain)
+            args[-1] = str(partial)
+            _encode(timeline, args, segment.start, segment.end, progress, 0)
+        else:
+            for segment in plan.segments:
+                _encode(
+                    timeline, _fill(segment.args, level_chain), segment.start, segment.end,
+                    progress, segment.start,
+                )
+            join = _fill(plan.join_args, level_chain)
+            join[-1] = str(partial)
+            process = FfmpegProcess(join, stdin=None)
+            process.close_and_wait()
+            for segment in plan.segments:
+                Path(segment.output).unlink(missing_ok=True)
+    timings["encode_s"] = time.perf_counter() - t0
+    timings["loudness_measured_lufs"] = level.measured_lufs if level.measured_lufs else float("nan")
+    timings["loudness_gain_db"] = level.gain_db
+    if progress:
+        progress("video", 1.0)
+    return timings
+
+
+def pick_thumbnail(timeline: Timeline, output: Path, width: int = 640) -> Path:
+    """Save a JPEG of a representative frame: mid-clip (never mid-transition), not dark."""
+    compositor = Compositor(timeline)
+    best: tuple[float, np.ndarray] | None = None
+    try:
+        for index, clip in enumerate(timeline.clips[:6]):
+            nxt = timeline.clips[index + 1] if index + 1 < len(timeline.clips) else None
+            end = clip.start + clip.frames - (nxt.transition.frames if nxt else 0)
+            start = clip.start + clip.transition.frames
+            number = max(start, min(end - 1, start + (end - start) * 2 // 3))
+            frame = compositor.frame(number)
+            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            mean, std = float(gray.mean()), float(gray.std())
+            score = std + (0 if 40 < mean < 220 else -100) + (8 if clip.texts else 0)
+            if best is None or score > best[0]:
+                best = (score, frame.copy())
+    finally:
+        compositor.close()
+    if best is None:
+        raise RenderError("the timeline has no clips to take a thumbnail from")
+    frame = best[1]
+    height = round(frame.shape[0] * width / frame.shape[1])
+    small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(output), small, [cv2.IMWRITE_JPEG_QUALITY, 88]):
+        raise RenderError(f"could not write the thumbnail {output}", hint="check disk space")
+    return output

@@ -1,0 +1,29 @@
+# Every target that runs reelforge sets it up first, so each works from a fresh clone on Debian 12
+# with Python 3.11 (setup is a no-op when nothing changed).
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+REELFORGE := $(VENV)/bin/reelforge
+
+.PHONY: setup demo preview test bench lint
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(REELFORGE) make examples/restaurant.md -o out/restaurant.mp4
+
+preview: setup
+	$(REELFORGE) make examples/restaurant.md -o out/restaurant-preview.mp4 --preview
+
+test: setup
+	$(PYTHON) -m pytest -q
+
+bench: setup
+	$(PYTHON) benchmarks/w60.py
+	$(PYTHON) benchmarks/make60.py
+
+lint:
+	@if [ -x $(VENV)/bin/ruff ]; then RUFF=$(VENV)/bin/ruff; \
+	elif command -v ruff >/dev/null 2>&1; then RUFF=ruff; \
+	else echo "ruff is not installed: $(VENV)/bin/pip install ruff"; exit 0; fi; \
+	$$RUFF check . && $$RUFF format --check .

@@ -1,0 +1,476 @@
+"""The only place reelforge spawns ffmpeg and ffprobe.
+
+Everything that runs one of them goes through this module, so that progress parsing, timeouts,
+cleanup of killed processes and the translation of ffmpeg's stderr into a ``RenderError`` with a
+hint the user can act on live in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import re
+import shlex
+import shutil
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from reelforge.errors import RenderError
+
+__all__ = [
+    "FfmpegProcess",
+    "atomic_output",
+    "capture_ffmpeg",
+    "check_disk_space",
+    "error_hint",
+    "ffmpeg_binary",
+    "ffprobe_binary",
+    "run_ffmpeg",
+    "run_ffprobe",
+    "start_ffmpeg",
+]
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float], None]
+
+_INSTALL_HINT = "run `make setup` or `apt-get install ffmpeg`"
+_STDERR_TAIL_LINES = 200  # enough context for a hint; bounded so a chatty run cannot eat memory
+_MESSAGE_LINES = 4  # how many stderr lines go into the error message itself
+_MiB = 1024 * 1024
+
+
+# --------------------------------------------------------------------------- binaries
+def ffmpeg_binary() -> str:
+    """Path of the ffmpeg executable: the system one, else the one bundled by ``imageio-ffmpeg``."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise RenderError("ffmpeg was not found", hint=_INSTALL_HINT) from None
+    try:
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except RuntimeError as exc:  # the package is there but its binary is not
+        raise RenderError(f"ffmpeg was not found ({exc})", hint=_INSTALL_HINT) from None
+
+
+def ffprobe_binary() -> str:
+    """Path of the ffprobe executable (on PATH, or next to the ffmpeg in use)."""
+    found = shutil.which("ffprobe")
+    if found:
+        return found
+    # imageio-ffmpeg ships no ffprobe, but a hand-installed static build often has both together.
+    with contextlib.suppress(RenderError):
+        beside = Path(ffmpeg_binary()).with_name("ffprobe" + (".exe" if os.name == "nt" else ""))
+        if beside.is_file() and os.access(beside, os.X_OK):
+            return str(beside)
+    raise RenderError("ffprobe was not found", hint=_INSTALL_HINT)
+
+
+# --------------------------------------------------------------------------- error hints
+def _input_files(args: Sequence[str]) -> list[str]:
+    """The ``-i`` operands of an ffmpeg command line, for hints that must name a file."""
+    return [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "-i"]
+
+
+def _subject(line: str, marker: str) -> str:
+    """``'clip.mp4: No such file or directory'`` -> ``'clip.mp4'`` (ffmpeg's own format)."""
+    head = line.split(marker, 1)[0].rstrip().rstrip(":").strip()
+    # Lines from a component start with "[demuxer @ 0x...]": that is not a file name.
+    return "" if head.startswith("[") else head
+
+
+def error_hint(stderr: str, args: Sequence[str] = ()) -> str:
+    """What the user should do about an ffmpeg/ffprobe failure, from known stderr patterns."""
+    lines = stderr.splitlines()
+    inputs = _input_files(args)
+
+    def subject_of(marker: str) -> str:
+        for line in reversed(lines):
+            if marker in line and (name := _subject(line, marker)):
+                return name
+        return ""
+
+    if "No space left on device" in stderr:
+        return "free disk space: the output folder's disk is full"
+    if "Invalid data found when processing input" in stderr or "moov atom not found" in stderr:
+        name = subject_of("Invalid data found") or (inputs[0] if len(inputs) == 1 else "")
+        name = name or ", ".join(inputs) or "one of the inputs"
+        return (
+            f"the input file is corrupt or not a media file: {name}; "
+            "re-export or re-download it, and check that it plays in a media player"
+        )
+    if "No such file or directory" in stderr:
+        name = subject_of("No such file or directory") or "one of the inputs"
+        return f"this file does not exist: {name}; check the path and that it was not moved"
+    if "Permission denied" in stderr:
+        name = subject_of("Permission denied") or "an input or the output"
+        return f"reelforge may not read or write {name}: check the file's and folder's permissions"
+    if "Unknown encoder" in stderr or "No such filter" in stderr:
+        what = re.search(r"(Unknown encoder '[^']*'|No such filter: '[^']*')", stderr)
+        missing = what.group(1) if what else "a codec or filter"
+        return (
+            f"this ffmpeg lacks a feature reelforge needs ({missing}): install Debian's ffmpeg "
+            "(libx264, libass) with `apt-get install ffmpeg`, or `make setup`"
+        )
+    if "does not contain any stream" in stderr or "Stream map" in stderr:
+        return (
+            "an input lacks the stream asked for (for example a video with no audio track): "
+            f"check the inputs {', '.join(inputs) or ''}".rstrip()
+        )
+    if "Cannot allocate memory" in stderr:
+        return "the machine ran out of memory: close other programs or render at a smaller size"
+    if "Error initializing filter" in stderr or "Error reinitializing filters" in stderr:
+        return "the filtergraph reelforge built was rejected by ffmpeg: this is a reelforge bug"
+    return "this is likely a reelforge bug: the full ffmpeg command is logged at DEBUG level"
+
+
+def _meaningful_tail(stderr: str, count: int = _MESSAGE_LINES) -> str:
+    """The last distinct non-empty stderr lines: ffmpeg often ends on generic lines."""
+    picked: list[str] = []
+    for line in reversed(stderr.splitlines()):
+        line = line.strip()
+        if not line or line in picked or line.startswith("Press [q]"):
+            continue
+        picked.append(line)
+        if len(picked) == count:
+            break
+    return "\n".join(reversed(picked))
+
+
+def _failure(tool: str, returncode: int, stderr: str, args: Sequence[str]) -> RenderError:
+    tail = _meaningful_tail(stderr)
+    if returncode < 0:
+        # Killed by a signal: the OOM killer is the usual culprit on small machines.
+        hint = "the process was killed (out of memory?): render at a smaller size or free memory"
+        reason = f"{tool} was killed by signal {-returncode}"
+    else:
+        hint = error_hint(stderr, args)
+        reason = f"{tool} failed (exit code {returncode})"
+    return RenderError(f"{reason}: {tail}" if tail else reason, hint=hint)
+
+
+# --------------------------------------------------------------------------- process runner
+def _drain(stream: IO[bytes], sink: deque[str], lock: threading.Lock) -> None:
+    """Read a pipe until EOF so the child never blocks on a full pipe buffer."""
+    for raw in iter(stream.readline, b""):
+        with lock:
+            sink.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+    stream.close()
+
+
+def _read_progress(stream: IO[bytes], values: queue.Queue[float | None], total_ms: int) -> None:
+    """Turn ``-progress pipe:1`` key=value lines into fractions of ``total_ms``."""
+    for raw in iter(stream.readline, b""):
+        key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+        if key == "out_time_us" and total_ms > 0:
+            with contextlib.suppress(ValueError):  # "N/A" before the first frame
+                values.put(min(1.0, max(0.0, int(value) / 1000 / total_ms)))
+    stream.close()
+    values.put(None)  # end of stream
+
+
+class FfmpegProcess:
+    """A running ffmpeg, usually fed raw frames or samples on its stdin.
+
+    Progress callbacks are always called on the caller's thread (from ``write`` and
+    ``close_and_wait``), never from the reader threads.
+    Use it as a context manager so an exception kills the process instead of orphaning it.
+    """
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        stdin: int | None,
+        total_ms: int | None = None,
+        progress: ProgressCallback | None = None,
+        capture_stdout: bool = False,
+        loglevel: str = "error",
+    ) -> None:
+        self.args = list(args)
+        command = [ffmpeg_binary(), "-hide_banner"]
+        if stdin is None:
+            command.append("-nostdin")  # else ffmpeg reads keys from a terminal and can stall
+        command += ["-y", "-loglevel", loglevel, "-nostats"]
+        if not capture_stdout:
+            # A report every quarter second: smooth enough for a bar, cheap for ffmpeg.
+            command += ["-progress", "pipe:1", "-stats_period", "0.25"]
+        command += self.args
+        self.command = command
+        logger.debug("running %s", shlex.join(command))
+        self._progress = progress
+        self._last_fraction = -1.0
+        self._stderr: deque[str] = deque(maxlen=_STDERR_TAIL_LINES)
+        self._stderr_lock = threading.Lock()
+        self._exited_early = False
+        self._values: queue.Queue[float | None] = queue.Queue()
+        self._stdout_chunks: list[bytes] = []
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL if stdin is None else stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise RenderError(f"could not start ffmpeg: {exc}", hint=_INSTALL_HINT) from exc
+        assert self._process.stdout is not None and self._process.stderr is not None
+        stdout = self._process.stdout
+        self._threads = [
+            threading.Thread(
+                target=_drain,
+                args=(self._process.stderr, self._stderr, self._stderr_lock),
+                daemon=True,
+            )
+        ]
+        if capture_stdout:
+            self._threads.append(
+                threading.Thread(target=self._collect, args=(stdout,), daemon=True)
+            )
+        else:
+            self._threads.append(
+                threading.Thread(
+                    target=_read_progress, args=(stdout, self._values, total_ms or 0), daemon=True
+                )
+            )
+        for thread in self._threads:
+            thread.start()
+
+    def _collect(self, stream: IO[bytes]) -> None:
+        while chunk := stream.read(1 << 16):
+            self._stdout_chunks.append(chunk)
+        stream.close()
+        self._values.put(None)  # lets close_and_wait stop waiting at once
+
+    @property
+    def stderr(self) -> str:
+        """What ffmpeg has written to stderr so far (its last lines)."""
+        with self._stderr_lock:
+            return "\n".join(self._stderr)
+
+    def _deliver_progress(self) -> None:
+        while True:
+            try:
+                value = self._values.get_nowait()
+            except queue.Empty:
+                return
+            if value is not None:
+                self._report(value)
+
+    def _report(self, fraction: float) -> None:
+        # Only forward increases: ffmpeg may repeat a time, and callers draw progress bars.
+        if self._progress is not None and fraction > self._last_fraction:
+            self._last_fraction = fraction
+            self._progress(fraction)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send bytes to ffmpeg's stdin; if ffmpeg died, raise its error instead."""
+        stdin = self._process.stdin
+        if stdin is None:
+            raise RenderError("this ffmpeg process was started without a stdin pipe")
+        if self._exited_early:
+            return
+        try:
+            stdin.write(data)
+        except (BrokenPipeError, ValueError, OSError):
+            # ffmpeg stopped reading: either it failed (its stderr says why) or it had all it
+            # wanted (-t, -frames), which close_and_wait will report as success.
+            self._close_stdin()
+            returncode = self._wait_and_join(timeout=30)
+            if returncode != 0:
+                raise _failure("ffmpeg", returncode, self.stderr, self.args) from None
+            self._exited_early = True
+        self._deliver_progress()
+
+    def _close_stdin(self) -> None:
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+                self._process.stdin.close()
+
+    def _wait_and_join(self, timeout: float | None, limit: float | None = None) -> int:
+        try:
+            returncode = self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise RenderError(
+                f"ffmpeg did not finish within {limit or timeout or 0:g} s and was stopped",
+                hint="the render is larger or slower than expected: raise the timeout, "
+                "or render at a smaller size",
+            ) from None
+        for thread in self._threads:
+            thread.join(timeout=5)
+        return returncode
+
+    def close_and_wait(self, timeout: float | None = None) -> None:
+        """Close stdin, wait for ffmpeg, report progress; raise ``RenderError`` on failure."""
+        self._close_stdin()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            # Deliver progress while ffmpeg works, on this thread, until the progress pipe closes.
+            while True:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                wait = 0.5 if remaining is None else min(0.5, remaining)
+                try:
+                    value = self._values.get(timeout=wait)
+                except queue.Empty:
+                    if self._process.poll() is not None and not self._threads[1].is_alive():
+                        break
+                    continue
+                if value is None:
+                    break
+                self._report(value)
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            returncode = self._wait_and_join(timeout=remaining, limit=timeout)
+        except BaseException:
+            self.kill()  # Ctrl-C or a failing callback must not leave ffmpeg running
+            raise
+        if returncode != 0:
+            raise _failure("ffmpeg", returncode, self.stderr, self.args)
+        self._report(1.0)
+
+    def output(self) -> bytes:
+        """Everything ffmpeg wrote to stdout (only when started with ``capture_stdout``)."""
+        return b"".join(self._stdout_chunks)
+
+    def kill(self) -> None:
+        """Stop ffmpeg now; safe to call twice."""
+        self._close_stdin()
+        if self._process.poll() is None:
+            self._process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=10)
+
+    def __enter__(self) -> FfmpegProcess:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        if exc_type is not None:
+            self.kill()
+
+
+def start_ffmpeg(
+    args: Sequence[str],
+    *,
+    stdin_pipe: bool = True,
+    total_ms: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> FfmpegProcess:
+    """Start ffmpeg in the background, by default reading from a pipe (``-i pipe:0`` in args).
+
+    Typical use streams raw frames::
+
+        with start_ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x180", "-r", "30",
+                           "-i", "pipe:0", "out.mp4"]) as process:
+            for frame in frames:
+                process.write(frame.tobytes())
+            process.close_and_wait()
+    """
+    return FfmpegProcess(
+        args,
+        stdin=subprocess.PIPE if stdin_pipe else None,
+        total_ms=total_ms,
+        progress=progress,
+    )
+
+
+def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    total_ms: int | None = None,
+    progress: ProgressCallback | None = None,
+    stdin: int | None = None,
+    timeout: float | None = None,
+) -> None:
+    """Run ffmpeg to completion; raise ``RenderError`` with a hint if it fails.
+
+    ``progress`` receives increasing fractions 0..1 of ``total_ms`` (the expected output length)
+    and a final 1.0 on success. ``stdin`` is a file descriptor to feed ffmpeg, if any.
+    """
+    process = FfmpegProcess(args, stdin=stdin, total_ms=total_ms, progress=progress)
+    process.close_and_wait(timeout=timeout)
+
+
+def capture_ffmpeg(
+    args: Sequence[str], *, loglevel: str = "error", timeout: float | None = 120
+) -> tuple[bytes, str]:
+    """Run ffmpeg writing its output to stdout (``pipe:1``); return ``(stdout, stderr)``.
+
+    For decoding frames or samples into memory, and for filters that report on stderr
+    (``ebur128`` needs ``loglevel="info"``).
+    """
+    process = FfmpegProcess(args, stdin=None, capture_stdout=True, loglevel=loglevel)
+    process.close_and_wait(timeout=timeout)
+    return process.output(), process.stderr
+
+
+def run_ffprobe(args: Sequence[str], *, timeout: float | None = 60) -> str:
+    """Run ffprobe and return its stdout; raise ``RenderError`` (with a hint) if it fails."""
+    command = [ffprobe_binary(), "-v", "error", "-hide_banner", *args]
+    logger.debug("running %s", shlex.join(command))
+    try:
+        done = subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderError(
+            f"ffprobe did not answer within {timeout:g} s",
+            hint="the file may be on a slow or stalled disk or network share",
+        ) from None
+    except OSError as exc:
+        raise RenderError(f"could not start ffprobe: {exc}", hint=_INSTALL_HINT) from exc
+    stderr = done.stderr.decode("utf-8", "replace")
+    if done.returncode != 0:
+        raise _failure("ffprobe", done.returncode, stderr, ["-i", args[-1]] if args else [])
+    return done.stdout.decode("utf-8", "replace")
+
+
+# --------------------------------------------------------------------------- outputs
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
+
+    A crash, a Ctrl-C or an ffmpeg failure thus never leaves a half-written file under the final
+    name. The temporary keeps the extension (``.name.partial.mp4``) because ffmpeg picks the
+    container from it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    partial.unlink(missing_ok=True)  # left over from a run that was killed
+    try:
+        yield partial
+        if not partial.exists():
+            raise RenderError(
+                f"no output was written for {path}",
+                hint="this is a reelforge bug: the render step wrote nothing",
+            )
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def check_disk_space(folder: Path, need_bytes: int) -> None:
+    """Fail fast, before a long render, if ``folder``'s disk cannot hold ``need_bytes``."""
+    probe_at = Path(folder).resolve()
+    while not probe_at.exists() and probe_at != probe_at.parent:
+        probe_at = probe_at.parent  # the output folder may not exist yet
+    free = shutil.disk_usage(probe_at).free
+    if free < need_bytes:
+        raise RenderError(
+            f"not enough free disk space in {folder}: {free / _MiB:.0f} MiB free, "
+            f"about {need_bytes / _MiB:.0f} MiB needed",
+            hint="free disk space, or write the output to another disk with -o",
+        )

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Set up reelforge on Debian 12 (or Ubuntu) with Python >= 3.11: system tools, fonts, .venv.
+#
+# Idempotent and quick when nothing changed: apt runs only if a tool or font is missing, and pip
+# only if pyproject.toml changed since the last install (a hash is kept in .venv).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+VENV=.venv
+STAMP="$VENV/.reelforge-install-stamp"
+
+step() { printf '\n[setup] %s\n' "$*"; }
+info() { printf '[setup]   %s\n' "$*"; }
+
+# apt-get needs root: use sudo when we are not root and it exists.
+SUDO=()
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+fi
+can_apt() { command -v apt-get >/dev/null 2>&1 && { [[ $(id -u) -eq 0 ]] || ((${#SUDO[@]})); }; }
+
+# ---------------------------------------------------------------------------- 1. system packages
+APT_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 fluidsynth sox fontconfig
+              fonts-noto-core fonts-noto-cjk fonts-dejavu-core)
+FONTS=(/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf
+       /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf
+       /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+       /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc)
+
+missing=()
+for tool in ffmpeg ffprobe espeak-ng fluidsynth sox fc-list; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+for font in "${FONTS[@]}"; do
+  [[ -e "$font" ]] || missing+=("$font")
+done
+# The espeak engine loads the shared library through ctypes, not the command.
+if ! compgen -G "/usr/lib/*/libespeak-ng.so.1" >/dev/null \
+  && ! compgen -G "/usr/lib/libespeak-ng.so.1" >/dev/null; then
+  missing+=(libespeak-ng.so.1)
+fi
+
+step "1/3 system tools and fonts"
+if ((${#missing[@]} == 0)); then
+  info "all present (ffmpeg, espeak-ng, fluidsynth, sox, fontconfig, Noto and DejaVu fonts)"
+else
+  info "missing: ${missing[*]}"
+  if command -v apt-get >/dev/null 2>&1 && ! can_apt; then
+    echo "[setup] error: installing system packages needs root; run as root:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends ${APT_PACKAGES[*]}" >&2
+    exit 1
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    # Not Debian: say what to install and carry on; the Python part still works.
+    echo "[setup] warning: no apt-get here; install these with your package manager:" >&2
+    echo "  ${APT_PACKAGES[*]}" >&2
+  else
+    info "installing: ${APT_PACKAGES[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -q
+    "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}"
+  fi
+fi
+
+# ---------------------------------------------------------------------------- 2. Python
+step "2/3 Python virtual environment ($VENV)"
+python_ok() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }
+if [[ -x "$VENV/bin/python" ]] && python_ok "$VENV/bin/python"; then
+  info "$VENV exists ($("$VENV/bin/python" --version))"
+else
+  PYTHON=""
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate"; then
+      PYTHON=$(command -v "$candidate")
+      break
+    fi
+  done
+  if [[ -z "$PYTHON" ]]; then
+    echo "[setup] error: Python 3.11 or newer is needed (apt-get install python3 python3-venv)" >&2
+    exit 1
+  fi
+  # Debian's own python3 ships venv without ensurepip until python3-venv is installed.
+  if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 && can_apt; then
+    info "installing python3-venv for $PYTHON"
+    "${SUDO[@]}" apt-get update -q
+    "${SUDO[@]}" apt-get install -y -q --no-install-recommends python3-venv
+  fi
+  rm -rf "$VENV"  # a half-made or too-old environment is not worth repairing
+  info "creating $VENV with $PYTHON ($("$PYTHON" --version))"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+# ---------------------------------------------------------------------------- 3. reelforge itself
+step "3/3 reelforge and its Python dependencies"
+want=$( { cat pyproject.toml; "$VENV/bin/python" --version; } | sha256sum | cut -d' ' -f1)
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] \
+  && "$VENV/bin/python" -c 'import reelforge' 2>/dev/null; then
+  info "up to date (pyproject.toml unchanged since the last install)"
+else
+  info "pip install -e '.[default,test]' (a few minutes the first time)"
+  export PIP_DISABLE_PIP_VERSION_CHECK=1
+  "$VENV/bin/python" -m pip install -q -e '.[default,test]'
+  echo "$want" >"$STAMP"
+fi
+
+step "ready: \`make demo\` renders examples/restaurant.md, \`make test\` runs the tests"

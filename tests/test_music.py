@@ -1,0 +1,173 @@
+"""The procedural music engine: composition (pretty-midi) and rendering (fluidsynth CLI)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pretty_midi")
+
+from reelforge.engines.base import MusicEngine, MusicRequest  # noqa: E402
+from reelforge.engines.music import procedural  # noqa: E402
+from reelforge.engines.music.procedural import (  # noqa: E402
+    MOOD_SPECS,
+    MOODS,
+    ProceduralMusic,
+    compose_midi,
+    note_list,
+)
+from reelforge.errors import EngineUnavailable, SpecError  # noqa: E402
+
+needs_fluidsynth = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None or procedural.find_soundfont() is None,
+    reason="fluidsynth or a GM soundfont is not installed",
+)
+DURATION_MS = 8000
+
+
+def _read(path: Path) -> tuple[np.ndarray, int, int, int]:
+    with wave.open(str(path)) as wav:
+        frames = wav.readframes(wav.getnframes())
+        channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
+    return np.frombuffer(frames, "<i2").reshape(-1, channels) / 32768.0, channels, width, rate
+
+
+@pytest.fixture(scope="module", params=list(MOODS))
+def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    if shutil.which("fluidsynth") is None or procedural.find_soundfont() is None:
+        pytest.skip("fluidsynth or a GM soundfont is not installed")
+    mood = request.param
+    start = time.perf_counter()
+    result = ProceduralMusic().compose(
+        MusicRequest(mood=mood, duration_ms=DURATION_MS, seed=3), tmp_path_factory.mktemp(mood)
+    )
+    return mood, result, time.perf_counter() - start
+
+
+def test_every_mood_is_documented_and_listed() -> None:
+    engine = ProceduralMusic()
+    assert isinstance(engine, MusicEngine)
+    assert engine.moods() == list(MOODS)
+    required = {"cinematic", "upbeat", "calm", "corporate", "playful", "dramatic", "lofi"}
+    assert required | {"indian"} <= set(MOODS)
+    assert all(len(text) > 20 and "\n" not in text for text in MOODS.values())
+
+
+def test_render_is_quick_and_well_formed(rendered) -> None:
+    mood, result, seconds = rendered
+    assert seconds < 20, f"{mood}: 8 s of music took {seconds:.1f} s"  # ~0.6 s on a free core
+    assert (result.mood, result.engine, result.sample_rate) == (mood, "procedural", 44100)
+    low, high = MOOD_SPECS[mood].tempo
+    assert low <= result.tempo_bpm <= high
+    samples, channels, width, rate = _read(result.audio)
+    assert (channels, width, rate) == (2, 2, 44100)
+    assert abs(len(samples) / rate * 1000 - DURATION_MS) <= 50
+    assert result.duration_ms == DURATION_MS
+
+
+def test_render_level_and_continuity(rendered) -> None:
+    mood, result, _ = rendered
+    samples, _, _, rate = _read(result.audio)
+    peak_db = 20 * np.log10(np.abs(samples).max())
+    assert -4.0 <= peak_db <= -2.5, f"{mood}: peak {peak_db:.2f} dBFS"
+    # Every 2 s window before the fade-out carries music.
+    fade_start = len(samples) - 2 * rate
+    for start in range(0, fade_start - 2 * rate + 1, rate // 2):
+        window = samples[start : start + 2 * rate]
+        rms_db = 20 * np.log10(np.sqrt(np.mean(window**2)) + 1e-12)
+        assert rms_db > -40, f"{mood}: near-silent at {start / rate:.1f} s ({rms_db:.1f} dBFS)"
+    # The fade-out ends (almost) in silence, and so does the very first sample.
+    assert np.abs(samples[-rate // 100 :]).max() < 0.01
+    assert np.abs(samples[0]).max() < 0.01
+
+
+@pytest.mark.parametrize("mood", list(MOODS))
+def test_same_seed_same_notes_other_seed_other_notes(mood: str) -> None:
+    first = note_list(compose_midi(mood, 20.0, seed=11))
+    assert first, "no notes"
+    assert first == note_list(compose_midi(mood, 20.0, seed=11))
+    assert first != note_list(compose_midi(mood, 20.0, seed=12))
+
+
+@pytest.mark.parametrize("mood", list(MOODS))
+def test_composition_covers_duration_and_ends_on_the_tonic(mood: str) -> None:
+    pm = compose_midi(mood, 60.0, seed=5)
+    end = max(n.end for inst in pm.instruments for n in inst.notes)
+    assert 61.0 <= end <= 62.0 + 1e-6  # the requested minute plus the tail the fade runs over
+    tonic = pm.key_signature_changes[0].key_number % 12
+    lowest_at_end = min(
+        n.pitch
+        for inst in pm.instruments
+        if not inst.is_drum
+        for n in inst.notes
+        if n.start <= 59.0 < n.end
+    )
+    assert lowest_at_end % 12 == tonic
+    drums = [inst for inst in pm.instruments if inst.is_drum]
+    assert bool(drums) == (MOOD_SPECS[mood].drums is not None)
+    # The intro is the pad alone (plus the tanpura drone for "indian").
+    # (less the few ms of humanised timing that may pull a note ahead of the bar)
+    first_bar_s = 240.0 / pm.get_tempo_changes()[1][0] - 0.05
+    early = {inst.name for inst in pm.instruments for n in inst.notes if n.start < first_bar_s}
+    assert early <= {"pad", "comp"} if MOOD_SPECS[mood].drone else early == {"pad"}
+    # A melody and, where the mood has them, drums arrive after the intro.
+    names = {inst.name for inst in pm.instruments if inst.notes}
+    assert "melody" in names
+    assert not drums or drums[0].notes
+
+
+def test_indian_mood_sits_on_a_raga_with_sitar_drone_and_tabla() -> None:
+    for seed in range(4):
+        pm = compose_midi("indian", 40.0, seed=seed)
+        sa = pm.key_signature_changes[0].key_number % 12
+        by_name = {inst.name: inst for inst in pm.instruments}
+        assert by_name["melody"].program == 104  # Sitar
+        assert {n.pitch % 12 for n in by_name["pad"].notes} == {sa, (sa + 7) % 12}  # Sa-Pa
+        ragas = (procedural.RAGA_YAMAN, procedural.RAGA_BHAIRAV)
+        melody_pcs = {(n.pitch - sa) % 12 for n in by_name["melody"].notes}
+        assert any(melody_pcs <= set(raga) for raga in ragas)
+        tabla = {n.pitch for n in by_name["drums"].notes}
+        assert {procedural.LOW_CONGA, procedural.OPEN_HI_CONGA} <= tabla
+
+
+def test_tempo_override_is_used() -> None:
+    pm = compose_midi("upbeat", 10.0, seed=1, tempo_bpm=90)
+    assert round(pm.get_tempo_changes()[1][0]) == 90
+
+
+@needs_fluidsynth
+def test_tempo_override_reaches_the_result(tmp_path: Path) -> None:
+    result = ProceduralMusic().compose(
+        MusicRequest(mood="calm", duration_ms=3000, seed=1, tempo_bpm=80), tmp_path
+    )
+    assert result.tempo_bpm == 80
+    assert abs(len(_read(result.audio)[0]) - 3 * 44100) <= 1
+
+
+def test_unknown_mood_is_a_spec_error(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as err:
+        ProceduralMusic().compose(MusicRequest(mood="polka", duration_ms=5000), tmp_path)
+    assert "cinematic" in err.value.hint and "indian" in err.value.hint
+    with pytest.raises(SpecError):
+        compose_midi("polka", 5.0, seed=0)
+
+
+def test_bad_duration_is_a_spec_error(tmp_path: Path) -> None:
+    with pytest.raises(SpecError):
+        ProceduralMusic().compose(MusicRequest(mood="calm", duration_ms=0), tmp_path)
+
+
+def test_missing_fluidsynth_is_unavailable_with_a_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(procedural.shutil, "which", lambda name: None)
+    with pytest.raises(EngineUnavailable) as err:
+        ProceduralMusic().compose(MusicRequest(mood="calm", duration_ms=2000), tmp_path)
+    assert "apt-get install fluidsynth" in err.value.hint
+    info = ProceduralMusic().info()
+    assert not info.available and "fluidsynth" in info.reason

@@ -2,7 +2,8 @@
 
 Voice ids are ``<language>-<age>-<gender>`` ("en-adult-male", "ar-senior-female"). Several
 engines may offer the same id; the catalogue keeps the best one (piper's neural English voice
-before espeak's formant one), so a machine without piper still speaks every id with espeak.
+and kokoro-ja's neural Japanese voices before espeak's formant ones), so a machine without them
+still speaks every id with espeak.
 
 Regional tags resolve to their primary language: "ar-dz" (Algerian Darija) and the voice
 "ar-dz-adult-male" use the Arabic voices, which speak Modern Standard Arabic pronunciation.
@@ -18,7 +19,7 @@ from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceInfo
 from reelforge.errors import EngineUnavailable, ReelforgeError, SpecError
 
 # Engines in order of preference: an id offered by an earlier engine hides later ones.
-ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "espeak")
+ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "espeak")
 AGES: tuple[str, ...] = ("adult", "child", "senior", "young")
 GENDERS: tuple[str, ...] = ("male", "female", "neutral")
 # When no voice is named: the first of these the language has.

@@ -15,6 +15,7 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "voice": {
         "piper": "reelforge.engines.tts.piper:PiperEngine",
         "espeak": "reelforge.engines.tts.espeak:EspeakEngine",
+        "kokoro-ja": "reelforge.engines.tts.kokoro_ja:KokoroJaEngine",
     },
     "music": {
         "procedural": "reelforge.engines.music.procedural:ProceduralMusic",

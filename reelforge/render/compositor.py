@@ -10,7 +10,6 @@ burns them in the encoder process.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -77,20 +76,44 @@ def _flatten_alpha(image: np.ndarray, background: tuple[int, int, int]) -> np.nd
     return image
 
 
-def blend_rgba(frame: np.ndarray, rgba: np.ndarray, x: int, y: int, opacity: float = 1.0) -> None:
-    """Alpha-blend an RGBA (BGR order + alpha) sprite onto ``frame`` in place, clipped."""
-    h, w = rgba.shape[:2]
+class Sprite:
+    """A picture with straight alpha, split once into contiguous BGR and float weights."""
+
+    def __init__(self, rgba: np.ndarray, opacity: float = 1.0) -> None:
+        self.bgr = np.ascontiguousarray(rgba[..., :3])
+        self.alpha = rgba[..., 3].astype(np.float32) * (opacity / 255.0)
+        self.height, self.width = rgba.shape[:2]
+
+    def draw(self, frame: np.ndarray, x: int, y: int, opacity: float = 1.0) -> None:
+        blend(frame, self.bgr, self.alpha, x, y, opacity)
+
+
+def blend(
+    frame: np.ndarray, bgr: np.ndarray, alpha: np.ndarray, x: int, y: int, opacity: float = 1.0
+) -> None:
+    """Blend ``bgr`` with per-pixel weights ``alpha`` (0..1) onto ``frame`` at (x, y), in place."""
+    h, w = bgr.shape[:2]
     fh, fw = frame.shape[:2]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
     if x0 >= x1 or y0 >= y1 or opacity <= 0:
         return
-    sprite = rgba[y0 - y : y1 - y, x0 - x : x1 - x]
-    roi = frame[y0:y1, x0:x1]
-    alpha = sprite[..., 3].astype(np.float32) * (opacity / 255.0)
-    weights = 1.0 - alpha
-    roi[:] = cv2.blendLinear(
-        np.ascontiguousarray(sprite[..., :3]), np.ascontiguousarray(roi), alpha, weights
-    )
+    whole = (x0, y0, x1, y1) == (x, y, x + w, y + h)
+    src = bgr if whole else np.ascontiguousarray(bgr[y0 - y : y1 - y, x0 - x : x1 - x])
+    weight = alpha if whole else np.ascontiguousarray(alpha[y0 - y : y1 - y, x0 - x : x1 - x])
+    if opacity < 1.0:
+        weight = weight * np.float32(opacity)
+    full = (x0, y0, x1, y1) == (0, 0, fw, fh)
+    roi = frame if full else np.ascontiguousarray(frame[y0:y1, x0:x1])
+    out = cv2.blendLinear(src, roi, weight, 1.0 - weight)
+    if full:
+        frame[:] = out
+    else:
+        frame[y0:y1, x0:x1] = out
+
+
+def blend_rgba(frame: np.ndarray, rgba: np.ndarray, x: int, y: int, opacity: float = 1.0) -> None:
+    """Alpha-blend an RGBA (BGR order + alpha) sprite onto ``frame`` in place, clipped."""
+    Sprite(rgba).draw(frame, x, y, opacity)
 
 
 # --------------------------------------------------------------------------- layers
@@ -155,8 +178,14 @@ class _LayerRenderer:
             self.base = canvas
             self.base_scale = 1.0 / zmax
             self.offset = (0.0, 0.0)
+        self.alpha: np.ndarray | None = None
+        if self.base.ndim == 3 and self.base.shape[2] == 4:
+            # an overlay: warp colour and weight separately, so blending needs no copies
+            self.alpha = self.base[..., 3].astype(np.float32) * (self.layer.opacity / 255.0)
+            self.base = np.ascontiguousarray(self.base[..., :3])
         if not self.moving:
             self._static = self._warp(self.base, 0)
+            self._static_alpha = None if self.alpha is None else self._warp(self.alpha, 0)
 
     def _matrix(self, index: int, base_scale: float, offset: tuple[float, float]) -> np.ndarray:
         p = index / (self.frames - 1) if self.frames > 1 else 0.0
@@ -186,6 +215,14 @@ class _LayerRenderer:
         if self._static is not None:
             return self._static
         return self._warp(self.base, index)
+
+    def render_alpha(self, index: int) -> np.ndarray | None:
+        """The blend weights (0..1, opacity included) of an overlay layer, else None."""
+        if self.alpha is None:
+            return None
+        if self._static is not None:
+            return self._static_alpha
+        return self._warp(self.alpha, index)
 
     def _video_frame(self, index: int) -> np.ndarray:
         if self._video is None or index != self._video_next:
@@ -219,13 +256,6 @@ class _LayerRenderer:
 # --------------------------------------------------------------------------- text
 
 
-@dataclass
-class _Sprite:
-    rgba: np.ndarray  # BGR + alpha
-    x: int
-    y: int
-
-
 def _text_sprite(text: TextOverlay, width: int, height: int) -> np.ndarray:
     from reelforge.text.fonts import font_file
     from reelforge.text.sprites import render_text
@@ -253,6 +283,7 @@ class _TextRenderer:
         self.text = text
         self.width, self.height = width, height
         self.rgba = _text_sprite(text, width, height)
+        self.sprite = Sprite(self.rgba)
         h, w = self.rgba.shape[:2]
         self.x = (width - w) // 2
         self.y = _anchor_y(text.position, height, h)
@@ -280,7 +311,9 @@ class _TextRenderer:
             rgba = cv2.resize(rgba, (nw, nh), interpolation=cv2.INTER_LINEAR)
             x += (w - nw) // 2
             y += (h - nh) // 2
-        blend_rgba(frame, rgba, x, y, opacity)
+            blend_rgba(frame, rgba, x, y, opacity)
+            return
+        self.sprite.draw(frame, x, y, opacity)
 
 
 # --------------------------------------------------------------------------- clips
@@ -302,12 +335,13 @@ class _ClipRenderer:
         for k, layer in enumerate(self.layers):
             picture = layer.render(index)
             if k == 0:
-                frame = picture[..., :3] if picture.shape[2] == 4 else picture
+                frame = picture
                 if self.texts or len(self.layers) > 1:
                     frame = frame.copy()  # never draw into a cached still
             else:
-                if picture.shape[2] == 4:
-                    blend_rgba(frame, picture, 0, 0, layer.layer.opacity)
+                alpha = layer.render_alpha(index)
+                if alpha is not None:
+                    blend(frame, picture, alpha, 0, 0)
                 else:
                     frame = cv2.addWeighted(
                         frame, 1 - layer.layer.opacity, picture, layer.layer.opacity, 0
@@ -479,11 +513,11 @@ class Compositor:
         self.timeline = timeline
         self._active: dict[int, _ClipRenderer] = {}
         self._grade = _Grade(timeline.grade, timeline.width, timeline.height)
-        self._watermark: _Sprite | None = None
+        self._watermark: tuple[Sprite, int, int] | None = None
         if timeline.watermark is not None:
             self._watermark = self._make_watermark(timeline.watermark)
 
-    def _make_watermark(self, mark: ImageOverlay) -> _Sprite:
+    def _make_watermark(self, mark: ImageOverlay) -> tuple[Sprite, int, int]:
         w, h = self.timeline.width, self.timeline.height
         image = load_image(mark.path)
         if image.shape[2] == 3:
@@ -496,7 +530,7 @@ class Compositor:
         y = margin if "top" in mark.position else h - target_h - margin
         if mark.position == "center":
             x, y = (w - target_w) // 2, (h - target_h) // 2
-        return _Sprite(rgba, x, y)
+        return Sprite(rgba, mark.opacity), x, y
 
     def _clip(self, index: int) -> _ClipRenderer:
         if index not in self._active:
@@ -533,9 +567,8 @@ class Compositor:
         if self._watermark is not None:
             if graded is out:  # ungraded: ``out`` may be a cached still, draw on a copy
                 graded = out.copy()
-            mark = self._watermark
-            opacity = self.timeline.watermark.opacity if self.timeline.watermark else 1.0
-            blend_rgba(graded, mark.rgba, mark.x, mark.y, opacity)
+            sprite, x, y = self._watermark
+            sprite.draw(graded, x, y)
         return graded
 
     def frames(self, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:

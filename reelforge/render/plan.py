@@ -169,8 +169,10 @@ def compile_plan(
     if ass_text is not None and timeline.burn_captions and timeline.captions:
         ass_path = str(work / ASS_NAME)
         files[ass_path] = ass_text
-        # no fontsdir: libass would load every font file in it; fontconfig finds system fonts
-        vfilter = f"subtitles=filename='{escape_filter_path(ass_path)}'"
+        # the `ass` filter with complex shaping: `subtitles` leaves libass on simple shaping,
+        # which breaks Devanagari conjuncts. No fontsdir: libass would load every font file
+        # in it; fontconfig finds system fonts.
+        vfilter = f"ass=filename='{escape_filter_path(ass_path)}':shaping=complex"
         if fonts_dir:
             vfilter += f":fontsdir='{escape_filter_path(fonts_dir)}'"
 

@@ -1,0 +1,305 @@
+"""The command line: a thin client of the library. Only here do errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from reelforge import __version__
+from reelforge.errors import ReelforgeError
+
+EXAMPLES = """examples:
+  reelforge make examples/restaurant.md -o out/restaurant.mp4
+  reelforge make story.txt --format 9:16 --voice en-adult-male --music cinematic -o short.mp4
+  reelforge make examples/explainer.yaml --preview -o out/preview.mp4
+  reelforge voices --language fr
+  reelforge schema > storyboard.schema.json
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reelforge",
+        description="Turn a script or storyboard into a narrated, captioned, scored video, "
+        "offline.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"reelforge {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    make = sub.add_parser(
+        "make", help="render a script (.txt/.md) or storyboard (.yaml/.json) to MP4",
+        description="Render a script or storyboard to an MP4 with SRT/VTT/ASS captions, a "
+        "thumbnail and a JSON manifest beside it (same folder and name).",
+    )
+    make.add_argument("input", help="script (.txt, .md) or storyboard (.yaml, .yml, .json)")
+    make.add_argument("-o", "--output", help="output .mp4 (default: out/<input name>.mp4)")
+    make.add_argument("--format", choices=["16:9", "9:16", "1:1"], help="aspect ratio")
+    make.add_argument("--template", help="look and sound preset (see `reelforge templates`)")
+    make.add_argument("--voice", help="voice id (see `reelforge voices`)")
+    make.add_argument("--language", help="narration language (default: detected per scene)")
+    make.add_argument("--music", help="music mood (see `reelforge moods`), a music file, or none")
+    make.add_argument("--captions", help="caption style: plain, bold, karaoke, highlight, boxed, "
+                      "or none")
+    make.add_argument("--max-scenes", type=int, help="merge paragraphs into at most N scenes")
+    make.add_argument("--duration", type=float, help="target duration in seconds")
+    make.add_argument("--resolution", type=int, help="short side in pixels (default 1080)")
+    make.add_argument("--preview", action="store_true", help="fast low-resolution proof")
+    make.add_argument("--keep-work", action="store_true", help="keep the work folder")
+    make.add_argument("--print-plan", action="store_true",
+                      help="print the compiled render plan instead of rendering")
+    make.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    render = sub.add_parser("render", help="render a timeline JSON (from a manifest or `plan`)")
+    render.add_argument("timeline", help="timeline .json, or a manifest .json holding one")
+    render.add_argument("-o", "--output", required=True, help="output .mp4")
+    render.add_argument("--quiet", action="store_true")
+
+    planp = sub.add_parser("plan", help="resolve a script/storyboard to a timeline JSON")
+    planp.add_argument("input")
+    planp.add_argument("-o", "--output", help="timeline .json (default: stdout)")
+    planp.add_argument("--preview", action="store_true")
+
+    sub.add_parser("schema", help="print the storyboard JSON Schema")
+    voices = sub.add_parser("voices", help="list voices")
+    voices.add_argument("--language", help="only voices of this language (e.g. fr, ar, hi)")
+    voices.add_argument("--json", action="store_true")
+    templates = sub.add_parser("templates", help="list templates")
+    templates.add_argument("--json", action="store_true")
+    sub.add_parser("moods", help="list music moods")
+    sub.add_parser("engines", help="list engines and whether they can run here")
+    return parser
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Bar:
+    """A rich progress bar over the stages voice -> visuals -> music -> audio -> video."""
+
+    STAGES = ("voice", "visuals", "music", "audio", "video")
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+        self.last_plain: dict[str, int] = {}
+
+    def __enter__(self) -> _Bar:
+        if not self.quiet:
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("{task.description:>8}"), BarColumn(), TaskProgressColumn(),
+                TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
+            )
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.progress is None:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=1.0)
+        self.progress.update(self.tasks[stage], completed=min(1.0, fraction))
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from reelforge.spec.load import load_spec
+
+    overrides: dict[str, Any] = {
+        "format": getattr(args, "format", None),
+        "template": getattr(args, "template", None),
+        "voice": getattr(args, "voice", None),
+        "language": getattr(args, "language", None),
+        "music": getattr(args, "music", None),
+        "max_scenes": getattr(args, "max_scenes", None),
+        "target_duration": getattr(args, "duration", None),
+        "resolution": getattr(args, "resolution", None),
+    }
+    captions = getattr(args, "captions", None)
+    if captions is not None:
+        overrides["captions"] = {"enabled": False} if captions == "none" else {"style": captions}
+    return load_spec(args.input, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _cmd_make(args: argparse.Namespace) -> int:
+    from reelforge.pipeline import compile_timeline, make
+
+    storyboard = _load(args)
+    output = Path(args.output or Path("out") / (Path(args.input).stem + ".mp4"))
+    if args.print_plan:
+        from reelforge.plan import plan
+
+        work = output.parent / f".{output.stem}.work"
+        planned = plan(storyboard, work, preview=args.preview)
+        print(compile_timeline(planned.timeline, output, work).to_text())
+        return 0
+    started = time.perf_counter()
+    with _Bar(args.quiet) as bar:
+        result = make(storyboard, output, preview=args.preview, progress=bar,
+                      keep_workdir=args.keep_work)
+    seconds = result.timeline.frames / result.timeline.fps
+    took = time.perf_counter() - started
+    print(f"wrote {result.video} ({seconds:.1f} s video in {took:.1f} s, "
+          f"{seconds / max(took, 1e-6):.1f}x real time)")
+    for kind, path in result.captions.items():
+        print(f"  captions {kind}: {path}")
+    print(f"  thumbnail: {result.thumbnail}\n  manifest:  {result.manifest}")
+    return 0
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from reelforge.errors import SpecError
+    from reelforge.pipeline import render
+    from reelforge.timeline import Timeline
+
+    try:
+        data = json.loads(Path(args.timeline).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SpecError(f"cannot read the timeline {args.timeline}: {exc}",
+                        hint="give a timeline JSON written by `reelforge plan`") from None
+    timeline = Timeline.from_dict(data.get("timeline", data))
+    with _Bar(args.quiet) as bar:
+        render(timeline, args.output, progress=bar)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from reelforge.plan import plan
+
+    storyboard = _load(args)
+    out = Path(args.output) if args.output else None
+    work = (out.parent if out else Path("out")) / ".plan.work"
+    planned = plan(storyboard, work, preview=args.preview)
+    text = planned.timeline.to_json()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}")
+    else:
+        print(text)
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from reelforge.spec.load import storyboard_schema
+
+    print(json.dumps(storyboard_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_voices(args: argparse.Namespace) -> int:
+    from reelforge.voices import catalog
+
+    voices = [v for v in catalog() if not args.language or v.language == args.language]
+    if args.json:
+        print(json.dumps([v.__dict__ for v in voices], indent=1, ensure_ascii=False))
+        return 0
+    for v in voices:
+        print(f"{v.id:24} {v.language:5} {v.gender:7} {v.age:7} {v.engine:7} {v.description}")
+    return 0
+
+
+def _cmd_templates(args: argparse.Namespace) -> int:
+    from reelforge.spec.templates import TEMPLATES
+
+    if args.json:
+        print(json.dumps([t.to_dict() for t in TEMPLATES.values()], indent=1, ensure_ascii=False))
+        return 0
+    for t in TEMPLATES.values():
+        print(f"{t.name:16} mood={t.music_mood:10} style={t.visual_style:10} {t.description}")
+    return 0
+
+
+def _cmd_moods(args: argparse.Namespace) -> int:
+    from reelforge.engines import registry
+
+    engine = registry.get("music", "procedural")
+    descriptions = getattr(sys.modules[type(engine).__module__], "MOODS", {})
+    for mood in engine.moods():
+        about = descriptions.get(mood, "")
+        text = getattr(about, "description", about)
+        print(f"{mood:12} {text if isinstance(text, str) else ''}")
+    return 0
+
+
+def _cmd_engines(args: argparse.Namespace) -> int:
+    from reelforge.engines import registry
+
+    for kind in registry.AVAILABLE_ENGINES:
+        for name in registry.names(kind):
+            try:
+                info = registry.get(kind, name).info()
+                state = "ok" if info.available else f"unavailable: {info.reason}"
+                version = info.version
+            except ReelforgeError as exc:
+                state, version = f"unavailable: {exc.message} ({exc.hint})", "-"
+            print(f"{kind:8} {name:12} {version:12} {state}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "make": _cmd_make,
+    "render": _cmd_render,
+    "plan": _cmd_plan,
+    "schema": _cmd_schema,
+    "voices": _cmd_voices,
+    "templates": _cmd_templates,
+    "moods": _cmd_moods,
+    "engines": _cmd_engines,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    from reelforge.settings import get_settings
+
+    debug = args.debug or get_settings().debug
+    try:
+        return COMMANDS[args.command](args)
+    except ReelforgeError as exc:
+        if debug:
+            raise
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        if debug:
+            raise
+        hint = "free disk space" if exc.errno == 28 else "check the path and its permissions"
+        print(f"error: {exc}\n  hint: {hint}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Service settings: the only reader of the environment for the service (prefix ``REELFORGE_``).
+
+Everything has a default that runs on a laptop: SQLite and a local folder under ``data_dir``,
+an in-process worker pool. Scale-out sets ``database_url`` (PostgreSQL), ``storage_url``
+(``s3://bucket/prefix``), ``executor=celery`` and ``broker_url``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "reelforge"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings of the job service. Environment variables are ``REELFORGE_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="REELFORGE_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    # Filled from data_dir when not given: sqlite:///<data_dir>/reelforge.db
+    database_url: str = ""
+    # Filled from data_dir when not given: file://<data_dir>/storage
+    storage_url: str = ""
+    storage_quota_bytes: int | None = Field(None, ge=0)  # None = unlimited
+    # Step cache (voices, music) shared by jobs; filled as <data_dir>/cache when not given.
+    cache_dir: Path | None = None
+    # Per-job work folders; filled as <data_dir>/work when not given.
+    work_dir: Path | None = None
+
+    executor: Literal["inprocess", "celery"] = "inprocess"
+    workers: int = Field(1, ge=0)  # in-process worker threads (0 = submit only, no worker)
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    queues: tuple[str, ...] = ("cpu", "gpu")  # queues an in-process pool serves
+
+    # Per-kind run time limits in seconds (kind -> seconds); unknown kinds use timeout_s.
+    timeouts: dict[str, float] = Field(
+        default_factory=lambda: {"video": 1800.0, "clips": 3600.0, "podcast": 3600.0}
+    )
+    timeout_s: float = Field(1800.0, gt=0)
+    max_attempts: int = Field(3, ge=1)
+    retry_backoff_s: float = Field(10.0, ge=0)  # first retry delay; doubles each attempt
+    retry_backoff_max_s: float = Field(600.0, ge=0)
+    lease_seconds: float = Field(60.0, gt=0)  # a worker silent this long has died
+    poll_seconds: float = Field(0.5, gt=0)  # idle in-process workers look for work this often
+    progress_interval_s: float = Field(0.5, ge=0)  # throttle for progress writes
+    keep_work_dirs: bool = False
+
+    webhook_secret: str = ""  # HMAC key; empty = webhooks are sent unsigned
+    webhook_timeout_s: float = Field(5.0, gt=0)
+    webhook_attempts: int = Field(5, ge=1)
+    webhook_backoff_s: float = Field(2.0, ge=0)
+
+    upload_max_bytes: int = Field(200 * 1024 * 1024, ge=1)
+
+    # Pricing: an estimate of compute seconds per second of output, and what a second costs.
+    price_cpu_second: float = Field(0.0001, ge=0)
+    price_gpu_second: float = Field(0.0008, ge=0)
+    currency: str = "USD"
+    compute_per_output_second: float = Field(1.5, ge=0)  # full render, CPU
+    compute_per_output_second_preview: float = Field(0.3, ge=0)
+    compute_overhead_s: float = Field(5.0, ge=0)  # fixed start-up cost per job
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> ServiceSettings:
+        self.data_dir = Path(self.data_dir).expanduser()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'reelforge.db'}"
+        if not self.storage_url:
+            self.storage_url = f"file://{self.data_dir / 'storage'}"
+        if self.cache_dir is None:
+            self.cache_dir = self.data_dir / "cache"
+        if self.work_dir is None:
+            self.work_dir = self.data_dir / "work"
+        return self
+
+    def timeout_for(self, kind: str) -> float:
+        """The run time limit in seconds for jobs of ``kind``."""
+        return float(self.timeouts.get(kind, self.timeout_s))
+
+    def backoff_for(self, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` after attempt ``attempt`` failed."""
+        delay = self.retry_backoff_s * (2 ** max(attempt - 1, 0))
+        return float(min(delay, self.retry_backoff_max_s))
+
+
+@lru_cache(maxsize=1)
+def get_service_settings() -> ServiceSettings:
+    """The process-wide settings read from the environment (cached)."""
+    return ServiceSettings()

@@ -1,0 +1,88 @@
+"""Service fixtures: a JobService on a temporary SQLite database and a temporary local store.
+
+``service`` has no running workers (tests drive ``run_job`` themselves or start the executor);
+``fake_make`` replaces the renderer with one that writes small files, so most job tests take
+milliseconds; one test renders for real in preview.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelforge.service.settings import ServiceSettings
+
+pytest.importorskip("sqlalchemy")
+pytest.importorskip("alembic")
+
+TINY = {"scenes": [{"narration": "Hello there."}], "music": "none"}
+
+
+@pytest.fixture
+def service_settings(tmp_path: Path) -> ServiceSettings:
+    return ServiceSettings(
+        data_dir=tmp_path / "data",
+        workers=0,
+        lease_seconds=5,
+        poll_seconds=0.05,
+        progress_interval_s=0.0,
+        retry_backoff_s=0.0,
+        max_attempts=3,
+        webhook_backoff_s=0.05,
+        webhook_timeout_s=2,
+    )
+
+
+@pytest.fixture
+def service(service_settings: ServiceSettings) -> Iterator[Any]:
+    from reelforge.service import create_service
+
+    svc = create_service(service_settings, start=False)
+    yield svc
+    svc.close(wait=True)
+
+
+class FakeMake:
+    """Stands in for ``reelforge.pipeline.make``: writes the output files, reports progress."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+        self.before: Callable[[Any], None] | None = None  # hook run inside make
+
+    def __call__(self, storyboard: Any, output: Any, **kwargs: Any) -> Any:
+        from reelforge.pipeline import MakeResult
+
+        out = Path(output)
+        with self.lock:
+            self.calls.append(str(out))
+        progress = kwargs.get("progress")
+        for stage, fraction in (("plan", 0.5), ("plan", 1.0), ("render", 0.5), ("render", 1.0)):
+            if self.before is not None:
+                self.before(storyboard)
+            if progress:
+                progress(stage, fraction)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\0" * 64)
+        captions = {}
+        for ext in ("srt", "vtt", "ass", "words.json"):
+            path = out.with_suffix("." + ext)
+            path.write_text(f"{ext} of {storyboard.scenes[0].narration}", encoding="utf-8")
+            captions[ext] = path
+        thumb = out.with_suffix(".jpg")
+        thumb.write_bytes(b"\xff\xd8\xff\xe0fake")
+        manifest = out.with_suffix(".json")
+        manifest.write_text(json.dumps({"video": out.name}), encoding="utf-8")
+        return MakeResult(out, captions, thumb, manifest, None, {})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def fake_make(monkeypatch: pytest.MonkeyPatch) -> FakeMake:
+    fake = FakeMake()
+    monkeypatch.setattr("reelforge.pipeline.make", fake)
+    return fake

@@ -16,6 +16,8 @@ from PIL import Image
 
 from reelforge.media.ffmpeg import run_ffmpeg
 
+pytest_plugins = ["servers"]  # real Redis, PostgreSQL and S3 servers (tests/servers.py)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(

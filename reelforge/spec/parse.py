@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from reelforge.errors import SpecError
 from reelforge.spec import model as spec_model
-from reelforge.spec.model import Storyboard
+from reelforge.spec.model import SceneSpec, Storyboard
 from reelforge.spec.templates import (
     CAPTION_STYLES,
     MUSIC_MOODS,
@@ -369,6 +369,9 @@ def fit_scenes(scenes: Sequence[Mapping[str, Any]], max_scenes: int) -> list[dic
             value = next((s[key] for s in group if s.get(key) is not None), None)
             if value is not None:
                 scene[key] = value
+        durations = [s["duration"] for s in group if s.get("duration") is not None]
+        if durations:  # each was a minimum for its part: together, the sum
+            scene["duration"] = sum(durations)
         merged.append(scene)
     return merged
 
@@ -601,6 +604,11 @@ def build_storyboard(data: Mapping[str, Any], *, source: str = "storyboard") -> 
     problems = _name_problems(board)
     if problems:
         raise _problems_error(source, problems)
+    if board.max_scenes is not None and len(board.scenes) > board.max_scenes:
+        # Scripts are merged while parsing; explicit scenes are merged here, the same way.
+        merged = fit_scenes([dict(scene) for scene in board.scenes], board.max_scenes)
+        scenes = tuple(SceneSpec.model_validate(scene) for scene in merged)
+        board = board.model_copy(update={"scenes": scenes})
     return board
 
 

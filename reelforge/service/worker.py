@@ -1,15 +1,42 @@
 """Running one job: claim it, render it, upload its outputs, finish it (or retry it).
 
 ``run_job`` is what every executor calls, in a thread or in a Celery task. It is safe to call
-twice for the same job: only one call can claim it, and outputs go to fixed keys under
-``jobs/<id>/`` so a re-run overwrites rather than duplicates.
+twice for the same job: only one call can claim it (a compare-and-set in
+:func:`reelforge.service.lifecycle.claim`), and outputs go to fixed keys under ``jobs/<id>/``
+so a re-run overwrites rather than duplicates.
+
+While it runs, the worker holds a lease (``lease_expires_at``) renewed by a heartbeat thread. A
+worker that dies stops renewing; :func:`requeue_expired` (run at start-up and periodically by
+executors) then puts the job back in the queue, or fails it when its attempts are spent.
+Every write the worker makes is conditional on still holding the lease, so a job that was
+cancelled, deleted or handed to another worker is never overwritten: the worker notices at its
+next progress report and stops.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import shutil
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from reelforge.errors import JobError, ReelforgeError, SpecError
 from reelforge.service.db import Database
+from reelforge.service.lifecycle import ACTIVE, JobStatus, claim, transition
+from reelforge.service.models import Job, JobEvent, Media, utcnow
 from reelforge.service.settings import ServiceSettings
 from reelforge.service.storage import Storage
+
+log = logging.getLogger(__name__)
 
 RESULT_FILES: dict[str, str] = {
     "video": "video.mp4",
@@ -22,10 +49,484 @@ RESULT_FILES: dict[str, str] = {
 }
 """Result name -> file name under ``jobs/<id>/`` in storage."""
 
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".srt": "application/x-subrip",
+    ".vtt": "text/vtt",
+    ".ass": "text/x-ssa",
+    ".json": "application/json",
+    ".jpg": "image/jpeg",
+}
+
+# Pipeline progress stages -> (job stage, share of the whole job's progress [start, end)).
+_PLAN_STAGES = {"voice", "visuals", "music", "plan"}
+_SPANS: dict[JobStatus, tuple[float, float]] = {
+    JobStatus.PROCESSING: (0.0, 0.35),
+    JobStatus.RENDERING: (0.35, 0.9),
+    JobStatus.POST_PROCESSING: (0.9, 0.93),
+    JobStatus.UPLOADING: (0.93, 1.0),
+}
+
+
+class _Stop(BaseException):  # noqa: N818 - a control-flow signal, not an error
+    """Raised inside the pipeline's progress callback to abandon a job (cancelled, lease lost,
+    timed out). A BaseException so that no ``except Exception`` in the pipeline swallows it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JobTimeout(JobError):
+    """A job ran past its kind's time limit."""
+
+
+def result_key(job_id: str, name: str) -> str:
+    return f"jobs/{job_id}/{RESULT_FILES[name]}"
+
+
+def requeue_expired(db: Database, settings: ServiceSettings) -> list[str]:
+    """Jobs held by a worker whose lease expired go back to the queue (or fail when their
+    attempts are spent). Returns their ids. Safe to run from many processes at once."""
+    now = utcnow()
+    with db.session() as session:
+        expired = session.scalars(
+            select(Job.id).where(
+                Job.status.in_([s.value for s in ACTIVE]), Job.lease_expires_at < now
+            )
+        ).all()
+    done = []
+    for job_id in expired:
+        try:
+            with db.transaction() as session:
+                job = session.get(Job, job_id)
+                if job is None or job.status not in {s.value for s in ACTIVE}:
+                    continue
+                if job.lease_expires_at is None or job.lease_expires_at >= now:
+                    continue
+                lost = f"worker {job.lease_owner} stopped responding (lease expired)"
+                if job.attempts < job.max_attempts:
+                    transition(
+                        session, job, JobStatus.QUEUED, note=f"{lost}; retrying",
+                        error=lost, hint="the job is retried automatically",
+                    )
+                else:
+                    transition(
+                        session, job, JobStatus.FAILED, note=lost,
+                        error=f"{lost} on the last of {job.max_attempts} attempts",
+                        hint="check the worker's logs (memory, crashes), then retry the job",
+                    )
+            done.append(job_id)
+        except StaleDataError:
+            continue  # another process recovered it, or the worker came back
+    if done:
+        log.info("re-queued %d job(s) whose worker was lost", len(done))
+    return done
+
+
+def pick_ready(db: Database, queues: tuple[str, ...], limit: int = 8) -> list[str]:
+    """Ids of queued jobs ready to run in ``queues``: highest priority first, then FIFO."""
+    now = utcnow()
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Job.id)
+                .where(
+                    Job.status == JobStatus.QUEUED.value,
+                    Job.queue.in_(queues),
+                    (Job.next_attempt_at.is_(None)) | (Job.next_attempt_at <= now),
+                )
+                .order_by(Job.priority.desc(), Job.queued_at, Job.created_at)
+                .limit(limit)
+            ).all()
+        )
+
 
 def run_job(
     job_id: str, db: Database, storage: Storage, settings: ServiceSettings, worker_id: str
 ) -> str | None:
-    """Claim and run job ``job_id``; returns its final-or-requeued status, or ``None`` when
-    the job could not be claimed (another worker has it, it is not ready, or it is gone)."""
-    raise NotImplementedError
+    """Claim and run job ``job_id``; returns the status it ended in (``completed``, ``failed``,
+    ``cancelled``, or ``queued`` for a retry later), or ``None`` when the job could not be
+    claimed (another worker has it, it is not ready, or it is gone)."""
+    with db.transaction() as session:
+        job = claim(session, job_id, worker_id, settings.lease_seconds)
+        if job is None:
+            return None
+        snapshot = {
+            "kind": job.kind,
+            "attempts": job.attempts,
+            "owner": job.owner,
+            "input_hash": job.input_hash,
+            "webhook_url": job.webhook_url,
+        }
+    return _Run(job_id, snapshot, db, storage, settings, worker_id).run()
+
+
+class _Run:
+    """One attempt at one job, by one worker."""
+
+    def __init__(
+        self,
+        job_id: str,
+        snapshot: dict[str, Any],
+        db: Database,
+        storage: Storage,
+        settings: ServiceSettings,
+        worker_id: str,
+    ) -> None:
+        self.job_id = job_id
+        self.snapshot = snapshot
+        self.db = db
+        self.storage = storage
+        self.settings = settings
+        self.worker_id = worker_id
+        self.status = JobStatus.PROCESSING
+        self.started = time.monotonic()
+        self.timeout = settings.timeout_for(snapshot["kind"])
+        self.lost: str | None = None  # why this worker no longer owns the job
+        self.last_write = 0.0
+        self.write_lock = threading.Lock()
+        self.done = threading.Event()
+        self.cached_from: str | None = None
+
+    # --- ownership ------------------------------------------------------------------------------
+
+    def _owned_update(self, message: str | None = None, **values: Any) -> bool:
+        """UPDATE the job only while this worker holds it in the current status (renewing the
+        lease); with ``progress`` also a progress event. False when the job is no longer ours."""
+        now = utcnow()
+        values.setdefault("updated_at", now)
+        with self.write_lock, self.db.transaction() as session:
+            result = session.execute(
+                update(Job)
+                .where(
+                    Job.id == self.job_id,
+                    Job.lease_owner == self.worker_id,
+                    Job.status == self.status.value,
+                )
+                .values(
+                    lease_expires_at=now + timedelta(seconds=self.settings.lease_seconds),
+                    **values,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            owned = result.rowcount == 1  # type: ignore[attr-defined]
+            if owned and "progress" in values:
+                session.add(
+                    JobEvent(
+                        job_id=self.job_id, at=now, status=self.status.value,
+                        stage=self.status.value, progress=values["progress"],
+                        message=message,
+                    )
+                )
+        if not owned and self.lost is None:
+            self.lost = "the job was cancelled, deleted or taken over"
+        return owned
+
+    def _heartbeat(self) -> None:
+        interval = max(self.settings.lease_seconds / 3, 0.05)
+        while not self.done.wait(interval):
+            if self.lost:
+                return
+            if time.monotonic() - self.started > self.timeout:
+                self.lost = "timeout"
+                self._fail(
+                    JobTimeout(
+                        f"the job ran longer than its limit of {self.timeout:g} s",
+                        hint="shorten the video, use preview, or raise REELFORGE_TIMEOUTS",
+                    ),
+                    traceback_text=None,
+                    force=True,
+                )
+                return
+            try:
+                self._owned_update()
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
+                log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
+
+    def _check(self) -> None:
+        if self.lost:
+            raise _Stop(self.lost)
+
+    def _advance(self, status: JobStatus, note: str | None = None) -> None:
+        """Move to a later stage, unless the job was cancelled or taken (then stop)."""
+        self._check()
+        if status == self.status:
+            return
+
+        def attempt() -> None:
+            with self.write_lock, self.db.transaction() as session:
+                job = session.get(Job, self.job_id)
+                if (
+                    job is None
+                    or job.lease_owner != self.worker_id
+                    or job.status != self.status.value
+                ):
+                    self.lost = "the job was cancelled, deleted or taken over"
+                    return
+                transition(session, job, status, note=note, progress=_SPANS[status][0])
+                # Set before the commit, under the lock: the heartbeat must never renew the
+                # lease against the old status (that would look like a lost job).
+                self.status = status
+
+        previous = self.status
+        for _ in range(8):
+            try:
+                attempt()
+                break
+            except StaleDataError:
+                self.status = previous
+                time.sleep(0.01)
+        self._check()
+
+    def progress(self, stage: str, fraction: float) -> None:
+        """The pipeline's progress callback: stage changes, throttled progress, cancel checks."""
+        self._check()
+        if time.monotonic() - self.started > self.timeout:
+            raise JobTimeout(
+                f"the job ran longer than its limit of {self.timeout:g} s",
+                hint="shorten the video, use preview, or raise REELFORGE_TIMEOUTS",
+            )
+        target = JobStatus.PROCESSING if stage in _PLAN_STAGES else JobStatus.RENDERING
+        if ACTIVE.index(target) > ACTIVE.index(self.status):
+            self._advance(target)
+        self._report(fraction if target == self.status else 0.0, stage)
+
+    def _report(self, fraction: float, stage: str | None = None, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_write < self.settings.progress_interval_s:
+            return
+        self.last_write = now
+        low, high = _SPANS[self.status]
+        overall = low + (high - low) * min(max(fraction, 0.0), 1.0)
+        elapsed = now - self.started
+        eta = elapsed / overall * (1 - overall) if overall > 0.05 else None
+        self._owned_update(stage, progress=round(overall, 4), eta_s=eta)
+        self._check()
+
+    # --- the run --------------------------------------------------------------------------------
+
+    def run(self) -> str:
+        beat = threading.Thread(target=self._heartbeat, name=f"lease-{self.job_id}", daemon=True)
+        beat.start()
+        work = Path(self.settings.work_dir or self.settings.data_dir / "work") / self.job_id
+        try:
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True, exist_ok=True)
+            result = self._cached() or self._render(work)
+            self._advance(JobStatus.UPLOADING)
+            keys = self._upload(result)
+            final = self._complete(keys)
+        except _Stop as stop:
+            final = self._abandoned(stop.reason)
+        except BaseException as exc:  # noqa: BLE001 - every failure is recorded on the job
+            if self.lost:
+                final = self._abandoned(self.lost)
+            else:
+                final = self._fail(exc, traceback_text=traceback.format_exc())
+            if not isinstance(exc, Exception):
+                self.done.set()
+                raise
+        finally:
+            self.done.set()
+            if not self.settings.keep_work_dirs:
+                shutil.rmtree(work, ignore_errors=True)
+        if final in (JobStatus.COMPLETED.value, JobStatus.FAILED.value):
+            self._notify()
+        return final
+
+    def _request(self) -> dict[str, Any]:
+        document = json.loads(
+            b"".join(self.storage.open_range(f"jobs/{self.job_id}/input.json")).decode("utf-8")
+        )
+        return dict(document["request"])
+
+    def _render(self, work: Path) -> dict[str, Path]:
+        from reelforge import pipeline
+        from reelforge.service.jobs import build_request_storyboard, map_media_paths
+
+        request = self._request()
+        owner = self.snapshot["owner"]
+        with self.db.session() as session:
+
+            def find(media_id: str) -> Media | None:
+                item = session.get(Media, media_id)
+                return item if item is not None and item.owner == owner else None
+
+            board, _ = build_request_storyboard(request, find)
+
+            def local(path: str) -> str:
+                item = find(path.removeprefix("media:").split(".", 1)[0])
+                if item is None:  # build_request_storyboard checked every reference
+                    raise SpecError(f"unknown media: {path}", hint="upload the file again")
+                return str(self.storage.local_path(item.key))
+
+            board = map_media_paths(board, local)
+        self._check()
+        output = work / "video.mp4"
+        made = pipeline.make(
+            board,
+            output,
+            preview=bool(request.get("preview", False)),
+            progress=self.progress,
+            cache_dir=self.settings.cache_dir,
+        )
+        self._advance(JobStatus.POST_PROCESSING)
+        files: dict[str, Path] = {"video": Path(made.video)}
+        for name, path in (made.captions or {}).items():
+            if name in RESULT_FILES:
+                files[name] = Path(path)
+        files["thumbnail"] = Path(made.thumbnail)
+        files["manifest"] = Path(made.manifest)
+        missing = [name for name, path in files.items() if not path.is_file()]
+        if missing:
+            raise JobError(
+                "the render did not write: " + ", ".join(missing),
+                hint="this is a bug in reelforge; the job's traceback has details",
+            )
+        self._report(1.0, "post_processing", force=True)
+        return files
+
+    def _cached(self) -> dict[str, Path] | None:
+        """A completed job with the same input: reuse its stored outputs (step cache)."""
+        digest = self.snapshot["input_hash"]
+        if not digest:
+            return None
+        with self.db.session() as session:
+            donors = session.scalars(
+                select(Job)
+                .where(
+                    Job.input_hash == digest,
+                    Job.status == JobStatus.COMPLETED.value,
+                    Job.id != self.job_id,
+                )
+                .order_by(Job.finished_at.desc())
+                .limit(3)
+            ).all()
+        for donor in donors:
+            result = donor.result or {}
+            if set(result) >= set(RESULT_FILES) - {"srt", "vtt", "ass", "words.json"} and all(
+                self.storage.exists(key) for key in result.values()
+            ):
+                try:
+                    files = {name: self.storage.local_path(key) for name, key in result.items()}
+                except ReelforgeError:
+                    continue
+                self.cached_from = donor.id
+                self._advance(JobStatus.POST_PROCESSING, note=f"reusing the output of {donor.id}")
+                return files
+        return None
+
+    def _upload(self, files: dict[str, Path]) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        total = len(files)
+        for number, (name, path) in enumerate(sorted(files.items()), start=1):
+            self._check()
+            key = result_key(self.job_id, name)
+            self.storage.put_file(key, path, CONTENT_TYPES.get(path.suffix.lower()))
+            keys[name] = key
+            self._report(number / total, "uploading", force=number == total)
+        return keys
+
+    def _complete(self, keys: dict[str, str]) -> str:
+        def attempt() -> bool:
+            with self.write_lock, self.db.transaction() as session:
+                job = session.get(Job, self.job_id)
+                if job is None or job.lease_owner != self.worker_id or job.status != "uploading":
+                    return False
+                transition(
+                    session, job, JobStatus.COMPLETED, note=f"done in {self._elapsed()}",
+                    result=keys, error=None, hint=None, traceback=None,
+                    cached_from=self.cached_from,
+                )
+                return True
+
+        for _ in range(8):
+            try:
+                if attempt():
+                    return JobStatus.COMPLETED.value
+                break
+            except StaleDataError:
+                time.sleep(0.01)
+        return self._abandoned("the job was cancelled, deleted or taken over")
+
+    def _elapsed(self) -> str:
+        return f"{time.monotonic() - self.started:.1f} s"
+
+    def _abandoned(self, reason: str) -> str:
+        """This worker no longer owns the job: leave its state alone, tidy what we wrote."""
+        with self.db.session() as session:
+            job = session.get(Job, self.job_id)
+            status = job.status if job is not None else None
+            owner = job.lease_owner if job is not None else None
+        if job is None:
+            # Deleted while running: remove anything uploaded after the delete.
+            self.storage.delete_prefix(f"jobs/{self.job_id}/")
+            return JobStatus.CANCELLED.value
+        if status == JobStatus.CANCELLED.value:
+            for name in RESULT_FILES:
+                key = result_key(self.job_id, name)
+                if self.storage.exists(key):
+                    self.storage.delete_prefix(key)
+        log.info("job %s abandoned by %s: %s (now %s, %s)", self.job_id, self.worker_id,
+                 reason, status, owner)
+        return str(status)
+
+    def _fail(self, exc: BaseException, traceback_text: str | None, force: bool = False) -> str:
+        """Record the failure; queue a retry with backoff while attempts remain."""
+        if isinstance(exc, ReelforgeError):
+            error, hint = exc.message, exc.hint
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+            hint = "an unexpected error; the job's traceback has details"
+        # Bad input does not get better by retrying; a timeout is retried like a crash.
+        retryable = not isinstance(exc, SpecError)
+        settings = self.settings
+
+        def attempt() -> str:
+            with self.write_lock, self.db.transaction() as session:
+                job = session.get(Job, self.job_id)
+                if job is None or job.lease_owner != self.worker_id or (
+                    job.status not in {s.value for s in ACTIVE}
+                ):
+                    return job.status if job is not None else JobStatus.CANCELLED.value
+                if retryable and job.attempts < job.max_attempts:
+                    delay = settings.backoff_for(job.attempts)
+                    transition(
+                        session, job, JobStatus.QUEUED,
+                        note=f"attempt {job.attempts} failed: {error}; retry in {delay:g} s",
+                        next_attempt_at=utcnow() + timedelta(seconds=delay),
+                        error=error, hint=hint, traceback=traceback_text,
+                    )
+                    return JobStatus.QUEUED.value
+                transition(
+                    session, job, JobStatus.FAILED, note=error,
+                    error=error, hint=hint, traceback=traceback_text,
+                )
+                return JobStatus.FAILED.value
+
+        for _ in range(8):
+            try:
+                final = attempt()
+                break
+            except StaleDataError:
+                time.sleep(0.01)
+        else:
+            final = JobStatus.FAILED.value
+        if force and final == JobStatus.FAILED.value:
+            self._notify()
+        log.info("job %s attempt failed: %s -> %s", self.job_id, error, final)
+        return final
+
+    def _notify(self) -> None:
+        if not self.snapshot.get("webhook_url"):
+            return
+        from reelforge.service.webhooks import notify
+
+        try:
+            notify(self.job_id, self.db, self.settings)
+        except Exception:  # noqa: BLE001 - a webhook never fails the job
+            log.warning("webhook for job %s could not be scheduled", self.job_id, exc_info=True)
+
+
+ProgressCallback = Callable[[str, float], None]

@@ -192,7 +192,7 @@ class FakeMusic:
 
 @pytest.fixture
 def fake_voice() -> Iterator[type[FakeVoice]]:
-    """Register :class:`FakeVoice` as voice engine ``fake`` (ids ``fake-adult-male``/``-female``)."""
+    """Register :class:`FakeVoice` as voice engine ``fake``: ids ``fake-adult-male``/``-female``."""
     registry.register("voice", FakeVoice.name, FakeVoice)
     FakeVoice.calls.clear()
     try:

@@ -81,7 +81,8 @@ def test_scene_slots_follow_narration_plus_padding(tmp_path: Path) -> None:
     bounds = snapped(expected_ms, timeline.fps)
     assert slot_starts(timeline) == bounds[:-1]
     assert timeline.frames == bounds[-1]
-    assert [c.frames for c in timeline.clips] == [b - a for a, b in zip(bounds, bounds[1:])]
+    lengths = [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+    assert [c.frames for c in timeline.clips] == lengths
     # Each narration starts its lead after its slot's (frame-snapped) start.
     narration = [t for t in timeline.audio if t.role == "narration"]
     assert [t.start_ms for t in narration] == [
@@ -133,7 +134,7 @@ def test_transitions_overlap_the_previous_slot_by_their_duration(tmp_path: Path)
         ("cut", 0), ("wipe-left", 10), ("fade", 12),  # 0.4 s and 0.5 s at 25 fps
     ]
     assert clips[0].start == 0
-    for previous, clip in zip(clips, clips[1:]):
+    for previous, clip in zip(clips, clips[1:], strict=False):
         # The incoming clip starts `frames` before the previous one ends: they overlap by
         # exactly the transition, and the previous clip is not cut short.
         assert previous.start + previous.frames - clip.start == clip.transition.frames
@@ -180,7 +181,7 @@ def test_captions_never_outrun_the_voice(tmp_path: Path, padding: float) -> None
     for line in lines:
         assert line.start_ms == line.words[0].start_ms
         assert line.end_ms >= line.words[-1].end_ms
-    for line, following in zip(lines, lines[1:]):
+    for line, following in zip(lines, lines[1:], strict=False):
         assert line.end_ms <= following.start_ms, "two caption lines on screen at once"
     assert lines[-1].end_ms <= timeline.duration_ms
 
@@ -238,7 +239,7 @@ def test_target_duration_spreads_the_extra_time(tmp_path: Path) -> None:
     natural = [lead + spoken_ms(t) + 500 for lead, t in
                zip([FIRST_LEAD_MS, LEAD_MS, LEAD_MS], SCENES, strict=True)]
     starts = [*slot_starts(timeline), timeline.frames]
-    slots = [b - a for a, b in zip(starts, starts[1:])]
+    slots = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     stretch = 20_000 / sum(natural)
     for frames, ms in zip(slots, natural, strict=True):
         assert abs(frames - ms * stretch * timeline.fps / 1000) <= 1.5  # in proportion
@@ -344,9 +345,8 @@ def test_preview_is_small_and_fast_but_never_larger_than_asked(tmp_path: Path) -
     assert (small.width, small.height) == (320, 180)
 
 
-def test_template_sets_defaults_and_the_storyboard_wins(
-    tmp_path: Path, fake_music: type[FakeMusic]
-) -> None:
+@pytest.mark.usefixtures("fake_music")
+def test_template_sets_defaults_and_the_storyboard_wins(tmp_path: Path) -> None:
     template = get_template("restaurant")
     board = _board(SCENES[:2], template="restaurant", music={"enabled": True})
     planned = _plan(board, tmp_path)
@@ -354,17 +354,17 @@ def test_template_sets_defaults_and_the_storyboard_wins(
     assert timeline.clips[1].transition.kind == template.transition
     assert timeline.grade == template.grade
     assert timeline.caption_style.name == template.caption_style
-    assert [call.mood for call in fake_music.calls] == [template.music_mood]
-    assert fake_music.calls[0].duration_ms >= timeline.duration_ms
+    assert [call.mood for call in FakeMusic.calls] == [template.music_mood]
+    assert FakeMusic.calls[0].duration_ms >= timeline.duration_ms
     assert [t.role for t in timeline.audio] == ["narration", "narration", "music"]
 
-    fake_music.calls.clear()
+    FakeMusic.calls.clear()
     board = _board(SCENES[:2], template="restaurant", music="calm", transition="wipe-up",
                    grade="mono", captions="plain")
     timeline = _plan(board, tmp_path).timeline
     assert timeline.clips[1].transition.kind == "wipe-up"
     assert (timeline.grade, timeline.caption_style.name) == ("mono", "plain")
-    assert [call.mood for call in fake_music.calls] == ["calm"]
+    assert [call.mood for call in FakeMusic.calls] == ["calm"]
 
 
 def test_speech_is_cached_by_text_voice_and_speed(tmp_path: Path) -> None:

@@ -168,7 +168,9 @@ def _transition(sb: Storyboard, scene: SceneSpec, template: Any) -> tuple[str, f
     return kind, (0.0 if kind == "cut" else duration)
 
 
-def _caption_style(sb: Storyboard, template: Any, width: int, height: int, lang: str) -> CaptionStyle:
+def _caption_style(
+    sb: Storyboard, template: Any, width: int, height: int, lang: str
+) -> CaptionStyle:
     from reelforge.captions.formats import caption_font_for
 
     cap = sb.captions

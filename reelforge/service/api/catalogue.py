@@ -1,0 +1,275 @@
+"""Catalogue: templates, voices, music moods, options (engines and why not) and pricing.
+
+Public (no key): they describe this installation, not anyone's data. Built once per process:
+listing voices loads every voice engine, which takes about a second.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import threading
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from reelforge.service.api.deps import ServiceDep, SettingsDep
+from reelforge.service.api.problems import responses
+from reelforge.service.api.schemas import VideoRequest
+
+router = APIRouter(prefix="/api", tags=["catalogue"])
+
+_lock = threading.Lock()
+_cache: dict[str, Any] = {}
+
+
+def _cached(name: str, build: Any) -> Any:
+    with _lock:
+        if name not in _cache:
+            _cache[name] = build()
+        return _cache[name]
+
+
+def reset_cache() -> None:
+    """Forget what was built (tests that register engines)."""
+    with _lock:
+        _cache.clear()
+
+
+class Template(BaseModel):
+    name: str
+    description: str
+    palette: list[str]
+    visual_style: str
+    title_font: str
+    caption_style: str
+    caption_color: str
+    caption_highlight: str
+    caption_uppercase: bool
+    music_mood: str
+    transition: str
+    transition_duration: float
+    grade: str
+    motions: list[str]
+    prompt_keywords: list[str]
+    cultural_contexts: dict[str, list[str]]
+
+
+class Voice(BaseModel):
+    id: str
+    engine: str
+    language: str
+    gender: str
+    age: str
+    description: str
+
+
+class Mood(BaseModel):
+    name: str
+    description: str
+
+
+class Engine(BaseModel):
+    kind: str
+    name: str
+    version: str
+    available: bool
+    reason: str = Field(description="why it cannot run here, and the fix; empty when available")
+
+
+class Options(BaseModel):
+    formats: list[str]
+    languages: list[str]
+    caption_styles: list[str]
+    music_moods: list[str]
+    visual_styles: list[str]
+    transitions: list[str]
+    grades: list[str]
+    templates: list[str]
+    priorities: list[str]
+    downloads: list[str]
+    engines: list[Engine]
+    ffmpeg: bool
+
+
+class Pricing(BaseModel):
+    duration_s: float
+    preview: bool
+    accelerator: Literal["cpu", "gpu"]
+    compute_seconds: float
+    price_per_compute_second: float
+    cost: float
+    currency: str
+    rates: dict[str, float]
+
+
+def _templates() -> list[dict[str, Any]]:
+    from reelforge.spec.templates import TEMPLATES
+
+    return [t.to_dict() for t in TEMPLATES.values()]
+
+
+def _voices() -> list[dict[str, Any]]:
+    from reelforge.voices import catalog
+
+    return [
+        {"id": v.id, "engine": v.engine, "language": v.language, "gender": v.gender,
+         "age": v.age, "description": v.description}
+        for v in catalog()
+    ]
+
+
+def _moods() -> list[dict[str, str]]:
+    from reelforge.spec.templates import MUSIC_MOODS
+
+    descriptions: dict[str, str] = {}
+    try:
+        from reelforge.engines.music.procedural import MOODS
+
+        descriptions = dict(MOODS)
+    except ImportError:  # the music extra is missing: the names are still valid choices
+        pass
+    return [{"name": m, "description": descriptions.get(m, "")} for m in MUSIC_MOODS]
+
+
+def engines() -> list[dict[str, Any]]:
+    """Every registered engine, whether it can run here, and if not why (with the fix)."""
+    from reelforge.engines import registry
+    from reelforge.errors import ReelforgeError
+
+    found = []
+    for kind in registry.AVAILABLE_ENGINES:
+        for name in registry.names(kind):
+            try:
+                info = registry.get(kind, name).info()
+                found.append({"kind": kind, "name": name, "version": info.version,
+                              "available": bool(info.available), "reason": info.reason})
+            except ReelforgeError as exc:
+                reason = exc.message + (f" ({exc.hint})" if exc.hint else "")
+                found.append({"kind": kind, "name": name, "version": "", "available": False,
+                              "reason": reason})
+            except Exception as exc:  # noqa: BLE001 - a broken engine must not break the list
+                found.append({"kind": kind, "name": name, "version": "", "available": False,
+                              "reason": f"{type(exc).__name__}: {exc}"})
+    return found
+
+
+def ffmpeg_available() -> bool:
+    return shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
+
+
+def _options() -> dict[str, Any]:
+    from reelforge.service.api.schemas import DOWNLOADS
+    from reelforge.service.models import PRIORITIES
+    from reelforge.spec.model import FORMATS
+    from reelforge.spec.templates import CAPTION_STYLES, MUSIC_MOODS, TEMPLATES, VISUAL_STYLES
+    from reelforge.timeline import GRADES, TRANSITIONS
+
+    languages = sorted({v["language"] for v in _cached("voices", _voices)})
+    return {
+        "formats": list(FORMATS),
+        "languages": languages,
+        "caption_styles": [*CAPTION_STYLES, "none"],
+        "music_moods": [*MUSIC_MOODS, "none"],
+        "visual_styles": list(VISUAL_STYLES),
+        "transitions": list(TRANSITIONS),
+        "grades": list(GRADES),
+        "templates": list(TEMPLATES),
+        "priorities": list(PRIORITIES),
+        "downloads": list(DOWNLOADS),
+        "engines": _cached("engines", engines),
+        "ffmpeg": ffmpeg_available(),
+    }
+
+
+@router.get("/templates", response_model=list[Template], summary="Built-in templates")
+def list_templates() -> Any:
+    return _cached("templates", _templates)
+
+
+@router.get("/voices", response_model=list[Voice], summary="Voices this installation speaks")
+def list_voices(
+    language: Annotated[str | None, Query(max_length=16, description="e.g. en, fr, ar")] = None,
+    gender: Annotated[Literal["male", "female", "neutral"] | None, Query()] = None,
+    age: Annotated[Literal["child", "young", "adult", "senior"] | None, Query()] = None,
+) -> Any:
+    from reelforge.voices import primary_language
+
+    voices: list[dict[str, Any]] = _cached("voices", _voices)
+    if language:
+        wanted = primary_language(language)
+        voices = [v for v in voices if v["language"] == wanted]
+    if gender:
+        voices = [v for v in voices if v["gender"] == gender]
+    if age:
+        voices = [v for v in voices if v["age"] == age]
+    return voices
+
+
+@router.get("/music-moods", response_model=list[Mood], summary="Music moods")
+def list_moods() -> Any:
+    return _cached("moods", _moods)
+
+
+@router.get("/options", response_model=Options,
+            summary="Formats, languages, styles and the engines available here (or why not)")
+def options() -> Any:
+    return _cached("options", _options)
+
+
+@router.get("/pricing", response_model=Pricing, responses=responses(422),
+            summary="Estimated compute seconds and cost of a video of this length")
+def pricing(
+    settings: SettingsDep,
+    duration: Annotated[float, Query(gt=0, le=3600, description="video length, seconds")] = 60.0,
+    preview: bool = False,
+    accelerator: Literal["cpu", "gpu"] = "cpu",
+) -> Any:
+    return estimate(settings, duration, preview, accelerator)
+
+
+class Estimate(BaseModel):
+    duration_s: float
+    compute_s: float
+    queue: str
+    preview: bool
+    scenes: int
+    cost: float
+    currency: str
+    rates: dict[str, float]
+
+
+@router.post("/pricing", response_model=Estimate, responses=responses(422),
+             summary="Estimated compute seconds and cost of this video request")
+async def price_request(body: VideoRequest, service: ServiceDep) -> Any:
+    return await run_in_threadpool(service.estimate, body.to_service())
+
+
+def estimate(settings: Any, duration: float, preview: bool, accelerator: str) -> dict[str, Any]:
+    """Compute seconds and cost from the configured rates (REELFORGE_PRICE_* and friends)."""
+    per_second = (settings.compute_per_output_second_preview if preview
+                  else settings.compute_per_output_second)
+    compute = settings.compute_overhead_s + per_second * duration
+    rate = settings.price_gpu_second if accelerator == "gpu" else settings.price_cpu_second
+    return {
+        "duration_s": duration,
+        "preview": preview,
+        "accelerator": accelerator,
+        "compute_seconds": round(compute, 2),
+        "price_per_compute_second": rate,
+        "cost": round(compute * rate, 6),
+        "currency": settings.currency,
+        "rates": {
+            "compute_per_output_second": settings.compute_per_output_second,
+            "compute_per_output_second_preview": settings.compute_per_output_second_preview,
+            "compute_overhead_s": settings.compute_overhead_s,
+            "price_cpu_second": settings.price_cpu_second,
+            "price_gpu_second": settings.price_gpu_second,
+        },
+    }
+
+
+def module_available(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None

@@ -1,0 +1,79 @@
+"""Dependencies shared by the routers (``Annotated`` aliases, full-stack-fastapi-template style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from reelforge.service import auth
+from reelforge.service.api.problems import TooManyRequests, Unauthorized
+from reelforge.service.api.settings import ApiSettings
+
+
+def get_service(request: Request) -> Any:
+    return request.app.state.service
+
+
+def get_settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+ServiceDep = Annotated[Any, Depends(get_service)]  # reelforge.service.jobs.JobService
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rf_...`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key: rf_...")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the owner every job and upload is scoped to."""
+
+    owner: str
+    key_id: str | None  # None in open mode without a key
+    jobs_per_day: int  # 0 = unlimited
+
+
+_AUTH_HINT = (
+    "send 'Authorization: Bearer rf_...' or 'X-API-Key: rf_...'; create a key with "
+    "`reelforge keys create NAME`"
+)
+
+
+def authenticate(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_header)],
+) -> Caller:
+    """The caller of an authenticated endpoint; applies the per-key rate limit."""
+    given = header_key or (bearer.credentials if bearer is not None else None)
+    if not given:
+        if settings.open_mode:
+            return Caller(settings.open_owner, None, settings.jobs_per_day)
+        raise Unauthorized("this endpoint needs an API key", hint=_AUTH_HINT,
+                           headers={"WWW-Authenticate": "Bearer"})
+    record = auth.find_api_key(service.db, given.strip())
+    if record is None:
+        raise Unauthorized("the API key is unknown or revoked", hint=_AUTH_HINT,
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    limiter: auth.RateLimiter = request.app.state.limiter
+    wait = limiter.take(record.id, record.rate_per_minute)
+    if wait > 0:
+        raise TooManyRequests(
+            f"rate limit of {record.rate_per_minute or settings.rate_per_minute:g} requests a "
+            "minute exceeded for this key",
+            hint=f"retry in {wait:.1f} s; use GET /api/jobs/{{id}}/events instead of polling",
+            headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+        )
+    auth.touch(service.db, record.id)
+    quota = record.jobs_per_day if record.jobs_per_day is not None else settings.jobs_per_day
+    return Caller(record.owner, record.id, quota)
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]

@@ -1,0 +1,132 @@
+"""Downloads of a completed job's results, with HTTP range requests so players can seek.
+
+The name is one of a fixed set (``video``, ``captions.srt``...), mapped to the job's result
+keys by the service: no part of the URL ever becomes a path. A store that can hand out
+direct URLs (S3, presigned) gets a redirect; otherwise the API streams the bytes itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
+from fastapi.responses import RedirectResponse, StreamingResponse
+
+from reelforge.service.api.deps import CallerDep, ServiceDep, SettingsDep
+from reelforge.service.api.jobs import JobId
+from reelforge.service.api.problems import RangeNotSatisfiable, responses
+from reelforge.service.api.schemas import DOWNLOADS
+
+router = APIRouter(prefix="/api/jobs", tags=["files"])
+
+
+
+class FileName(enum.StrEnum):
+    """The downloadable results (the keys of :data:`~reelforge.service.api.schemas.DOWNLOADS`)."""
+
+    video = "video"
+    thumbnail = "thumbnail"
+    manifest = "manifest"
+    captions_srt = "captions.srt"
+    captions_vtt = "captions.vtt"
+    captions_ass = "captions.ass"
+    captions_json = "captions.json"
+
+
+assert {f.value for f in FileName} == set(DOWNLOADS)
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.I)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The (first, last) byte positions of a single-range ``Range`` header, or None to send
+    the whole file (no header, several ranges, or one that is malformed: RFC 9110 lets a server
+    ignore those). Raises :class:`RangeNotSatisfiable` when the range lies outside the file."""
+    if not header:
+        return None
+    match = _RANGE.match(header)
+    if match is None:
+        return None
+    first_text, last_text = match.groups()
+    if not first_text and not last_text:
+        return None
+    if not first_text:  # "bytes=-N": the last N bytes
+        suffix = int(last_text)
+        if suffix == 0 or size == 0:
+            raise _unsatisfiable(size)
+        return max(0, size - suffix), size - 1
+    first = int(first_text)
+    last = int(last_text) if last_text else size - 1
+    if last < first:
+        return None  # syntactically invalid: ignored
+    if first >= size:
+        raise _unsatisfiable(size)
+    return first, min(last, size - 1)
+
+
+def _unsatisfiable(size: int) -> RangeNotSatisfiable:
+    return RangeNotSatisfiable(
+        f"the requested range is outside the file ({size} bytes)",
+        hint=f"ask for bytes 0-{max(size - 1, 0)}",
+        headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"},
+    )
+
+
+_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the whole file", "content": {"application/octet-stream": {}}},
+    206: {"description": "the requested byte range", "content": {"application/octet-stream": {}}},
+    307: {"description": "redirect to a direct (presigned) download URL"},
+    **responses(401, 404, 409, 416, 422, 429),
+}
+_FILE_SUMMARY = "Download a result: video, thumbnail, manifest or captions (srt, vtt, ass, json)"
+
+
+@router.get("/{job_id}/files/{name}", response_class=Response, responses=_FILE_RESPONSES,
+            summary=_FILE_SUMMARY, operation_id="download_file")
+@router.head("/{job_id}/files/{name}", response_class=Response, responses=_FILE_RESPONSES,
+             summary="Size and type of a result (HEAD)", operation_id="head_file")
+async def download(
+    job_id: JobId,
+    name: FileName,
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    caller: CallerDep,
+    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
+    if_range: Annotated[str | None, Header(alias="If-Range", max_length=200)] = None,
+) -> Response:
+    result_key, media_type = DOWNLOADS[name.value]
+    key = await run_in_threadpool(service.artifact_key, job_id, result_key, owner=caller.owner)
+    storage = service.storage
+    url = await run_in_threadpool(storage.url, key, settings.download_url_expires_s)
+    if url:
+        return RedirectResponse(url, status_code=307)
+    size = int(await run_in_threadpool(storage.size, key))
+    etag = '"' + hashlib.sha256(f"{key}:{size}".encode()).hexdigest()[:32] + '"'
+    extension = {"video": ".mp4", "thumbnail": ".jpg", "manifest": ".json"}.get(
+        name.value, "." + name.value.split(".", 1)[-1])
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "Content-Disposition": f'inline; filename="{job_id}{extension}"',
+        "Cache-Control": "private, max-age=3600",
+    }
+    wanted = parse_range(range_header, size)
+    if wanted is not None and if_range is not None and if_range.strip() != etag:
+        wanted = None  # the client's copy is stale: send it all
+    if wanted is None:
+        first, last, status = 0, size - 1, 200
+    else:
+        (first, last), status = wanted, 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    headers["Content-Length"] = str(max(0, last - first + 1))
+    if request.method == "HEAD" or size == 0:
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    chunks = await run_in_threadpool(storage.open_range, key, first, last)
+    return StreamingResponse(
+        iterate_in_threadpool(iter(chunks)), status_code=status, headers=headers,
+        media_type=media_type,
+    )

@@ -1,0 +1,262 @@
+"""RFC 7807 problem details: the only place the API turns errors into HTTP responses.
+
+Every error the API answers with is ``application/problem+json``:
+``{"type", "title", "status", "detail", "hint"}`` plus, for validation errors, ``errors``
+naming each bad field. Library errors (the ``ReelforgeError`` tree) map to a status by class;
+the API's own refusals are ``ApiProblem`` subclasses that carry their status.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reelforge.errors import (
+    EngineFailed,
+    EngineUnavailable,
+    JobError,
+    MediaError,
+    ReelforgeError,
+    RenderError,
+    SpecError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:reelforge:problem:"
+log = logging.getLogger("reelforge.api")
+
+
+class ApiProblem(ReelforgeError):
+    """A refusal by the API itself; ``status`` is its HTTP status."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+    exit_code = 8
+
+    def __init__(self, message: str, hint: str = "", headers: dict[str, str] | None = None):
+        super().__init__(message, hint)
+        self.headers = headers or {}
+
+
+class Unauthorized(ApiProblem):
+    status, slug, title = 401, "unauthorized", "Missing or invalid API key"
+
+
+class NotFound(ApiProblem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ApiProblem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(ApiProblem):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMediaType(ApiProblem):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class RangeNotSatisfiable(ApiProblem):
+    status, slug, title = 416, "range-not-satisfiable", "Range not satisfiable"
+
+
+class TooManyRequests(ApiProblem):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
+class Unavailable(ApiProblem):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+# Library errors: the first class in this order that matches decides (subclasses first).
+_LIBRARY: tuple[tuple[type[ReelforgeError], int, str, str], ...] = (
+    (SpecError, 422, "invalid-spec", "Invalid script or storyboard"),
+    (MediaError, 422, "invalid-media", "Invalid media"),
+    (EngineUnavailable, 422, "engine-unavailable", "Engine not available here"),
+    (EngineFailed, 500, "engine-failed", "Engine failed"),
+    (RenderError, 500, "render-failed", "Render failed"),
+    (JobError, 409, "job-error", "Job error"),
+    (ReelforgeError, 400, "error", "Request failed"),
+)
+
+
+def _service_errors() -> tuple[tuple[type[ReelforgeError], int, str, str], ...]:
+    """The service core's error classes, checked before their library bases."""
+    from reelforge.service.jobs import JobConflict, JobNotFound, UnsupportedMedia, UploadTooLarge
+
+    return (
+        (JobNotFound, 404, "not-found", "Not found"),
+        (JobConflict, 409, "conflict", "Conflict"),
+        (UploadTooLarge, 413, "payload-too-large", "Payload too large"),
+        (UnsupportedMedia, 415, "unsupported-media-type", "Unsupported media type"),
+    )
+
+
+def status_for(error: ReelforgeError) -> tuple[int, str, str]:
+    """(status, slug, title) for a library or API error."""
+    if isinstance(error, ApiProblem):
+        return error.status, error.slug, error.title
+    from reelforge.service.storage import StorageError
+
+    if isinstance(error, StorageError):
+        if "quota" in error.message.lower():
+            return 507, "storage-full", "Insufficient storage"
+        return 503, "storage-unavailable", "Storage unavailable"
+    for cls, status, slug, title in (*_service_errors(), *_LIBRARY):
+        if isinstance(error, cls):
+            return status, slug, title
+    return 400, "error", "Request failed"  # unreachable: ReelforgeError is last
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str = "",
+    hint: str = "",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + (slug or _slug_for_status(status)),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "hint": hint,
+    }
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _slug_for_status(status: int) -> str:
+    return {
+        400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+        405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
+        413: "payload-too-large", 415: "unsupported-media-type", 416: "range-not-satisfiable",
+        422: "validation-error", 429: "too-many-requests", 500: "internal-error",
+        503: "unavailable", 507: "storage-full",
+    }.get(status, f"http-{status}")
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """("body", "storyboard", "scenes", 0) -> "storyboard.scenes.0" (the source is kept apart)."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "(body)"
+
+
+def validation_problem(errors: list[dict[str, Any]], *, detail_prefix: str = "") -> JSONResponse:
+    """422 naming every bad field: ``errors: [{field, in, message, type}]``."""
+    items = []
+    for err in errors:
+        loc = list(err.get("loc", ()))
+        where = str(loc[0]) if loc and loc[0] in ("body", "query", "path", "header") else "body"
+        items.append({
+            "field": _field_name(loc),
+            "in": where,
+            "message": str(err.get("msg", "invalid value")),
+            "type": str(err.get("type", "value_error")),
+        })
+    named = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
+    more = f" (and {len(items) - 5} more)" if len(items) > 5 else ""
+    return problem(
+        422, "Validation failed", f"{detail_prefix}{named}{more}", slug="validation-error",
+        hint="fix the fields listed in 'errors'; GET /openapi.json documents every field",
+        errors=items,
+    )
+
+
+async def _reelforge_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ReelforgeError)
+    status, slug, title = status_for(exc)
+    if status >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
+    headers = exc.headers if isinstance(exc, ApiProblem) else None
+    return problem(status, title, exc.message, slug=slug, hint=exc.hint, headers=headers)
+
+
+async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return validation_problem(list(exc.errors()))
+
+
+async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    hints = {
+        404: "check the address; GET /docs lists every endpoint",
+        405: "check the HTTP method; GET /docs lists every endpoint",
+    }
+    return problem(
+        exc.status_code, _title(exc.status_code), detail, hint=hints.get(exc.status_code, ""),
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Never a traceback to the client; the log keeps it.
+    log.exception("unhandled error in %s %s", request.method, request.url.path)
+    return problem(500, "Internal error", "the server failed to handle this request",
+                   slug="internal-error", hint="retry later; the server log has the details")
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that make every error a problem+json response."""
+    app.add_exception_handler(ReelforgeError, _reelforge_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(Exception, _unhandled_handler)
+
+
+# For OpenAPI: the shape of every error response.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "hint": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "in": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting problem+json for ``statuses``."""
+    return {
+        s: {"description": _title(s), "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+        for s in statuses
+    }

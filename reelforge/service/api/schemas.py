@@ -1,0 +1,178 @@
+"""Request and response bodies of the API (the OpenAPI schema is generated from these)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import Request
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+
+# What GET /api/jobs/{id}/files/{name} serves: a fixed set of names, never a user-given path.
+DOWNLOADS: dict[str, tuple[str, str]] = {
+    # name -> (the job's result key, media type)
+    "video": ("video", "video/mp4"),
+    "thumbnail": ("thumbnail", "image/jpeg"),
+    "manifest": ("manifest", "application/json"),
+    "captions.srt": ("srt", "application/x-subrip"),
+    "captions.vtt": ("vtt", "text/vtt"),
+    "captions.ass": ("ass", "text/x-ssa"),
+    "captions.json": ("words.json", "application/json"),
+}
+Priority = Literal["critical", "high", "medium", "low"]
+JobStatusName = Literal[
+    "submitted", "queued", "processing", "rendering", "post_processing", "uploading",
+    "completed", "failed", "cancelled",
+]
+
+
+class VideoRequest(BaseModel):
+    """A video to make: a script (plain text or Markdown) or a storyboard, plus overrides."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"script": "Hello there. This is a test.", "music": "none", "preview": True},
+                {"storyboard": {"scenes": [{"narration": "Fresh bread every morning.",
+                                            "visual": "media:0123abcd.jpg"}]},
+                 "template": "restaurant", "format": "9:16", "priority": "high"},
+            ]
+        },
+    )
+
+    script: str | None = Field(
+        None, min_length=1, max_length=100_000,
+        description="plain text or Markdown; paragraphs become scenes, "
+        "![](media:<id>) pictures are allowed",
+    )
+    storyboard: dict[str, Any] | None = Field(
+        None, description="a storyboard (see `reelforge schema`); files only as media:<id>"
+    )
+    title: str | None = Field(None, max_length=200)
+    template: str | None = Field(None, max_length=64, description="see GET /api/templates")
+    language: str | None = Field(None, max_length=16, description="e.g. en, fr, ar-dz")
+    voice: str | None = Field(None, max_length=64, description="see GET /api/voices")
+    format: Literal["16:9", "9:16", "1:1"] | None = None
+    duration: float | None = Field(None, gt=0, le=3600, description="target seconds")
+    resolution: int | None = Field(None, ge=144, le=2160, description="short side, pixels")
+    music: str | None = Field(
+        None, max_length=200, description="a mood (GET /api/music-moods), 'none', or media:<id>"
+    )
+    captions: str | None = Field(
+        None, max_length=32, description="a caption style (GET /api/options) or 'none'"
+    )
+    priority: Priority = "medium"
+    webhook_url: AnyHttpUrl | None = Field(
+        None, description="POSTed (HMAC-signed) when the job completes or fails"
+    )
+    preview: bool = Field(False, description="small and fast, to check timing")
+    queue: Literal["cpu", "gpu"] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> VideoRequest:
+        if (self.script is None) == (self.storyboard is None):
+            raise ValueError("give exactly one of 'script' or 'storyboard'")
+        return self
+
+    def to_service(self) -> dict[str, Any]:
+        """The request dict :meth:`JobService.submit_video` takes."""
+        out: dict[str, Any] = {}
+        if self.script is not None:
+            out["script"] = self.script
+        else:
+            out["storyboard"] = self.storyboard
+        for name in ("title", "template", "language", "voice", "format", "resolution", "music",
+                     "queue"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.duration is not None:
+            out["target_duration"] = self.duration
+        if self.captions is not None:
+            out["captions"] = False if self.captions.lower() in ("none", "off") else self.captions
+        out["preview"] = self.preview
+        return out
+
+
+
+class JobLinks(BaseModel):
+    self: str
+    events: str
+    retry: str
+    files: dict[str, str] = Field(
+        default_factory=dict, description="download links of a completed job, by name"
+    )
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    status: JobStatusName
+    stage: str | None = None
+    progress: float = Field(description="percent, 0 to 100")
+    eta_s: float | None = Field(None, description="estimated seconds until done")
+    priority: str
+    queue: str
+    attempts: int
+    max_attempts: int
+    error: str | None = None
+    hint: str | None = Field(None, description="what to do about the error")
+    cached_from: str | None = None
+    webhook_url: str | None = None
+    created_at: str | None = None
+    queued_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    updated_at: str | None = None
+    links: JobLinks
+
+
+class Accepted(BaseModel):
+    id: str
+    status: JobStatusName
+    links: JobLinks
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class MediaOut(BaseModel):
+    id: str
+    reference: str = Field(description="use this in a storyboard's file fields")
+    kind: Literal["image", "audio", "video"]
+    content_type: str
+    filename: str | None = None
+    size: int
+    sha256: str
+    created_at: str | None = None
+
+
+def _url(request: Request, path: str) -> str:
+    # Relative links: right behind any proxy, and what a browser needs.
+    root = request.scope.get("root_path", "")
+    return f"{root}{path}"
+
+
+def links(request: Request, job: Any) -> JobLinks:
+    base = f"/api/jobs/{job.id}"
+    files: dict[str, str] = {}
+    result = dict(job.result or {})
+    if job.status == "completed":
+        for name, (key, _type) in DOWNLOADS.items():
+            if key in result:
+                files[name] = _url(request, f"{base}/files/{name}")
+    return JobLinks(
+        self=_url(request, base), events=_url(request, f"{base}/events"),
+        retry=_url(request, f"{base}/retry"), files=files,
+    )
+
+
+def job_out(request: Request, job: Any) -> JobOut:
+    data = job.to_dict()
+    data["progress"] = round(max(0.0, min(1.0, float(data.get("progress") or 0.0))) * 100, 1)
+    fields = set(JobOut.model_fields) - {"links"}
+    return JobOut(**{k: v for k, v in data.items() if k in fields}, links=links(request, job))

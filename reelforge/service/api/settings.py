@@ -1,0 +1,40 @@
+"""API settings: the service settings plus what only the HTTP front needs (``REELFORGE_*``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+
+from reelforge.service.settings import ServiceSettings
+
+
+class ApiSettings(ServiceSettings):
+    """Settings of ``reelforge serve``. Environment variables are ``REELFORGE_<FIELD>``."""
+
+    # No API key needed, every caller is the owner "local". Only for a machine of one's own:
+    # it must be set explicitly (REELFORGE_OPEN_MODE=true or `reelforge serve --open`).
+    open_mode: bool = False
+    open_owner: str = "local"
+    # Comma-separated origins allowed by CORS ("*" for any); empty = no CORS headers.
+    cors_origins: str = ""
+    # Per-key token bucket: refill per minute and burst size (0 per minute = unlimited).
+    rate_per_minute: float = Field(600.0, ge=0)
+    rate_burst: int = Field(60, ge=1)
+    # Jobs a key's owner may submit in any 24 hours (0 = unlimited).
+    jobs_per_day: int = Field(1000, ge=0)
+    # Server-sent events: how often the stream looks for new events, and its longest life.
+    sse_poll_s: float = Field(0.25, gt=0)
+    sse_max_s: float = Field(3600.0, gt=0)
+    sse_keepalive_s: float = Field(15.0, gt=0)
+    # Presigned download URLs live this long (S3).
+    download_url_expires_s: int = Field(3600, ge=60)
+
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_api_settings() -> ApiSettings:
+    """The process-wide settings read from the environment (cached)."""
+    return ApiSettings()

@@ -1,0 +1,199 @@
+"""API keys: creation, hashed storage, lookup, per-key rate limits and daily job quotas.
+
+A key is ``rf_`` + 32 random bytes (URL-safe base64). Only its SHA-256 is stored (the keys are
+random, so a plain digest is enough: there is nothing to brute-force), with its first characters
+kept for display. A key belongs to an owner (its name unless given): jobs and uploads are
+scoped to the owner, so a rotated key for the same owner sees the same jobs.
+
+Rate limiting is a token bucket per key held in this process's memory: exact for one API
+process (``reelforge serve --workers 1``, the default); with N processes each allows the rate,
+so the effective limit is N times higher. A shared limiter (Redis) would fix that for scale-out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reelforge.errors import ReelforgeError
+from reelforge.service.db import Base, Database
+from reelforge.service.models import Job, UtcDateTime, new_id, utcnow
+
+KEY_PREFIX = "rf_"
+DISPLAY_CHARS = 10  # "rf_" + 7: enough to tell keys apart in `keys list`
+
+
+class ApiKeyError(ReelforgeError):
+    """A key could not be created, found or revoked."""
+
+    exit_code = 9
+
+
+class ApiKey(Base):
+    """One API key (hashed) and its limits; NULL limits use the server's defaults."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    rate_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    jobs_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "id": self.id,
+            "name": self.name,
+            "owner": self.owner,
+            "prefix": self.prefix,
+            "created_at": iso(self.created_at),
+            "last_used_at": iso(self.last_used_at),
+            "revoked_at": iso(self.revoked_at),
+            "rate_per_minute": self.rate_per_minute,
+            "jobs_per_day": self.jobs_per_day,
+        }
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_api_key(
+    db: Database,
+    name: str,
+    *,
+    owner: str | None = None,
+    rate_per_minute: int | None = None,
+    jobs_per_day: int | None = None,
+) -> str:
+    """Create a key named ``name`` and return it; it is shown once and stored only hashed."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise ApiKeyError("a key name must be 1 to 64 characters", hint="e.g. 'alice-laptop'")
+    owner = (owner or name).strip()[:64]
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    with db.transaction() as session:
+        session.add(ApiKey(
+            id=new_id(), name=name, owner=owner, prefix=key[:DISPLAY_CHARS],
+            key_hash=hash_key(key), created_at=utcnow(),
+            rate_per_minute=rate_per_minute, jobs_per_day=jobs_per_day,
+        ))
+    return key
+
+
+def list_api_keys(db: Database, *, include_revoked: bool = False) -> list[ApiKey]:
+    with db.session() as session:
+        query = select(ApiKey).order_by(ApiKey.created_at)
+        if not include_revoked:
+            query = query.where(ApiKey.revoked_at.is_(None))
+        return list(session.scalars(query))
+
+
+def revoke_api_key(db: Database, ident: str) -> ApiKey:
+    """Revoke the key whose id, name or display prefix is ``ident`` (must match exactly one)."""
+    with db.transaction() as session:
+        matches = list(session.scalars(select(ApiKey).where(
+            ApiKey.revoked_at.is_(None),
+            (ApiKey.id == ident) | (ApiKey.name == ident) | (ApiKey.prefix == ident),
+        )))
+        if not matches:
+            raise ApiKeyError(f"no active key {ident!r}", hint="see `reelforge keys list`")
+        if len(matches) > 1:
+            raise ApiKeyError(
+                f"{len(matches)} keys match {ident!r}", hint="give the key id from `keys list`"
+            )
+        matches[0].revoked_at = utcnow()
+        return matches[0]
+
+
+def find_api_key(db: Database, key: str) -> ApiKey | None:
+    """The active key record for the secret ``key``, or None (unknown, malformed or revoked)."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    digest = hash_key(key)
+    with db.session() as session:
+        record = session.scalars(select(ApiKey).where(ApiKey.key_hash == digest)).first()
+    if record is None or record.revoked_at is not None:
+        return None
+    # Compare digests in constant time anyway (the lookup itself is by an index).
+    return record if secrets.compare_digest(record.key_hash, digest) else None
+
+
+def touch(db: Database, key_id: str) -> None:
+    """Record that a key was used (best effort, at most once a minute per key)."""
+    now = time.monotonic()
+    with _touch_lock:
+        if now - _last_touch.get(key_id, -1e9) < 60:
+            return
+        _last_touch[key_id] = now
+    with db.transaction() as session:
+        record = session.get(ApiKey, key_id)
+        if record is not None:
+            record.last_used_at = utcnow()
+
+
+_touch_lock = threading.Lock()
+_last_touch: dict[str, float] = {}
+
+
+def jobs_today(db: Database, owner: str) -> int:
+    """Jobs ``owner`` submitted in the last 24 hours (the quota window slides)."""
+    since = datetime.now(UTC) - timedelta(days=1)
+    with db.session() as session:
+        count = session.scalar(
+            select(func.count()).select_from(Job).where(Job.owner == owner, Job.created_at >= since)
+        )
+    return int(count or 0)
+
+
+# --------------------------------------------------------------------------- rate limit
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """Token buckets per key, in this process's memory: ``per_minute`` refill, ``burst`` size."""
+
+    def __init__(self, per_minute: float, burst: int) -> None:
+        self.per_minute = per_minute
+        self.burst = burst
+        self._buckets: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, per_minute: float | None = None) -> float:
+        """Take one token; return 0.0 if allowed, else the seconds until one is available."""
+        rate = (per_minute if per_minute is not None else self.per_minute) / 60.0
+        if rate <= 0:
+            return 0.0  # 0 = unlimited
+        capacity = float(max(self.burst, 1))
+        now = time.monotonic()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = _Bucket(capacity, now)
+            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
+            bucket.updated = now
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return 0.0
+            return (1.0 - bucket.tokens) / rate

@@ -1,0 +1,40 @@
+"""api keys (hashed) with per-key limits
+
+Revision ID: 0002_api_keys
+Revises: 0001_jobs
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_api_keys"
+down_revision = "0001_jobs"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("owner", sa.String(64), nullable=False),
+        sa.Column("prefix", sa.String(16), nullable=False),
+        sa.Column("key_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("last_used_at", sa.DateTime, nullable=True),
+        sa.Column("revoked_at", sa.DateTime, nullable=True),
+        sa.Column("rate_per_minute", sa.Integer, nullable=True),
+        sa.Column("jobs_per_day", sa.Integer, nullable=True),
+    )
+    op.create_index("ix_api_keys_owner", "api_keys", ["owner"])
+    op.create_index("ix_api_keys_key_hash", "api_keys", ["key_hash"], unique=True)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_api_keys_key_hash", table_name="api_keys")
+    op.drop_index("ix_api_keys_owner", table_name="api_keys")
+    op.drop_table("api_keys")

@@ -6,8 +6,8 @@ and removed when the test session ends. A missing binary skips the tests that ne
 under ``CI=true``, where it fails them: CI installs everything with ``scripts/setup.sh``.
 
 Registered as a pytest plugin by ``tests/conftest.py``; the fixtures are ``redis_server``,
-``postgres_server`` and ``s3_server`` (session-wide), and the factories ``start_redis``... for a test
-that must break its own server.
+``postgres_server`` and ``s3_server`` (session-wide), and the factories ``start_redis``... for a
+test that must break its own server.
 """
 
 from __future__ import annotations
@@ -113,11 +113,26 @@ class RedisServer:
         self.process = subprocess.Popen(
             [
                 self.binary,
-                "--bind", LOOPBACK, "--port", str(self.port), "--dir", str(self.folder),
-                "--save", "", "--appendonly", "no", "--daemonize", "no",
-                "--protected-mode", "no", "--logfile", "",
+                "--bind",
+                LOOPBACK,
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.folder),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "no",
+                "--logfile",
+                "",
             ],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
         try:
@@ -161,9 +176,9 @@ def postgres_bin_dir() -> Path | None:
         return Path(found).resolve().parent
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/postgres"),
-        key=lambda path: int(Path(path).parent.parent.name)
-        if Path(path).parent.parent.name.isdigit()
-        else 0,
+        key=lambda path: (
+            int(Path(path).parent.parent.name) if Path(path).parent.parent.name.isdigit() else 0
+        ),
     )
     for candidate in reversed(candidates):
         folder = Path(candidate).parent
@@ -207,23 +222,52 @@ class PostgresServer:
         if not data.exists():
             subprocess.run(
                 [
-                    str(self.bin_dir / "initdb"), "-D", str(data), "-U", self.user,
-                    "--auth=trust", "--encoding=UTF8", "--no-sync", "--no-instructions",
+                    str(self.bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    self.user,
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                    "--no-instructions",
                 ],
-                check=True, capture_output=True, cwd=self.folder, env=env, **as_user,
+                check=True,
+                capture_output=True,
+                cwd=self.folder,
+                env=env,
+                **as_user,
             )
         log = open(log_path, "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(
             [
-                str(self.bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
-                "-h", LOOPBACK, "-k", str(self.folder),
+                str(self.bin_dir / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(self.port),
+                "-h",
+                LOOPBACK,
+                "-k",
+                str(self.folder),
                 # A throwaway server: durability is not what the tests are about.
-                "-c", "fsync=off", "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off", "-c", "max_connections=100",
-                "-c", "shared_buffers=32MB",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=100",
+                "-c",
+                "shared_buffers=32MB",
             ],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=self.folder, env=env, **as_user,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.folder,
+            env=env,
+            **as_user,
         )
         log.close()
         try:
@@ -348,19 +392,42 @@ class S3Server:
         )
         data = self.folder / "data"
         data.mkdir(exist_ok=True)
-        names = ["master", "master.grpc", "volume", "volume.grpc", "filer", "filer.grpc", "s3",
-                 "s3.grpc"]
+        names = [
+            "master",
+            "master.grpc",
+            "volume",
+            "volume.grpc",
+            "filer",
+            "filer.grpc",
+            "s3",
+            "s3.grpc",
+        ]
         while True:  # every port distinct (the kernel may hand out one twice once closed)
             self.ports = {name: free_port() for name in names}
             if len(set(self.ports.values())) == len(names):
                 break
         args = [
-            self.binary, "server", f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}", f"-dir={data}",
-            "-filer", "-s3", f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-            "-master.volumeSizeLimitMB=64", "-volume.max=8", "-volume.preStopSeconds=0",
+            self.binary,
+            "server",
+            f"-ip={LOOPBACK}",
+            f"-ip.bind={LOOPBACK}",
+            f"-dir={data}",
+            "-filer",
+            "-s3",
+            f"-s3.config={config}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            # Every bucket is a collection that grows volumes of its own: allow many small ones.
+            "-master.volumeSizeLimitMB=32",
+            "-volume.max=400",
+            "-volume.preStopSeconds=0",
         ]
-        args += [f"-{name.replace('.grpc', '.port.grpc')}={port}" if name.endswith(".grpc")
-                 else f"-{name}.port={port}" for name, port in self.ports.items()]
+        args += [
+            f"-{name.replace('.grpc', '.port.grpc')}={port}"
+            if name.endswith(".grpc")
+            else f"-{name}.port={port}"
+            for name, port in self.ports.items()
+        ]
         log_path = self.folder / "weed.log"
         log = open(log_path, "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(

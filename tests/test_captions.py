@@ -226,6 +226,7 @@ def test_ass_boxed_and_plain_styles() -> None:
     boxed = to_ass(LINES, CaptionStyle(name="boxed", box_color="#10203040"), 320, 180)
     fields = next(r for r in boxed.splitlines() if r.startswith("Style:"))[7:].split(",")
     assert fields[15] == "3" and fields[5] == "&HBF302010"
+    assert fields[16] == "16"  # padding: a quarter of the 64 px font
     plain = to_ass(LINES, CaptionStyle(name="plain", outline_px=4), 320, 180)
     fields = next(r for r in plain.splitlines() if r.startswith("Style:"))[7:].split(",")
     assert fields[15] == "1" and fields[16] == "2"

@@ -217,6 +217,16 @@ def test_wrapping_respects_max_width(latin: Path) -> None:
     assert wrapped.shape[0] > 2 * one_line.shape[0]
 
 
+def test_wrapped_lines_are_balanced(latin: Path) -> None:
+    from reelforge.text.sprites import _Shaper, _wrap
+
+    shaper = _Shaper(latin, 48, "en", False)
+    lines = _wrap("La nouvelle médiathèque ouvre ses portes", shaper, 900)
+    assert len(lines) == 2  # no orphan: "...ouvre ses" / "portes" would be greedy
+    widths = [shaper.width(line) for line in lines]
+    assert max(widths) <= 900 and min(widths) > 0.5 * max(widths)
+
+
 def test_cjk_wraps_per_character() -> None:
     font = font_file(None, "ja", bold=True)
     text = "こんにちは世界、私たちのレストランへようこそ"

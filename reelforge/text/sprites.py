@@ -153,6 +153,20 @@ def _load_font(path: str, size_px: int, index: int) -> ImageFont.FreeTypeFont:
         ) from exc
 
 
+def _greedy(tokens: list[tuple[str, bool]], shaper: _Shaper, width: float | None) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for token, space in tokens:
+        candidate = current + (" " if space and current else "") + token
+        if not current or width is None or shaper.width(candidate) <= width:
+            current = candidate
+            continue
+        lines.append(current)
+        current = token
+    lines.append(current)
+    return lines
+
+
 def _wrap(text: str, shaper: _Shaper, max_width_px: int | None) -> list[str]:
     lines: list[str] = []
     for paragraph in text.split("\n"):
@@ -160,15 +174,19 @@ def _wrap(text: str, shaper: _Shaper, max_width_px: int | None) -> list[str]:
         if not tokens:
             lines.append("")
             continue
-        current = ""
-        for token, space in tokens:
-            candidate = current + (" " if space and current else "") + token
-            if not current or max_width_px is None or shaper.width(candidate) <= max_width_px:
-                current = candidate
-                continue
-            lines.append(current)
-            current = token
-        lines.append(current)
+        greedy = _greedy(tokens, shaper, max_width_px)
+        if len(greedy) > 1 and max_width_px is not None:
+            # Balance: the narrowest width that still needs no more lines, so a title wraps
+            # as two even lines instead of a full line and one orphaned word.
+            low, high = 0.0, float(max_width_px)
+            for _ in range(10):
+                middle = (low + high) / 2
+                if len(_greedy(tokens, shaper, middle)) <= len(greedy):
+                    high = middle
+                else:
+                    low = middle
+            greedy = _greedy(tokens, shaper, high)
+        lines.extend(greedy)
     if max_width_px is None:
         return lines
     # A single word wider than the box (a URL, a long compound) is broken by characters.

@@ -68,6 +68,16 @@ _SPANS: dict[JobStatus, tuple[float, float]] = {
 }
 
 
+# Pipeline stages inside a job stage -> their share of that job stage.
+_SUBSPANS = {
+    "voice": (0.0, 0.6),
+    "visuals": (0.6, 0.9),
+    "music": (0.9, 1.0),
+    "audio": (0.0, 0.15),
+    "video": (0.15, 1.0),
+}
+
+
 class _Stop(BaseException):  # noqa: N818 - a control-flow signal, not an error
     """Raised inside the pipeline's progress callback to abandon a job (cancelled, lease lost,
     timed out). A BaseException so that no ``except Exception`` in the pipeline swallows it."""
@@ -188,6 +198,7 @@ class _Run:
         self.write_lock = threading.Lock()
         self.done = threading.Event()
         self.cached_from: str | None = None
+        self.last_progress = 0.0
 
     # --- ownership ------------------------------------------------------------------------------
 
@@ -290,7 +301,10 @@ class _Run:
         target = JobStatus.PROCESSING if stage in _PLAN_STAGES else JobStatus.RENDERING
         if ACTIVE.index(target) > ACTIVE.index(self.status):
             self._advance(target)
-        self._report(fraction if target == self.status else 0.0, stage)
+        if target != self.status:  # a late report from an earlier stage
+            return
+        low, high = _SUBSPANS.get(stage, (0.0, 1.0))
+        self._report(low + (high - low) * min(max(fraction, 0.0), 1.0), stage)
 
     def _report(self, fraction: float, stage: str | None = None, force: bool = False) -> None:
         now = time.monotonic()
@@ -298,7 +312,8 @@ class _Run:
             return
         self.last_write = now
         low, high = _SPANS[self.status]
-        overall = low + (high - low) * min(max(fraction, 0.0), 1.0)
+        overall = max(low + (high - low) * min(max(fraction, 0.0), 1.0), self.last_progress)
+        self.last_progress = overall
         elapsed = now - self.started
         eta = elapsed / overall * (1 - overall) if overall > 0.05 else None
         self._owned_update(stage, progress=round(overall, 4), eta_s=eta)

@@ -319,7 +319,9 @@ def test_same_content_uploaded_twice_hashes_alike(service, tmp_media):
     one = service.store_upload(None, "a.png", io.BytesIO(png), None)
     two = service.store_upload(None, "b.png", io.BytesIO(png), None)
     jobs = [
-        service.submit_video({"storyboard": {"scenes": [{"narration": "Hi.", "visual": f"media:{m.id}"}]}})
+        service.submit_video(
+            {"storyboard": {"scenes": [{"narration": "Hi.", "visual": f"media:{m.id}"}]}}
+        )
         for m in (one, two)
     ]
     assert jobs[0].input_hash == jobs[1].input_hash

@@ -61,7 +61,8 @@ def test_writes_replace_atomically_and_leave_no_temporaries(store):
 
 
 def test_delete_prefix_removes_only_that_folder(store):
-    for key in ("jobs/a/video.mp4", "jobs/a/video.srt", "jobs/ab/video.mp4", "media/x/original.png"):
+    keys = ("jobs/a/video.mp4", "jobs/a/video.srt", "jobs/ab/video.mp4", "media/x/original.png")
+    for key in keys:
         store.put_bytes(key, b"data")
     assert store.delete_prefix("jobs/a/") == 2
     assert not store.exists("jobs/a/video.mp4")

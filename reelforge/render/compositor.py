@@ -111,6 +111,16 @@ def blend(
         frame[y0:y1, x0:x1] = out
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def writable(frame: np.ndarray) -> np.ndarray:
+    """``frame`` itself when it may be drawn on, else a copy (cached stills are read-only)."""
+    return frame if frame.flags.writeable else frame.copy()
+
+
 def blend_rgba(frame: np.ndarray, rgba: np.ndarray, x: int, y: int, opacity: float = 1.0) -> None:
     """Alpha-blend an RGBA (BGR order + alpha) sprite onto ``frame`` in place, clipped."""
     Sprite(rgba).draw(frame, x, y, opacity)
@@ -183,9 +193,11 @@ class _LayerRenderer:
             # an overlay: warp colour and weight separately, so blending needs no copies
             self.alpha = self.base[..., 3].astype(np.float32) * (self.layer.opacity / 255.0)
             self.base = np.ascontiguousarray(self.base[..., :3])
+        _frozen(self.base)  # a crop of it may be returned as a frame: never drawn on
         if not self.moving:
-            self._static = self._warp(self.base, 0)
-            self._static_alpha = None if self.alpha is None else self._warp(self.alpha, 0)
+            # cached and returned for every frame: read-only, so nobody draws into it
+            self._static = _frozen(self._warp(self.base, 0))
+            self._static_alpha = None if self.alpha is None else _frozen(self._warp(self.alpha, 0))
 
     def _matrix(self, index: int, base_scale: float, offset: tuple[float, float]) -> np.ndarray:
         p = index / (self.frames - 1) if self.frames > 1 else 0.0
@@ -320,15 +332,29 @@ class _TextRenderer:
 
 
 class _ClipRenderer:
-    def __init__(self, clip: Clip, timeline: Timeline) -> None:
+    """One clip: its layers composed at the scale their detail needs, graded, then titled.
+
+    Soft layers (procedural art, ``detail`` 0.5) are warped, blended and graded at half size
+    and upscaled once; titles are always drawn at full size, after the grade, so text stays
+    crisp and keeps the template's colours.
+    """
+
+    def __init__(self, clip: Clip, timeline: Timeline, grades: _GradeCache) -> None:
         self.clip = clip
         w, h, fps = timeline.width, timeline.height, timeline.fps
-        self.layers = [_LayerRenderer(layer, w, h, fps, clip) for layer in clip.layers]
+        scale = max((layer.detail for layer in clip.layers), default=1.0)
+        scale = min(1.0, max(0.25, scale))
+        lw, lh = (w, h) if scale >= 1.0 else (max(2, round(w * scale)), max(2, round(h * scale)))
+        self.size = (w, h)
+        self.scaled = (lw, lh) != (w, h)
+        self.layers = [_LayerRenderer(layer, lw, lh, fps, clip) for layer in clip.layers]
         self.texts = [_TextRenderer(t, w, h, fps) for t in clip.texts]
+        self.grade = grades.get(timeline.grade, lw, lh)
         self.background = _hex_bgr(clip.background)
-        self.shape = (h, w, 3)
+        self.shape = (lh, lw, 3)
 
     def render(self, index: int) -> np.ndarray:
+        """Frame ``index`` of the clip at full size; read-only when it is a cached still."""
         if not self.layers:
             frame = np.empty(self.shape, np.uint8)
             frame[:] = self.background
@@ -336,18 +362,22 @@ class _ClipRenderer:
             picture = layer.render(index)
             if k == 0:
                 frame = picture
-                if self.texts or len(self.layers) > 1:
-                    frame = frame.copy()  # never draw into a cached still
             else:
                 alpha = layer.render_alpha(index)
+                frame = writable(frame)
                 if alpha is not None:
                     blend(frame, picture, alpha, 0, 0)
                 else:
                     frame = cv2.addWeighted(
                         frame, 1 - layer.layer.opacity, picture, layer.layer.opacity, 0
                     )
-        for text in self.texts:
-            text.draw(frame, index)
+        frame = self.grade.apply(frame)
+        if self.scaled:
+            frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_LINEAR)
+        if self.texts:
+            frame = writable(frame)
+            for text in self.texts:
+                text.draw(frame, index)
         return frame
 
     def close(self) -> None:
@@ -503,6 +533,19 @@ class _Grade:
         return frame
 
 
+class _GradeCache:
+    """One grade (LUT and vignette) per frame size, shared by the clips."""
+
+    def __init__(self) -> None:
+        self._grades: dict[tuple[str, int, int], _Grade] = {}
+
+    def get(self, grade: str, width: int, height: int) -> _Grade:
+        key = (grade, width, height)
+        if key not in self._grades:
+            self._grades[key] = _Grade(grade, width, height)
+        return self._grades[key]
+
+
 # --------------------------------------------------------------------------- the compositor
 
 
@@ -512,7 +555,7 @@ class Compositor:
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
         self._active: dict[int, _ClipRenderer] = {}
-        self._grade = _Grade(timeline.grade, timeline.width, timeline.height)
+        self._grades = _GradeCache()
         self._watermark: tuple[Sprite, int, int] | None = None
         if timeline.watermark is not None:
             self._watermark = self._make_watermark(timeline.watermark)
@@ -534,7 +577,9 @@ class Compositor:
 
     def _clip(self, index: int) -> _ClipRenderer:
         if index not in self._active:
-            self._active[index] = _ClipRenderer(self.timeline.clips[index], self.timeline)
+            self._active[index] = _ClipRenderer(
+                self.timeline.clips[index], self.timeline, self._grades
+            )
         return self._active[index]
 
     def _release_before(self, frame: int) -> None:
@@ -563,13 +608,11 @@ class Compositor:
                 t = last.transition
                 progress = (number - last.start + 1) / (max(1, t.frames) + 1)
                 out = transition_frame(t.kind, below, out, progress)
-        graded = self._grade.apply(out)
         if self._watermark is not None:
-            if graded is out:  # ungraded: ``out`` may be a cached still, draw on a copy
-                graded = out.copy()
+            out = writable(out)
             sprite, x, y = self._watermark
-            sprite.draw(graded, x, y)
-        return graded
+            sprite.draw(out, x, y)
+        return out
 
     def frames(self, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
         stop = self.timeline.frames if end is None else end

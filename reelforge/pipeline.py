@@ -130,7 +130,7 @@ def make(
     segment_seconds: float | None = None,
 ) -> MakeResult:
     """Plan and render ``storyboard`` into ``output`` with its sidecar files."""
-    from reelforge.render.runner import pick_thumbnail, run_plan
+    from reelforge.render.runner import run_plan
 
     out = Path(output)
     if out.suffix.lower() != ".mp4":
@@ -143,14 +143,12 @@ def make(
         timeline = planned.timeline
         t0 = time.perf_counter()
         plan = compile_timeline(timeline, out, work, segment_seconds)
-        render_timings = run_plan(timeline, plan, progress)
+        thumbnail = out.with_suffix(".jpg")
+        render_timings = run_plan(timeline, plan, progress, thumbnail=thumbnail)
         timings = dict(planned.timings)
         timings["render_s"] = time.perf_counter() - t0
         timings.update({k: v for k, v in render_timings.items() if k.endswith("_s")})
-        t0 = time.perf_counter()
         captions = write_sidecars(timeline, out)
-        thumbnail = pick_thumbnail(timeline, out.with_suffix(".jpg"))
-        timings["thumbnail_s"] = time.perf_counter() - t0
         timings["total_s"] = time.perf_counter() - started
         manifest = out.with_suffix(".json")
         manifest.write_text(
@@ -166,7 +164,7 @@ def make(
                     "engines": planned.engines,
                     "loudness": {
                         "target_lufs": timeline.mix.loudness_lufs,
-                        "measured_lufs": render_timings.get("loudness_measured_lufs"),
+                        "measured_lufs": _finite(render_timings.get("loudness_measured_lufs")),
                         "gain_db": render_timings.get("loudness_gain_db"),
                     },
                     "timings_s": {k: round(v, 3) for k, v in timings.items()},
@@ -180,6 +178,10 @@ def make(
             encoding="utf-8",
         )
     return MakeResult(out, captions, thumbnail, manifest, timeline, timings)
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or value != value else value
 
 
 def _json_default(value: Any) -> Any:

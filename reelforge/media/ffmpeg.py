@@ -224,6 +224,8 @@ class FfmpegProcess:
             )
         except OSError as exc:
             raise RenderError(f"could not start ffmpeg: {exc}", hint=_INSTALL_HINT) from exc
+        if self._process.stdin is not None:
+            _widen_pipe(self._process.stdin.fileno())
         assert self._process.stdout is not None and self._process.stderr is not None
         stdout = self._process.stdout
         self._threads = [
@@ -358,6 +360,18 @@ class FfmpegProcess:
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         if exc_type is not None:
             self.kill()
+
+
+def _widen_pipe(fd: int) -> None:
+    """Raise a pipe's buffer from 64 KiB towards 1 MiB (Linux): a raw 1080p frame then
+    crosses in a few writes instead of ~50, with far fewer wake-ups of ffmpeg's reader."""
+    try:
+        import fcntl
+
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), min(limit, 1 << 20))
+    except (OSError, ValueError, ImportError):
+        pass  # not Linux, or not allowed: the default buffer works, only slower
 
 
 def start_ffmpeg(

@@ -96,7 +96,10 @@ def _encode(
     end: int,
     progress: Progress | None,
     done_before: int,
+    keep: frozenset[int] = frozenset(),
+    kept: dict[int, np.ndarray] | None = None,
 ) -> None:
+    """Encode frames [start, end); copies of the frames numbered in ``keep`` go to ``kept``."""
     compositor = Compositor(timeline)
     frames: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=6)
     failure: list[BaseException] = []
@@ -122,6 +125,8 @@ def _encode(
                 if failure:
                     break
                 frames.put(frame)
+                if number in keep and kept is not None:
+                    kept[number] = frame.copy()
                 if progress and (number - start) % step == 0:
                     progress("video", (done_before + number - start) / total)
         finally:
@@ -133,10 +138,18 @@ def _encode(
         process.close_and_wait()
 
 
-def run_plan(timeline: Timeline, plan: RenderPlan, progress: Progress | None = None) -> dict[
-    str, float
-]:
-    """Execute ``plan`` (compiled from ``timeline``); returns stage timings in seconds."""
+def run_plan(
+    timeline: Timeline,
+    plan: RenderPlan,
+    progress: Progress | None = None,
+    thumbnail: Path | None = None,
+) -> dict[str, float]:
+    """Execute ``plan`` (compiled from ``timeline``); returns stage timings in seconds.
+
+    With ``thumbnail``, the thumbnail JPEG is chosen from frames kept while encoding (no
+    second rendering pass)."""
+    keep = frozenset(thumbnail_frames(timeline)) if thumbnail else frozenset()
+    kept: dict[int, np.ndarray] = {}
     timings: dict[str, float] = {}
     output = Path(plan.output)
     # ~ bitrate-based guess plus room for the audio mix; fail before minutes of work
@@ -158,12 +171,12 @@ def run_plan(timeline: Timeline, plan: RenderPlan, progress: Progress | None = N
             segment = plan.segments[0]
             args = _fill(segment.args, level_chain)
             args[-1] = str(partial)
-            _encode(timeline, args, segment.start, segment.end, progress, 0)
+            _encode(timeline, args, segment.start, segment.end, progress, 0, keep, kept)
         else:
             for segment in plan.segments:
                 _encode(
                     timeline, _fill(segment.args, level_chain), segment.start, segment.end,
-                    progress, segment.start,
+                    progress, segment.start, keep, kept,
                 )
             join = _fill(plan.join_args, level_chain)
             join[-1] = str(partial)
@@ -172,6 +185,10 @@ def run_plan(timeline: Timeline, plan: RenderPlan, progress: Progress | None = N
             for segment in plan.segments:
                 Path(segment.output).unlink(missing_ok=True)
     timings["encode_s"] = time.perf_counter() - t0
+    if thumbnail:
+        t0 = time.perf_counter()
+        save_thumbnail(timeline, kept, thumbnail)
+        timings["thumbnail_s"] = time.perf_counter() - t0
     timings["loudness_measured_lufs"] = level.measured_lufs if level.measured_lufs else float("nan")
     timings["loudness_gain_db"] = level.gain_db
     if progress:
@@ -179,24 +196,33 @@ def run_plan(timeline: Timeline, plan: RenderPlan, progress: Progress | None = N
     return timings
 
 
-def pick_thumbnail(timeline: Timeline, output: Path, width: int = 640) -> Path:
-    """Save a JPEG of a representative frame: mid-clip (never mid-transition), not dark."""
-    compositor = Compositor(timeline)
+def thumbnail_frames(timeline: Timeline) -> list[int]:
+    """Candidate thumbnail frames: two thirds into each of the first clips, never mid-transition."""
+    numbers = []
+    for index, clip in enumerate(timeline.clips[:6]):
+        nxt = timeline.clips[index + 1] if index + 1 < len(timeline.clips) else None
+        end = clip.start + clip.frames - (nxt.transition.frames if nxt else 0)
+        start = clip.start + clip.transition.frames
+        numbers.append(max(start, min(end - 1, start + (end - start) * 2 // 3)))
+    return numbers
+
+
+def save_thumbnail(
+    timeline: Timeline, frames: dict[int, np.ndarray], output: Path, width: int = 640
+) -> Path:
+    """Save the most representative of ``frames`` (lively, not dark, titled) as a JPEG."""
+    titled = {
+        number for number in frames
+        for clip in timeline.clips
+        if clip.start <= number < clip.start + clip.frames and clip.texts
+    }
     best: tuple[float, np.ndarray] | None = None
-    try:
-        for index, clip in enumerate(timeline.clips[:6]):
-            nxt = timeline.clips[index + 1] if index + 1 < len(timeline.clips) else None
-            end = clip.start + clip.frames - (nxt.transition.frames if nxt else 0)
-            start = clip.start + clip.transition.frames
-            number = max(start, min(end - 1, start + (end - start) * 2 // 3))
-            frame = compositor.frame(number)
-            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            mean, std = float(gray.mean()), float(gray.std())
-            score = std + (0 if 40 < mean < 220 else -100) + (8 if clip.texts else 0)
-            if best is None or score > best[0]:
-                best = (score, frame.copy())
-    finally:
-        compositor.close()
+    for number in sorted(frames):
+        gray = cv2.cvtColor(frames[number], cv2.COLOR_BGR2GRAY)
+        mean, std = float(gray.mean()), float(gray.std())
+        score = std + (0 if 40 < mean < 220 else -100) + (8 if number in titled else 0)
+        if best is None or score > best[0]:
+            best = (score, frames[number])
     if best is None:
         raise RenderError("the timeline has no clips to take a thumbnail from")
     frame = best[1]
@@ -206,3 +232,13 @@ def pick_thumbnail(timeline: Timeline, output: Path, width: int = 640) -> Path:
     if not cv2.imwrite(str(output), small, [cv2.IMWRITE_JPEG_QUALITY, 88]):
         raise RenderError(f"could not write the thumbnail {output}", hint="check disk space")
     return output
+
+
+def pick_thumbnail(timeline: Timeline, output: Path, width: int = 640) -> Path:
+    """Render the candidate frames and save the thumbnail (for a timeline already encoded)."""
+    compositor = Compositor(timeline)
+    try:
+        frames = {n: compositor.frame(n).copy() for n in thumbnail_frames(timeline)}
+    finally:
+        compositor.close()
+    return save_thumbnail(timeline, frames, output, width)

@@ -1,0 +1,143 @@
+"""Webhooks: signed POSTs received by a local HTTP server, retries, and signature checks."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import TINY
+
+from reelforge.service.webhooks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sign,
+    verify_signature,
+)
+from reelforge.service.worker import run_job
+
+SECRET = "s3cret-for-tests"
+
+
+class Receiver:
+    """A loopback HTTP server that records webhook deliveries and answers with ``codes``."""
+
+    def __init__(self, codes: list[int] | None = None) -> None:
+        self.codes = list(codes or [])
+        self.received: list[dict] = []
+        self.arrived = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's spelling
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                code = receiver.codes.pop(0) if receiver.codes else 200
+                receiver.received.append(
+                    {"headers": dict(self.headers), "body": body, "answered": code}
+                )
+                self.send_response(code)
+                self.end_headers()
+                if code == 200:
+                    receiver.arrived.set()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def _wait_events(service, job_id: str, count: int, timeout: float = 10) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = [e.message for e in service.events(job_id) if e.stage == "webhook"]
+        if len(messages) >= count:
+            return messages
+        time.sleep(0.02)
+    raise AssertionError(f"expected {count} webhook attempts, saw {messages}")
+
+
+def test_completion_webhook_is_signed_and_verifiable(service, fake_make, receiver):
+    service.settings.webhook_secret = SECRET
+    job = service.submit_video({"storyboard": TINY}, webhook_url=receiver.url)
+    assert run_job(job.id, service.db, service.storage, service.settings, "w") == "completed"
+    assert receiver.arrived.wait(10)
+    delivery = receiver.received[0]
+    headers, body = delivery["headers"], delivery["body"]
+    assert headers[SIGNATURE_HEADER].startswith("sha256=")
+    assert verify_signature(SECRET, headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+    assert not verify_signature("wrong", headers[TIMESTAMP_HEADER], body,
+                                headers[SIGNATURE_HEADER])
+    payload = json.loads(body)
+    assert payload["event"] == "job.completed"
+    assert payload["job"]["id"] == job.id and payload["job"]["status"] == "completed"
+    assert payload["job"]["result"]["video"].endswith("video.mp4")
+    assert "webhook_url" not in payload["job"] and "owner" not in payload["job"]
+    messages = _wait_events(service, job.id, 1)
+    assert "HTTP 200" in messages[0]
+
+
+def test_failure_webhook_retries_until_delivered(service, fake_make):
+    receiver = Receiver(codes=[500, 503])
+    try:
+        service.settings.max_attempts = 1
+
+        def broken(board):
+            raise RuntimeError("nope")
+
+        fake_make.before = broken
+        job = service.submit_video({"storyboard": TINY}, webhook_url=receiver.url)
+        assert run_job(job.id, service.db, service.storage, service.settings, "w") == "failed"
+        assert receiver.arrived.wait(10)
+        assert [d["answered"] for d in receiver.received] == [500, 503, 200]
+        assert json.loads(receiver.received[-1]["body"])["event"] == "job.failed"
+        messages = _wait_events(service, job.id, 3)
+        assert "HTTP 500" in messages[0] and "attempt 1" in messages[0]
+        assert "HTTP 503" in messages[1] and "attempt 2" in messages[1]
+        assert "HTTP 200" in messages[2] and "attempt 3" in messages[2]
+    finally:
+        receiver.close()
+
+
+def test_unreachable_receiver_gives_up_without_blocking_the_worker(service, fake_make):
+    service.settings.webhook_attempts = 2
+    job = service.submit_video({"storyboard": TINY}, webhook_url="http://127.0.0.1:9/nothing")
+    started = time.monotonic()
+    assert run_job(job.id, service.db, service.storage, service.settings, "w") == "completed"
+    assert time.monotonic() - started < 2  # delivery happens off the worker's thread
+    messages = _wait_events(service, job.id, 2)
+    assert all("attempt" in m and "HTTP 200" not in m for m in messages)
+
+
+def test_cancelled_jobs_send_nothing(service, receiver):
+    job = service.submit_video({"storyboard": TINY}, webhook_url=receiver.url)
+    service.cancel(job.id)
+    time.sleep(0.2)
+    assert receiver.received == []
+
+
+def test_signature_rules():
+    body = b'{"event":"job.completed"}'
+    now = str(int(time.time()))
+    signature = sign(SECRET, now, body)
+    assert verify_signature(SECRET, now, body, signature)
+    assert not verify_signature(SECRET, now, body + b" ", signature)  # tampered body
+    old = str(int(time.time()) - 3600)
+    assert not verify_signature(SECRET, old, body, sign(SECRET, old, body))  # replayed
+    assert not verify_signature(SECRET, "not-a-time", body, signature)
+    assert sign(SECRET, now, body) != sign(SECRET, str(int(now) + 1), body)

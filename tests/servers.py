@@ -518,3 +518,109 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     for name, value in s3_server.env().items():
         monkeypatch.setenv(name, value)
     return s3_server
+
+
+# ---------------------------------------------------------------------- Celery worker processes
+
+WORKER_SLOW_STEPS = "REELFORGE_TEST_SLOW_STEPS"
+"""Test workers only: before the real render, report this many extra progress steps of
+``REELFORGE_TEST_STEP_SECONDS`` each (heartbeats keep going), so a test can kill a worker
+mid-job on a 2-core machine. Read by :func:`_worker_main` alone, never by reelforge."""
+
+
+@dataclass
+class WorkerProcess:
+    """``reelforge worker`` in its own process (``python tests/servers.py worker ...``)."""
+
+    name: str
+    log_path: Path
+    process: subprocess.Popen
+
+    @property
+    def pid(self) -> int:
+        return int(self.process.pid)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_ready(self, timeout: float = 60) -> WorkerProcess:
+        try:
+            wait_until(
+                lambda: " ready." in self.log(), timeout, f"worker {self.name}", self.process
+            )
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}\n{self.log()[-3000:]}") from exc
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no acknowledgement, exactly like a crashed machine."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        # SIGQUIT: Celery's cold shutdown (a warm one would wait for the running job).
+        stop_process(self.process, signal.SIGQUIT, timeout=3)
+
+
+def start_worker(
+    name: str,
+    env: dict[str, str],
+    folder: Path,
+    *args: str,
+    slow_steps: int = 0,
+    step_seconds: float = 0.25,
+) -> WorkerProcess:
+    """Start a Celery worker process with ``env`` (REELFORGE_* settings) added; not yet ready."""
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / f"{name}.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it
+    process = subprocess.Popen(
+        [sys.executable, __file__, "worker", "--name", name, *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={
+            **os.environ,
+            **env,
+            WORKER_SLOW_STEPS: str(slow_steps),
+            "REELFORGE_TEST_STEP_SECONDS": str(step_seconds),
+            "PYTHONUNBUFFERED": "1",
+        },
+        cwd=folder,
+    )
+    log.close()
+    return WorkerProcess(name=name, log_path=log_path, process=process)
+
+
+def _worker_main(argv: list[str]) -> int:
+    """The worker command, with the test-only slow start of every render."""
+    steps = int(os.environ.get(WORKER_SLOW_STEPS, "0") or 0)
+    if steps > 0:
+        import reelforge.pipeline as pipeline
+
+        real_make = pipeline.make
+        pause = float(os.environ.get("REELFORGE_TEST_STEP_SECONDS", "0.25"))
+
+        def slow_make(*args, progress=None, **kwargs):  # type: ignore[no-untyped-def]
+            for step in range(steps):
+                time.sleep(pause)
+                if progress is not None:
+                    progress("voice", step / (steps * 4))  # also the cancel/lease check
+            return real_make(*args, progress=progress, **kwargs)
+
+        pipeline.make = slow_make
+    from reelforge.service.worker_cli import main
+
+    return main(argv)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["worker"]:
+        sys.exit(_worker_main(sys.argv[2:]))
+    sys.exit(f"usage: {sys.argv[0]} worker [reelforge worker options]")

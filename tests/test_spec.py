@@ -407,3 +407,16 @@ def test_template_fonts_are_installed() -> None:
     if missing and not installed & {"Noto Sans", "DejaVu Sans"}:
         pytest.skip("this machine has neither Noto nor DejaVu fonts")
     assert not missing
+
+
+def test_command_line_music_file_is_relative_to_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "boards").mkdir()
+    board = tmp_path / "boards" / "board.yaml"
+    board.write_text("scenes:\n  - Hello there.\n", encoding="utf-8")
+    (tmp_path / "song.mp3").write_bytes(b"not checked here")
+    monkeypatch.chdir(tmp_path)
+    loaded = load_spec(board, music="song.mp3")
+    assert loaded.music.path == str((tmp_path / "song.mp3").resolve())
+    assert load_spec(board, music="calm").music.mood == "calm"

@@ -56,6 +56,12 @@ def load_spec(path: str | Path, **overrides: Any) -> Storyboard:
             hint="save the file as UTF-8 in your editor",
         ) from None
     given = {key: value for key, value in overrides.items() if value is not None}
+    # A file named on the command line (``--music song.mp3``) is relative to where the user
+    # is, not to the storyboard's folder like the paths written inside the file.
+    for key in ("music", "watermark"):
+        value = given.get(key)
+        if isinstance(value, str) and "://" not in value and Path(value).expanduser().is_file():
+            given[key] = str(Path(value).expanduser().resolve())
 
     if suffix in SCRIPT_SUFFIXES:
         board = storyboard_from_text(text, source=str(file), **given)

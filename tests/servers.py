@@ -204,6 +204,7 @@ class PostgresServer:
     port: int = field(default_factory=free_port)
     user: str = "reelforge"
     process: subprocess.Popen | None = None
+    _template: str | None = None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@{LOOPBACK}:{self.port}/{database}"
@@ -287,14 +288,30 @@ class PostgresServer:
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@{LOOPBACK}:{self.port}/{database}"
 
-    def create_database(self, name: str | None = None) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
+    def create_database(self, name: str | None = None, template: str | None = None) -> str:
+        """A new database, empty or a copy of ``template``; returns its SQLAlchemy URL."""
         import psycopg
 
         name = name or f"t_{uuid.uuid4().hex[:12]}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self.dsn(), autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.url(name)
+
+    def migrated_template(self) -> str:
+        """A database with reelforge's schema at head, made once: copying it is much faster
+        than migrating every test's database (``create_database(template=...)``)."""
+        if self._template is None:
+            from reelforge.service.db import Database
+
+            name = f"reelforge_template_{uuid.uuid4().hex[:8]}"
+            database = Database(self.create_database(name))
+            try:
+                database.migrate()
+            finally:
+                database.dispose()  # a template must have no open connections
+            self._template = name
+        return self._template
 
     def stop(self) -> None:
         if self.process is not None:
@@ -502,6 +519,12 @@ def postgres_url(postgres_server: PostgresServer) -> str:
     return postgres_server.create_database()
 
 
+@pytest.fixture
+def migrated_postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh database with reelforge's tables at the latest migration."""
+    return postgres_server.create_database(template=postgres_server.migrated_template())
+
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """A SeaweedFS S3 server: ``endpoint_url``, ``access_key``, ``secret_key``, ``region``."""
@@ -560,8 +583,9 @@ class WorkerProcess:
         self.process.wait(10)
 
     def stop(self) -> None:
-        # SIGQUIT: Celery's cold shutdown (a warm one would wait for the running job).
-        stop_process(self.process, signal.SIGQUIT, timeout=3)
+        # SIGQUIT: Celery's cold shutdown (a warm one would wait for the running job); the test
+        # is over, so do not wait long for it.
+        stop_process(self.process, signal.SIGQUIT, timeout=1)
 
 
 def start_worker(

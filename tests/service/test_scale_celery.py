@@ -94,7 +94,7 @@ class Cluster:
 def make_cluster(
     folder: Path, redis: RedisServer, postgres: PostgresServer, s3: S3Server, **overrides: object
 ) -> Cluster:
-    database_url = postgres.create_database()
+    database_url = postgres.create_database(template=postgres.migrated_template())
     bucket = s3.new_bucket_name()
     storage_url = f"s3://{bucket}/reelforge?endpoint_url={s3.endpoint_url}&region={s3.region}"
     values: dict[str, object] = {

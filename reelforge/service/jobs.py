@@ -695,6 +695,14 @@ class JobService:
                 raise JobNotFound(f"no media {media_id}", hint="upload with POST /api/media")
             return media
 
+    def delete_media(self, media_id: str, owner: str | None = None) -> None:
+        """Delete an upload (jobs already rendered keep their outputs; queued jobs that use it
+        fail with a clear error)."""
+        media = self.get_media(media_id, owner)
+        self.storage.delete_prefix(f"media/{media.id}/")
+        with self.db.transaction() as session:
+            session.execute(sql_delete(Media).where(Media.id == media.id))
+
     # --- health -------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ next progress report and stops.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -199,6 +200,7 @@ class _Run:
         self.done = threading.Event()
         self.cached_from: str | None = None
         self.last_progress = 0.0
+        self.notified = False
 
     # --- ownership ------------------------------------------------------------------------------
 
@@ -324,7 +326,10 @@ class _Run:
     def run(self) -> str:
         beat = threading.Thread(target=self._heartbeat, name=f"lease-{self.job_id}", daemon=True)
         beat.start()
-        work = Path(self.settings.work_dir or self.settings.data_dir / "work") / self.job_id
+        # One folder per attempt: a timed-out attempt that is still running never shares files
+        # with the retry that replaced it.
+        job_folder = Path(self.settings.work_dir or self.settings.data_dir / "work") / self.job_id
+        work = job_folder / f"attempt-{self.snapshot['attempts']}"
         try:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True, exist_ok=True)
@@ -346,6 +351,8 @@ class _Run:
             self.done.set()
             if not self.settings.keep_work_dirs:
                 shutil.rmtree(work, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    job_folder.rmdir()  # only when no other attempt is still in there
         if final in (JobStatus.COMPLETED.value, JobStatus.FAILED.value):
             self._notify()
         return final
@@ -534,8 +541,9 @@ class _Run:
         return final
 
     def _notify(self) -> None:
-        if not self.snapshot.get("webhook_url"):
+        if not self.snapshot.get("webhook_url") or self.notified:
             return
+        self.notified = True
         from reelforge.service.webhooks import notify
 
         try:

@@ -325,3 +325,17 @@ def test_same_content_uploaded_twice_hashes_alike(service, tmp_media):
         for m in (one, two)
     ]
     assert jobs[0].input_hash == jobs[1].input_hash
+
+
+def test_delete_media(service, tmp_media):
+    png = tmp_media.make_image("a.png").read_bytes()
+    media = service.store_upload("alice", "a.png", io.BytesIO(png), None)
+    with pytest.raises(JobNotFound):
+        service.delete_media(media.id, owner="bob")
+    service.delete_media(media.id, owner="alice")
+    assert _files(service, "media") == [] and _count(service, Media) == 0
+    with pytest.raises(SpecError, match="unknown media"):
+        service.submit_video(
+            {"storyboard": {"scenes": [{"narration": "Hi.", "visual": f"media:{media.id}"}]}},
+            owner="alice",
+        )

@@ -362,3 +362,24 @@ def test_real_preview_render_end_to_end(service):
     assert "Hello" in srt
     stages = [e.status for e in service.events(job.id)]
     assert stages.index("rendering") < stages.index("uploading") < stages.index("completed")
+
+
+def test_a_stuck_render_is_timed_out_by_the_heartbeat(service, fake_make):
+    """No progress reports at all: the lease keeper fails the job when its time is up."""
+    service.settings.timeouts = {"video": 0.3}
+    service.settings.lease_seconds = 0.3
+    service.settings.max_attempts = 1
+    stuck: list[str] = []
+
+    def hang(board):
+        if not stuck:
+            stuck.append("once")
+            time.sleep(1.0)
+
+    fake_make.before = hang
+    job = service.submit_video({"storyboard": TINY})
+    assert run(service, job.id) == "failed"
+    failed = service.get(job.id)
+    assert "longer than its limit of 0.3 s" in failed.error
+    assert failed.result is None and stored(service, job.id) == ["input.json"]
+    assert not (service.settings.work_dir / job.id).exists()

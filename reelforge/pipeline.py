@@ -98,10 +98,31 @@ class _workdir:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+CAPTION_SIDECARS = ("srt", "vtt", "ass", "words.json")
+OUTPUT_SIDECARS = (*CAPTION_SIDECARS, "jpg", "json")
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def _remove_outputs(output: Path) -> None:
+    """Remove a failed run's video and sidecars: nothing may be left claiming success."""
+    output.unlink(missing_ok=True)
+    for ext in OUTPUT_SIDECARS:
+        output.with_suffix("." + ext).unlink(missing_ok=True)
+
+
 def write_sidecars(timeline: Timeline, output: Path) -> dict[str, Path]:
     """SRT, WebVTT, ASS and word-timing JSON beside ``output`` (same folder and stem)."""
     from reelforge.captions.formats import to_ass, to_srt, to_vtt, to_words_json
 
+    for ext in CAPTION_SIDECARS:  # captions of an earlier render must not pass for this one's
+        output.with_suffix("." + ext).unlink(missing_ok=True)
     if not timeline.captions:
         return {}
     files = {
@@ -130,11 +151,13 @@ def make(
     segment_seconds: float | None = None,
 ) -> MakeResult:
     """Plan and render ``storyboard`` into ``output`` with its sidecar files."""
+    from reelforge.media.ffmpeg import ffmpeg_binary, ffprobe_binary
     from reelforge.render.runner import run_plan
 
     out = Path(output)
     if out.suffix.lower() != ".mp4":
         raise SpecError(f"the output {out} is not an .mp4 file", hint="use -o NAME.mp4")
+    ffmpeg_binary(), ffprobe_binary()  # a missing ffmpeg fails now, not after the voice work
     started = time.perf_counter()
     with _workdir(out.parent / f".{out.stem}.work" if keep_workdir else None, out) as work:
         planned: Planned = plan_storyboard(
@@ -144,39 +167,45 @@ def make(
         t0 = time.perf_counter()
         plan = compile_timeline(timeline, out, work, segment_seconds)
         thumbnail = out.with_suffix(".jpg")
-        render_timings = run_plan(timeline, plan, progress, thumbnail=thumbnail)
-        timings = dict(planned.timings)
-        timings["render_s"] = time.perf_counter() - t0
-        timings.update({k: v for k, v in render_timings.items() if k.endswith("_s")})
-        captions = write_sidecars(timeline, out)
-        timings["total_s"] = time.perf_counter() - started
-        manifest = out.with_suffix(".json")
-        manifest.write_text(
-            json.dumps(
-                {
-                    "reelforge": __version__,
-                    "video": out.name,
-                    "duration_s": timeline.frames / timeline.fps,
-                    "size": [timeline.width, timeline.height],
-                    "fps": timeline.fps,
-                    "captions": {k: p.name for k, p in captions.items()},
-                    "thumbnail": thumbnail.name,
-                    "engines": planned.engines,
-                    "loudness": {
-                        "target_lufs": timeline.mix.loudness_lufs,
-                        "measured_lufs": _finite(render_timings.get("loudness_measured_lufs")),
-                        "gain_db": render_timings.get("loudness_gain_db"),
+        earlier = _identity(out)
+        try:
+            render_timings = run_plan(timeline, plan, progress, thumbnail=thumbnail)
+            timings = dict(planned.timings)
+            timings["render_s"] = time.perf_counter() - t0
+            timings.update({k: v for k, v in render_timings.items() if k.endswith("_s")})
+            captions = write_sidecars(timeline, out)
+            timings["total_s"] = time.perf_counter() - started
+            manifest = out.with_suffix(".json")
+            manifest.write_text(
+                json.dumps(
+                    {
+                        "reelforge": __version__,
+                        "video": out.name,
+                        "duration_s": timeline.frames / timeline.fps,
+                        "size": [timeline.width, timeline.height],
+                        "fps": timeline.fps,
+                        "captions": {k: p.name for k, p in captions.items()},
+                        "thumbnail": thumbnail.name,
+                        "engines": planned.engines,
+                        "loudness": {
+                            "target_lufs": timeline.mix.loudness_lufs,
+                            "measured_lufs": _finite(render_timings.get("loudness_measured_lufs")),
+                            "gain_db": render_timings.get("loudness_gain_db"),
+                        },
+                        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+                        "notes": planned.notes,
+                        "platform": {"python": platform.python_version(),
+                                     "machine": platform.machine()},
+                        "timeline": timeline.to_dict(),
                     },
-                    "timings_s": {k: round(v, 3) for k, v in timings.items()},
-                    "notes": planned.notes,
-                    "platform": {"python": platform.python_version(),
-                                 "machine": platform.machine()},
-                    "timeline": timeline.to_dict(),
-                },
-                indent=1, ensure_ascii=False, default=_json_default,
-            ),
-            encoding="utf-8",
-        )
+                    indent=1, ensure_ascii=False, default=_json_default,
+                ),
+                encoding="utf-8",
+            )
+        except BaseException:  # Ctrl-C included
+            if _identity(out) != earlier:  # this run's video is in place, without its sidecars
+                _remove_outputs(out)
+            raise
     return MakeResult(out, captions, thumbnail, manifest, timeline, timings)
 
 

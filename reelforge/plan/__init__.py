@@ -203,22 +203,11 @@ def _visual_layers(
     notes: list[str],
 ) -> tuple[Layer, ...]:
     motion = _motion(visual.motion, template.motion_for(index))
-    if visual.type == "image":
-        from reelforge.media.probe import check_image
-
+    if visual.type == "image":  # checked by _check_media
         assert visual.path
-        check_image(Path(visual.path))
         return (Layer(visual.path, "image", visual.fit, motion),)
     if visual.type == "video":
-        from reelforge.media.probe import probe
-
         assert visual.path
-        info = probe(Path(visual.path))
-        if not info.has_video:
-            raise SpecError(
-                f"scene {index + 1}: {visual.path} has no video stream",
-                hint="use an image path for a still, or a real video file",
-            )
         still = MOTION_PRESETS["none"] if visual.motion is None else motion
         return (
             Layer(visual.path, "video", visual.fit, still, 1.0, round(visual.start * 1000),
@@ -258,6 +247,26 @@ def _visual_layers(
 
 def _even(value: float) -> int:
     return max(2, 2 * round(value / 2))
+
+
+def _check_media(sb: Storyboard) -> None:
+    """Fail fast on a missing, corrupt or unusable picture, clip or music file: before the
+    voice and visual engines spend minutes on a video that cannot be made."""
+    from reelforge.media.probe import check_audio, check_image, probe
+
+    for index, scene in enumerate(sb.scenes):
+        visual = scene.visual
+        if visual is None or not visual.path:
+            continue
+        if visual.type == "image":
+            check_image(Path(visual.path))
+        elif visual.type == "video" and not probe(Path(visual.path)).has_video:
+            raise SpecError(
+                f"scene {index + 1}: {visual.path} has no video stream",
+                hint="use an image path for a still, or a real video file",
+            )
+    if sb.music.enabled and sb.music.path:
+        check_audio(Path(sb.music.path))
 
 
 def _slots(
@@ -349,6 +358,8 @@ def plan(
     width, height = sb.model_copy(update={"resolution": resolution}).size()
     languages = [_scene_language(sb, s) for s in scenes]
     main_language = languages[0] if languages else "en"
+
+    _check_media(sb)
 
     # ---- voice: narration decides the timing
     t0 = time.perf_counter()
@@ -486,10 +497,7 @@ def plan(
     music_tracks: list[AudioTrack] = []
     duration_ms = total_frames * 1000 // fps
     if sb.music.enabled:
-        if sb.music.path:
-            from reelforge.media.probe import check_audio
-
-            check_audio(Path(sb.music.path))
+        if sb.music.path:  # checked by _check_media
             music_tracks.append(
                 AudioTrack(sb.music.path, "music", 0, sb.music.volume_db, loop=True,
                            fade_in_ms=500, fade_out_ms=2000)

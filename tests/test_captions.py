@@ -101,6 +101,15 @@ def test_no_one_word_orphan_at_sentence_end() -> None:
     assert all(len(line.words) >= 2 for line in lines)
 
 
+def test_lines_avoid_ending_with_a_word_that_leans_on_the_next() -> None:
+    text = "la médiathèque de la place du Marché accueille enfin le public."
+    lines = group_words(spoken(text), "fr")
+    assert len(lines) == 2
+    assert not lines[0].text.endswith(" du")
+    # Only a preference: the fewest lines still come first.
+    assert len(group_words(spoken("of the of the of the of the of the"), "en")) == 2
+
+
 def test_a_word_longer_than_max_chars_stands_alone() -> None:
     long_word = "Pneumonoultramicroscopicsilicovolcanoconiosis"
     lines = group_words(spoken(f"They said {long_word} is a word."))

@@ -27,6 +27,21 @@ RTL_LANGUAGES = frozenset({"ar", "he", "iw", "fa", "ur", "ps", "yi", "sd", "ug",
 # CJK glyphs are about twice as wide as Latin ones, so a 40-character Latin line is as wide as
 # about 16 CJK characters at the same font size.
 CJK_MAX_CHARS = 16
+# Words that lean on the next one (articles, prepositions, conjunctions, possessives in English,
+# French, Spanish, Italian, Portuguese and German): a caption line ending with one reads as cut
+# off ("la place du | Marché"), so the line breaker avoids it when another split is about as
+# even. A preference only: a line may still end with one when nothing else fits.
+WEAK_ENDINGS = frozenset(
+    """a an the of to in on at for with from by into onto and or but nor as our your my his
+    her its their this that these those
+    le la les l' un une des du de d' au aux à et ou en sur sous pour par avec dans ce cet cette
+    ces son sa ses leur leurs mon ma mes ton ta tes notre nos votre vos qui que qu'
+    el los las una unos unas del al y o con por para su sus
+    il lo gli di da nel nella della dello per tra fra
+    os um uma do dos das na no nas nos com pelo pela
+    der die das den dem des ein eine einen einem einer und oder mit von zu zum zur im am vom
+    beim aus""".split()
+)
 # How long a line stays up after its last word ends, so a fast reader can finish it.
 HOLD_MS = 300
 # A silence this long inside a sentence still ends the line: a caption should not sit on screen
@@ -117,7 +132,8 @@ def _balanced(
             if previous is None:
                 continue
             orphan = 10**6 if size == 1 and count > 1 else 0
-            candidate = (previous[0] + 1, previous[1] + width * width + orphan, begin)
+            weak = 8 * max_chars if end < count and _leans_on_next(texts[end - 1]) else 0
+            candidate = (previous[0] + 1, previous[1] + width * width + orphan + weak, begin)
             current = best[end]
             if current is None or candidate[:2] < current[:2]:
                 best[end] = candidate
@@ -129,6 +145,13 @@ def _balanced(
         lines.append(words[entry[2] : end])
         end = entry[2]
     return lines[::-1]
+
+
+def _leans_on_next(text: str) -> bool:
+    word = text.lower().replace("’", "'")
+    if word.endswith("'"):  # elided "l'", "d'" glued to nothing: a break right after it
+        return True
+    return word in WEAK_ENDINGS
 
 
 def _rebalance(

@@ -2,10 +2,16 @@
 
 Each job is a real preview render. Test workers start every render with a few slow progress
 steps (``slow_steps``; see ``tests/servers.py``) so a test can kill one mid-job on 2 cores.
+
+One cluster serves the module (starting worker processes is the slow part): two ``cpu`` workers
+and a ``gpu`` worker whose store has a small quota. The tests run in file order; the last one
+kills a worker.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +36,7 @@ from reelforge.service.storage_s3 import S3Storage
 from reelforge.service.worker import RESULT_FILES
 
 LEASE_SECONDS = 3.0
+QUOTA = 20_000  # bytes: a job's input fits, a video does not
 
 
 @dataclass
@@ -45,20 +52,27 @@ class Cluster:
     service: JobService
     workers: list[WorkerProcess] = field(default_factory=list)
 
-    def start_workers(self, count: int, *, slow_steps: int = 0, **env: str) -> list[WorkerProcess]:
+    def start_workers(
+        self, count: int, *, queue: str = "cpu", slow_steps: int = 0, **env: str
+    ) -> list[WorkerProcess]:
+        """Start ``count`` workers for ``queue`` (:meth:`wait_ready` waits for them)."""
         started = [
             start_worker(
-                f"w{len(self.workers) + number}",
+                f"{queue}{len(self.workers) + number}",
                 {**self.env, **env},
                 self.folder / "workers",
                 "--queue",
-                "cpu",
+                queue,
                 slow_steps=slow_steps,
             )
             for number in range(count)
         ]
         self.workers += started
-        return [worker.wait_ready() for worker in started]
+        return started
+
+    def wait_ready(self) -> None:
+        for worker in self.workers:
+            worker.wait_ready()
 
     def job(self, job_id: str) -> Job:
         with self.db.session() as session:
@@ -85,6 +99,9 @@ class Cluster:
         return job.id
 
     def close(self) -> None:
+        for worker in self.workers:  # all at once: each may take a second to go
+            with contextlib.suppress(ProcessLookupError):
+                worker.process.send_signal(signal.SIGQUIT)
         for worker in self.workers:
             worker.stop()
         self.service.executor.shutdown()
@@ -130,27 +147,24 @@ def make_cluster(
     return Cluster(folder, redis, settings, env, db, storage, service)
 
 
-@pytest.fixture
-def cluster_factory(
-    tmp_path: Path, postgres_server: PostgresServer, s3_server: S3Server
-) -> Iterator:
-    made: list[Cluster] = []
-    servers: list[RedisServer] = []
-
-    def make(**overrides: object) -> Cluster:
-        redis = start_redis(tmp_path / f"redis{len(servers)}")
-        servers.append(redis)
-        cluster = make_cluster(tmp_path, redis, postgres_server, s3_server, **overrides)
-        made.append(cluster)
-        return cluster
-
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer, s3_server: S3Server
+) -> Iterator[Cluster]:
+    folder = tmp_path_factory.mktemp("cluster")
+    redis = start_redis(folder / "redis")
+    made = None
     try:
-        yield make
+        made = make_cluster(folder, redis, postgres_server, s3_server)
+        made.start_workers(2, slow_steps=6)  # 1.5 s of progress steps before each render
+        # The quota counts what the store holds: this worker runs the first job of the module.
+        made.start_workers(1, queue="gpu", REELFORGE_STORAGE_QUOTA_BYTES=str(QUOTA))
+        made.wait_ready()
+        yield made
     finally:
-        for cluster in made:
-            cluster.close()
-        for server in servers:
-            server.stop()
+        if made is not None:
+            made.close()
+        redis.stop()
 
 
 def stored_keys(cluster: Cluster, job_id: str) -> list[str]:
@@ -177,9 +191,58 @@ def assert_outputs_once(cluster: Cluster, job: Job) -> None:
 FAST = {"voice": "en-adult-female", "music": "none"}
 
 
-def test_a_worker_killed_mid_job_leaves_it_to_the_other_worker(cluster_factory) -> None:  # type: ignore[no-untyped-def]
-    cluster = cluster_factory()
-    workers = cluster.start_workers(2, slow_steps=16)  # 4 s of steps before each render
+def test_a_full_store_fails_the_job_with_a_hint_and_claims_nothing(cluster: Cluster) -> None:
+    # One attempt: a retry would render again only to meet the same full store.
+    once = JobService(
+        cluster.db,
+        cluster.storage,
+        cluster.service.executor,
+        cluster.settings.model_copy(update={"max_attempts": 1}),
+    )
+    request = {"script": "This video does not fit in the store.", "preview": True, "queue": "gpu"}
+    job_id = once.submit_video({**request, **FAST}).id
+    (job,) = cluster.wait([job_id], {"completed", "failed"}, 90)
+    assert job.status == "failed"
+    assert "storage quota exceeded" in (job.error or "")
+    assert "REELFORGE_STORAGE_QUOTA_BYTES" in (job.hint or "")
+    assert not job.result  # nothing claimed as done
+    assert not cluster.storage.exists(f"jobs/{job_id}/video.mp4")
+    assert [entry["status"] for entry in job.history].count("completed") == 0
+    assert cluster.storage.usage_bytes() <= QUOTA
+
+
+def test_jobs_queued_while_redis_is_down_or_lost_with_it_still_complete(cluster: Cluster) -> None:
+    executor: CeleryExecutor = cluster.service.executor  # type: ignore[assignment]
+    # Both cpu workers busy, so the third job's message waits in Redis.
+    running = [
+        cluster.submit("The first job runs through the outage.", **FAST),
+        cluster.submit("So does the second one, on the other worker.", **FAST),
+    ]
+    waiting = cluster.submit("The third job waits in Redis, which forgets it.", **FAST)
+    deadline = time.monotonic() + 60
+    while any(cluster.job(job_id).status not in {"processing", "rendering"} for job_id in running):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert executor.health()["queues"]["cpu"] == 1  # the third job's message
+
+    cluster.redis.stop()
+    down = executor.health()
+    assert down["ok"] is False and "Connection" in down["error"]
+    during = cluster.submit("The third job is submitted while Redis is down.", **FAST)
+    assert cluster.job(during).status == "queued"  # accepted: the database has it
+    time.sleep(1.0)
+    assert cluster.job(waiting).status == "queued" and cluster.job(during).status == "queued"
+    cluster.redis.start()  # same port, empty: the second job's message is gone
+
+    jobs = cluster.wait([*running, waiting, during], {"completed", "failed"}, 120)
+    for job in jobs:
+        assert job.status == "completed", (job.id, job.error)
+        assert_outputs_once(cluster, job)
+    assert [job.attempts for job in jobs] == [1, 1, 1, 1]
+
+
+def test_a_worker_killed_mid_job_leaves_it_to_the_other_worker(cluster: Cluster) -> None:
+    workers = [worker for worker in cluster.workers if worker.name.startswith("cpu")]
     job_id = cluster.submit("A worker dies while this job runs.", **FAST)
 
     deadline = time.monotonic() + 60
@@ -202,46 +265,3 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_other_worker(cluster_factory) 
     assert len(claims) == 2 and f"-{victim.pid}-" in claims[0] and f"-{survivor.pid}-" in claims[1]
     assert [entry["status"] for entry in job.history].count("completed") == 1
     assert_outputs_once(cluster, job)
-
-
-def test_jobs_queued_while_redis_is_down_or_lost_with_it_still_complete(cluster_factory) -> None:  # type: ignore[no-untyped-def]
-    cluster = cluster_factory()
-    cluster.start_workers(1, slow_steps=8)  # one busy worker: the next job waits in Redis
-    executor: CeleryExecutor = cluster.service.executor  # type: ignore[assignment]
-    running = cluster.submit("The first job runs through the outage.", **FAST)
-    waiting = cluster.submit("The second job waits in Redis, which forgets it.", **FAST)
-    deadline = time.monotonic() + 60
-    while cluster.job(running).status not in {"processing", "rendering"}:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert executor.health()["queues"]["cpu"] == 1  # the second job's message
-
-    cluster.redis.stop()
-    down = executor.health()
-    assert down["ok"] is False and "Connection" in down["error"]
-    during = cluster.submit("The third job is submitted while Redis is down.", **FAST)
-    assert cluster.job(during).status == "queued"  # accepted: the database has it
-    time.sleep(1.0)
-    assert cluster.job(waiting).status == "queued" and cluster.job(during).status == "queued"
-    cluster.redis.start()  # same port, empty: the second job's message is gone
-
-    jobs = cluster.wait([running, waiting, during], {"completed", "failed"}, 120)
-    for job in jobs:
-        assert job.status == "completed", (job.id, job.error)
-        assert_outputs_once(cluster, job)
-    assert [job.attempts for job in jobs] == [1, 1, 1]
-
-
-def test_a_full_store_fails_the_job_with_a_hint_and_claims_nothing(cluster_factory) -> None:  # type: ignore[no-untyped-def]
-    cluster = cluster_factory(max_attempts=1)
-    cluster.env["REELFORGE_STORAGE_QUOTA_BYTES"] = "20000"  # the input fits, a video does not
-    cluster.start_workers(1)
-    job_id = cluster.submit("This video does not fit in the store.", **FAST)
-    (job,) = cluster.wait([job_id], {"completed", "failed"}, 90)
-    assert job.status == "failed"
-    assert "storage quota exceeded" in (job.error or "")
-    assert "REELFORGE_STORAGE_QUOTA_BYTES" in (job.hint or "")
-    assert not job.result  # nothing claimed as done
-    assert not cluster.storage.exists(f"jobs/{job_id}/video.mp4")
-    assert [entry["status"] for entry in job.history].count("completed") == 0
-    assert cluster.storage.usage_bytes() <= 20000

@@ -41,17 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     make.add_argument("input", help="script (.txt, .md) or storyboard (.yaml, .yml, .json)")
     make.add_argument("-o", "--output", help="output .mp4 (default: out/<input name>.mp4)")
-    make.add_argument("--format", choices=["16:9", "9:16", "1:1"], help="aspect ratio")
-    make.add_argument("--template", help="look and sound preset (see `reelforge templates`)")
-    make.add_argument("--voice", help="voice id (see `reelforge voices`)")
-    make.add_argument("--language", help="narration language (default: detected per scene)")
-    make.add_argument("--music", help="music mood (see `reelforge moods`), a music file, or none")
-    make.add_argument("--captions", help="caption style: plain, bold, karaoke, highlight, boxed, "
-                      "or none")
-    make.add_argument("--max-scenes", type=int, help="merge paragraphs into at most N scenes")
-    make.add_argument("--duration", type=float, help="target duration in seconds")
-    make.add_argument("--resolution", type=int, help="short side in pixels (default 1080)")
-    make.add_argument("--preview", action="store_true", help="fast low-resolution proof")
+    _spec_options(make)
     make.add_argument("--keep-work", action="store_true", help="keep the work folder")
     make.add_argument("--print-plan", action="store_true",
                       help="print the compiled render plan instead of rendering")
@@ -63,9 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--quiet", action="store_true")
 
     planp = sub.add_parser("plan", help="resolve a script/storyboard to a timeline JSON")
-    planp.add_argument("input")
+    planp.add_argument("input", help="script (.txt, .md) or storyboard (.yaml, .yml, .json)")
     planp.add_argument("-o", "--output", help="timeline .json (default: stdout)")
-    planp.add_argument("--preview", action="store_true")
+    _spec_options(planp)
 
     sub.add_parser("schema", help="print the storyboard JSON Schema")
     voices = sub.add_parser("voices", help="list voices")
@@ -76,6 +66,22 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("moods", help="list music moods")
     sub.add_parser("engines", help="list engines and whether they can run here")
     return parser
+
+
+def _spec_options(parser: argparse.ArgumentParser) -> None:
+    """The storyboard overrides `make` and `plan` share."""
+    parser.add_argument("--format", choices=["16:9", "9:16", "1:1"], help="aspect ratio")
+    parser.add_argument("--template", help="look and sound preset (see `reelforge templates`)")
+    parser.add_argument("--voice", help="voice id (see `reelforge voices`)")
+    parser.add_argument("--language", help="narration language (default: detected per scene)")
+    parser.add_argument("--music",
+                        help="music mood (see `reelforge moods`), a music file, or none")
+    parser.add_argument("--captions", help="caption style: plain, bold, karaoke, highlight, "
+                        "boxed, or none")
+    parser.add_argument("--max-scenes", type=int, help="merge scenes into at most N")
+    parser.add_argument("--duration", type=float, help="target duration in seconds")
+    parser.add_argument("--resolution", type=int, help="short side in pixels (default 1080)")
+    parser.add_argument("--preview", action="store_true", help="fast low-resolution proof")
 
 
 # --------------------------------------------------------------------------- progress
@@ -180,11 +186,38 @@ def _cmd_render(args: argparse.Namespace) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         raise SpecError(f"cannot read the timeline {args.timeline}: {exc}",
                         hint="give a timeline JSON written by `reelforge plan`") from None
-    timeline = Timeline.from_dict(data.get("timeline", data))
+    try:
+        timeline = Timeline.from_dict(data.get("timeline", data))
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise SpecError(
+            f"{args.timeline} is not a reelforge timeline (no field {exc})"
+            if isinstance(exc, KeyError) else f"{args.timeline} is not a reelforge timeline",
+            hint="give a timeline JSON written by `reelforge plan -o`, or a manifest written "
+            "by `reelforge make`",
+        ) from None
+    _check_timeline_files(timeline)
     with _Bar(args.quiet) as bar:
         render(timeline, args.output, progress=bar)
     print(f"wrote {args.output}")
     return 0
+
+
+def _check_timeline_files(timeline: Any) -> None:
+    from reelforge.errors import MediaError
+
+    paths = [layer.path for clip in timeline.clips for layer in clip.layers]
+    paths += [track.path for track in timeline.audio]
+    if timeline.watermark is not None:
+        paths.append(timeline.watermark.path)
+    missing = sorted({p for p in paths if not Path(p).is_file()})
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise MediaError(
+            f"the timeline uses a file that is gone: {missing[0]}{more}",
+            hint="a manifest's timeline uses pictures and sounds from its render's work "
+            "folder, removed afterwards: run `reelforge make` again with --keep-work, or render "
+            "a timeline written by `reelforge plan -o timeline.json`",
+        )
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:

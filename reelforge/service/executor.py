@@ -164,7 +164,7 @@ def executor_from_settings(db: Database, storage: Storage, settings: ServiceSett
                 f"the Celery executor is not available: {exc}",
                 hint="pip install 'reelforge[service]' (celery, redis)",
             ) from exc
-        return CeleryExecutor(db, storage, settings)  # type: ignore[no-any-return]
+        return CeleryExecutor(db, storage, settings)
     raise JobError(
         f"unknown executor {settings.executor!r}", hint="REELFORGE_EXECUTOR=inprocess or celery"
     )

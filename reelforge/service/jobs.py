@@ -19,6 +19,7 @@ names a file on the server.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import json
@@ -347,7 +348,7 @@ def _chunks(stream: BinaryIO | Iterable[bytes], size: int = 1024 * 1024) -> Iter
                 return
             yield chunk
     else:
-        yield from stream  # type: ignore[misc]
+        yield from stream
 
 
 # --- the service -------------------------------------------------------------------------------
@@ -524,7 +525,9 @@ class JobService:
         self.executor.submit(job.id, job.queue, job.priority)
         return job
 
-    def events(self, job_id: str, after_id: int = 0, owner: str | None = None) -> list[JobEvent]:
+    def events(
+        self, job_id: str, after_id: int = 0, owner: str | None = None
+    ) -> builtins.list[JobEvent]:
         """The job's events with id > ``after_id`` in order (for SSE streams)."""
         with self.db.session() as session:
             self._load(session, job_id, owner)

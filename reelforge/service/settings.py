@@ -29,14 +29,14 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     # Filled from data_dir when not given: file://<data_dir>/storage
     storage_url: str = ""
-    storage_quota_bytes: int | None = Field(None, ge=0)  # None = unlimited
+    storage_quota_bytes: int | None = Field(default=None, ge=0)  # None = unlimited
     # Step cache (voices, music) shared by jobs; filled as <data_dir>/cache when not given.
     cache_dir: Path | None = None
     # Per-job work folders; filled as <data_dir>/work when not given.
     work_dir: Path | None = None
 
     executor: Literal["inprocess", "celery"] = "inprocess"
-    workers: int = Field(1, ge=0)  # in-process worker threads (0 = submit only, no worker)
+    workers: int = Field(default=1, ge=0)  # in-process worker threads (0 = submit only)
     broker_url: str = "redis://127.0.0.1:6379/0"
     queues: tuple[str, ...] = ("cpu", "gpu")  # queues an in-process pool serves
 
@@ -44,29 +44,29 @@ class ServiceSettings(BaseSettings):
     timeouts: dict[str, float] = Field(
         default_factory=lambda: {"video": 1800.0, "clips": 3600.0, "podcast": 3600.0}
     )
-    timeout_s: float = Field(1800.0, gt=0)
-    max_attempts: int = Field(3, ge=1)
-    retry_backoff_s: float = Field(10.0, ge=0)  # first retry delay; doubles each attempt
-    retry_backoff_max_s: float = Field(600.0, ge=0)
-    lease_seconds: float = Field(60.0, gt=0)  # a worker silent this long has died
-    poll_seconds: float = Field(0.5, gt=0)  # idle in-process workers look for work this often
-    progress_interval_s: float = Field(0.5, ge=0)  # throttle for progress writes
+    timeout_s: float = Field(default=1800.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+    retry_backoff_s: float = Field(default=10.0, ge=0)  # first retry delay; then doubles
+    retry_backoff_max_s: float = Field(default=600.0, ge=0)
+    lease_seconds: float = Field(default=60.0, gt=0)  # a worker silent this long has died
+    poll_seconds: float = Field(default=0.5, gt=0)  # how often idle workers look for work
+    progress_interval_s: float = Field(default=0.5, ge=0)  # throttle for progress writes
     keep_work_dirs: bool = False
 
     webhook_secret: str = ""  # HMAC key; empty = webhooks are sent unsigned
-    webhook_timeout_s: float = Field(5.0, gt=0)
-    webhook_attempts: int = Field(5, ge=1)
-    webhook_backoff_s: float = Field(2.0, ge=0)
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_attempts: int = Field(default=5, ge=1)
+    webhook_backoff_s: float = Field(default=2.0, ge=0)
 
-    upload_max_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    upload_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
 
     # Pricing: an estimate of compute seconds per second of output, and what a second costs.
-    price_cpu_second: float = Field(0.0001, ge=0)
-    price_gpu_second: float = Field(0.0008, ge=0)
+    price_cpu_second: float = Field(default=0.0001, ge=0)
+    price_gpu_second: float = Field(default=0.0008, ge=0)
     currency: str = "USD"
-    compute_per_output_second: float = Field(1.5, ge=0)  # full render, CPU
-    compute_per_output_second_preview: float = Field(0.3, ge=0)
-    compute_overhead_s: float = Field(5.0, ge=0)  # fixed start-up cost per job
+    compute_per_output_second: float = Field(default=1.5, ge=0)  # full render, CPU
+    compute_per_output_second_preview: float = Field(default=0.3, ge=0)
+    compute_overhead_s: float = Field(default=5.0, ge=0)  # fixed start-up cost per job
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> ServiceSettings:

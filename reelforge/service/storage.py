@@ -251,7 +251,7 @@ def storage_from_url(url: str, *, quota_bytes: int | None = None) -> Storage:
                 f"S3 storage is not available: {exc}",
                 hint="pip install 'reelforge[service]' (boto3)",
             ) from exc
-        return S3Storage.from_url(url, quota_bytes=quota_bytes)  # type: ignore[no-any-return]
+        return S3Storage.from_url(url, quota_bytes=quota_bytes)
     raise StorageError(
         f"unsupported storage URL {url!r}",
         hint="use file:///path/to/folder or s3://bucket/prefix",

@@ -223,7 +223,7 @@ class _Run:
                 )
                 .execution_options(synchronize_session=False)
             )
-            owned = result.rowcount == 1  # type: ignore[attr-defined]
+            owned = bool(result.rowcount == 1)  # type: ignore[attr-defined]
             if owned and "progress" in values:
                 session.add(
                     JobEvent(

@@ -63,6 +63,8 @@ OVERRIDE_KEYS = {
 MEDIA_REF = re.compile(r"media:([0-9a-f]{32})(?:\.[A-Za-z0-9]{1,5})?")
 _CANONICAL_REF = re.compile(r"^media:([0-9a-f]{32})(\.[a-z0-9]{1,5})$")
 MAX_SCRIPT_CHARS = 200_000
+# A family name for fontconfig: no path separators, no ':' pattern properties (file=...).
+_FONT_FAMILY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$")
 
 
 class JobNotFound(JobError):
@@ -246,6 +248,14 @@ def build_request_storyboard(
                 f"{field}: media:{match.group(1)} is {found[match.group(1)].kind}, "
                 f"this field takes {' or '.join(kinds)}"
             )
+    font = board.captions.font
+    if font is not None and (
+        not _FONT_FAMILY.match(font) or font.lower().endswith((".ttf", ".otf", ".ttc", ".otc"))
+    ):
+        problems.append(
+            f"captions.font: {font!r} is not a font family name (the service takes installed "
+            "family names, not font files)"
+        )
     if problems:
         raise SpecError(
             "; ".join(problems),

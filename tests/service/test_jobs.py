@@ -102,6 +102,17 @@ def test_file_paths_in_storyboards_are_refused(service, storyboard):
     assert _count(service, Job) == 0
 
 
+@pytest.mark.parametrize("font", ["/etc/passwd", "../fonts/x.ttf", "Evil.otf", "Sans:file=/x"])
+def test_font_files_are_refused(service, font):
+    with pytest.raises(SpecError, match="captions.font"):
+        service.submit_video({"storyboard": {**TINY, "captions": {"font": font}}})
+
+
+def test_font_family_names_are_accepted(service):
+    job = service.submit_video({"storyboard": {**TINY, "captions": {"font": "DejaVu Sans"}}})
+    assert job.status == "queued"
+
+
 def test_markdown_image_paths_are_refused(service):
     with pytest.raises(SpecError, match="file path"):
         service.submit_video({"script": "Hello there.\n\n![](../../secret.png)"})

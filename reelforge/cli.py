@@ -244,9 +244,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_voices(args: argparse.Namespace) -> int:
-    from reelforge.voices import catalog
+    from reelforge.voices import catalog, primary_language
 
-    voices = [v for v in catalog() if not args.language or v.language == args.language]
+    wanted = primary_language(args.language) if args.language else None  # "fr-FR" -> "fr"
+    voices = [v for v in catalog() if not wanted or v.language == wanted]
     if args.json:
         print(json.dumps([v.__dict__ for v in voices], indent=1, ensure_ascii=False))
         return 0

@@ -89,6 +89,7 @@ def _write(path: Path, text: str) -> Path:
     ("case", "exit_code", "names", "hint"),
     [
         ("empty script", SpecError.exit_code, ["script is empty"], "narration"),
+        ("missing script", SpecError.exit_code, ["not found", "nothere.md"], "check the path"),
         ("unknown template", SpecError.exit_code, ["unknown template", "'nope'"], "restaurant"),
         (
             "unknown voice",
@@ -128,6 +129,8 @@ def test_make_error_is_one_clear_message(
     extra: list[str] = []
     if case == "empty script":
         script = str(_write(workspace / "empty.md", "\n\n<!-- nothing yet -->\n"))
+    elif case == "missing script":
+        script = "nothere.md"
     elif case == "unknown template":
         extra = ["--template", "nope"]
     elif case == "unknown voice":
@@ -291,6 +294,8 @@ def test_voices_by_language(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     listed = json.loads(out)
     assert {v["language"] for v in listed} == {"fr"} and len(listed) == len(rows)
+    code, out, _ = run_cli(capsys, "voices", "--language", "fr-FR")  # a regional tag
+    assert code == 0 and len(out.splitlines()) == len(rows)
 
 
 def test_templates_and_moods_list_names(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ from fakes import FakeMusic, fake_music, fake_voice  # noqa: F401  (fixtures)
 from PIL import Image
 
 from reelforge.media.probe import audio_levels, count_frames, decode_frame, loudness, probe
-from reelforge.pipeline import MakeResult, make, render
+from reelforge.pipeline import MakeResult, make, render, write_sidecars
 from reelforge.spec.load import load_spec
 from reelforge.spec.parse import build_storyboard
 from reelforge.timeline import Timeline
@@ -289,6 +289,15 @@ def test_output_folder_with_an_apostrophe(tmp_path: Path) -> None:
         board, tmp_path / "Mary's videos" / "video.mp4", preview=True, cache_dir=tmp_path / "cache"
     )
     assert result.video.is_file()
+
+
+def test_caption_files_of_an_earlier_render_are_not_left_beside_a_new_one(tmp_path: Path) -> None:
+    video = tmp_path / "video.mp4"
+    for ext in ("srt", "vtt", "ass", "words.json"):
+        video.with_suffix("." + ext).write_text("captions of another video", encoding="utf-8")
+    uncaptioned = Timeline(width=320, height=180, fps=15, frames=30, clips=())
+    assert write_sidecars(uncaptioned, video) == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- real engines

@@ -486,13 +486,20 @@ class _Run:
             self.storage.delete_prefix(f"jobs/{self.job_id}/")
             return JobStatus.CANCELLED.value
         if status == JobStatus.CANCELLED.value:
-            for name in RESULT_FILES:
-                key = result_key(self.job_id, name)
-                if self.storage.exists(key):
-                    self.storage.delete_prefix(key)
+            self._remove_outputs()
         log.info("job %s abandoned by %s: %s (now %s, %s)", self.job_id, self.worker_id,
                  reason, status, owner)
         return str(status)
+
+    def _remove_outputs(self) -> None:
+        """Delete outputs this job uploaded (the input stays, for a retry)."""
+        for name in RESULT_FILES:
+            key = result_key(self.job_id, name)
+            try:
+                if self.storage.exists(key):
+                    self.storage.delete_prefix(key)
+            except Exception:  # noqa: BLE001 - tidying never hides the real outcome
+                log.warning("could not delete %s", key, exc_info=True)
 
     def _fail(self, exc: BaseException, traceback_text: str | None, force: bool = False) -> str:
         """Record the failure; queue a retry with backoff while attempts remain."""
@@ -535,8 +542,10 @@ class _Run:
                 time.sleep(0.01)
         else:
             final = JobStatus.FAILED.value
-        if force and final == JobStatus.FAILED.value:
-            self._notify()
+        if final == JobStatus.FAILED.value:
+            self._remove_outputs()  # a half-uploaded result must not count against the quota
+            if force:
+                self._notify()
         log.info("job %s attempt failed: %s -> %s", self.job_id, error, final)
         return final
 

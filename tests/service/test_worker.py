@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from conftest import TINY
 from sqlalchemy import select, update
 
@@ -383,3 +384,28 @@ def test_a_stuck_render_is_timed_out_by_the_heartbeat(service, fake_make):
     assert "longer than its limit of 0.3 s" in failed.error
     assert failed.result is None and stored(service, job.id) == ["input.json"]
     assert not (service.settings.work_dir / job.id).exists()
+
+
+def test_full_storage_fails_the_job_clearly_and_keeps_nothing_half_done(service, fake_make):
+    service.settings.max_attempts = 1
+    job = service.submit_video({"storyboard": TINY})
+    used = service.storage.usage_bytes()
+    service.storage.quota_bytes = used + 150  # room for a few sidecars, not for everything
+    assert run(service, job.id) == "failed"
+    failed = service.get(job.id)
+    assert "quota" in failed.error and "QUOTA" in failed.hint
+    assert stored(service, job.id) == ["input.json"]
+    assert service.storage.usage_bytes() == used
+    # Room again: a retry completes.
+    service.storage.quota_bytes = None
+    service.retry(job.id)
+    assert run(service, job.id) == "completed"
+
+
+def test_full_storage_refuses_a_submit_and_keeps_no_job(service):
+    from reelforge.service.storage import StorageError
+
+    service.storage.quota_bytes = service.storage.usage_bytes() + 10
+    with pytest.raises(StorageError, match="quota"):
+        service.submit_video({"storyboard": TINY})
+    assert service.list()[1] == 0

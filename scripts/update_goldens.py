@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Rewrite the golden files of tests/test_render_plan.py from the code as it is now.
+"""Rewrite the golden files of tests/test_render_plan.py (render plans, a planned timeline)
+from the code as it is now.
 
 Run it after an intended change to the render compile step, then review the change with
 ``git diff tests/golden`` before committing it:
@@ -22,15 +23,15 @@ import test_render_plan as cases  # noqa: E402  (the cases live beside the test 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Rewrite the golden files of the tests.")
     parser.add_argument("--check", action="store_true", help="report differences, write nothing")
     args = parser.parse_args(argv)
     cases.GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
     changed = []
-    for name in cases.CASES:
+    for name, produce in cases.GOLDENS.items():
         with tempfile.TemporaryDirectory(prefix="reelforge-golden-") as tmp:
-            text = cases.compiled_text(name, Path(tmp))
-        golden = cases.GOLDEN_DIR / f"{name}.txt"
+            text = produce(Path(tmp))
+        golden = cases.GOLDEN_DIR / name
         old = golden.read_text(encoding="utf-8") if golden.is_file() else None
         if old == text:
             print(f"unchanged  {golden.relative_to(ROOT)}")

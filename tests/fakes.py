@@ -17,6 +17,7 @@ registering by hand: the fixtures undo the registration, so other tests see the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import wave
@@ -187,12 +188,12 @@ class FakeMusic:
         )
 
 
-# --------------------------------------------------------------------------- fixtures
+# --------------------------------------------------------------------------- registration
 
 
-@pytest.fixture
-def fake_voice() -> Iterator[type[FakeVoice]]:
-    """Register :class:`FakeVoice` as voice engine ``fake``: ids ``fake-adult-male``/``-female``."""
+@contextlib.contextmanager
+def fake_voice_registered() -> Iterator[type[FakeVoice]]:
+    """:class:`FakeVoice` as voice engine ``fake`` (ids ``fake-adult-male``/``-female``)."""
     registry.register("voice", FakeVoice.name, FakeVoice)
     FakeVoice.calls.clear()
     try:
@@ -202,9 +203,9 @@ def fake_voice() -> Iterator[type[FakeVoice]]:
         registry._instances.pop(("voice", FakeVoice.name), None)
 
 
-@pytest.fixture
-def fake_music() -> Iterator[type[FakeMusic]]:
-    """Stand :class:`FakeMusic` in for the ``procedural`` music engine during one test."""
+@contextlib.contextmanager
+def fake_music_registered() -> Iterator[type[FakeMusic]]:
+    """:class:`FakeMusic` standing in for the ``procedural`` music engine."""
     real = registry.AVAILABLE_ENGINES["music"]["procedural"]
     registry.register("music", "procedural", FakeMusic)
     FakeMusic.calls.clear()
@@ -212,3 +213,17 @@ def fake_music() -> Iterator[type[FakeMusic]]:
         yield FakeMusic
     finally:
         registry.register("music", "procedural", real)
+
+
+@pytest.fixture
+def fake_voice() -> Iterator[type[FakeVoice]]:
+    """Register :class:`FakeVoice` as voice engine ``fake``: ids ``fake-adult-male``/``-female``."""
+    with fake_voice_registered() as engine:
+        yield engine
+
+
+@pytest.fixture
+def fake_music() -> Iterator[type[FakeMusic]]:
+    """Stand :class:`FakeMusic` in for the ``procedural`` music engine during one test."""
+    with fake_music_registered() as engine:
+        yield engine

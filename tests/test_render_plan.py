@@ -1,10 +1,13 @@
-"""Golden tests of the compiled render plan: ffmpeg argv and filtergraphs, as text.
+"""Golden tests of the compiled render plan (ffmpeg argv and filtergraphs, as text) and of a
+planned timeline (JSON).
 
-Each case is a small hand-built timeline (no engine runs) compiled by
-``reelforge.render.plan.compile_plan``; the plan is written out one argument per line with each
+Each render case is a small hand-built timeline (no engine runs) compiled by
+``reelforge.render.plan.compile_plan``; the plan is written out one option a line with each
 filtergraph split at ``;`` and temporary paths replaced by ``<tmp>``, then compared with
-``tests/golden/<case>.txt``. A change to the plan shows as a readable diff. When the change is
-intended, regenerate the goldens and review the diff before committing:
+``tests/golden/<case>.txt``. The timeline golden is a storyboard planned with the fake voice and
+music (tests/fakes.py), compared with ``tests/golden/planned_timeline.json``. A change shows as a
+readable diff. When the change is intended, regenerate the goldens and review the diff before
+committing:
 
     .venv/bin/python scripts/update_goldens.py
 """
@@ -16,9 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fakes import fake_music_registered, fake_voice_registered
 
 from reelforge.pipeline import ass_for
+from reelforge.plan import plan
 from reelforge.render.plan import RenderPlan, compile_plan
+from reelforge.spec.parse import build_storyboard
 from reelforge.timeline import (
     MOTION_PRESETS,
     AudioTrack,
@@ -208,13 +214,40 @@ def compiled_text(name: str, tmp: Path) -> str:
     return plan_text(plan, tmp, (CASES[name].__doc__ or name).strip())
 
 
+PLANNED_STORYBOARD = {
+    "title": "Golden table", "template": "restaurant", "format": "9:16", "resolution": 180,
+    "voice": "fake-adult-male", "watermark": "El Bahia",
+    "scenes": [
+        {"title": "A table", "narration": "Step through our door and leave the city behind."},
+        {"narration": "Every Friday, couscous rolled by hand.", "transition": "wipe-up"},
+        {"title": "Book now", "narration": "Open every day. Call us!", "visual": "bokeh",
+         "duration": 4},
+    ],
+}
+
+
+def planned_timeline_text(tmp: Path) -> str:
+    """A 9:16 restaurant storyboard planned with the fake voice and music, as timeline JSON."""
+    with fake_voice_registered(), fake_music_registered():
+        board = build_storyboard(PLANNED_STORYBOARD)
+        timeline = plan(board, tmp / "work", cache_dir=tmp / "cache").timeline
+    return timeline.to_json(indent=1).replace(str(tmp), "<tmp>") + "\n"
+
+
+# Every golden file and what writes it (scripts/update_goldens.py uses this too).
+GOLDENS: dict[str, Callable[[Path], str]] = {
+    **{f"{name}.txt": (lambda tmp, name=name: compiled_text(name, tmp)) for name in CASES},
+    "planned_timeline.json": planned_timeline_text,
+}
+
+
 # --------------------------------------------------------------------------- tests
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_compiled_plan_matches_golden(name: str, tmp_path: Path) -> None:
-    golden = GOLDEN_DIR / f"{name}.txt"
-    got = compiled_text(name, tmp_path)
+@pytest.mark.parametrize("name", list(GOLDENS))
+def test_matches_golden(name: str, tmp_path: Path) -> None:
+    golden = GOLDEN_DIR / name
+    got = GOLDENS[name](tmp_path)
     assert golden.is_file(), f"no golden file {golden}: create it with `{REGENERATE}`"
     expected = golden.read_text(encoding="utf-8")
     if got != expected:
@@ -223,7 +256,7 @@ def test_compiled_plan_matches_golden(name: str, tmp_path: Path) -> None:
             f"{golden.name} (golden)", f"{golden.name} (compiled now)",
         ))
         pytest.fail(
-            f"the compiled plan for {name!r} differs from {golden}:\n{diff}\n"
+            f"{name!r} differs from the golden file {golden}:\n{diff}\n"
             f"If this change is intended, regenerate the goldens with `{REGENERATE}` and "
             "review `git diff tests/golden` before committing.",
             pytrace=False,

@@ -391,7 +391,9 @@ class JobService:
         normalised = normalise_request(request)
         priority_number = priority_value(priority)
         if webhook_url is not None:
-            _check_webhook_url(webhook_url)
+            from reelforge.service.webhooks import check_url
+
+            check_url(webhook_url, self.settings)
         with self.db.session() as session:
 
             def find(media_id: str) -> Media | None:
@@ -749,12 +751,3 @@ class JobService:
         self.executor.shutdown(wait=wait)
         self.db.dispose()
 
-
-def _check_webhook_url(url: str) -> None:
-    from urllib.parse import urlparse
-
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > 2000:
-        raise SpecError(
-            f"invalid webhook URL {url!r}", hint="give an http:// or https:// URL"
-        )

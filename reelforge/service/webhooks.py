@@ -10,14 +10,18 @@ old timestamps (replays). Each attempt is recorded as a job event (``stage="webh
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import threading
 import time
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlparse
 
+from reelforge.errors import SpecError
 from reelforge.service.db import Database
 from reelforge.service.models import Job, JobEvent, utcnow
 from reelforge.service.settings import ServiceSettings
@@ -47,6 +51,40 @@ def verify_signature(
     if age > tolerance_s:
         return False
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def private_address(url: str) -> str | None:
+    """The loopback/private/link-local/reserved address ``url``'s host resolves to, if any."""
+    host = urlparse(url).hostname
+    if not host:
+        return "(no host)"
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return None  # unresolvable: delivery will fail and be recorded
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if (
+            address.is_private or address.is_loopback or address.is_link_local
+            or address.is_reserved or address.is_multicast or address.is_unspecified
+        ):
+            return str(address)
+    return None
+
+
+def check_url(url: str, settings: ServiceSettings) -> None:
+    """Refuse a webhook URL that is not http(s), or that targets a private network when
+    ``webhook_allow_private`` is off (:class:`SpecError`)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > 2000:
+        raise SpecError(f"invalid webhook URL {url!r}", hint="give an http:// or https:// URL")
+    if not settings.webhook_allow_private:
+        address = private_address(url)
+        if address is not None:
+            raise SpecError(
+                f"webhook URL {url!r} points to a private address ({address})",
+                hint="give a public http(s) URL; this server does not call internal networks",
+            )
 
 
 def payload(job: Job) -> dict[str, Any]:
@@ -101,6 +139,9 @@ def send(job_id: str, db: Database, settings: ServiceSettings) -> bool:
         url, status = job.webhook_url, job.status
         body = json.dumps(payload(job), ensure_ascii=False, separators=(",", ":")).encode()
     event = f"job.{status}"
+    if not settings.webhook_allow_private and (address := private_address(url)) is not None:
+        _record(db, job_id, status, f"webhook {event} refused: {address} is a private address")
+        return False
     for attempt in range(1, settings.webhook_attempts + 1):
         ok, outcome = deliver(url, body, settings.webhook_secret, event, settings.webhook_timeout_s)
         _record(db, job_id, status, f"webhook {event} attempt {attempt}: {outcome}")

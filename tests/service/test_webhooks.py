@@ -141,3 +141,13 @@ def test_signature_rules():
     assert not verify_signature(SECRET, old, body, sign(SECRET, old, body))  # replayed
     assert not verify_signature(SECRET, "not-a-time", body, signature)
     assert sign(SECRET, now, body) != sign(SECRET, str(int(now) + 1), body)
+
+
+def test_private_targets_are_refused_when_configured(service, receiver):
+    from reelforge.errors import SpecError
+
+    service.settings.webhook_allow_private = False
+    for url in (receiver.url, "http://169.254.169.254/latest/meta-data", "http://[::1]:80/x"):
+        with pytest.raises(SpecError, match="private"):
+            service.submit_video({"storyboard": TINY}, webhook_url=url)
+    assert service.list()[1] == 0

@@ -81,8 +81,11 @@ def word_ms(word: str, speed: float = 1.0) -> int:
 def pause_after_ms(word: str, speed: float = 1.0) -> int:
     """The silence after ``word`` (the last word of a text has none: audio is trimmed)."""
     extra = (
-        SENTENCE_PAUSE_MS if word.endswith(_SENTENCE_END)
-        else COMMA_PAUSE_MS if word.endswith(_CLAUSE_END) else 0
+        SENTENCE_PAUSE_MS
+        if word.endswith(_SENTENCE_END)
+        else COMMA_PAUSE_MS
+        if word.endswith(_CLAUSE_END)
+        else 0
     )
     return round((GAP_MS + extra) / speed)
 
@@ -112,10 +115,18 @@ class FakeVoice:
 
     def voices(self) -> list[VoiceInfo]:
         return [
-            VoiceInfo("fake-adult-male", self.name, "en", "male", "adult",
-                      "test voice: tones", "tone"),
-            VoiceInfo("fake-adult-female", self.name, "en", "female", "adult",
-                      "test voice: noise bursts", "noise"),
+            VoiceInfo(
+                "fake-adult-male", self.name, "en", "male", "adult", "test voice: tones", "tone"
+            ),
+            VoiceInfo(
+                "fake-adult-female",
+                self.name,
+                "en",
+                "female",
+                "adult",
+                "test voice: noise bursts",
+                "noise",
+            ),
         ]
 
     def synthesize(self, request: SpeechRequest, workdir: Path) -> SpeechResult:
@@ -162,7 +173,14 @@ class FakeMusic:
     name: ClassVar[str] = "fake"
     calls: ClassVar[list[MusicRequest]] = []
     MOODS: ClassVar[tuple[str, ...]] = (
-        "calm", "upbeat", "cinematic", "corporate", "playful", "warm", "news", "indian",
+        "calm",
+        "upbeat",
+        "cinematic",
+        "corporate",
+        "playful",
+        "warm",
+        "news",
+        "indian",
     )
 
     def info(self) -> EngineInfo:
@@ -182,8 +200,12 @@ class FakeMusic:
         audio = workdir / f"music-{request.mood}-{request.seed}.wav"
         _write_wav(audio, np.repeat(mono[:, None], 2, axis=1).reshape(-1), MUSIC_RATE, 2)
         return MusicResult(
-            audio=audio, duration_ms=request.duration_ms, sample_rate=MUSIC_RATE,
-            mood=request.mood, tempo_bpm=request.tempo_bpm or 100, engine=self.name,
+            audio=audio,
+            duration_ms=request.duration_ms,
+            sample_rate=MUSIC_RATE,
+            mood=request.mood,
+            tempo_bpm=request.tempo_bpm or 100,
+            engine=self.name,
             version=VERSION,
         )
 

@@ -335,16 +335,26 @@ def test_make_writes_the_video_and_says_where(
 
 
 @pytest.mark.usefixtures("fake_voice")
-def test_plan_then_render_the_timeline(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = run_cli(capsys, "plan", "script.md", "-o", "plans/timeline.json",
-                             "--voice", FAKE, "--music", "none", "--resolution", "180")
+def test_plan_then_render_the_timeline(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        capsys,
+        "plan",
+        "script.md",
+        "-o",
+        "plans/timeline.json",
+        "--voice",
+        FAKE,
+        "--music",
+        "none",
+        "--resolution",
+        "180",
+    )
     assert code == 0, err
     timeline = json.loads((workspace / "plans" / "timeline.json").read_text(encoding="utf-8"))
     assert (timeline["width"], timeline["height"]) == (320, 180)
-    code, out, err = run_cli(capsys, "render", "plans/timeline.json", "-o", "out/video.mp4",
-                             "--quiet")
+    code, out, err = run_cli(
+        capsys, "render", "plans/timeline.json", "-o", "out/video.mp4", "--quiet"
+    )
     assert code == 0, err
     assert (workspace / "out" / "video.mp4").is_file()
 
@@ -356,8 +366,9 @@ def test_render_errors_name_the_problem(
     _write(workspace / "storyboard.json", '{"scenes": ["Hello."]}')
     code, _, err = run_cli(capsys, "render", "storyboard.json", "-o", "out/video.mp4")
     assert code == SpecError.exit_code
-    assert_one_clear_error(err, "storyboard.json", "not a reelforge timeline",
-                           hint="reelforge plan")
+    assert_one_clear_error(
+        err, "storyboard.json", "not a reelforge timeline", hint="reelforge plan"
+    )
     # A manifest's timeline points into its render's work folder, which is gone afterwards.
     code, _, err = run_cli(capsys, "make", "script.md", "-o", "made/video.mp4", *QUICK)
     assert code == 0, err

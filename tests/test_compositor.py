@@ -43,8 +43,13 @@ def two_scenes(tmp_path: Path, kind: str, frames: int = T, **timeline: object) -
     t = frames if kind != "cut" else 0
     clips = (
         Clip(0, SLOT, (Layer(red, "image", "cover", STILL),)),
-        Clip(SLOT - t, SLOT + t, (Layer(blue, "image", "cover", STILL),), Transition(kind, t),
-             scene=1),
+        Clip(
+            SLOT - t,
+            SLOT + t,
+            (Layer(blue, "image", "cover", STILL),),
+            Transition(kind, t),
+            scene=1,
+        ),
     )
     return Timeline(width=W, height=H, fps=FPS, frames=2 * SLOT, clips=clips, **timeline)
 
@@ -73,9 +78,7 @@ def is_blue(pixels: np.ndarray) -> bool:
 
 
 @pytest.mark.parametrize("kind", [k for k in TRANSITIONS if k != "cut"])
-def test_transition_goes_from_the_outgoing_to_the_incoming_scene(
-    tmp_path: Path, kind: str
-) -> None:
+def test_transition_goes_from_the_outgoing_to_the_incoming_scene(tmp_path: Path, kind: str) -> None:
     frames = frames_of(two_scenes(tmp_path, kind))
     assert len(frames) == 2 * SLOT
     assert all(f.shape == (H, W, 3) and f.dtype == np.uint8 for f in frames)
@@ -95,10 +98,14 @@ def test_transition_goes_from_the_outgoing_to_the_incoming_scene(
 
 
 SIDES = {  # where the incoming (blue) scene enters, by transition
-    "slide-left": "right", "wipe-left": "right",
-    "slide-right": "left", "wipe-right": "left",
-    "slide-up": "bottom", "wipe-up": "bottom",
-    "slide-down": "top", "wipe-down": "top",
+    "slide-left": "right",
+    "wipe-left": "right",
+    "slide-right": "left",
+    "wipe-right": "left",
+    "slide-up": "bottom",
+    "wipe-up": "bottom",
+    "slide-down": "top",
+    "wipe-down": "top",
 }
 
 
@@ -109,8 +116,10 @@ def test_directional_transitions_bring_the_new_scene_from_their_side(
     frames = frames_of(two_scenes(tmp_path, kind))
     middle = frames[SLOT - T + T // 2]
     edges = {
-        "left": middle[:, :8], "right": middle[:, -8:],
-        "top": middle[:8], "bottom": middle[-8:],
+        "left": middle[:, :8],
+        "right": middle[:, -8:],
+        "top": middle[:8],
+        "bottom": middle[-8:],
     }
     opposite = {"left": "right", "right": "left", "top": "bottom", "bottom": "top"}
     side = SIDES[kind]
@@ -138,7 +147,7 @@ def test_cut_has_no_mixed_frame(tmp_path: Path) -> None:
 def test_ken_burns_moves_every_frame_by_about_the_same_amount(tmp_path: Path) -> None:
     """Sub-pixel motion: a slow linear zoom changes every frame a little and evenly; whole-pixel
     stepping would repeat frames and then jump."""
-    y, x = np.mgrid[0:H * 2, 0:W * 2].astype(float)
+    y, x = np.mgrid[0 : H * 2, 0 : W * 2].astype(float)
     picture = 127 + 60 * np.sin(x / 7.0) * np.cos(y / 9.0) + 30 * np.sin((x + y) / 13.0)
     rgb = np.repeat(picture[..., None], 3, axis=2).clip(0, 255).astype(np.uint8)
     Image.fromarray(rgb, "RGB").save(tmp_path / "texture.png")
@@ -165,15 +174,18 @@ def test_watermark_and_title_are_drawn_where_they_belong(tmp_path: Path) -> None
     logo = tmp_path / "logo.png"
     Image.new("RGBA", (40, 20), (255, 255, 255, 255)).save(logo)
     plain = two_scenes(tmp_path, "cut")
-    title = TextOverlay("Hello", "DejaVu Sans", 20, position="center", start=0, end=SLOT,
-                        animation="none")
-    clips = (plain.clips[0].__class__(**{**plain.clips[0].__dict__, "texts": (title,)}),
-             plain.clips[1])
+    title = TextOverlay(
+        "Hello", "DejaVu Sans", 20, position="center", start=0, end=SLOT, animation="none"
+    )
+    clips = (
+        plain.clips[0].__class__(**{**plain.clips[0].__dict__, "texts": (title,)}),
+        plain.clips[1],
+    )
     marked = plain.replace(
         clips=clips, watermark=ImageOverlay(str(logo), "top-right", 0.2, 1.0, 0.05)
     )
     before, after = Compositor(plain).frame(5), Compositor(marked).frame(5)
     changed = np.abs(after.astype(int) - before.astype(int)).max(axis=2) > 40
-    assert changed[: H // 3, -W // 3:].any(), "no watermark in the top-right corner"
-    assert not changed[-H // 4:, : W // 3].any(), "something drawn in the bottom-left corner"
-    assert changed[H // 3: 2 * H // 3, W // 4: 3 * W // 4].any(), "no title in the middle"
+    assert changed[: H // 3, -W // 3 :].any(), "no watermark in the top-right corner"
+    assert not changed[-H // 4 :, : W // 3].any(), "something drawn in the bottom-left corner"
+    assert changed[H // 3 : 2 * H // 3, W // 4 : 3 * W // 4].any(), "no title in the middle"

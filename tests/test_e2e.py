@@ -232,6 +232,9 @@ def test_a_crossfade_frame_mixes_both_scenes(tmp_path: Path) -> None:
     assert middle[1] < 40
     # The transition keeps the total: two 2-second slots make 4 seconds.
     assert timeline.frames == 4 * timeline.fps
+    # The thumbnail shows one scene, never a mid-transition mix.
+    thumb = cv2.imread(str(result.thumbnail)).reshape(-1, 3).mean(axis=0)  # BGR
+    assert (thumb[2] > 200 and thumb[0] < 40) or (thumb[0] > 200 and thumb[2] < 40), thumb
 
 
 @pytest.mark.usefixtures("fake_voice")

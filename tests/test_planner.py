@@ -131,7 +131,9 @@ def test_transitions_overlap_the_previous_slot_by_their_duration(tmp_path: Path)
     timeline = _plan(board, tmp_path).timeline
     clips = timeline.clips
     assert [(c.transition.kind, c.transition.frames) for c in clips] == [
-        ("cut", 0), ("wipe-left", 10), ("fade", 12),  # 0.4 s and 0.5 s at 25 fps
+        ("cut", 0),
+        ("wipe-left", 10),
+        ("fade", 12),  # 0.4 s and 0.5 s at 25 fps
     ]
     assert clips[0].start == 0
     for previous, clip in zip(clips, clips[1:], strict=False):
@@ -218,8 +220,9 @@ def test_language_detected_per_scene(tmp_path: Path) -> None:
     assert [call.language for call in FakeVoice.calls] == ["en", "fr", "ar", "hi", "ja"]
     assert timeline.metadata["languages"] == ["ar", "en", "fr", "hi", "ja"]
     assert timeline.language == "en"  # the first scene's
-    rtl = {line.rtl for line in timeline.captions if any("\u0600" <= c <= "\u06ff"
-                                                       for c in line.text)}
+    rtl = {
+        line.rtl for line in timeline.captions if any("\u0600" <= c <= "\u06ff" for c in line.text)
+    }
     assert rtl == {True}
 
 
@@ -236,8 +239,10 @@ def test_target_duration_spreads_the_extra_time(tmp_path: Path) -> None:
     board = _board(SCENES, target_duration=20, transition="cut")
     timeline = _plan(board, tmp_path).timeline
     assert timeline.frames == 20 * timeline.fps
-    natural = [lead + spoken_ms(t) + 500 for lead, t in
-               zip([FIRST_LEAD_MS, LEAD_MS, LEAD_MS], SCENES, strict=True)]
+    natural = [
+        lead + spoken_ms(t) + 500
+        for lead, t in zip([FIRST_LEAD_MS, LEAD_MS, LEAD_MS], SCENES, strict=True)
+    ]
     starts = [*slot_starts(timeline), timeline.frames]
     slots = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     stretch = 20_000 / sum(natural)
@@ -259,8 +264,9 @@ def test_max_scenes_merges_script_paragraphs(tmp_path: Path) -> None:
     timeline = _plan(board, tmp_path).timeline
     assert len(timeline.clips) == 2
     heard = " ".join(call.text for call in FakeVoice.calls)
-    assert fake_words(heard) == fake_words(" ".join(SCENES) + " A fourth paragraph. And a fifth "
-                                           "one, to close.")
+    assert fake_words(heard) == fake_words(
+        " ".join(SCENES) + " A fourth paragraph. And a fifth one, to close."
+    )
 
 
 def test_max_scenes_merges_storyboard_scenes(tmp_path: Path) -> None:
@@ -292,16 +298,15 @@ def test_explicit_caption_file_is_used_as_given(tmp_path: Path) -> None:
     assert got == [(500, 1750, "Written by hand"), (2000, 3250, "with exact times")]
 
 
-def test_narration_file_and_word_timings_are_used_as_given(
-    tmp_path: Path, tmp_media: Any
-) -> None:
+def test_narration_file_and_word_timings_are_used_as_given(tmp_path: Path, tmp_media: Any) -> None:
     recording = tmp_media.make_tone("voice.wav", seconds=3)
     words = tmp_path / "words.json"
     given = [("Hand", 0.2, 0.6), ("made", 0.7, 1.1), ("narration", 1.3, 2.0), ("here.", 2.1, 2.6)]
     words.write_text(json.dumps([{"word": w, "start": a, "end": b} for w, a, b in given]))
     board = _board(
         [{"title": "One", "duration": 2}, {"title": "Two", "duration": 2}],
-        narration={"path": str(recording), "words": str(words)}, transition="cut",
+        narration={"path": str(recording), "words": str(words)},
+        transition="cut",
     )
     planned = _plan(board, tmp_path)
     timeline = planned.timeline
@@ -320,7 +325,8 @@ def test_a_given_narration_longer_than_the_scenes_is_not_cut(
     recording = tmp_media.make_tone("voice.wav", seconds=5)
     board = _board(
         [{"title": "One", "duration": 1}, {"title": "Two", "duration": 1}],
-        narration={"path": str(recording)}, transition="cut",
+        narration={"path": str(recording)},
+        transition="cut",
     )
     timeline = _plan(board, tmp_path).timeline
     assert timeline.duration_ms >= 5000
@@ -359,8 +365,14 @@ def test_template_sets_defaults_and_the_storyboard_wins(tmp_path: Path) -> None:
     assert [t.role for t in timeline.audio] == ["narration", "narration", "music"]
 
     FakeMusic.calls.clear()
-    board = _board(SCENES[:2], template="restaurant", music="calm", transition="wipe-up",
-                   grade="mono", captions="plain")
+    board = _board(
+        SCENES[:2],
+        template="restaurant",
+        music="calm",
+        transition="wipe-up",
+        grade="mono",
+        captions="plain",
+    )
     timeline = _plan(board, tmp_path).timeline
     assert timeline.clips[1].transition.kind == "wipe-up"
     assert (timeline.grade, timeline.caption_style.name) == ("mono", "plain")

@@ -62,8 +62,13 @@ def _line(text: str, start_ms: int) -> CaptionLine:
 
 def _clip(media: Path, index: int, start: int, frames: int, transition: Transition) -> Clip:
     motion = MOTION_PRESETS[("zoom-in", "pan-left", "drift")[index % 3]]
-    return Clip(start, frames, (Layer(str(media / f"scene{index}.png"), "image", "cover", motion),),
-                transition, scene=index)
+    return Clip(
+        start,
+        frames,
+        (Layer(str(media / f"scene{index}.png"), "image", "cover", motion),),
+        transition,
+        scene=index,
+    )
 
 
 def landscape_music_captions(media: Path) -> tuple[Timeline, float | None]:
@@ -81,11 +86,18 @@ def landscape_music_captions(media: Path) -> tuple[Timeline, float | None]:
     )
     captions = (_line("Fresh bread every morning", 400), _line("baked before dawn.", 3250))
     timeline = Timeline(
-        width=640, height=360, fps=30, frames=240, clips=clips, audio=audio, captions=captions,
+        width=640,
+        height=360,
+        fps=30,
+        frames=240,
+        clips=clips,
+        audio=audio,
+        captions=captions,
         caption_style=CaptionStyle(size_px=22, margin_v_px=32, margin_h_px=38),
         grade="cinematic",
         watermark=ImageOverlay(str(media / "logo.png")),
-        language="en", title="Golden",
+        language="en",
+        title="Golden",
     )
     return timeline, None
 
@@ -94,17 +106,36 @@ def portrait_no_music(media: Path) -> tuple[Timeline, float | None]:
     """9:16 preview size, narration only, captions as sidecars only (nothing burned)."""
     clips = (
         _clip(media, 0, 0, 45, Transition()),
-        Clip(38, 52, (Layer(str(media / "clip.mp4"), "video", "blur", MOTION_PRESETS["none"],
-                            video_start_ms=1500),),
-             Transition("slide-up", 7),
-             (TextOverlay("Tonight", "DejaVu Sans", 30, start=7, end=52),), "#101820", 1),
+        Clip(
+            38,
+            52,
+            (
+                Layer(
+                    str(media / "clip.mp4"),
+                    "video",
+                    "blur",
+                    MOTION_PRESETS["none"],
+                    video_start_ms=1500,
+                ),
+            ),
+            Transition("slide-up", 7),
+            (TextOverlay("Tonight", "DejaVu Sans", 30, start=7, end=52),),
+            "#101820",
+            1,
+        ),
     )
     audio = (AudioTrack(str(media / "voice0.wav"), "narration", 400),)
     timeline = Timeline(
-        width=360, height=640, fps=15, frames=90, clips=clips, audio=audio,
-        captions=(_line("Doors open at eight", 400),), burn_captions=False,
-        mix=Mix(loudness_lufs=None), encoder=Encoder(preset="ultrafast", crf=30,
-                                                     audio_bitrate="96k"),
+        width=360,
+        height=640,
+        fps=15,
+        frames=90,
+        clips=clips,
+        audio=audio,
+        captions=(_line("Doors open at eight", 400),),
+        burn_captions=False,
+        mix=Mix(loudness_lufs=None),
+        encoder=Encoder(preset="ultrafast", crf=30, audio_bitrate="96k"),
     )
     return timeline, None
 
@@ -124,11 +155,17 @@ def segmented_long_edit(media: Path) -> tuple[Timeline, float | None]:
     )
     audio = (
         AudioTrack(str(media / "narration.wav"), "narration"),
-        AudioTrack(str(media / "song.mp3"), "music", 0, -20.0, loop=True, fade_in_ms=500,
-                   fade_out_ms=2000),
+        AudioTrack(
+            str(media / "song.mp3"), "music", 0, -20.0, loop=True, fade_in_ms=500, fade_out_ms=2000
+        ),
     )
     timeline = Timeline(
-        width=640, height=360, fps=30, frames=150, clips=clips, audio=audio,
+        width=640,
+        height=360,
+        fps=30,
+        frames=150,
+        clips=clips,
+        audio=audio,
         captions=(_line("One long edit", 300), _line("in two second parts", 2600)),
         caption_style=CaptionStyle(name="karaoke", size_px=22, margin_v_px=32),
         mix=Mix(duck=False),
@@ -195,8 +232,9 @@ def plan_text(plan: RenderPlan, tmp: Path, note: str = "") -> str:
     lines.append("audio pre-mix: ffmpeg")
     lines += _args(plan.audio_args, replace)
     for segment in plan.segments:
-        lines.append(f"segment frames [{segment.start}, {segment.end}) -> "
-                     f"{replace(segment.output)}: ffmpeg")
+        lines.append(
+            f"segment frames [{segment.start}, {segment.end}) -> {replace(segment.output)}: ffmpeg"
+        )
         lines += _args(segment.args, replace)
     if plan.join_args:
         lines.append("join: ffmpeg")
@@ -208,20 +246,31 @@ def compiled_text(name: str, tmp: Path) -> str:
     """Compile case ``name`` with its media under ``tmp/media`` and work folder ``tmp/work``."""
     timeline, segment_seconds = CASES[name](tmp / "media")
     plan = compile_plan(
-        timeline, tmp / "out" / "video.mp4", tmp / "work", ass_text=ass_for(timeline),
+        timeline,
+        tmp / "out" / "video.mp4",
+        tmp / "work",
+        ass_text=ass_for(timeline),
         segment_seconds=segment_seconds,
     )
     return plan_text(plan, tmp, (CASES[name].__doc__ or name).strip())
 
 
 PLANNED_STORYBOARD = {
-    "title": "Golden table", "template": "restaurant", "format": "9:16", "resolution": 180,
-    "voice": "fake-adult-male", "watermark": "El Bahia",
+    "title": "Golden table",
+    "template": "restaurant",
+    "format": "9:16",
+    "resolution": 180,
+    "voice": "fake-adult-male",
+    "watermark": "El Bahia",
     "scenes": [
         {"title": "A table", "narration": "Step through our door and leave the city behind."},
         {"narration": "Every Friday, couscous rolled by hand.", "transition": "wipe-up"},
-        {"title": "Book now", "narration": "Open every day. Call us!", "visual": "bokeh",
-         "duration": 4},
+        {
+            "title": "Book now",
+            "narration": "Open every day. Call us!",
+            "visual": "bokeh",
+            "duration": 4,
+        },
     ],
 }
 
@@ -251,10 +300,14 @@ def test_matches_golden(name: str, tmp_path: Path) -> None:
     assert golden.is_file(), f"no golden file {golden}: create it with `{REGENERATE}`"
     expected = golden.read_text(encoding="utf-8")
     if got != expected:
-        diff = "".join(difflib.unified_diff(
-            expected.splitlines(keepends=True), got.splitlines(keepends=True),
-            f"{golden.name} (golden)", f"{golden.name} (compiled now)",
-        ))
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                got.splitlines(keepends=True),
+                f"{golden.name} (golden)",
+                f"{golden.name} (compiled now)",
+            )
+        )
         pytest.fail(
             f"{name!r} differs from the golden file {golden}:\n{diff}\n"
             f"If this change is intended, regenerate the goldens with `{REGENERATE}` and "
@@ -292,7 +345,12 @@ def test_plan_facts(tmp_path: Path) -> None:
     assert f"atrim=end={timeline.frames / timeline.fps:.6f}" in audio_graph
 
     timeline, seconds = segmented_long_edit(tmp_path / "media")
-    plan = compile_plan(timeline, tmp_path / "v.mp4", tmp_path / "w", ass_text=ass_for(timeline),
-                        segment_seconds=seconds)
+    plan = compile_plan(
+        timeline,
+        tmp_path / "v.mp4",
+        tmp_path / "w",
+        ass_text=ass_for(timeline),
+        segment_seconds=seconds,
+    )
     assert [(s.start, s.end) for s in plan.segments] == [(0, 60), (60, 120), (120, 150)]
     assert plan.join_args[plan.join_args.index("-c:v") + 1] == "copy"

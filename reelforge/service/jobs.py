@@ -280,8 +280,32 @@ def input_hash(board: Any, media_hashes: dict[str, str], preview: bool, kind: st
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def words_in(board: Any) -> int:
-    return sum(len(scene.narration.split()) for scene in board.scenes)
+def expected_duration(board: Any) -> float:
+    """Seconds the video will last, estimated before planning (narration at 2.5 words/s)."""
+    if board.target_duration:
+        return float(board.target_duration)
+    duration = 0.0
+    for scene in board.scenes:
+        spoken = len(scene.narration.split()) / 2.5 / board.speed
+        duration += max(spoken + board.padding, scene.duration or 0.0, 1.0)
+    return duration
+
+
+def check_limits(board: Any, settings: ServiceSettings) -> None:
+    """Refuse what this server will not render: too many scenes, too long a video."""
+    if len(board.scenes) > settings.max_scenes:
+        raise SpecError(
+            f"the video has {len(board.scenes)} scenes; this server renders at most "
+            f"{settings.max_scenes}",
+            hint="split it into several videos, or set max_scenes to merge scenes",
+        )
+    duration = expected_duration(board)
+    if duration > settings.max_video_seconds:
+        raise SpecError(
+            f"the video would last about {duration:.0f} s; this server renders at most "
+            f"{settings.max_video_seconds:.0f} s",
+            hint="shorten the script or target_duration, or split it into several videos",
+        )
 
 
 # --- uploads -----------------------------------------------------------------------------------
@@ -401,6 +425,7 @@ class JobService:
                 return item if item is not None and item.owner == owner else None
 
             board, canonical = build_request_storyboard(normalised, find)
+            check_limits(board, self.settings)
             hashes = {
                 m.group(1): session.get(Media, m.group(1)).sha256  # type: ignore[union-attr]
                 for _, value, _ in media_path_fields(board)
@@ -589,13 +614,8 @@ class JobService:
         "preview", "cost", "currency", "rates"}``. Validates the request like a submit."""
         normalised = normalise_request(request)
         board, canonical = build_request_storyboard(normalised, None)
-        if board.target_duration:
-            duration = float(board.target_duration)
-        else:
-            duration = 0.0
-            for scene in board.scenes:
-                spoken = len(scene.narration.split()) / 2.5 / board.speed
-                duration += max(spoken + board.padding, scene.duration or 0.0, 1.0)
+        check_limits(board, self.settings)
+        duration = expected_duration(board)
         s = self.settings
         factor = s.compute_per_output_second_preview if canonical["preview"] else (
             s.compute_per_output_second

@@ -62,6 +62,8 @@ class ServiceSettings(BaseSettings):
     webhook_allow_private: bool = True
 
     upload_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    max_scenes: int = Field(default=200, ge=1)  # per video request
+    max_video_seconds: float = Field(default=1800.0, gt=0)  # per video request (estimated)
 
     # Pricing: an estimate of compute seconds per second of output, and what a second costs.
     price_cpu_second: float = Field(default=0.0001, ge=0)

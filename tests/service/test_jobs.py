@@ -77,6 +77,20 @@ def test_bad_requests_are_refused_before_anything_is_stored(service, request_bod
     assert _files(service, "jobs") == []
 
 
+def test_server_limits_on_scenes_and_duration(service):
+    service.settings.max_scenes = 3
+    service.settings.max_video_seconds = 60
+    with pytest.raises(SpecError, match="at most 3"):
+        service.submit_video({"storyboard": {"scenes": ["One.", "Two.", "Three.", "Four."]}})
+    with pytest.raises(SpecError, match="at most 60 s"):
+        service.submit_video({"storyboard": {**TINY, "target_duration": 600}})
+    service.settings.max_scenes = 200
+    with pytest.raises(SpecError, match="at most 60 s"):
+        service.estimate({"script": "word " * 400})  # about 160 s of narration
+    assert _count(service, Job) == 0
+    assert service.submit_video({"storyboard": {**TINY, "target_duration": 30}}).id
+
+
 def test_bad_priority_and_webhook_are_refused(service):
     with pytest.raises(JobError, match="priority"):
         service.submit_video({"storyboard": TINY}, priority="urgent")

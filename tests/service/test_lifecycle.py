@@ -142,3 +142,19 @@ def test_stale_write_is_detected(db):
     stale_session.close()
     with db.session() as session:
         assert session.get(Job, job_id).status == "cancelled"
+
+
+def test_migrations_go_down_and_up_again(db):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from reelforge.service.db import alembic_config
+
+    assert {"jobs", "job_events", "media"} <= set(inspect(db.engine).get_table_names())
+    command.downgrade(alembic_config(db), "base")
+    assert db.current_revision() is None
+    assert not {"jobs", "job_events", "media"} & set(inspect(db.engine).get_table_names())
+    db.migrate()
+    assert {"jobs", "job_events", "media"} <= set(inspect(db.engine).get_table_names())
+    command.downgrade(alembic_config(db), "0001_jobs")
+    assert db.current_revision() == "0001_jobs"

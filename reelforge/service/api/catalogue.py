@@ -21,7 +21,7 @@ from reelforge.service.api.schemas import VideoRequest
 
 router = APIRouter(prefix="/api", tags=["catalogue"])
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # _options() builds "voices" and "engines" inside its own build
 _cache: dict[str, Any] = {}
 
 

@@ -1,0 +1,144 @@
+# ruff: noqa: F811  (pytest fixtures imported from conftest_api are redefined as arguments)
+"""Catalogue (templates, voices, moods, options, pricing), health, metrics and the OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest_api import Api, api, assert_problem, make_api, open_api  # noqa: F401
+
+
+def test_templates_moods_and_options(open_api: Api) -> None:
+    c = open_api.client
+    templates = c.get("/api/templates").json()
+    assert "restaurant" in {t["name"] for t in templates}
+    assert all(t["palette"] and t["music_mood"] for t in templates)
+    moods = c.get("/api/music-moods").json()
+    assert {"cinematic", "calm", "indian"} <= {m["name"] for m in moods}
+    options = c.get("/api/options").json()
+    assert options["formats"] == ["16:9", "9:16", "1:1"]
+    assert "karaoke" in options["caption_styles"] and "none" in options["caption_styles"]
+    assert "en" in options["languages"]
+    assert "captions.srt" in options["downloads"]
+    engines = {(e["kind"], e["name"]): e for e in options["engines"]}
+    assert ("voice", "espeak") in engines and ("music", "procedural") in engines
+    for engine in engines.values():
+        assert engine["available"] or engine["reason"], engine
+
+
+def test_options_say_why_an_engine_cannot_run(
+    open_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reelforge.engines import registry
+    from reelforge.service.api import catalogue
+
+    monkeypatch.setitem(
+        registry.AVAILABLE_ENGINES["voice"], "missing", "reelforge_no_such_module:Engine"
+    )
+    catalogue.reset_cache()
+    try:
+        engines = open_api.client.get("/api/options").json()["engines"]
+    finally:
+        monkeypatch.undo()
+        catalogue.reset_cache()
+    missing = next(e for e in engines if e["name"] == "missing")
+    assert missing["available"] is False
+    assert "cannot be imported" in missing["reason"] and "pip install" in missing["reason"]
+
+
+def test_voices_filter(open_api: Api) -> None:
+    c = open_api.client
+    everything = c.get("/api/voices").json()
+    assert len(everything) > 10
+    french = c.get("/api/voices?language=fr").json()
+    assert french and {v["language"] for v in french} == {"fr"}
+    women = c.get("/api/voices?language=fr-FR&gender=female&age=adult").json()
+    assert women and all(v["gender"] == "female" and v["age"] == "adult" for v in women)
+    assert c.get("/api/voices?language=xx").json() == []
+    body = assert_problem(c.get("/api/voices?gender=robot"), 422)
+    assert body["errors"][0]["field"] == "gender"
+
+
+def test_pricing(open_api: Api) -> None:
+    c = open_api.client
+    s = open_api.settings
+    quote = c.get("/api/pricing?duration=60").json()
+    compute = s.compute_overhead_s + 60 * s.compute_per_output_second
+    assert quote["compute_seconds"] == pytest.approx(compute, abs=0.01)
+    assert quote["cost"] == pytest.approx(compute * s.price_cpu_second)
+    preview = c.get("/api/pricing?duration=60&preview=true&accelerator=gpu").json()
+    assert preview["compute_seconds"] < quote["compute_seconds"]
+    assert preview["price_per_compute_second"] == s.price_gpu_second
+    assert_problem(c.get("/api/pricing?duration=-3"), 422)
+    estimate = c.post("/api/pricing", json={"script": "One. Two. Three.", "preview": True})
+    assert estimate.status_code == 200, estimate.text
+    assert estimate.json()["scenes"] >= 1 and estimate.json()["cost"] > 0
+
+
+def test_health_ok_then_503_when_the_database_is_down(
+    make_api: Any, fake_make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = make_api()
+    health = api.client.get("/api/health")
+    assert health.status_code == 200, health.text
+    body = health.json()
+    assert body["status"] in ("ok", "degraded")
+    for part in ("database", "queue", "storage", "ffmpeg"):
+        assert body["parts"][part] == {**body["parts"][part], "ok": True, "required": True}
+    assert any(name.startswith("engine:voice:") for name in body["parts"])
+
+    from reelforge.errors import JobError
+
+    def down() -> None:
+        raise JobError("the database is unreachable: gone", hint="start it")
+
+    monkeypatch.setattr(api.service.db, "check", down)
+    broken = api.client.get("/api/health")
+    assert broken.status_code == 503
+    assert broken.json()["status"] == "down"
+    assert broken.json()["parts"]["database"]["ok"] is False
+    assert "unreachable" in broken.json()["parts"]["database"]["detail"]
+
+
+def test_metrics(api: Api) -> None:
+    key = api.key()
+    job_id = api.submit(key)
+    api.wait(job_id, key)
+    text = api.client.get("/metrics").text
+    assert 'reelforge_jobs{status="completed"} 1.0' in text
+    assert 'reelforge_queue_depth{queue="cpu"} 0.0' in text
+    assert "reelforge_jobs_submitted_total 1.0" in text
+    assert (
+        'reelforge_http_request_duration_seconds_count{method="GET",route="/api/jobs/{job_id}"'
+        in text
+    )
+    assert 'route="/api/videos",status="202"' in text
+
+
+def test_openapi_and_docs(open_api: Api) -> None:
+    schema = open_api.client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in (
+        "/api/videos",
+        "/api/jobs",
+        "/api/jobs/{job_id}",
+        "/api/jobs/{job_id}/events",
+        "/api/jobs/{job_id}/retry",
+        "/api/jobs/{job_id}/files/{name}",
+        "/api/media",
+        "/api/templates",
+        "/api/voices",
+        "/api/music-moods",
+        "/api/options",
+        "/api/pricing",
+        "/api/health",
+    ):
+        assert path in paths, path
+    assert "multipart/form-data" in paths["/api/media"]["post"]["requestBody"]["content"]
+    problem = paths["/api/videos"]["post"]["responses"]["422"]["content"]
+    assert "application/problem+json" in problem
+    schemes = schema["components"]["securitySchemes"]
+    assert {"HTTPBearer", "APIKeyHeader"} <= set(schemes)
+    docs = open_api.client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()

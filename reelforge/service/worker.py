@@ -242,7 +242,8 @@ class _Run:
             if self.lost:
                 return
             if time.monotonic() - self.started > self.timeout:
-                self.lost = "timeout"
+                # The render is stuck (no progress report came to notice): record the timeout
+                # from here; the render thread stops at its next report, if it ever reports.
                 self._fail(
                     JobTimeout(
                         f"the job ran longer than its limit of {self.timeout:g} s",
@@ -251,6 +252,7 @@ class _Run:
                     traceback_text=None,
                     force=True,
                 )
+                self.lost = self.lost or "timeout"
                 return
             try:
                 self._owned_update()

@@ -93,6 +93,13 @@ def resolve_voice(voice: str | None, language: str) -> VoiceInfo:
         if mine:
             return mine[0]
         langs = ", ".join(sorted({v.language for v in voices}))
+        if lang == "zh":
+            raise SpecError(
+                "no voice speaks Mandarin Chinese ('zh') here: espeak-ng's Mandarin voice "
+                "cannot read Chinese characters",
+                hint="narrate in another language, give a recorded narration, or set "
+                "language: yue for Cantonese (espeak-ng, robotic)",
+            )
         raise SpecError(
             f"no voice speaks language {language!r}",
             hint=f"set the scene's language to one of: {langs}; or {_LIST_HINT}",

@@ -219,6 +219,10 @@ def test_resolve_unknown_voice_names_it_and_close_matches() -> None:
     with pytest.raises(SpecError) as err:
         voices.resolve_voice(None, "xx")
     assert "xx" in err.value.message
+    # Mandarin is refused with the reason and the alternatives, not just "no voice".
+    with pytest.raises(SpecError) as err:
+        voices.resolve_voice(None, "zh")
+    assert "Mandarin" in err.value.message and "yue" in err.value.hint
 
 
 @needs_espeak

@@ -189,3 +189,36 @@ def test_watermark_and_title_are_drawn_where_they_belong(tmp_path: Path) -> None
     assert changed[: H // 3, -W // 3 :].any(), "no watermark in the top-right corner"
     assert not changed[-H // 4 :, : W // 3].any(), "something drawn in the bottom-left corner"
     assert changed[H // 3 : 2 * H // 3, W // 4 : 3 * W // 4].any(), "no title in the middle"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="render/compositor.py load_image reads with cv2.IMREAD_UNCHANGED, which ignores the "
+    "EXIF orientation: phone photos taken upright show sideways",
+)
+def test_photo_with_exif_orientation_is_shown_upright(tmp_path: Path) -> None:
+    stored = np.zeros((90, 160, 3), np.uint8)
+    stored[:, :80] = 255  # left half white; orientation 6 turns it to the top half
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    image.save(tmp_path / "phone.jpg", exif=exif)
+    clip = Clip(0, 1, (Layer(str(tmp_path / "phone.jpg"), "image", "cover", STILL),))
+    frame = Compositor(Timeline(width=90, height=160, fps=10, frames=1, clips=(clip,))).frame(0)
+    assert frame[:60].mean() > 200 and frame[-60:].mean() < 50
+
+
+@pytest.mark.parametrize("fit", ["cover", "contain", "blur"])
+def test_fit_modes_fill_a_portrait_frame_with_a_landscape_picture(tmp_path: Path, fit: str) -> None:
+    red = solid(tmp_path / "red.png", (255, 0, 0))  # 160x90 into 90x160
+    clip = Clip(0, 1, (Layer(red, "image", fit, STILL),), background="#203040")
+    frame = Compositor(Timeline(width=90, height=160, fps=10, frames=1, clips=(clip,))).frame(0)
+    assert is_red(frame[75:85]), "the picture is not in the middle"
+    bars = np.concatenate([frame[:20], frame[-20:]])
+    if fit == "cover":  # cropped to fill: no bars
+        assert is_red(bars)
+    elif fit == "contain":  # whole picture, bars in the clip's background colour
+        assert np.abs(bars.reshape(-1, 3).mean(axis=0) - (0x40, 0x30, 0x20)).max() < 3
+    else:  # bars filled with a blurred, darkened copy of the picture: reddish, not red
+        b, g, r = bars.reshape(-1, 3).mean(axis=0)
+        assert r > b + 20 and r > g + 20 and not is_red(bars)

@@ -266,6 +266,36 @@ def test_portrait_render_in_segments_keeps_captions_in_time(tmp_path: Path) -> N
             assert caption_pixels(decode_frame(result.video, t), band) == 0, f"caption at {t}"
 
 
+def test_video_clips_are_trimmed_looped_or_held_to_fit(tmp_path: Path, tmp_media: Any) -> None:
+    clip = tmp_media.make_video("clip.mp4", seconds=1, fps=30)  # testsrc2: it moves every frame
+    scenes = [
+        {"visual": {"path": str(clip), "loop": True}, "duration": 3},
+        {"visual": {"path": str(clip), "loop": False, "start": 0.5}, "duration": 3},
+    ]
+    result = make(
+        _board(scenes, grade="none", transition="cut"),
+        tmp_path / "clips.mp4",
+        preview=True,
+        cache_dir=tmp_path / "cache",
+    )
+    check_output(result, SIZES["16:9"])
+    assert result.timeline.frames == 6 * result.timeline.fps
+
+    def at(seconds: float) -> np.ndarray:
+        return decode_frame(result.video, seconds).astype(float)
+
+    def differ(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.abs(a - b).mean())
+
+    # Scene 1 loops its 1-second clip: one second later the same picture comes back.
+    assert differ(at(0.2), at(0.6)) > 3 * differ(at(0.2), at(1.2)) + 1
+    assert differ(at(0.2), at(2.2)) < differ(at(0.2), at(0.6))
+    # Scene 2 starts 0.5 s into the clip, then holds the last frame when the clip runs out.
+    source = decode_frame(clip, 0.5, size=SIZES["16:9"]).astype(float)
+    assert differ(at(3.0), source) < differ(at(3.0), at(3.3))
+    assert differ(at(4.5), at(5.5)) < 3
+
+
 @pytest.mark.usefixtures("fake_voice")
 def test_output_folder_with_unusual_characters(tmp_path: Path) -> None:
     folder = tmp_path / "my videos, [final]: v2 ; 100%"

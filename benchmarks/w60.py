@@ -81,6 +81,7 @@ def storyboard(assets: Path, spec: dict) -> dict:
             "file": str(assets / "captions.json"), "style": "plain", "font": "DejaVu Sans",
             "size": 80, "outline": 5, "margin": 400, "color": "#ffffff",
         },
+        "padding": 0,  # the recording is laid out to exactly 60 s: no tail after it
         "loudness": None,  # the reference does not normalise: neither do we, here
         "grade": "none",
         "encoder": {"preset": "veryfast", "crf": 23},

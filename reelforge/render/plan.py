@@ -34,7 +34,8 @@ class RenderPlan:
     frames: int
     output: str
     files: dict[str, str] = field(default_factory=dict)  # path -> text content to write first
-    audio_args: tuple[str, ...] = ()  # pre-mix: writes MIX_NAME and prints its loudness
+    # pre-mix: writes MIX_NAME and prints its loudness (empty when the encoder mixes itself)
+    audio_args: tuple[str, ...] = ()
     loudness_target: float | None = None  # LUFS; the runner turns the measure into a gain
     true_peak_db: float = -1.5  # ceiling after the gain
     segments: tuple[Segment, ...] = ()  # video encodes fed by the compositor
@@ -196,7 +197,19 @@ def compile_plan(
     n_segments = math.ceil(total / step)
 
     segments: list[Segment] = []
-    if n_segments == 1:
+    if n_segments == 1 and timeline.mix.loudness_lufs is None:
+        # nothing to measure first: the encoder mixes the audio itself (no pre-mix pass)
+        audio_args = ()
+        inputs, graph = _audio_graph(timeline, first_input=1)
+        args = [
+            *_raw_input(timeline), *inputs,
+            "-filter_complex", f"[0:v]{vfilter}[v];{graph}",
+            "-map", "[v]", "-map", "[mix]", *_encoder_args(timeline), *audio_out,
+            "-frames:v", str(total), "-movflags", "+faststart", out,
+        ]
+        segments.append(Segment(0, total, out, tuple(args)))
+        join: tuple[str, ...] = ()
+    elif n_segments == 1:
         # one process: raw frames + the pre-mixed audio; @LEVEL@ is the gain (and limiter) the
         # runner fills in once the pre-mix has measured the loudness
         args = [

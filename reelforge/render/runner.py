@@ -155,13 +155,15 @@ def run_plan(
     # ~ bitrate-based guess plus room for the audio mix; fail before minutes of work
     seconds = plan.frames / plan.fps
     check_disk_space(output.parent, int(seconds * (plan.width * plan.height * 0.6 + 400_000)))
-    Path(plan.audio_args[-1]).parent.mkdir(parents=True, exist_ok=True)  # the work folder
     for path, text in plan.files.items():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text, encoding="utf-8")
 
     t0 = time.perf_counter()
-    level = premix_audio(plan, progress)
+    level = AudioLevel(None, None, 0.0)
+    if plan.audio_args:
+        Path(plan.audio_args[-1]).parent.mkdir(parents=True, exist_ok=True)  # the work folder
+        level = premix_audio(plan, progress)
     timings["audio_mix_s"] = time.perf_counter() - t0
     level_chain = level_filter(level, plan.true_peak_db)
 

@@ -19,7 +19,13 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from fakes import FakeMusic, fake_music, fake_voice  # noqa: F401  (fixtures)
+from fakes import (  # noqa: F401  (fixtures)
+    FakeMusic,
+    fake_music,
+    fake_voice,
+    pause_after_ms,
+    word_ms,
+)
 from PIL import Image
 
 from reelforge.media.probe import audio_levels, count_frames, decode_frame, loudness, probe
@@ -142,6 +148,30 @@ def test_landscape_with_music_and_captions(tmp_path: Path) -> None:
     assert manifest["engines"]["voice"]["name"] == "fake"
     assert manifest["engines"]["music"]["name"] == "fake"
     assert manifest["size"] == [320, 180]
+
+
+@pytest.mark.usefixtures("fake_voice", "fake_music")
+def test_music_is_ducked_under_the_narration(tmp_path: Path) -> None:
+    """Music alone in the lead-in, then in a pause inside the narration: ducking (sidechain,
+    400 ms release) keeps it down in the pause; with ducking off it stays as loud."""
+    text = "Listen to the music now. It comes back after the voice."
+    gaps = {}
+    for duck in (True, False):
+        board = _board([text], music={"mood": "calm", "duck": duck}, captions=False)
+        result = make(
+            board, tmp_path / f"duck-{duck}.mp4", preview=True, cache_dir=tmp_path / "cache"
+        )
+        timeline = result.timeline
+        start = next(t for t in timeline.audio if t.role == "narration").start_ms / 1000
+        words = text.split()
+        spoken = sum(word_ms(w) for w in words[:5]) + sum(pause_after_ms(w) for w in words[:4])
+        pause = start + spoken / 1000  # the 460 ms pause after "now." starts here
+        assert pause_after_ms(words[4]) >= 400
+        alone = audio_levels(result.video, 0.05, start - 0.1)
+        in_pause = audio_levels(result.video, pause + 0.1, 0.2)
+        gaps[duck] = alone - in_pause
+    assert gaps[True] > 6, f"music not ducked in the pause: {gaps}"
+    assert abs(gaps[False]) < 2, f"music level changed without ducking: {gaps}"
 
 
 @pytest.mark.usefixtures("fake_voice")

@@ -27,6 +27,10 @@ from servers import (
     start_worker,
 )
 
+pytest.importorskip("celery")
+pytest.importorskip("boto3")
+pytest.importorskip("psycopg")
+
 from reelforge.service.celery_app import CeleryExecutor
 from reelforge.service.db import Database
 from reelforge.service.jobs import JobService

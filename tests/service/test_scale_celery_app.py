@@ -13,6 +13,9 @@ import pytest
 from servers import RedisServer, free_port
 from sqlalchemy import update
 
+pytest.importorskip("celery")
+pytest.importorskip("redis")
+
 from reelforge.service.celery_app import (
     MARKER,
     TASK_NAME,

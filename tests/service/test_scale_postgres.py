@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text, update
 
+pytest.importorskip("psycopg")
+pytest.importorskip("sqlalchemy")
+
 from reelforge.service.db import Database, alembic_config
 from reelforge.service.lifecycle import JobStatus, claim
 from reelforge.service.models import Job, utcnow

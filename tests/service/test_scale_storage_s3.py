@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from servers import S3Server
 
+pytest.importorskip("boto3")
+
 from reelforge.service.storage import Storage, StorageError, storage_from_url
 from reelforge.service.storage_s3 import S3Storage
 

@@ -189,6 +189,52 @@ def test_full_disk_is_reported_before_rendering(
 
 
 @pytest.mark.usefixtures("fake_voice")
+def test_disk_filling_up_while_ffmpeg_writes(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ffmpeg's own ENOSPC failure becomes the error, with the hint to free disk space."""
+    fake_bin = workspace / "bin"
+    fake_bin.mkdir()
+    ffmpeg = fake_bin / "ffmpeg"
+    ffmpeg.write_text(
+        "#!/bin/sh\n"
+        'echo "[out#0/mp4 @ 0x5e] Error opening output out.mp4: No space left on device" >&2\n'
+        "exit 1\n"
+    )
+    ffmpeg.chmod(0o755)
+    real_ffprobe = shutil.which("ffprobe")
+    assert real_ffprobe
+    (fake_bin / "ffprobe").symlink_to(real_ffprobe)
+    monkeypatch.setenv("PATH", str(fake_bin))
+    code, _, err = run_cli(capsys, "make", "script.md", "-o", "out/video.mp4", *QUICK)
+    assert code == RenderError.exit_code
+    assert_one_clear_error(err, "ffmpeg failed", "No space left on device", hint="free disk")
+    assert_nothing_written(workspace / "out")
+
+
+@pytest.mark.usefixtures("fake_voice")
+def test_unreadable_music_file(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workspace / "locked.wav").write_bytes(b"RIFF" + os.urandom(64))
+    _write(workspace / "s.yaml", "music: locked.wav\nscenes:\n  - Hello there.\n")
+    real_access = os.access  # tests may run as root, which chmod cannot lock out
+
+    def access(path: Any, mode: int, **kwargs: Any) -> bool:
+        if Path(path).name == "locked.wav":
+            return False
+        return real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    argv = ["make", "s.yaml", "-o", "out/video.mp4", "--voice", FAKE, "--preview", "--quiet"]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == MediaError.exit_code
+    assert_one_clear_error(err, "locked.wav", "cannot be read", hint="permissions")
+    assert FakeVoice.calls == []
+    assert_nothing_written(workspace / "out")
+
+
+@pytest.mark.usefixtures("fake_voice")
 def test_a_failure_after_the_encode_leaves_no_video_claiming_success(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

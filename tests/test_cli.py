@@ -152,8 +152,6 @@ def test_make_error_is_one_clear_message(
     argv = ["make", script, "-o", output, *QUICK, *extra]
     if case in ("corrupt music", "music without sound"):  # the storyboard's music, not none
         del argv[argv.index("--music") : argv.index("--music") + 2]
-    if case == "unknown language":  # the default voice for the language, not the fake
-        del argv[argv.index("--voice") : argv.index("--voice") + 2]
     code, out, err = run_cli(capsys, *argv)
     assert code == exit_code, err
     assert_one_clear_error(err, *names, hint=hint)

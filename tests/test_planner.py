@@ -226,6 +226,16 @@ def test_language_detected_per_scene(tmp_path: Path) -> None:
     assert rtl == {True}
 
 
+@pytest.mark.parametrize("where", ["storyboard", "scene"])
+def test_unknown_language_is_a_spec_error_even_with_a_voice(tmp_path: Path, where: str) -> None:
+    fields = {"language": "klingon"} if where == "storyboard" else {}
+    scenes = [SCENES[0], {"narration": SCENES[1], "language": "xx" if where == "scene" else None}]
+    with pytest.raises(SpecError, match="unknown language") as info:
+        _plan(_board(scenes, **fields), tmp_path)
+    assert "en" in info.value.hint and "detect" in info.value.hint
+    assert FakeVoice.calls == []
+
+
 def test_language_given_wins_over_detection(tmp_path: Path) -> None:
     scenes = [SCENES[0], {"narration": SCENES[1], "language": "de"}]
     _plan(_board(scenes, language="fr"), tmp_path)

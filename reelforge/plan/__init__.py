@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import threading
 import time
+import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +76,7 @@ class Planned:
     notes: list[str] = field(default_factory=list)
 
 
+VOICE_WORKERS = 4  # scenes synthesised at once (bounded by the CPU count)
 SOFT_ART_DETAIL = 0.5
 SOFT_ART_MIN_SIDE = 720
 
@@ -83,6 +88,48 @@ def default_cache_dir() -> Path:
 
 
 # --------------------------------------------------------------------------- voice
+
+
+def _synthesize_all(
+    scenes: list[SceneSpec], languages: list[str], sb: Storyboard, cache: Path,
+    progress: Progress | None,
+) -> list[Speech | None]:
+    """Each scene's narration, synthesised on up to VOICE_WORKERS threads at once.
+
+    Engines that declare ``concurrent = True`` (Piper: one single-threaded ONNX session shared
+    by the threads) run scenes side by side; others run one scene at a time behind a lock.
+    """
+    todo = [i for i, scene in enumerate(scenes) if scene.narration.strip()]
+    out: list[Speech | None] = [None] * len(scenes)
+    if not todo:
+        return out
+    workers = max(1, min(VOICE_WORKERS, os.cpu_count() or 1, len(todo)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice") as pool:
+        futures = {
+            pool.submit(
+                _speech_for, scenes[i], languages[i], scenes[i].voice or sb.voice, sb.speed, cache
+            ): i
+            for i in todo
+        }
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                out[futures[future]] = future.result()
+                if progress:
+                    progress("voice", done / len(todo))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return out
+
+
+_engine_locks: dict[str, threading.Lock] = {}
+_engine_locks_guard = threading.Lock()
+
+
+def _engine_lock(name: str) -> threading.Lock:
+    with _engine_locks_guard:
+        return _engine_locks.setdefault(name, threading.Lock())
 
 
 def _speech_for(
@@ -108,12 +155,14 @@ def _speech_for(
         )
     from reelforge.engines.base import SpeechRequest
 
-    tmp = folder.with_name(key + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = folder.with_name(f"{key}.{uuid.uuid4().hex[:8]}.tmp")  # unique: threads may race
     tmp.mkdir(parents=True)
-    result = engine.synthesize(
-        SpeechRequest(scene.narration, language, voice.engine_voice, speed), tmp
-    )
+    request = SpeechRequest(scene.narration, language, voice.engine_voice, speed)
+    if getattr(engine, "concurrent", False):
+        result = engine.synthesize(request, tmp)
+    else:
+        with _engine_lock(voice.engine):
+            result = engine.synthesize(request, tmp)
     audio = Path(result.audio)
     if audio.parent != tmp:
         shutil.copy(audio, tmp / audio.name)
@@ -122,7 +171,12 @@ def _speech_for(
         json.dumps({"audio": audio.name, "duration_ms": result.duration_ms, "words": words})
     )
     shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    try:
+        tmp.rename(folder)
+    except OSError:  # the same narration finished on another thread first: use that one
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (folder / "speech.json").is_file():
+            raise
     return Speech(
         folder / audio.name, result.duration_ms,
         tuple(TimedWord(w.text, w.start_ms, w.end_ms) for w in result.words),
@@ -249,6 +303,24 @@ def _even(value: float) -> int:
     return max(2, 2 * round(value / 2))
 
 
+def _check_languages(sb: Storyboard) -> None:
+    """A language the user names must be one some voice speaks, even when a voice is given
+    (detected languages need no check: detection only answers languages it knows)."""
+    given = sorted({lang for lang in (sb.language, *(s.language for s in sb.scenes)) if lang})
+    if not given:
+        return
+    from reelforge.voices import catalog, primary_language
+
+    known = {voice.language for voice in catalog()}
+    for language in given:
+        if primary_language(language) not in known:
+            raise SpecError(
+                f"unknown language {language!r}",
+                hint=f"use a language code such as {', '.join(sorted(known))}, or leave it "
+                "out to detect it from the text; `reelforge voices` lists every voice",
+            )
+
+
 def _check_media(sb: Storyboard) -> None:
     """Fail fast on a missing, corrupt or unusable picture, clip or music file: before the
     voice and visual engines spend minutes on a video that cannot be made."""
@@ -356,6 +428,7 @@ def plan(
     else:
         resolution, fps = sb.resolution, sb.fps
     width, height = sb.model_copy(update={"resolution": resolution}).size()
+    _check_languages(sb)
     languages = [_scene_language(sb, s) for s in scenes]
     main_language = languages[0] if languages else "en"
 
@@ -380,21 +453,14 @@ def plan(
             given_words = words_from_lines(read_captions(Path(sb.narration.words)))
         engines["voice"] = {"name": "given", "version": Path(sb.narration.path).name}
     else:
-        total = sum(1 for s in scenes if s.narration.strip())
-        done = 0
-        for scene, lang in zip(scenes, languages, strict=True):
-            if not scene.narration.strip():
-                speech.append(None)
+        speech = _synthesize_all(scenes, languages, sb, cache, progress)
+        for result in speech:
+            if result is None:
                 continue
-            result = _speech_for(scene, lang, scene.voice or sb.voice, sb.speed, cache)
-            speech.append(result)
             engine = registry.get("voice", result.engine).info()
             engines.setdefault("voice", {"name": engine.name, "version": engine.version})
             if engine.name not in engines["voice"]["name"].split("+"):
                 engines["voice"]["name"] += "+" + engine.name
-            done += 1
-            if progress:
-                progress("voice", done / max(1, total))
     timings["voice_s"] = time.perf_counter() - t0
 
     # ---- slots

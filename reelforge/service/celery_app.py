@@ -15,9 +15,12 @@ How nothing gets lost:
   jobs whose lease expired (:func:`~reelforge.service.worker.requeue_expired`) and sends again
   every queued job that has no message in the broker. A "sent" marker per job lives in Redis
   beside the messages, so when Redis loses its data (a restart without persistence) the
-  markers go with the messages and the reaper sends those jobs again.
+  markers go with the messages and the reaper sends those jobs again. A marker also expires
+  (:func:`marker_seconds`), so a message stuck with a dead worker is replaced in minutes, not
+  after the visibility timeout; a duplicate message costs one failed claim.
 - Submitting while Redis is down leaves the job queued in the database; the reaper sends it
-  when Redis is back.
+  when Redis is back. Submitting a job that already has a message sends nothing, so an API
+  restart (which hands every queued job to the executor again) adds no duplicates.
 
 Priorities: Redis serves a message's priority 0 first (the reverse of the stored job priority,
 where ``critical`` = 3), so :func:`broker_priority` maps one to the other.
@@ -63,6 +66,12 @@ def visibility_timeout(settings: ServiceSettings) -> int:
     return int(longest + 2 * settings.lease_seconds + 60)
 
 
+def marker_seconds(settings: ServiceSettings) -> int:
+    """How long a job counts as sent: after that the reaper sends it again if it is still
+    queued (its message may sit with a worker that died before it could start the job)."""
+    return int(max(300.0, 20 * settings.lease_seconds))
+
+
 def reap_interval(settings: ServiceSettings) -> float:
     """How often the reaper looks for lost jobs: twice per lease, at most every 30 s."""
     return max(0.5, min(settings.lease_seconds / 2, 30.0))
@@ -89,6 +98,8 @@ def make_celery(settings: ServiceSettings) -> Celery:
             "priority_steps": list(range(_TOP + 1)),
             "queue_order_strategy": "priority",
         },
+        # The job's own timeout fails it first; this stops a hung render in a prefork child.
+        task_time_limit=visibility_timeout(settings),
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a worker waits for Redis to come back
         worker_hijack_root_logger=False,
@@ -124,6 +135,13 @@ class _Runtime:
             settings.storage_url, quota_bytes=settings.storage_quota_bytes
         )
         self.worker_id = worker_name("celery")
+        self._executor: CeleryExecutor | None = None
+
+    def executor(self, app: Celery) -> CeleryExecutor:
+        """One executor (and one Redis client) per process."""
+        if self._executor is None or self._executor.app is not app:
+            self._executor = CeleryExecutor(self.db, self.storage, self.settings, app=app)
+        return self._executor
 
 
 _runtimes: dict[int, _Runtime] = {}
@@ -148,7 +166,7 @@ def _run_job_task(task: Any, job_id: str) -> str | None:
     app = task.app
     settings: ServiceSettings = app.reelforge_settings
     here = runtime(settings)
-    executor = CeleryExecutor(here.db, here.storage, settings, app=app)
+    executor = here.executor(app)
     # This message is being handled: from now on only the job's status tells whether it needs
     # another one (the reaper sends one for a job that is queued and has no marker).
     executor.forget(job_id)
@@ -199,10 +217,11 @@ class CeleryExecutor:
             self.redis.close()
 
     def submit(self, job_id: str, queue: str, priority: int) -> None:
-        """Send job ``job_id`` to ``queue``. When Redis is unreachable the job stays queued in
-        the database and the reaper sends it once Redis is back; nothing is raised."""
+        """Send job ``job_id`` to ``queue`` unless a message for it is in the broker already.
+        When Redis is unreachable the job stays queued in the database and the reaper sends it
+        once Redis is back; nothing is raised."""
         try:
-            self._send(job_id, queue, priority, only_if_unsent=False)
+            self._send(job_id, queue, priority)
         except Exception as exc:  # noqa: BLE001 - the database still holds the job
             log.warning(
                 "job %s stays queued: the broker %s is unreachable (%s: %s); it is sent when "
@@ -225,12 +244,13 @@ class CeleryExecutor:
             return 0.0
         return max(0.0, (at - datetime.now(UTC)).total_seconds())
 
-    def _send(self, job_id: str, queue: str, priority: int, *, only_if_unsent: bool) -> bool:
+    def _send(self, job_id: str, queue: str, priority: int) -> bool:
+        """Send a message for the job unless its marker says one is in the broker."""
         if queue not in QUEUES:
             raise ValueError(f"unknown queue {queue!r}; use one of {', '.join(QUEUES)}")
         countdown = self._countdown(job_id)
-        ttl = int(visibility_timeout(self.settings) + countdown + 60)
-        marked = self.redis.set(MARKER + job_id, str(time.time()), ex=ttl, nx=only_if_unsent)
+        ttl = int(marker_seconds(self.settings) + countdown)
+        marked = self.redis.set(MARKER + job_id, str(time.time()), ex=ttl, nx=True)
         if not marked:
             return False  # a message for it is already in the broker
         try:
@@ -275,7 +295,7 @@ class CeleryExecutor:
             ).all()
         sent = 0
         for job_id, queue, priority in queued:
-            if self._send(job_id, queue, priority, only_if_unsent=True):
+            if self._send(job_id, queue, priority):
                 sent += 1
         if requeued or sent:
             log.info("reaper: %d job(s) re-queued, %d sent to the broker", len(requeued), sent)
@@ -319,7 +339,7 @@ class Reaper:
 
     def tick(self) -> dict[str, int] | None:
         here = runtime(self.settings)
-        executor = CeleryExecutor(here.db, here.storage, self.settings, app=self.app)
+        executor = here.executor(self.app)
         lock_ms = max(int(self.interval * 1000) - 100, 100)
         if not executor.redis.set(REAPER_LOCK, here.worker_id, px=lock_ms, nx=True):
             return None  # another worker reaped within this interval

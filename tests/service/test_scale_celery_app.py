@@ -118,6 +118,7 @@ def test_submit_sends_to_the_jobs_queue_with_its_priority(executor: CeleryExecut
         with executor.db.session() as session:
             job = session.get(Job, job_id)
             executor.submit(job.id, job.queue, job.priority)
+    executor.submit(urgent, "gpu", PRIORITIES["critical"])  # again (an API restart): no copy
     sep = "\x06\x16"
     assert _messages(executor, "gpu") == [(TASK_NAME, [urgent])]  # priority 0: read first
     assert _messages(executor, f"gpu{sep}3") == [(TASK_NAME, [later])]

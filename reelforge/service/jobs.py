@@ -562,6 +562,28 @@ class JobService:
         self.executor.submit(job.id, job.queue, job.priority)
         return job
 
+    def purge(self, older_than_s: float, owner: str | None = None) -> int:
+        """Delete finished jobs (files and rows) that finished more than ``older_than_s``
+        seconds ago; returns how many. For a retention policy run now and then."""
+        from datetime import timedelta
+
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        conditions = [
+            Job.status.in_([JobStatus.COMPLETED.value, JobStatus.FAILED.value,
+                            JobStatus.CANCELLED.value]),
+            Job.finished_at < cutoff,
+        ]
+        if owner is not None:
+            conditions.append(Job.owner == owner)
+        with self.db.session() as session:
+            ids = session.scalars(select(Job.id).where(*conditions)).all()
+        removed = 0
+        for job_id in ids:
+            with contextlib.suppress(JobNotFound):
+                self.delete(job_id)
+                removed += 1
+        return removed
+
     def events(
         self, job_id: str, after_id: int = 0, owner: str | None = None
     ) -> builtins.list[JobEvent]:

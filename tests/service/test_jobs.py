@@ -364,3 +364,26 @@ def test_delete_media(service, tmp_media):
             {"storyboard": {"scenes": [{"narration": "Hi.", "visual": f"media:{media.id}"}]}},
             owner="alice",
         )
+
+
+def test_purge_deletes_old_finished_jobs_only(service, fake_make):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from reelforge.service.models import utcnow
+
+    old = service.submit_video({"storyboard": TINY})
+    run_job(old.id, service.db, service.storage, service.settings, "w")
+    recent = service.submit_video({"storyboard": {"scenes": ["Recent."]}})
+    run_job(recent.id, service.db, service.storage, service.settings, "w")
+    waiting = service.submit_video({"storyboard": {"scenes": ["Waiting."]}})
+    with service.db.transaction() as session:
+        session.execute(
+            update(Job).where(Job.id == old.id)
+            .values(finished_at=utcnow() - timedelta(days=10))
+        )
+    assert service.purge(older_than_s=7 * 86400) == 1
+    assert {j.id for j in service.list()[0]} == {recent.id, waiting.id}
+    assert _files(service, f"jobs/{old.id}") == []
+    assert service.storage.exists(f"jobs/{recent.id}/video.mp4")

@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     templates.add_argument("--json", action="store_true")
     sub.add_parser("moods", help="list music moods")
     sub.add_parser("engines", help="list engines and whether they can run here")
+    from reelforge.service.cli import add_service_commands  # serve, keys (imports nothing heavy)
+
+    COMMANDS.update(add_service_commands(sub))
     return parser
 
 

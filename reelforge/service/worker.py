@@ -18,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
+import socket
 import threading
 import time
 import traceback
@@ -96,16 +98,47 @@ def result_key(job_id: str, name: str) -> str:
     return f"jobs/{job_id}/{RESULT_FILES[name]}"
 
 
+def dead_local_worker(worker_id: str | None) -> bool:
+    """True when ``worker_id`` (``<prefix>-<host>-<pid>-<tag>``, see
+    :func:`reelforge.service.executor.worker_name`) names a process on this machine that no
+    longer exists: its jobs need not wait for the lease to run out."""
+    if not worker_id:
+        return False
+    parts = worker_id.split("-")
+    if len(parts) < 4 or "-".join(parts[1:-2]) != socket.gethostname():
+        return False
+    try:
+        pid = int(parts[-2])
+    except ValueError:
+        return False
+    if pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by another user
+        return False
+    return False
+
+
 def requeue_expired(db: Database, settings: ServiceSettings) -> list[str]:
-    """Jobs held by a worker whose lease expired go back to the queue (or fail when their
-    attempts are spent). Returns their ids. Safe to run from many processes at once."""
+    """Jobs held by a worker whose lease expired, or by a dead process on this machine, go back
+    to the queue (or fail when their attempts are spent). Returns their ids. Safe to run from
+    many processes at once."""
     now = utcnow()
+    host = socket.gethostname()
     with db.session() as session:
-        expired = session.scalars(
-            select(Job.id).where(
-                Job.status.in_([s.value for s in ACTIVE]), Job.lease_expires_at < now
+        candidates = session.execute(
+            select(Job.id, Job.lease_owner, Job.lease_expires_at).where(
+                Job.status.in_([s.value for s in ACTIVE]),
+                (Job.lease_expires_at < now) | Job.lease_owner.contains(f"-{host}-"),
             )
         ).all()
+    expired = [
+        job_id for job_id, owner, until in candidates
+        if (until is not None and until < now) or dead_local_worker(owner)
+    ]
     done = []
     for job_id in expired:
         try:
@@ -113,9 +146,11 @@ def requeue_expired(db: Database, settings: ServiceSettings) -> list[str]:
                 job = session.get(Job, job_id)
                 if job is None or job.status not in {s.value for s in ACTIVE}:
                     continue
-                if job.lease_expires_at is None or job.lease_expires_at >= now:
+                dead = dead_local_worker(job.lease_owner)
+                if not dead and (job.lease_expires_at is None or job.lease_expires_at >= now):
                     continue
-                lost = f"worker {job.lease_owner} stopped responding (lease expired)"
+                why = "its process is gone" if dead else "lease expired"
+                lost = f"worker {job.lease_owner} stopped responding ({why})"
                 if job.attempts < job.max_attempts:
                     transition(
                         session, job, JobStatus.QUEUED, note=f"{lost}; retrying",

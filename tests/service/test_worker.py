@@ -409,3 +409,27 @@ def test_full_storage_refuses_a_submit_and_keeps_no_job(service):
     with pytest.raises(StorageError, match="quota"):
         service.submit_video({"storyboard": TINY})
     assert service.list()[1] == 0
+
+
+def test_a_dead_local_process_job_is_recovered_without_waiting_for_the_lease(service, fake_make):
+    """After a crash and restart on the same machine, a job held by the dead process is
+    re-queued at once, not after its lease runs out."""
+    import subprocess
+    import sys
+
+    from reelforge.service.executor import worker_name
+    from reelforge.service.worker import dead_local_worker
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(gone.stdout)
+    ghost = worker_name("inproc0").rsplit("-", 2)[0] + f"-{pid}-abc123"
+    assert dead_local_worker(ghost)
+    assert not dead_local_worker(worker_name("inproc0"))  # this very process
+    assert not dead_local_worker("w1") and not dead_local_worker(None)
+    job = service.submit_video({"storyboard": TINY})
+    with service.db.transaction() as session:
+        claim(session, job.id, ghost, lease_seconds=3600)
+    assert service.recover() == 1
+    assert "process is gone" in service.get(job.id).history[-1]["note"]
+    assert run(service, job.id) == "completed"

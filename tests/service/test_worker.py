@@ -433,3 +433,54 @@ def test_a_dead_local_process_job_is_recovered_without_waiting_for_the_lease(ser
     assert service.recover() == 1
     assert "process is gone" in service.get(job.id).history[-1]["note"]
     assert run(service, job.id) == "completed"
+
+
+_CRASHING_WORKER = r"""
+import sys, time
+from pathlib import Path
+import reelforge.pipeline
+from reelforge.service import create_service
+from reelforge.service.settings import ServiceSettings
+
+marker = Path(sys.argv[2])
+
+def hanging_make(storyboard, output, progress=None, **kwargs):
+    progress("voice", 0.5)
+    marker.write_text("rendering")
+    time.sleep(60)  # killed here
+
+reelforge.pipeline.make = hanging_make
+service = create_service(ServiceSettings(data_dir=sys.argv[1], workers=1, poll_seconds=0.05))
+time.sleep(60)
+"""
+
+
+def test_a_killed_worker_process_loses_nothing(service, fake_make, tmp_path):
+    """SIGKILL a real worker process in the middle of a job: the job is recovered and finishes,
+    with one set of outputs."""
+    import signal
+    import subprocess
+    import sys
+
+    job = service.submit_video({"storyboard": TINY})
+    marker = tmp_path / "started"
+    script = tmp_path / "crashing_worker.py"
+    script.write_text(_CRASHING_WORKER)
+    worker = subprocess.Popen(
+        [sys.executable, str(script), str(service.settings.data_dir), str(marker)]
+    )
+    try:
+        wait_for(marker.exists, timeout=60)
+        held = service.get(job.id)
+        assert held.status == "processing" and held.lease_owner.startswith("inproc0-")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert service.recover() == 1  # its process is gone: no need to wait for the lease
+    assert run(service, job.id, "survivor") == "completed"
+    done = service.get(job.id)
+    assert done.attempts == 2 and [h["status"] for h in done.history].count("completed") == 1
+    assert stored(service, job.id) == sorted([*RESULT_FILES.values(), "input.json"])

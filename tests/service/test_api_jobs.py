@@ -66,7 +66,7 @@ def test_sse_stream_reaches_completed(api: Api) -> None:
     statuses = [data["status"] for name, data in events if name == "progress"]
     assert statuses[0] in ("submitted", "queued") and "completed" in statuses
     percents = [d["progress"] for n, d in events if n == "progress" and d["progress"] is not None]
-    assert percents == sorted(percents) or max(percents) == 100.0
+    assert all(0.0 <= p <= 100.0 for p in percents) and percents[-1] == 100.0
     # Resuming after the last id sends only the end.
     last = max(int(line.split(":", 1)[1]) for line in text.splitlines()
                if line.startswith("id:"))
@@ -168,3 +168,34 @@ def test_open_mode_needs_no_key(open_api: Api) -> None:
     assert open_api.wait(job_id, None)["status"] == "completed"
     listed = open_api.client.get("/api/jobs").json()
     assert [j["id"] for j in listed["items"]] == [job_id]
+
+
+def test_request_fields_reach_the_service() -> None:
+    from reelforge.service.api.schemas import VideoRequest
+
+    request = VideoRequest.model_validate({
+        "script": "Hi.", "template": "restaurant", "language": "fr", "voice": "fr-adult-female",
+        "format": "1:1", "duration": 12.5, "music": "calm", "captions": "none", "preview": True,
+        "priority": "low", "queue": "gpu", "title": "T", "resolution": 720,
+    })
+    assert request.to_service() == {
+        "script": "Hi.", "template": "restaurant", "language": "fr", "voice": "fr-adult-female",
+        "format": "1:1", "target_duration": 12.5, "music": "calm", "captions": False,
+        "preview": True, "queue": "gpu", "title": "T", "resolution": 720,
+    }
+    styled = VideoRequest.model_validate({"storyboard": {"scenes": ["Hi."]}, "captions": "bold"})
+    assert styled.to_service() == {"storyboard": {"scenes": ["Hi."]}, "captions": "bold",
+                                   "preview": False}
+
+
+def test_overrides_change_the_rendered_storyboard(api: Api, fake_make: Any) -> None:
+    seen: list[Any] = []
+    fake_make.before = seen.append
+    key = api.key()
+    job_id = api.submit(key, {"script": "Bonjour à tous. Ceci est un essai.", "format": "9:16",
+                              "captions": "none", "music": "calm", "language": "fr",
+                              "preview": True})
+    assert api.wait(job_id, key)["status"] == "completed"
+    board = seen[0]
+    assert board.format == "9:16" and board.language == "fr"
+    assert board.captions.enabled is False and board.music.mood == "calm"

@@ -721,6 +721,9 @@ class JobService:
                     f"the upload says it is {declared_type} but its content is {content_type}",
                     hint="send the right file, or the right Content-Type",
                 )
+            same = self._same_upload(owner, digest.hexdigest(), kind)
+            if same is not None:
+                return same  # the owner uploaded these bytes before: no second copy
             media_id = new_id()
             key = f"media/{media_id}/original{extension}"
             self.storage.put_file(key, temporary, content_type)
@@ -744,6 +747,16 @@ class JobService:
             )
             session.add(media)
         return media
+
+    def _same_upload(self, owner: str | None, sha256: str, kind: str) -> Media | None:
+        with self.db.session() as session:
+            candidates = session.scalars(
+                select(Media).where(Media.sha256 == sha256, Media.kind == kind)
+            ).all()
+        for media in candidates:
+            if media.owner == owner and self.storage.exists(media.key):
+                return media
+        return None
 
     def get_media(self, media_id: str, owner: str | None = None) -> Media:
         with self.db.session() as session:

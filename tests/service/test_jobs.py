@@ -339,13 +339,23 @@ def test_media_reference_in_a_markdown_script(service, tmp_media):
     assert f"media:{image.id}.png" in job.params["script"]
 
 
+def test_same_content_uploaded_twice_is_stored_once_per_owner(service, tmp_media):
+    png = tmp_media.make_image("a.png").read_bytes()
+    one = service.store_upload("alice", "a.png", io.BytesIO(png), None)
+    again = service.store_upload("alice", "copy.png", io.BytesIO(png), None)
+    other = service.store_upload("bob", "a.png", io.BytesIO(png), None)
+    assert again.id == one.id and other.id != one.id
+    assert len(_files(service, "media")) == 2
+
+
 def test_same_content_uploaded_twice_hashes_alike(service, tmp_media):
     png = tmp_media.make_image("a.png").read_bytes()
-    one = service.store_upload(None, "a.png", io.BytesIO(png), None)
-    two = service.store_upload(None, "b.png", io.BytesIO(png), None)
+    one = service.store_upload("alice", "a.png", io.BytesIO(png), None)
+    two = service.store_upload("bob", "b.png", io.BytesIO(png), None)
     jobs = [
         service.submit_video(
-            {"storyboard": {"scenes": [{"narration": "Hi.", "visual": f"media:{m.id}"}]}}
+            {"storyboard": {"scenes": [{"narration": "Hi.", "visual": f"media:{m.id}"}]}},
+            owner=m.owner,
         )
         for m in (one, two)
     ]

@@ -176,6 +176,8 @@ def _cmd_make(args: argparse.Namespace) -> int:
     for kind, path in result.captions.items():
         print(f"  captions {kind}: {path}")
     print(f"  thumbnail: {result.thumbnail}\n  manifest:  {result.manifest}")
+    for note in result.notes:  # e.g. a target duration the narration could not fit
+        print(f"  note: {note}")
     return 0
 
 

@@ -31,6 +31,7 @@ class MakeResult:
     manifest: Path
     timeline: Timeline
     timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # what planning could not do as asked (also in the manifest)
 
 
 def ass_for(timeline: Timeline) -> str | None:
@@ -206,7 +207,7 @@ def make(
             if _identity(out) != earlier:  # this run's video is in place, without its sidecars
                 _remove_outputs(out)
             raise
-    return MakeResult(out, captions, thumbnail, manifest, timeline, timings)
+    return MakeResult(out, captions, thumbnail, manifest, timeline, timings, tuple(planned.notes))
 
 
 def _finite(value: float | None) -> float | None:

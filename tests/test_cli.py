@@ -365,6 +365,7 @@ def test_make_writes_the_video_and_says_where(
     code, out, err = run_cli(capsys, "make", "script.md", "-o", "out/video.mp4", *QUICK)
     assert code == 0, err
     assert out.startswith("wrote out/video.mp4")
+    assert "note:" not in out
     for name in (
         "video.mp4",
         "video.srt",
@@ -420,3 +421,14 @@ def test_render_errors_name_the_problem(
     assert code == MediaError.exit_code
     assert_one_clear_error(err, "gone", ".work", hint="--keep-work")
     assert_nothing_written(workspace / "out")
+
+
+@pytest.mark.usefixtures("fake_voice")
+def test_make_says_when_the_target_duration_cannot_be_met(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["make", "script.md", "-o", "out/video.mp4", "--duration", "1", *QUICK]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    notes = [line for line in out.splitlines() if line.startswith("  note: ")]
+    assert len(notes) == 1 and "target_duration" in notes[0] and "1 s" in notes[0]

@@ -36,12 +36,12 @@ from functools import cached_property
 from typing import Any
 
 from celery import Celery, signals
-from kombu import Queue
+from kombu.entity import Queue
 from sqlalchemy import select
 
 from reelforge.service.db import Database
 from reelforge.service.lifecycle import JobStatus
-from reelforge.service.models import PRIORITIES, QUEUES, Job
+from reelforge.service.models import PRIORITIES, QUEUES, Job, JobEvent
 from reelforge.service.settings import ServiceSettings, get_service_settings
 from reelforge.service.storage import Storage, storage_from_url
 
@@ -89,7 +89,7 @@ def make_celery(settings: ServiceSettings) -> Celery:
         result_backend=None,
         task_serializer="json",
         accept_content=["json"],
-        task_queues=[Queue(name, routing_key=name) for name in QUEUES],
+        task_queues=[Queue(name, routing_key=name) for name in QUEUES],  # type: ignore[no-untyped-call]
         task_default_queue="cpu",
         task_default_priority=broker_priority(PRIORITIES["medium"]),
         task_routes={TASK_NAME: {"queue": "cpu"}},
@@ -108,7 +108,7 @@ def make_celery(settings: ServiceSettings) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_disable_rate_limits=True,
     )
-    app.reelforge_settings = settings  # type: ignore[attr-defined]
+    app.reelforge_settings = settings
     app.task(
         name=TASK_NAME,
         bind=True,
@@ -231,6 +231,29 @@ class CeleryExecutor:
                 type(exc).__name__,
                 exc,
             )
+            self._note(
+                job_id,
+                f"waiting for the job queue: the broker is unreachable ({type(exc).__name__}); "
+                "the job is kept and sent when the broker is back",
+            )
+
+    def _note(self, job_id: str, message: str) -> None:
+        """Tell the job's watchers (events, SSE) what is going on, without a status change."""
+        try:
+            with self.db.transaction() as session:
+                job = session.get(Job, job_id)
+                if job is not None:
+                    session.add(
+                        JobEvent(
+                            job_id=job_id,
+                            status=job.status,
+                            stage=job.stage,
+                            progress=job.progress,
+                            message=message,
+                        )
+                    )
+        except Exception:  # noqa: BLE001 - a note is never worth failing for
+            log.warning("could not record a note on job %s", job_id, exc_info=True)
 
     def _where(self) -> str:
         from kombu.utils.url import maybe_sanitize_url
@@ -297,6 +320,7 @@ class CeleryExecutor:
         for job_id, queue, priority in queued:
             if self._send(job_id, queue, priority):
                 sent += 1
+                self._note(job_id, "sent to the job queue again (its message was lost or late)")
         if requeued or sent:
             log.info("reaper: %d job(s) re-queued, %d sent to the broker", len(requeued), sent)
         return {"requeued": len(requeued), "sent": sent}
@@ -368,7 +392,6 @@ class Reaper:
 _reapers: list[Reaper] = []
 
 
-@signals.worker_ready.connect
 def _start_reaper(sender: Any = None, **_: Any) -> None:
     app = getattr(sender, "app", None)
     settings = getattr(app, "reelforge_settings", None)
@@ -379,10 +402,13 @@ def _start_reaper(sender: Any = None, **_: Any) -> None:
     reaper.start()
 
 
-@signals.worker_shutdown.connect
 def _stop_reapers(**_: Any) -> None:
     while _reapers:
         _reapers.pop().stop()
+
+
+signals.worker_ready.connect(_start_reaper, weak=False)
+signals.worker_shutdown.connect(_stop_reapers, weak=False)
 
 
 def celery_app() -> Celery:

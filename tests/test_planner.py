@@ -418,3 +418,18 @@ def test_unknown_voice_is_a_spec_error_naming_close_ids(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="unknown voice 'fake-adult-mal'") as info:
         _plan(_board(SCENES[:1], voice="fake-adult-mal"), tmp_path)
     assert "fake-adult-male" in info.value.hint
+
+
+def test_given_word_timings_never_hold_a_line_past_the_end(tmp_path: Path, tmp_media: Any) -> None:
+    recording = tmp_media.make_tone("voice.wav", seconds=3)
+    words = tmp_path / "words.json"
+    given = [("Right", 2.3, 2.6), ("at the end.", 2.65, 2.95)]
+    words.write_text(json.dumps([{"word": w, "start": a, "end": b} for w, a, b in given]))
+    board = _board(
+        [{"title": "One", "duration": 1}],
+        narration={"path": str(recording), "words": str(words)},
+        padding=0,
+    )
+    timeline = _plan(board, tmp_path).timeline
+    assert timeline.captions[-1].words[-1].end_ms == 2950
+    assert timeline.captions[-1].end_ms <= timeline.duration_ms

@@ -550,13 +550,14 @@ def plan(
         shifted = [TimedWord(w.text, w.start_ms + start_ms, w.end_ms + start_ms) for w in sp.words]
         words.extend(shifted)
         lines.extend(group_words(shifted, sp.language, style.max_words, style.max_chars))
-    lines = _one_line_at_a_time(lines, total_frames * 1000 // fps)
-    if sb.captions.file:
+    if sb.captions.file:  # used as given
         from reelforge.captions.formats import read_captions
 
         lines = list(read_captions(Path(sb.captions.file)))
-    elif given_words:
-        lines = list(group_words(given_words, main_language, style.max_words, style.max_chars))
+    else:
+        if given_words:
+            lines = list(group_words(given_words, main_language, style.max_words, style.max_chars))
+        lines = _one_line_at_a_time(lines, total_frames * 1000 // fps)
 
     # ---- music
     t0 = time.perf_counter()

@@ -506,8 +506,11 @@ def plan(
             scene.narration or scene.title or sb.title, engines, notes,
         )
         texts: list[TextOverlay] = []
-        title = scene.title or (sb.title if i == 0 and sb.title else None)
-        if title:
+        # the video's own title opens the first scene; that scene's title follows it
+        titles = [t for t in (sb.title if i == 0 else None, scene.title) if t]
+        if len(titles) == 2 and titles[0].strip() == titles[1].strip():
+            titles = titles[:1]
+        if titles:
             next_t = 0
             if i + 1 < len(scenes):
                 _, nxt = _transition(sb, scenes[i + 1], template)
@@ -515,16 +518,21 @@ def plan(
             vertical = height > width
             size = round(min(width, height) * (0.085 if vertical else 0.075))
             end = max(t_frames + 2, clip_frames - next_t)
-            texts.append(
-                TextOverlay(
-                    text=title, font=title_font, size_px=size, color="#ffffff",
-                    stroke_px=0, box_color="#00000066", position="upper-third" if vertical
-                    else "center" if not speech[i] else "upper-third",
-                    start=t_frames, end=end,
-                    animation="pop" if template.name == "childrens-story" else "fade-up",
-                    language=languages[i],
+            spans = [(t_frames, end)]
+            if len(titles) == 2:
+                middle = t_frames + max(1, (end - t_frames) * 2 // 5)
+                spans = [(t_frames, middle), (middle, end)]
+            for title, (first, last) in zip(titles, spans, strict=True):
+                texts.append(
+                    TextOverlay(
+                        text=title, font=title_font, size_px=size, color="#ffffff",
+                        stroke_px=0, box_color="#00000066", position="upper-third" if vertical
+                        else "center" if not speech[i] else "upper-third",
+                        start=first, end=last,
+                        animation="pop" if template.name == "childrens-story" else "fade-up",
+                        language=languages[i],
+                    )
                 )
-            )
         clips.append(
             Clip(
                 start=start - t_frames, frames=clip_frames, layers=layers,

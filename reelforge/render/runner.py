@@ -213,16 +213,19 @@ def save_thumbnail(
     timeline: Timeline, frames: dict[int, np.ndarray], output: Path, width: int = 640
 ) -> Path:
     """Save the most representative of ``frames`` (lively, not dark, titled) as a JPEG."""
-    titled = {
-        number for number in frames
+    # a titled frame says what the video is; the first titled scene says it best
+    titled = [
+        number for number in sorted(frames)
         for clip in timeline.clips
-        if clip.start <= number < clip.start + clip.frames and clip.texts
-    }
+        if clip.start <= number < clip.start + clip.frames
+        and any(clip.start + t.start <= number < clip.start + t.end for t in clip.texts)
+    ]
     best: tuple[float, np.ndarray] | None = None
     for number in sorted(frames):
         gray = cv2.cvtColor(frames[number], cv2.COLOR_BGR2GRAY)
         mean, std = float(gray.mean()), float(gray.std())
-        score = std + (0 if 40 < mean < 220 else -100) + (8 if number in titled else 0)
+        bonus = 0 if number not in titled else 30 if number == titled[0] else 8
+        score = std + (0 if 40 < mean < 220 else -100) + bonus
         if best is None or score > best[0]:
             best = (score, frames[number])
     if best is None:

@@ -236,6 +236,7 @@ class _Run:
         self.cached_from: str | None = None
         self.last_progress = 0.0
         self.notified = False
+        self.local_media: dict[str, str] = {}  # local file of an upload -> its media: reference
 
     # --- ownership ------------------------------------------------------------------------------
 
@@ -418,7 +419,9 @@ class _Run:
                 item = find(path.removeprefix("media:").split(".", 1)[0])
                 if item is None:  # build_request_storyboard checked every reference
                     raise SpecError(f"unknown media: {path}", hint="upload the file again")
-                return str(self.storage.local_path(item.key))
+                where = str(self.storage.local_path(item.key))
+                self.local_media[where] = item.reference
+                return where
 
             board = map_media_paths(board, local)
         self._check()
@@ -443,8 +446,42 @@ class _Run:
                 "the render did not write: " + ", ".join(missing),
                 hint="this is a bug in reelforge; the job's traceback has details",
             )
+        self._scrub_manifest(files["manifest"], work)
         self._report(1.0, "post_processing", force=True)
         return files
+
+    def _scrub_manifest(self, manifest: Path, work: Path) -> None:
+        """Server paths never reach users: uploads become their ``media:`` references, files
+        in the work folder or caches become ``work:``/``cache:`` relative names."""
+        roots = [(str(work.resolve()), "work:"), (str(work), "work:")]
+        if self.settings.cache_dir is not None:
+            roots += [(str(Path(self.settings.cache_dir).resolve()), "cache:"),
+                      (str(self.settings.cache_dir), "cache:")]
+        roots.append((str(Path(self.settings.data_dir).resolve()), "data:"))
+
+        def scrub(value: Any) -> Any:
+            if isinstance(value, str):
+                if value in self.local_media:
+                    return self.local_media[value]
+                for root, label in roots:
+                    if value.startswith(root + "/"):
+                        return label + value[len(root) + 1 :]
+                if value.startswith("/") and len(value) < 4096 and os.path.exists(value):
+                    return "local:" + Path(value).name  # some other server file: name only
+                return value
+            if isinstance(value, dict):
+                return {key: scrub(item) for key, item in value.items()}
+            if isinstance(value, list):
+                return [scrub(item) for item in value]
+            return value
+
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # not JSON (a fake renderer): leave it
+        manifest.write_text(
+            json.dumps(scrub(data), indent=1, ensure_ascii=False), encoding="utf-8"
+        )
 
     def _cached(self) -> dict[str, Path] | None:
         """A completed job with the same input: reuse its stored outputs (step cache)."""

@@ -484,3 +484,41 @@ def test_a_killed_worker_process_loses_nothing(service, fake_make, tmp_path):
     done = service.get(job.id)
     assert done.attempts == 2 and [h["status"] for h in done.history].count("completed") == 1
     assert stored(service, job.id) == sorted([*RESULT_FILES.values(), "input.json"])
+
+
+def test_manifest_names_no_server_paths(service, fake_make, tmp_media, monkeypatch):
+    """Uploads appear as their media: references, work files by relative names."""
+    import io
+    import json
+
+    from conftest import FakeMake
+
+    png = tmp_media.make_image("a.png").read_bytes()
+    image = service.store_upload(None, "a.png", io.BytesIO(png), None)
+
+    class PathLeakingMake(FakeMake):
+        def __call__(self, storyboard, output, **kwargs):
+            made = super().__call__(storyboard, output, **kwargs)
+            voice = output.parent / ".work" / "voice.wav"
+            voice.parent.mkdir(parents=True, exist_ok=True)
+            voice.write_bytes(b"RIFF")
+            made.manifest.write_text(json.dumps({
+                "video": output.name,
+                "timeline": {"clips": [{"path": storyboard.scenes[0].visual.path},
+                                       {"path": str(voice)}],
+                             "text": "/ not a path, just words"},
+            }))
+            return made
+
+    monkeypatch.setattr("reelforge.pipeline.make", PathLeakingMake())
+    job = service.submit_video(
+        {"storyboard": {"scenes": [{"narration": "Look.", "visual": f"media:{image.id}"}]}}
+    )
+    assert run(service, job.id) == "completed"
+    text = b"".join(service.storage.open_range(service.get(job.id).result["manifest"])).decode()
+    manifest = json.loads(text)
+    clips = manifest["timeline"]["clips"]
+    assert clips[0]["path"] == f"media:{image.id}.png"
+    assert clips[1]["path"] == "work:.work/voice.wav"
+    assert manifest["timeline"]["text"] == "/ not a path, just words"
+    assert str(service.settings.data_dir) not in text and "/tmp" not in text

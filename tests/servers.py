@@ -589,15 +589,18 @@ class WorkerProcess:
         return self
 
     def kill(self) -> None:
-        """SIGKILL: no clean-up, no acknowledgement, exactly like a crashed machine."""
-        if self.process.poll() is None:
-            self.process.kill()
+        """SIGKILL to the worker and its pool children: no clean-up, no acknowledgement,
+        exactly like a machine that died."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
     def stop(self) -> None:
         # SIGQUIT: Celery's cold shutdown (a warm one would wait for the running job); the test
-        # is over, so do not wait long for it.
+        # is over, so do not wait long for it. Then nothing of the group may outlive the test.
         stop_process(self.process, signal.SIGQUIT, timeout=1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def start_worker(
@@ -627,6 +630,7 @@ def start_worker(
             "PYTHONUNBUFFERED": "1",
         },
         cwd=folder,
+        start_new_session=True,  # its own process group: kill() takes pool children too
     )
     log.close()
     return WorkerProcess(name=name, log_path=log_path, process=process)

@@ -11,6 +11,7 @@ kills a worker.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -57,7 +58,12 @@ class Cluster:
     workers: list[WorkerProcess] = field(default_factory=list)
 
     def start_workers(
-        self, count: int, *, queue: str = "cpu", slow_steps: int = 0, **env: str
+        self,
+        count: int,
+        *options: str,
+        queue: str = "cpu",
+        slow_steps: int = 0,
+        **env: str,
     ) -> list[WorkerProcess]:
         """Start ``count`` workers for ``queue`` (:meth:`wait_ready` waits for them)."""
         started = [
@@ -67,6 +73,7 @@ class Cluster:
                 self.folder / "workers",
                 "--queue",
                 queue,
+                *options,
                 slow_steps=slow_steps,
             )
             for number in range(count)
@@ -160,7 +167,10 @@ def cluster(
     made = None
     try:
         made = make_cluster(folder, redis, postgres_server, s3_server)
-        made.start_workers(2, slow_steps=6)  # 1.5 s of progress steps before each render
+        # 1.5 s of progress steps before each render; both kinds of pool: solo, and prefork
+        # (the job runs in a child process).
+        made.start_workers(1, slow_steps=6)
+        made.start_workers(1, "--pool", "prefork", slow_steps=6)
         # The quota counts what the store holds: this worker runs the first job of the module.
         made.start_workers(1, queue="gpu", REELFORGE_STORAGE_QUOTA_BYTES=str(QUOTA))
         made.wait_ready()
@@ -258,7 +268,8 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_other_worker(cluster: Cluster)
             break
         assert time.monotonic() < deadline, f"never started: {job.status}"
         time.sleep(0.05)
-    victim = next(w for w in workers if w.pid == worker_pid(job.lease_owner))
+    running_pid = worker_pid(job.lease_owner)  # the worker, or its prefork pool child
+    victim = next(w for w in workers if w.pid == os.getpgid(running_pid))
     survivor = next(w for w in workers if w is not victim)
     victim.kill()  # SIGKILL mid-job: no acknowledgement, no clean-up, its lease just stops
 
@@ -268,6 +279,8 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_other_worker(cluster: Cluster)
     notes = [entry.get("note") or "" for entry in job.history]
     assert any("stopped responding" in note for note in notes), notes  # lease or process gone
     claims = [note for note in notes if note.startswith("attempt ")]
-    assert len(claims) == 2 and f"-{victim.pid}-" in claims[0] and f"-{survivor.pid}-" in claims[1]
+    assert len(claims) == 2
+    first, second = (worker_pid(claim.rsplit(" on ", 1)[1]) for claim in claims)
+    assert first == running_pid and os.getpgid(second) == survivor.pid
     assert [entry["status"] for entry in job.history].count("completed") == 1
     assert_outputs_once(cluster, job)

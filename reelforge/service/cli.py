@@ -66,7 +66,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 0
     from reelforge.service.api.app import create_app
 
-    settings = ApiSettings(**({"open_mode": True} if args.open else {}))
+    settings = ApiSettings(open_mode=True) if args.open else ApiSettings()
     app = create_app(settings=settings)
     mode = "open mode (no keys)" if settings.open_mode else "API keys required"
     print(f"reelforge API on http://{args.host}:{args.port} ({mode}); docs at /docs; "

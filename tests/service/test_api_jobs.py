@@ -199,3 +199,23 @@ def test_overrides_change_the_rendered_storyboard(api: Api, fake_make: Any) -> N
     board = seen[0]
     assert board.format == "9:16" and board.language == "fr"
     assert board.captions.enabled is False and board.music.mood == "calm"
+
+
+def test_oversize_json_body_is_413(make_api: Any, fake_make: Any) -> None:
+    api = make_api(max_body_bytes=4096)
+    key = api.key()
+    big = {"script": "Hello there. " * 1000}
+    body = assert_problem(api.client.post("/api/videos", headers=api.headers(key), json=big),
+                          413)
+    assert "4096" in body["detail"]
+
+    def chunks() -> Any:
+        yield b'{"script": "'
+        for _ in range(10):
+            yield b"Hello there. " * 100
+        yield b'"}'
+
+    streamed = api.client.post("/api/videos", content=chunks(), headers={
+        **api.headers(key), "Content-Type": "application/json"})
+    assert_problem(streamed, 413)
+    assert api.client.get("/api/jobs", headers=api.headers(key)).json()["total"] == 0

@@ -84,5 +84,74 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
             expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "ETag",
                             "Location", "Retry-After"],
         )
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes,
+                       exempt=("/api/media",))
     app.add_middleware(health.LatencyMiddleware, metrics=app.state.metrics)
     return app
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``limit`` bytes with 413: at once when Content-Length says
+    so, else while the body streams in. Uploads (``exempt`` paths) have their own limit."""
+
+    def __init__(self, app: Any, limit: int, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt = exempt
+
+    def _too_large(self) -> problems.PayloadTooLarge:
+        return problems.PayloadTooLarge(
+            f"the request body is larger than this server's limit of {self.limit} bytes",
+            hint="send a shorter script or storyboard; upload media with POST /api/media",
+        )
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and not declared:
+            await self.app(scope, receive, send)
+            return
+        # Read the (small) body here, up to the limit, then hand it on: a body that streams in
+        # without a Content-Length is refused as soon as it passes the limit.
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)  # the client went away
+                return
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+        await self.app(scope, _replay(replay, receive), send)
+
+    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
+        error = self._too_large()
+        response = problems.problem(413, error.title, error.message, slug=error.slug,
+                                    hint=error.hint, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def _replay(messages: list[dict[str, Any]], then: Any = None) -> Any:
+    """An ASGI ``receive`` giving ``messages`` first, then deferring to ``then``."""
+    queue = list(messages)
+
+    async def receive() -> Any:
+        if queue:
+            return queue.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive

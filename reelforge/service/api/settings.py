@@ -23,6 +23,8 @@ class ApiSettings(ServiceSettings):
     rate_burst: int = Field(60, ge=1)
     # Jobs a key's owner may submit in any 24 hours (0 = unlimited).
     jobs_per_day: int = Field(1000, ge=0)
+    # Largest request body other than an upload (JSON scripts and storyboards), in bytes.
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     # Server-sent events: how often the stream looks for new events, and its longest life.
     sse_poll_s: float = Field(0.25, gt=0)
     sse_max_s: float = Field(3600.0, gt=0)

@@ -149,3 +149,23 @@ def test_cors_origins(make_api: Any, fake_make: Any) -> None:
     other = api.client.options("/api/videos", headers={
         "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
     assert other.headers.get("access-control-allow-origin") != "https://evil.example"
+
+
+def test_api_keys_migration_goes_down_and_up(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from reelforge.service.db import Database, alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'keys.db'}")
+    db.migrate()
+    assert db.current_revision() == "0002_api_keys"
+    assert "api_keys" in inspect(db.engine).get_table_names()
+    key = auth.create_api_key(db, "carol")
+    assert auth.find_api_key(db, key) is not None
+    command.downgrade(alembic_config(db), "0001_jobs")
+    assert "api_keys" not in inspect(db.engine).get_table_names()
+    assert "jobs" in inspect(db.engine).get_table_names()
+    db.migrate()
+    assert auth.find_api_key(db, key) is None  # the table came back empty
+    db.dispose()

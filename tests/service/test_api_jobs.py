@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from conftest_api import Api, api, assert_problem, make_api, open_api  # noqa: F401
 
 
@@ -219,3 +220,20 @@ def test_oversize_json_body_is_413(make_api: Any, fake_make: Any) -> None:
         **api.headers(key), "Content-Type": "application/json"})
     assert_problem(streamed, 413)
     assert api.client.get("/api/jobs", headers=api.headers(key)).json()["total"] == 0
+
+
+@pytest.mark.allow_error_log
+def test_an_unexpected_failure_is_a_500_problem_without_internals(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = api.key()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret internal state /srv/data")
+
+    monkeypatch.setattr(api.service, "get", broken)
+    response = api.client.get("/api/jobs/0123456789abcdef", headers=api.headers(key))
+    body = assert_problem(response, 500)
+    assert "secret" not in response.text and "Traceback" not in response.text
+    assert body["hint"]
+    assert any("unhandled error" in r.getMessage() for r in caplog.records)

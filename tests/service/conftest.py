@@ -8,6 +8,7 @@ milliseconds; one test renders for real in preview.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,10 +24,27 @@ pytest.importorskip("alembic")
 TINY = {"scenes": [{"narration": "Hello there."}], "music": "none"}
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per session; tests start from a copy (faster)."""
+    from reelforge.service.db import Database
+
+    path = tmp_path_factory.mktemp("template") / "reelforge.db"
+    database = Database(f"sqlite:///{path}")
+    database.migrate()
+    with database.engine.connect() as connection:  # fold the WAL into the file
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
 @pytest.fixture
-def service_settings(tmp_path: Path) -> ServiceSettings:
+def service_settings(tmp_path: Path, migrated_sqlite: Path) -> ServiceSettings:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copyfile(migrated_sqlite, data / "reelforge.db")
     return ServiceSettings(
-        data_dir=tmp_path / "data",
+        data_dir=data,
         workers=0,
         lease_seconds=5,
         poll_seconds=0.05,

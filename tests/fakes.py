@@ -11,8 +11,9 @@ storyboard (or ``--voice``) naming ``fake-adult-male`` resolves to it.
 ``procedural`` music engine, so the ``fake_music`` fixture registers it under that name for the
 duration of a test and puts the real one back afterwards.
 
-Use them through the fixtures at the bottom (import them into a test module), never by
-registering by hand: the fixtures undo the registration, so other tests see the real catalogue.
+Use them through the fixtures at the bottom (import them into a test module) or, outside
+pytest, the ``fake_*_registered()`` context managers; never register them by hand: these undo
+the registration, so other tests see the real catalogue.
 """
 
 from __future__ import annotations

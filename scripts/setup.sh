@@ -47,7 +47,7 @@ fi
 
 step "1/3 system tools and fonts"
 if ((${#missing[@]} == 0)); then
-  info "all present (ffmpeg, espeak-ng, fluidsynth, sox, fontconfig, Noto and DejaVu fonts)"
+  info "all present (ffmpeg, espeak-ng, fluidsynth, sox, fontconfig, Noto and DejaVu fonts, redis-server, postgresql)"
 else
   info "missing: ${missing[*]}"
   if command -v apt-get >/dev/null 2>&1 && ! can_apt; then

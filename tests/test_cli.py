@@ -432,3 +432,27 @@ def test_make_says_when_the_target_duration_cannot_be_met(
     assert code == 0, err
     notes = [line for line in out.splitlines() if line.startswith("  note: ")]
     assert len(notes) == 1 and "target_duration" in notes[0] and "1 s" in notes[0]
+
+
+@pytest.mark.usefixtures("fake_voice")
+def test_print_plan_shows_the_ffmpeg_plan_without_rendering(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["make", "script.md", "-o", "out/video.mp4", "--print-plan", *QUICK]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert out.startswith("plan 320x180@15 frames=")
+    assert "audio: ffmpeg " in out and "segment [0," in out and "+faststart" in out
+    assert not (workspace / "out" / "video.mp4").exists()
+
+
+def test_engines_lists_each_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "engines")
+    assert code == 0
+    rows = [line.split() for line in out.splitlines()]
+    assert {(row[0], row[1]) for row in rows} >= {
+        ("voice", "piper"),
+        ("voice", "espeak"),
+        ("music", "procedural"),
+        ("visuals", "procedural"),
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -11,10 +11,12 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from reelforge.service import auth
 from reelforge.service.api.problems import TooManyRequests, Unauthorized
 from reelforge.service.api.settings import ApiSettings
+from reelforge.service.jobs import JobService
 
 
-def get_service(request: Request) -> Any:
-    return request.app.state.service
+def get_service(request: Request) -> JobService:
+    service: JobService = request.app.state.service
+    return service
 
 
 def get_settings(request: Request) -> ApiSettings:
@@ -22,7 +24,7 @@ def get_settings(request: Request) -> ApiSettings:
     return settings
 
 
-ServiceDep = Annotated[Any, Depends(get_service)]  # reelforge.service.jobs.JobService
+ServiceDep = Annotated[JobService, Depends(get_service)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rf_...`")

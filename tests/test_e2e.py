@@ -206,6 +206,36 @@ def test_captions_are_burned_where_the_timeline_puts_them(tmp_path: Path) -> Non
         assert caption_pixels(decode_frame(result.video, gap), band) == 0
 
 
+@pytest.mark.parametrize("style", ["karaoke", "highlight"])
+@pytest.mark.usefixtures("fake_voice")
+def test_word_by_word_caption_styles_follow_the_voice(tmp_path: Path, style: str) -> None:
+    """Karaoke fills the line in the highlight colour as words are spoken; highlight lights
+    the current word, so the lit part moves along the line."""
+    dark = solid_png(tmp_path / "dark.png", (20, 30, 60))
+    scene = {"narration": "Six small words light up here", "visual": {"path": str(dark)}}
+    captions = {"style": style, "color": "#ffffff", "highlight_color": "#ffd400"}
+    board = _board([scene], grade="none", captions=captions)
+    result = make(board, tmp_path / f"{style}.mp4", preview=True, cache_dir=tmp_path / "cache")
+    (line,) = result.timeline.captions
+    words = line.words
+    assert len(words) == 6
+
+    def lit(word: int) -> np.ndarray:
+        """Highlight-coloured pixels of the caption band while ``word`` is spoken."""
+        t = (words[word].start_ms + words[word].end_ms) / 2000
+        frame = decode_frame(result.video, t).astype(int)
+        band = frame[int(0.55 * frame.shape[0]) :]
+        r, g, b = band[..., 0], band[..., 1], band[..., 2]
+        return (r > 190) & (g > 150) & (g < 235) & (b < 110)
+
+    first, last = lit(0), lit(5)
+    if style == "karaoke":  # half of the first word filled, then nearly the whole line
+        assert last.sum() > 50 and last.sum() > 3 * first.sum(), (first.sum(), last.sum())
+    else:  # the first word lit, then the last one, further right
+        assert first.sum() > 10 and last.sum() > 10, (first.sum(), last.sum())
+        assert np.nonzero(last)[1].mean() > np.nonzero(first)[1].mean() + 40
+
+
 @pytest.mark.usefixtures("fake_voice")
 def test_audio_is_heard_where_the_narration_is_and_silent_in_the_lead_in(tmp_path: Path) -> None:
     board = _board(SCENES, captions=False)

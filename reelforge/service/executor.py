@@ -93,6 +93,8 @@ class InProcessExecutor:
             self._wake.notify()
 
     def shutdown(self, wait: bool = True) -> None:
+        """Stop the threads. A running job stops at its next progress step and goes back to the
+        queue (its attempt not counted); ``wait`` waits for that."""
         self._stopping.set()
         with self._wake:
             self._wake.notify_all()
@@ -132,7 +134,10 @@ class InProcessExecutor:
                         break
                     self._running[worker_id] = job_id
                     try:
-                        status = run_job(job_id, self.db, self.storage, self.settings, worker_id)
+                        status = run_job(
+                            job_id, self.db, self.storage, self.settings, worker_id,
+                            should_stop=self._stopping.is_set,
+                        )
                     finally:
                         self._running.pop(worker_id, None)
                     if status is not None:

@@ -81,6 +81,10 @@ _SUBSPANS = {
 }
 
 
+class _Release(BaseException):  # noqa: N818 - a control-flow signal, not an error
+    """Raised inside the progress callback when the worker shuts down: requeue the job."""
+
+
 class _Stop(BaseException):  # noqa: N818 - a control-flow signal, not an error
     """Raised inside the pipeline's progress callback to abandon a job (cancelled, lease lost,
     timed out). A BaseException so that no ``except Exception`` in the pipeline swallows it."""
@@ -189,11 +193,21 @@ def pick_ready(db: Database, queues: tuple[str, ...], limit: int = 8) -> list[st
 
 
 def run_job(
-    job_id: str, db: Database, storage: Storage, settings: ServiceSettings, worker_id: str
+    job_id: str,
+    db: Database,
+    storage: Storage,
+    settings: ServiceSettings,
+    worker_id: str,
+    *,
+    should_stop: Callable[[], bool] | None = None,
 ) -> str | None:
     """Claim and run job ``job_id``; returns the status it ended in (``completed``, ``failed``,
     ``cancelled``, or ``queued`` for a retry later), or ``None`` when the job could not be
-    claimed (another worker has it, it is not ready, or it is gone)."""
+    claimed (another worker has it, it is not ready, or it is gone).
+
+    ``should_stop`` is asked at every progress step: when it says yes (the worker is shutting
+    down) the job goes back to the queue without using up an attempt, to resume elsewhere or
+    after a restart."""
     with db.transaction() as session:
         job = claim(session, job_id, worker_id, settings.lease_seconds)
         if job is None:
@@ -205,7 +219,9 @@ def run_job(
             "input_hash": job.input_hash,
             "webhook_url": job.webhook_url,
         }
-    return _Run(job_id, snapshot, db, storage, settings, worker_id).run()
+    run = _Run(job_id, snapshot, db, storage, settings, worker_id)
+    run.should_stop = should_stop
+    return run.run()
 
 
 class _Run:
@@ -237,6 +253,7 @@ class _Run:
         self.last_progress = 0.0
         self.notified = False
         self.local_media: dict[str, str] = {}  # local file of an upload -> its media: reference
+        self.should_stop: Callable[[], bool] | None = None
 
     # --- ownership ------------------------------------------------------------------------------
 
@@ -298,6 +315,32 @@ class _Run:
     def _check(self) -> None:
         if self.lost:
             raise _Stop(self.lost)
+        if self.should_stop is not None and self.should_stop():
+            raise _Release()
+
+    def _release(self) -> str:
+        """Give the job back to the queue (worker shutting down); the attempt is not counted."""
+
+        def attempt() -> str:
+            with self.write_lock, self.db.transaction() as session:
+                job = session.get(Job, self.job_id)
+                if job is None or job.lease_owner != self.worker_id or (
+                    job.status not in {s.value for s in ACTIVE}
+                ):
+                    return job.status if job is not None else JobStatus.CANCELLED.value
+                transition(
+                    session, job, JobStatus.QUEUED,
+                    note=f"worker {self.worker_id} shut down; the job resumes on the next worker",
+                    attempts=max(job.attempts - 1, 0),
+                )
+                return JobStatus.QUEUED.value
+
+        for _ in range(8):
+            try:
+                return attempt()
+            except StaleDataError:
+                time.sleep(0.01)
+        return self._abandoned("released")
 
     def _advance(self, status: JobStatus, note: str | None = None) -> None:
         """Move to a later stage, unless the job was cancelled or taken (then stop)."""
@@ -377,6 +420,8 @@ class _Run:
             final = self._complete(keys)
         except _Stop as stop:
             final = self._abandoned(stop.reason)
+        except _Release:
+            final = self._release()
         except BaseException as exc:  # noqa: BLE001 - every failure is recorded on the job
             if self.lost:
                 final = self._abandoned(self.lost)

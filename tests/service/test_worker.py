@@ -522,3 +522,29 @@ def test_manifest_names_no_server_paths(service, fake_make, tmp_media, monkeypat
     assert clips[1]["path"] == "work:.work/voice.wav"
     assert manifest["timeline"]["text"] == "/ not a path, just words"
     assert str(service.settings.data_dir) not in text and "/tmp" not in text
+
+
+def test_shutdown_gives_running_jobs_back_to_the_queue(service, fake_make):
+    """Stopping the server does not wait for a long render, and the job resumes at restart
+    without losing an attempt."""
+    started = threading.Event()
+
+    def slow(board):
+        started.set()
+        time.sleep(0.1)
+
+    fake_make.before = slow
+    executor = InProcessExecutor(service.db, service.storage, service.settings, workers=1)
+    executor.start()
+    job = service.submit_video({"storyboard": TINY})
+    executor.submit(job.id, job.queue, job.priority)
+    assert started.wait(10)
+    began = time.monotonic()
+    executor.shutdown(wait=True)
+    assert time.monotonic() - began < 2
+    released = service.get(job.id)
+    assert released.status == "queued" and released.attempts == 0
+    assert "shut down" in released.history[-1]["note"]
+    fake_make.before = None
+    assert run(service, job.id) == "completed"
+    assert service.get(job.id).attempts == 1

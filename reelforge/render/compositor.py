@@ -9,7 +9,7 @@ burns them in the encoder process.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -188,16 +188,13 @@ class _LayerRenderer:
             self.base = canvas
             self.base_scale = 1.0 / zmax
             self.offset = (0.0, 0.0)
-        self.alpha: np.ndarray | None = None
-        if self.base.ndim == 3 and self.base.shape[2] == 4:
-            # an overlay: warp colour and weight separately, so blending needs no copies
-            self.alpha = self.base[..., 3].astype(np.float32) * (self.layer.opacity / 255.0)
-            self.base = np.ascontiguousarray(self.base[..., :3])
+        # an overlay keeps its alpha as a 4th channel: one warp moves colour and weight together
+        self.has_alpha = self.base.ndim == 3 and self.base.shape[2] == 4
+        self._split: tuple[int, np.ndarray, np.ndarray] | None = None
         _frozen(self.base)  # a crop of it may be returned as a frame: never drawn on
         if not self.moving:
             # cached and returned for every frame: read-only, so nobody draws into it
             self._static = _frozen(self._warp(self.base, 0))
-            self._static_alpha = None if self.alpha is None else _frozen(self._warp(self.alpha, 0))
 
     def _matrix(self, index: int, base_scale: float, offset: tuple[float, float]) -> np.ndarray:
         p = index / (self.frames - 1) if self.frames > 1 else 0.0
@@ -222,19 +219,29 @@ class _LayerRenderer:
         )
 
     def render(self, index: int) -> np.ndarray:
+        """The layer's BGR picture at frame ``index``."""
         if self.layer.kind == "video":
             return self._video_frame(index)
+        if self.has_alpha:
+            return self._overlay(index)[0]
         if self._static is not None:
             return self._static
         return self._warp(self.base, index)
 
     def render_alpha(self, index: int) -> np.ndarray | None:
         """The blend weights (0..1, opacity included) of an overlay layer, else None."""
-        if self.alpha is None:
-            return None
-        if self._static is not None:
-            return self._static_alpha
-        return self._warp(self.alpha, index)
+        return self._overlay(index)[1] if self.has_alpha else None
+
+    def _overlay(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._split is None or self._split[0] != index or self._static is not None:
+            if self._split is not None and self._static is not None:
+                return self._split[1], self._split[2]
+            bgra = self._static if self._static is not None else self._warp(self.base, index)
+            bgr = cv2.cvtColor(bgra, cv2.COLOR_BGRA2BGR)
+            weight = bgra[..., 3].astype(np.float32)
+            weight *= np.float32(self.layer.opacity / 255.0)
+            self._split = (index, bgr, weight)
+        return self._split[1], self._split[2]
 
     def _video_frame(self, index: int) -> np.ndarray:
         if self._video is None or index != self._video_next:
@@ -302,14 +309,25 @@ class _TextRenderer:
         self.enter = max(1, min(round(0.6 * fps), (text.end - text.start) // 3))
         self.leave = max(1, min(round(0.35 * fps), (text.end - text.start) // 4))
 
-    def draw(self, frame: np.ndarray, index: int) -> None:
+    def box(self, index: int) -> tuple[int, int, int, int] | None:
+        """(x0, y0, x1, y1) that frame ``index`` may touch, or None when the title is off."""
+        t = self.text
+        if not t.start <= index < t.end:
+            return None
+        h, w = self.rgba.shape[:2]
+        dy = int(round(self.height * 0.04)) + 1 if t.animation == "fade-up" else 0
+        dx = int(round(self.width * 0.08)) + 1 if t.animation == "slide-left" else 0
+        return self.x, self.y, self.x + w + dx, self.y + h + dy
+
+    def draw(self, frame: np.ndarray, index: int, origin: tuple[int, int] = (0, 0)) -> None:
+        """Draw onto ``frame``, whose top-left pixel is ``origin`` in the full picture."""
         t = self.text
         if not t.start <= index < t.end:
             return
         p_in = _smooth((index - t.start + 1) / self.enter)
         p_out = _smooth((t.end - index) / self.leave)
         opacity = min(p_in, p_out)
-        x, y, rgba = self.x, self.y, self.rgba
+        x, y, rgba = self.x - origin[0], self.y - origin[1], self.rgba
         if t.animation == "none":
             opacity = 1.0
         elif t.animation == "fade-up":
@@ -326,6 +344,89 @@ class _TextRenderer:
             blend_rgba(frame, rgba, x, y, opacity)
             return
         self.sprite.draw(frame, x, y, opacity)
+
+
+# --------------------------------------------------------------------------- I420 frames
+#
+# Frames travel as I420 (yuv420p, BT.601 limited range: what the encoder reads), so a frame is
+# converted once, at the size its layers were composed at: soft clips convert at half size and
+# upscale the planes (1.5 bytes a pixel instead of 3). Titles and the watermark are drawn in
+# BGR on their bounding box only, converted there and back.
+
+
+def planes(buf: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes of an I420 buffer of ``width`` x ``height``."""
+    flat = buf.reshape(-1)
+    area = width * height
+    return (
+        flat[:area].reshape(height, width),
+        flat[area : area + area // 4].reshape(height // 2, width // 2),
+        flat[area + area // 4 : area + area // 2].reshape(height // 2, width // 2),
+    )
+
+
+def upscale_i420(small: np.ndarray, size: tuple[int, int], width: int, height: int) -> np.ndarray:
+    """An I420 frame of ``width`` x ``height`` from one of ``size``, plane by plane."""
+    out = np.empty((height * 3 // 2, width), np.uint8)
+    for src, dst in zip(planes(small, *size), planes(out, width, height), strict=True):
+        cv2.resize(src, (dst.shape[1], dst.shape[0]), dst=dst, interpolation=cv2.INTER_LINEAR)
+    return out
+
+
+def _even_box(
+    box: tuple[int, int, int, int], width: int, height: int
+) -> tuple[int, int, int, int] | None:
+    x0, y0, x1, y1 = box
+    x0, y0 = max(0, x0 - x0 % 2), max(0, y0 - y0 % 2)
+    x1, y1 = min(width, x1 + x1 % 2), min(height, y1 + y1 % 2)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1, y1
+
+
+def draw_on_i420(
+    buf: np.ndarray, width: int, height: int, box: tuple[int, int, int, int],
+    draw: Callable[[np.ndarray, tuple[int, int]], None],
+) -> None:
+    """Run a BGR ``draw(region, origin)`` on the ``box`` of an I420 frame, in place."""
+    even = _even_box(box, width, height)
+    if even is None:
+        return
+    x0, y0, x1, y1 = even
+    w, h = x1 - x0, y1 - y0
+    region = np.empty((h * 3 // 2, w), np.uint8)
+    for src, dst, k in zip(planes(buf, width, height), planes(region, w, h), (1, 2, 2),
+                           strict=True):
+        dst[:] = src[y0 // k : y1 // k, x0 // k : x1 // k]
+    bgr = cv2.cvtColor(region, cv2.COLOR_YUV2BGR_I420)
+    draw(bgr, (x0, y0))
+    region = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+    for src, dst, k in zip(planes(region, w, h), planes(buf, width, height), (1, 2, 2),
+                           strict=True):
+        dst[y0 // k : y1 // k, x0 // k : x1 // k] = src
+
+
+def i420_transition(
+    kind: str, outgoing: np.ndarray, incoming: np.ndarray, progress: float,
+    width: int, height: int,
+) -> np.ndarray:
+    """:func:`transition_frame` on I420 frames (plane by plane where it is geometric)."""
+    if kind == "crossfade":
+        return cv2.addWeighted(outgoing, 1 - progress, incoming, progress, 0)
+    if kind == "fade":  # dip to black: Y towards 16, chroma towards 128
+        source, k = (outgoing, 1 - 2 * progress) if progress < 0.5 else (incoming, 2 * progress - 1)
+        out = np.empty_like(source)
+        for src, dst, black in zip(planes(source, width, height), planes(out, width, height),
+                                   (16, 128, 128), strict=True):
+            cv2.addWeighted(src, k, src, 0, black * (1 - k), dst=dst)
+        return out
+    if kind == "cut":
+        return incoming
+    out = np.empty_like(outgoing)
+    for a, b, dst in zip(planes(outgoing, width, height), planes(incoming, width, height),
+                         planes(out, width, height), strict=True):
+        dst[:] = transition_frame(kind, a, b, progress)
+    return out
 
 
 # --------------------------------------------------------------------------- clips
@@ -354,7 +455,7 @@ class _ClipRenderer:
         self.shape = (lh, lw, 3)
 
     def render(self, index: int) -> np.ndarray:
-        """Frame ``index`` of the clip at full size; read-only when it is a cached still."""
+        """Frame ``index`` of the clip at full size, as I420 (yuv420p)."""
         if not self.layers:
             frame = np.empty(self.shape, np.uint8)
             frame[:] = self.background
@@ -372,13 +473,15 @@ class _ClipRenderer:
                         frame, 1 - layer.layer.opacity, picture, layer.layer.opacity, 0
                     )
         frame = self.grade.apply(frame)
+        width, height = self.size
+        out = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
         if self.scaled:
-            frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_LINEAR)
-        if self.texts:
-            frame = writable(frame)
-            for text in self.texts:
-                text.draw(frame, index)
-        return frame
+            out = upscale_i420(out, (frame.shape[1], frame.shape[0]), width, height)
+        for text in self.texts:
+            box = text.box(index)
+            if box is not None:
+                draw_on_i420(out, width, height, box, lambda bgr, at, t=text: t.draw(bgr, index, at))
+        return out
 
     def close(self) -> None:
         for layer in self.layers:
@@ -595,10 +698,17 @@ class Compositor:
 
     def frame(self, number: int) -> np.ndarray:
         """The BGR frame ``number`` (without burned captions)."""
+        return cv2.cvtColor(self.frame_i420(number), cv2.COLOR_YUV2BGR_I420)
+
+    def frame_i420(self, number: int) -> np.ndarray:
+        """Frame ``number`` as I420 (yuv420p, limited range), as the encoder takes it."""
+        width, height = self.timeline.width, self.timeline.height
         self._release_before(number)
         active = self.active_clips(number)
         if not active:
-            out = np.zeros((self.timeline.height, self.timeline.width, 3), np.uint8)
+            out = np.empty((height * 3 // 2, width), np.uint8)
+            y, u, v = planes(out, width, height)
+            y[:], u[:], v[:] = 16, 128, 128  # black
         else:
             last = self.timeline.clips[active[-1]]
             out = self._clip(active[-1]).render(number - last.start)
@@ -607,18 +717,27 @@ class Compositor:
                 below = self._clip(active[-2]).render(number - prev.start)
                 t = last.transition
                 progress = (number - last.start + 1) / (max(1, t.frames) + 1)
-                out = transition_frame(t.kind, below, out, progress)
+                out = i420_transition(t.kind, below, out, progress, width, height)
         if self._watermark is not None:
             out = writable(out)
             sprite, x, y = self._watermark
-            sprite.draw(out, x, y)
+            box = (x, y, x + sprite.width, y + sprite.height)
+            draw_on_i420(
+                out, width, height, box, lambda bgr, at: sprite.draw(bgr, x - at[0], y - at[1])
+            )
         return out
 
     def frames(self, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
+        """BGR frames [start, end), in order."""
+        for frame in self.frames_i420(start, end):
+            yield cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420)
+
+    def frames_i420(self, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
+        """I420 frames [start, end), in order: what the encoder reads."""
         stop = self.timeline.frames if end is None else end
         try:
             for number in range(start, stop):
-                yield self.frame(number)
+                yield self.frame_i420(number)
         finally:
             self.close()
 

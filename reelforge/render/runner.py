@@ -107,10 +107,9 @@ def _encode(
     with start_ffmpeg(args) as process, _single_threaded_opencv():
 
         def writer() -> None:
-            # converts to the encoder's yuv420p here, overlapping the next frame's composition
             try:
                 while (frame := frames.get()) is not None:
-                    process.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).data)
+                    process.write(frame.data)
             except BaseException as exc:  # ffmpeg died: surface it on the main thread
                 failure.append(exc)
                 while frames.get() is not None:
@@ -121,12 +120,12 @@ def _encode(
         total = timeline.frames
         step = max(1, (end - start) // 100)
         try:
-            for number, frame in enumerate(compositor.frames(start, end), start):
+            for number, frame in enumerate(compositor.frames_i420(start, end), start):
                 if failure:
                     break
                 frames.put(frame)
                 if number in keep and kept is not None:
-                    kept[number] = frame.copy()
+                    kept[number] = cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420)
                 if progress and (number - start) % step == 0:
                     progress("video", (done_before + number - start) / total)
         finally:

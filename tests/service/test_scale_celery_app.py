@@ -223,3 +223,24 @@ def test_worker_command_parses_and_checks_before_taking_jobs(
     assert main(["--queue", "cpu"]) == 7
     err = capsys.readouterr().err
     assert "no reelforge tables" in err and "hint:" in err
+
+
+def test_the_service_submits_through_celery_and_a_restart_adds_no_duplicates(
+    settings: ServiceSettings,
+) -> None:
+    from reelforge.service import create_service
+
+    first = create_service(settings)  # executor=celery from the settings
+    try:
+        assert isinstance(first.executor, CeleryExecutor)
+        job = first.submit_video({"script": "Queued for a worker.", "preview": True})
+        assert first.get(job.id).status == "queued"
+    finally:
+        first.close()
+    second = create_service(settings)  # an API restart hands every queued job over again
+    try:
+        executor: CeleryExecutor = second.executor  # type: ignore[assignment]
+        assert executor.health()["queues"] == {"cpu": 1, "gpu": 0}
+        assert _messages(executor, "cpu\x06\x162") == [(TASK_NAME, [job.id])]
+    finally:
+        second.close()

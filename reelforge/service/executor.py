@@ -103,6 +103,22 @@ class InProcessExecutor:
                 thread.join()
         self._threads = []
 
+    def health(self) -> dict[str, object]:
+        """``{"ok", "workers", "alive", "queues", "running"}``: ok when every started thread
+        lives (a pool not started, as in a submit-only process, is ok too)."""
+        alive = sum(1 for thread in self._threads if thread.is_alive())
+        ok = alive == len(self._threads)
+        state: dict[str, object] = {
+            "ok": ok,
+            "workers": self.workers,
+            "alive": alive,
+            "queues": list(self.queues),
+            "running": self.running,
+        }
+        if not ok:
+            state["error"] = f"only {alive} of {len(self._threads)} worker threads are alive"
+        return state
+
     @property
     def running(self) -> dict[str, str]:
         """Worker id -> the job it runs now."""

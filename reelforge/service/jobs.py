@@ -790,6 +790,16 @@ class JobService:
                 "executor": type(self.executor).__name__,
                 "jobs": {s.value: int(counts.get(s.value, 0)) for s in JobStatus},
             }
+            executor_health = getattr(self.executor, "health", None)
+            if callable(executor_health):
+                try:
+                    state = dict(executor_health())
+                except Exception as exc:  # noqa: BLE001 - health reports, never raises
+                    state = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                report["queue"]["ok"] = bool(state.get("ok", False))
+                if state.get("error"):
+                    report["queue"]["error"] = state["error"]
+                report["queue"]["workers"] = state
         except ReelforgeError as exc:
             report["database"] = {"ok": False, "error": exc.message, "hint": exc.hint}
             report["queue"] = {"ok": False, "error": "database unavailable"}

@@ -548,3 +548,17 @@ def test_shutdown_gives_running_jobs_back_to_the_queue(service, fake_make):
     fake_make.before = None
     assert run(service, job.id) == "completed"
     assert service.get(job.id).attempts == 1
+
+
+def test_health_reports_the_worker_pool(service):
+    executor = InProcessExecutor(service.db, service.storage, service.settings, workers=2)
+    service.executor = executor
+    executor.start()
+    try:
+        report = service.health()
+        assert report["ok"] and report["queue"]["workers"]["alive"] == 2
+        assert report["database"]["ok"] and report["storage"]["ok"]
+    finally:
+        executor.shutdown()
+    stopped = service.health()["queue"]
+    assert stopped["ok"] and stopped["workers"]["alive"] == 0

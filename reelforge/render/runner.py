@@ -62,14 +62,50 @@ def premix_audio(plan: RenderPlan, progress: Progress | None = None) -> AudioLev
     return AudioLevel(lufs, peak, gain)
 
 
+# The limiter sits this far under the true-peak ceiling: it limits samples, and AAC encoding
+# overshoots sample peaks by up to ~1 dB (measured -0.4..-1.0 dBTP against a -1.5 ceiling).
+LIMITER_MARGIN_DB = 1.0
+
+
 def level_filter(level: AudioLevel, ceiling_db: float) -> str:
     """The gain, and a limiter only when the gain would push peaks over the ceiling."""
     chain = f"volume={level.gain_db:.2f}dB"
-    peak_after = (level.measured_peak_db or 0.0) + level.gain_db
-    if peak_after > ceiling_db:
-        limit = 10 ** (ceiling_db / 20)
+    if limiter_needed(level, ceiling_db):
+        limit = 10 ** ((ceiling_db - LIMITER_MARGIN_DB) / 20)
         chain += f",alimiter=limit={limit:.4f}:level=false:attack=2:release=50"
     return chain
+
+
+def limiter_needed(level: AudioLevel, ceiling_db: float) -> bool:
+    return (level.measured_peak_db or 0.0) + level.gain_db > ceiling_db - LIMITER_MARGIN_DB
+
+
+def refine_gain(plan: RenderPlan, level: AudioLevel, passes: int = 2) -> AudioLevel:
+    """Correct the gain for what the limiter takes away, measuring the limited mix again.
+
+    Narration peaks sit ~17 dB over its loudness, so reaching -14 LUFS engages the limiter,
+    which costs up to ~1 LU: each pass (under a second for a minute of audio) measures the
+    limited result and moves the gain by the difference, until within 0.3 LU of the target.
+    """
+    target = plan.loudness_target
+    if target is None or level.measured_lufs is None:
+        return level
+    mix = plan.audio_args[-1]
+    for _ in range(passes):
+        if not limiter_needed(level, plan.true_peak_db):
+            break
+        chain = level_filter(level, plan.true_peak_db)
+        process = FfmpegProcess(
+            ["-i", mix, "-af", f"{chain},ebur128=peak=true", "-f", "null", "-"],
+            stdin=None, loglevel="info",
+        )
+        process.close_and_wait()
+        measured, _ = _parse_loudness(process.stderr)
+        if measured is None or abs(target - measured) < 0.3:
+            break
+        gain = max(-30.0, min(30.0, level.gain_db + (target - measured)))
+        level = AudioLevel(level.measured_lufs, level.measured_peak_db, gain)
+    return level
 
 
 def _fill(args: tuple[str, ...], level: str) -> list[str]:
@@ -162,7 +198,7 @@ def run_plan(
     level = AudioLevel(None, None, 0.0)
     if plan.audio_args:
         Path(plan.audio_args[-1]).parent.mkdir(parents=True, exist_ok=True)  # the work folder
-        level = premix_audio(plan, progress)
+        level = refine_gain(plan, premix_audio(plan, progress))
     timings["audio_mix_s"] = time.perf_counter() - t0
     level_chain = level_filter(level, plan.true_peak_db)
 

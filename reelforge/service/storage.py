@@ -13,6 +13,8 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -21,6 +23,7 @@ from urllib.parse import unquote, urlparse
 from reelforge.errors import JobError
 
 CHUNK = 1024 * 1024
+USAGE_TTL_S = 10.0  # how long a measured storage usage is trusted (quota checks)
 _KEY_PART = re.compile(r"^[A-Za-z0-9._@+=-]+$")
 
 
@@ -110,6 +113,8 @@ class LocalStorage:
         self.root = Path(root).expanduser().resolve()
         self.quota_bytes = quota_bytes
         self.root.mkdir(parents=True, exist_ok=True)
+        self._usage_cache: tuple[float, int] | None = None  # (monotonic time, bytes)
+        self._usage_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r})"
@@ -124,19 +129,34 @@ class LocalStorage:
             )
         return path
 
+    def _usage(self) -> int:
+        """Bytes used, from a walk of the folder at most ``USAGE_TTL_S`` old (walking a big
+        store on every write would be slow); writes through this object keep it current."""
+        now = time.monotonic()
+        if self._usage_cache is not None and now - self._usage_cache[0] < USAGE_TTL_S:
+            return self._usage_cache[1]
+        used = self.usage_bytes()
+        self._usage_cache = (now, used)
+        return used
+
     def _check_quota(self, key: str, incoming: int) -> None:
         if self.quota_bytes is None:
             return
         path = self._path(key)
-        replaced = path.stat().st_size if path.is_file() else 0
-        used = self.usage_bytes()
-        if used - replaced + incoming > self.quota_bytes:
-            raise StorageError(
-                f"storage quota exceeded: storing {incoming} bytes under {key} would use "
-                f"{used - replaced + incoming} of {self.quota_bytes} bytes",
-                hint="delete finished jobs (DELETE /api/jobs/<id>) or raise "
-                "REELFORGE_STORAGE_QUOTA_BYTES",
-            )
+        with self._usage_lock:
+            replaced = path.stat().st_size if path.is_file() else 0
+            used = self._usage()
+            if used - replaced + incoming <= self.quota_bytes:
+                # Reserve the space now, so two concurrent writers cannot both squeeze in.
+                assert self._usage_cache is not None
+                self._usage_cache = (self._usage_cache[0], used - replaced + incoming)
+                return
+        raise StorageError(
+            f"storage quota exceeded: storing {incoming} bytes under {key} would use "
+            f"{used - replaced + incoming} of {self.quota_bytes} bytes",
+            hint="delete finished jobs (DELETE /api/jobs/<id>) or raise "
+            "REELFORGE_STORAGE_QUOTA_BYTES",
+        )
 
     def _write(self, key: str, fill: BinaryIO | bytes) -> None:
         path = self._path(key)
@@ -206,6 +226,7 @@ class LocalStorage:
 
     def delete_prefix(self, prefix: str) -> int:
         folder = self._path(check_prefix(prefix).rstrip("/"))
+        self._usage_cache = None
         if folder.is_file():
             folder.unlink()
             return 1

@@ -127,3 +127,34 @@ def test_storage_from_url(tmp_path):
     assert isinstance(plain, LocalStorage) and plain.quota_bytes == 5
     with pytest.raises(StorageError, match="unsupported"):
         storage_from_url("ftp://example.org/x")
+
+
+def test_quota_space_comes_back_after_a_delete(tmp_path):
+    store = LocalStorage(tmp_path / "q", quota_bytes=100)
+    store.put_bytes("jobs/a/video.mp4", b"x" * 80)
+    with pytest.raises(StorageError, match="quota"):
+        store.put_bytes("jobs/b/video.mp4", b"x" * 80)
+    store.delete_prefix("jobs/a/")
+    store.put_bytes("jobs/b/video.mp4", b"x" * 80)
+    assert store.usage_bytes() == 80
+
+
+def test_quota_holds_under_concurrent_writers(tmp_path):
+    import threading
+
+    store = LocalStorage(tmp_path / "q", quota_bytes=1000)
+    outcomes: list[bool] = []
+
+    def write(number: int) -> None:
+        try:
+            store.put_bytes(f"k/{number}", b"x" * 100)
+            outcomes.append(True)
+        except StorageError:
+            outcomes.append(False)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count(True) == 10 and store.usage_bytes() == 1000

@@ -250,6 +250,10 @@ def test_audio_is_heard_where_the_narration_is_and_silent_in_the_lead_in(tmp_pat
     for start, end in spans:
         level = audio_levels(result.video, start, end - start)
         assert level > -30, f"narration at {start:.2f}-{end:.2f} s is silent ({level:.1f} dBFS)"
+        # In sync: silence just before the voice starts, sound just after (the fake's first
+        # word sounds from its first millisecond).
+        assert audio_levels(result.video, start - 0.15, 0.1) < -50
+        assert audio_levels(result.video, start + 0.03, 0.06) > -35
 
 
 def narration_from_tracks(timeline: Timeline, tmp_path: Path) -> list[tuple[float, float]]:

@@ -148,6 +148,19 @@ def test_transitions_overlap_the_previous_slot_by_their_duration(tmp_path: Path)
         assert track.start_ms >= (clip.start + clip.transition.frames) * 1000 // timeline.fps
 
 
+def test_narration_ends_before_the_transition_out_of_its_scene(tmp_path: Path) -> None:
+    # a 1.2 s crossfade is longer than the 0.3 s padding: the slot grows so the voice is done
+    # before the next scene starts to show
+    board = _board(SCENES[:3], padding=0.3, transition={"kind": "crossfade", "duration": 1.2})
+    timeline = _plan(board, tmp_path).timeline
+    narration = [t for t in timeline.audio if t.role == "narration"]
+    for i, (track, text) in enumerate(zip(narration, SCENES[:3], strict=True)):
+        if i + 1 == len(timeline.clips):
+            break
+        leaving = timeline.clips[i + 1].start * 1000 / timeline.fps
+        assert track.start_ms + spoken_ms(text) <= leaving
+
+
 def test_long_transition_is_clamped_to_half_the_shorter_slot(tmp_path: Path) -> None:
     scenes = [{"title": "A", "duration": 1.0}, {"title": "B", "duration": 4.0}]
     board = _board(scenes, transition={"kind": "crossfade", "duration": 3.0}, fps=30)

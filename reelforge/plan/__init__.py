@@ -469,12 +469,17 @@ def plan(
     content_ms: list[int] = []
     for i, (scene, sp) in enumerate(zip(scenes, speech, strict=True)):
         lead = FIRST_LEAD_MS if i == 0 else LEAD_MS
-        need = lead + sp.duration_ms + pad if sp else 0
+        # the transition into the next scene covers this slot's end: the voice ends before it
+        leaving = 0
+        if i + 1 < len(scenes):
+            leaving = round(_transition(sb, scenes[i + 1], template)[1] * 1000)
+        need = lead + sp.duration_ms + max(pad, leaving) if sp else 0
         hint = round(scene.duration * 1000) if scene.duration else 0
         if sp is None and not hint:
             hint = SILENT_SCENE_MS
         slot_ms.append(max(need, hint, MIN_SLOT_MS if sp else 1))
-        content_ms.append(need - pad if sp else 0)  # the voice must fit; padding may round
+        # the voice and the transition after it must fit; padding may round away
+        content_ms.append(lead + sp.duration_ms + leaving if sp else 0)
     if given_ms:  # a recording is never cut: the scenes stretch to hold it
         slot_ms = _stretched(slot_ms, given_ms + pad)
     if sb.target_duration:

@@ -399,6 +399,27 @@ def _one_line_at_a_time(lines: list[CaptionLine], end_ms: int) -> list[CaptionLi
 # --------------------------------------------------------------------------- plan
 
 
+def _music(
+    sb: Storyboard, template: Any, duration_ms: int, workdir: Path
+) -> tuple[list[AudioTrack], dict[str, str] | None]:
+    """The music track (a given file, or composed by the procedural engine) and its engine."""
+    if not sb.music.enabled:
+        return [], None
+    if sb.music.path:  # checked by _check_media
+        track = AudioTrack(sb.music.path, "music", 0, sb.music.volume_db, loop=True,
+                           fade_in_ms=500, fade_out_ms=2000)
+        return [track], {"name": "given", "version": Path(sb.music.path).name}
+    from reelforge.engines.base import MusicRequest
+
+    engine = registry.get("music", "procedural")
+    mood = sb.music.mood or template.music_mood
+    seed = sb.music.seed if sb.music.seed is not None else sb.seed
+    result = engine.compose(MusicRequest(mood, duration_ms + 500, seed), workdir)
+    info = engine.info()
+    track = AudioTrack(str(result.audio), "music", 0, sb.music.volume_db, fade_out_ms=1500)
+    return [track], {"name": info.name, "version": info.version, "mood": mood}
+
+
 def plan(
     sb: Storyboard,
     workdir: Path,
@@ -495,6 +516,19 @@ def plan(
     slots = _slots(slot_ms, fps, content_ms, given_ms + pad)
     total_frames = sum(n for _, n in slots)
 
+    # ---- music starts now: it needs only the total length, and runs beside the visuals
+    music_seconds = [0.0]
+
+    def compose_music() -> tuple[list[AudioTrack], dict[str, str] | None]:
+        started = time.perf_counter()
+        try:
+            return _music(sb, template, total_frames * 1000 // fps, workdir)
+        finally:
+            music_seconds[0] = time.perf_counter() - started
+
+    music_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="music")
+    music_job = music_pool.submit(compose_music)
+
     # ---- visuals and clips
     t0 = time.perf_counter()
     clips: list[Clip] = []
@@ -572,30 +606,12 @@ def plan(
             lines = list(group_words(given_words, main_language, style.max_words, style.max_chars))
         lines = _one_line_at_a_time(lines, total_frames * 1000 // fps)
 
-    # ---- music
-    t0 = time.perf_counter()
-    music_tracks: list[AudioTrack] = []
-    duration_ms = total_frames * 1000 // fps
-    if sb.music.enabled:
-        if sb.music.path:  # checked by _check_media
-            music_tracks.append(
-                AudioTrack(sb.music.path, "music", 0, sb.music.volume_db, loop=True,
-                           fade_in_ms=500, fade_out_ms=2000)
-            )
-            engines["music"] = {"name": "given", "version": Path(sb.music.path).name}
-        else:
-            from reelforge.engines.base import MusicRequest
-
-            engine = registry.get("music", "procedural")
-            mood = sb.music.mood or template.music_mood
-            seed = sb.music.seed if sb.music.seed is not None else sb.seed
-            result = engine.compose(MusicRequest(mood, duration_ms + 500, seed), workdir)
-            info = engine.info()
-            engines["music"] = {"name": info.name, "version": info.version, "mood": mood}
-            music_tracks.append(
-                AudioTrack(str(result.audio), "music", 0, sb.music.volume_db, fade_out_ms=1500)
-            )
-    timings["music_s"] = time.perf_counter() - t0
+    # ---- music (composed on its own thread while the visuals were drawn)
+    music_tracks, music_engine = music_job.result()
+    music_pool.shutdown()
+    if music_engine:
+        engines["music"] = music_engine
+    timings["music_s"] = music_seconds[0]
     if progress:
         progress("music", 1.0)
 

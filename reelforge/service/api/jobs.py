@@ -106,8 +106,10 @@ async def _stream(
     started = last_beat = time.monotonic()
     while True:
         try:
-            events = await run_in_threadpool(service.events, job_id, after, owner=owner)
+            # The job first, then its events: when the job read is final, every event up to
+            # the final one is already stored, so none is skipped by the end.
             job = await run_in_threadpool(service.get, job_id, owner=owner)
+            events = await run_in_threadpool(service.events, job_id, after, owner=owner)
         except ReelforgeError as exc:  # deleted while streaming
             yield _sse("error", {"detail": exc.message, "hint": exc.hint})
             return

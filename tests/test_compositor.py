@@ -201,11 +201,6 @@ def test_watermark_and_title_are_drawn_where_they_belong(tmp_path: Path) -> None
     assert changed[H // 3 : 2 * H // 3, W // 4 : 3 * W // 4].any(), "no title in the middle"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render/compositor.py load_image reads with cv2.IMREAD_UNCHANGED, which ignores the "
-    "EXIF orientation: phone photos taken upright show sideways",
-)
 def test_photo_with_exif_orientation_is_shown_upright(tmp_path: Path) -> None:
     stored = np.zeros((90, 160, 3), np.uint8)
     stored[:, :80] = 255  # left half white; orientation 6 turns it to the top half

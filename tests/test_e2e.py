@@ -375,11 +375,6 @@ def test_output_folder_with_unusual_characters(tmp_path: Path) -> None:
     assert caption_pixels(frame, (0.55, 1.0)) > 40  # libass found the captions file
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render/plan.py escape_filter_path: an apostrophe in the work folder's path breaks "
-    "the quoted ass=filename='...' option (ffmpeg: 'No option name near ...')",
-)
 @pytest.mark.usefixtures("fake_voice")
 def test_output_folder_with_an_apostrophe(tmp_path: Path) -> None:
     board = _board([SCENES[0]])
@@ -404,12 +399,6 @@ def stream_seconds(path: Path) -> dict[str, float]:
     return {kind: float(value) for kind, value in (row.split(",") for row in text.split())}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render/plan.py: the single-pass encode ends at '-frames:v N', which stops the mux "
-    "before the AAC encoder flushes: the audio track ends ~0.1 s before the video (the "
-    "segmented path, without -frames:v in its join, keeps it whole)",
-)
 @pytest.mark.usefixtures("fake_voice")
 def test_audio_lasts_as_long_as_the_video(tmp_path: Path) -> None:
     result = make(_board(SCENES[:1]), tmp_path / "v.mp4", preview=True, cache_dir=tmp_path / "c")

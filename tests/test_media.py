@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
-from conftest import MediaFactory
 
 from reelforge.errors import MediaError, RenderError
+
+if TYPE_CHECKING:  # tests/service has a conftest too: "conftest" is not a safe import here
+    from conftest import MediaFactory
 from reelforge.media import (
     atomic_output,
     audio_levels,

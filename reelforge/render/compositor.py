@@ -57,6 +57,7 @@ def load_image(path: str | Path) -> np.ndarray:
                 f"the image {p} is corrupt or not an image",
                 hint="open it in an image viewer; re-export it as PNG or JPEG",
             ) from None
+    image = _upright(image, p)
     if image.dtype != np.uint8:
         image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
     if image.ndim == 2:
@@ -64,6 +65,31 @@ def load_image(path: str | Path) -> np.ndarray:
     elif image.shape[2] == 4 and int(image[..., 3].min()) == 255:
         image = np.ascontiguousarray(image[..., :3])
     return image
+
+
+# EXIF orientation -> the OpenCV operations that show the picture upright
+_ORIENT = {
+    2: lambda im: cv2.flip(im, 1),
+    3: lambda im: cv2.rotate(im, cv2.ROTATE_180),
+    4: lambda im: cv2.flip(im, 0),
+    5: lambda im: cv2.transpose(im),
+    6: lambda im: cv2.rotate(im, cv2.ROTATE_90_CLOCKWISE),
+    7: lambda im: cv2.flip(cv2.transpose(im), -1),
+    8: lambda im: cv2.rotate(im, cv2.ROTATE_90_COUNTERCLOCKWISE),
+}
+
+
+def _upright(image: np.ndarray, path: Path) -> np.ndarray:
+    """Apply the EXIF orientation (phone photos), which IMREAD_UNCHANGED ignores."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            orientation = im.getexif().get(0x0112, 1)
+    except Exception:
+        return image  # no EXIF to read (or not a format Pillow knows): as stored
+    turn = _ORIENT.get(orientation)
+    return turn(image) if turn else image
 
 
 def _flatten_alpha(image: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:

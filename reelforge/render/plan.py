@@ -56,9 +56,20 @@ class RenderPlan:
 
 
 def escape_filter_path(path: str) -> str:
-    """Escape a path for use as a filter option value inside a filtergraph."""
-    escaped = path.replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'")
-    return escaped.replace(",", "\\,").replace("[", "\\[").replace("]", "\\]")
+    """A path as a filter option value inside a filtergraph (``ass=filename=<this>``).
+
+    Two levels of ffmpeg quoting: the option value is quoted (an apostrophe closes the quote,
+    is escaped, and reopens it), then the graph's special characters are backslash-escaped.
+    """
+    value = "'" + path.replace("'", "'\\''") + "'"
+    for char in "\\'[],;":
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def concat_quote(path: str) -> str:
+    """A path quoted for a ``file`` line of ffmpeg's concat list."""
+    return "'" + path.replace("'", "'\\''") + "'"
 
 
 def _audio_graph(timeline: Timeline, first_input: int) -> tuple[list[str], str]:
@@ -173,9 +184,9 @@ def compile_plan(
         # the `ass` filter with complex shaping: `subtitles` leaves libass on simple shaping,
         # which breaks Devanagari conjuncts. No fontsdir: libass would load every font file
         # in it; fontconfig finds system fonts.
-        vfilter = f"ass=filename='{escape_filter_path(ass_path)}':shaping=complex"
+        vfilter = f"ass=filename={escape_filter_path(ass_path)}:shaping=complex"
         if fonts_dir:
-            vfilter += f":fontsdir='{escape_filter_path(fonts_dir)}'"
+            vfilter += f":fontsdir={escape_filter_path(fonts_dir)}"
 
     audio_inputs, graph = _audio_graph(timeline, first_input=0)
     audio_args = (
@@ -197,6 +208,8 @@ def compile_plan(
     n_segments = math.ceil(total / step)
 
     segments: list[Segment] = []
+    # The single-pass encodes take no -frames:v: the compositor writes exactly the timeline's
+    # frames, and -frames:v would end the mux before the AAC encoder flushes its last ~0.1 s.
     if n_segments == 1 and timeline.mix.loudness_lufs is None:
         # nothing to measure first: the encoder mixes the audio itself (no pre-mix pass)
         audio_args = ()
@@ -205,7 +218,7 @@ def compile_plan(
             *_raw_input(timeline), *inputs,
             "-filter_complex", f"[0:v]{vfilter}[v];{graph}",
             "-map", "[v]", "-map", "[mix]", *_encoder_args(timeline), *audio_out,
-            "-frames:v", str(total), "-movflags", "+faststart", out,
+            "-movflags", "+faststart", out,
         ]
         segments.append(Segment(0, total, out, tuple(args)))
         join: tuple[str, ...] = ()
@@ -217,7 +230,7 @@ def compile_plan(
             "-filter_complex",
             f"[0:v]{vfilter}[v];[1:a]@LEVEL@[a]",
             "-map", "[v]", "-map", "[a]", *_encoder_args(timeline), *audio_out,
-            "-frames:v", str(total), "-movflags", "+faststart", out,
+            "-movflags", "+faststart", out,
         ]
         segments.append(Segment(0, total, out, tuple(args)))
         join: tuple[str, ...] = ()
@@ -227,7 +240,7 @@ def compile_plan(
         for k in range(n_segments):
             start, end = k * step, min(total, (k + 1) * step)
             seg_out = str(work / f"segment{k:04d}.mp4")
-            lines.append(f"file '{seg_out}'")
+            lines.append(f"file {concat_quote(seg_out)}")
             # captions keep their absolute times: shift pts to the segment start, then back
             chain = f"setpts=PTS+{start},{vfilter},setpts=PTS-STARTPTS"
             args = [

@@ -11,7 +11,8 @@ folder, open mode, no rate limit or quota), then runs ``--clients`` threads that
 - lost jobs: every submitted id must reach ``completed`` (and ``GET /api/jobs`` must list
   exactly the submitted ids); any other end, or none before ``--timeout``, is reported.
 
-``--renderer real`` (default) renders every job for real in preview (small, fast);
+Every job has its own script (``--repeat-inputs`` reuses four, so the service answers most
+from its output cache). ``--renderer real`` (default) renders every job for real in preview;
 ``--renderer fake`` swaps the renderer for one that writes tiny files at once, to measure the
 API, the database and the queue alone. ``--json`` prints one JSON object as the last line.
 
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between polls")
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds to wait for all jobs (default 900)")
+    parser.add_argument("--repeat-inputs", action="store_true",
+                        help="reuse 4 scripts, so most jobs are answered from the output cache")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -62,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     jobs = args.jobs if args.jobs is not None else 2 * args.clients
     if args.clients < 1 or jobs < 1:
         parser.error("--clients and --jobs must be at least 1")
-    report = run_load(args.clients, jobs, args.workers, args.renderer, args.poll, args.timeout)
+    report = run_load(args.clients, jobs, args.workers, args.renderer, args.poll, args.timeout,
+                      unique=not args.repeat_inputs)
     _print(report)
     if args.json:
         print(json.dumps(report))
@@ -183,6 +187,7 @@ class Tally:
         self.ids: list[str] = []
         self.ends: dict[str, tuple[str, float]] = {}  # id -> (final status, when)
         self.first_submit: float | None = None
+        self.cached = 0  # jobs answered from the output cache (same input as an earlier job)
 
     def take(self) -> int | None:
         with self.lock:
@@ -192,12 +197,15 @@ class Tally:
             return self.left
 
 
-def _client(base: str, tally: Tally, poll: float, deadline: float) -> None:
+def _client(base: str, tally: Tally, poll: float, deadline: float, unique: bool) -> None:
     import httpx
 
     with httpx.Client(base_url=base, timeout=60) as http:
         while (number := tally.take()) is not None:
-            body = {"script": SCRIPTS[number % len(SCRIPTS)], "music": "none", "preview": True}
+            script = SCRIPTS[number % len(SCRIPTS)]
+            if unique:  # a different input every job: no job is served from the output cache
+                script += f" Take {number + 1}."
+            body = {"script": script, "music": "none", "preview": True}
             started = time.perf_counter()
             try:
                 response = http.post("/api/videos", json=body)
@@ -232,10 +240,12 @@ def _client(base: str, tally: Tally, poll: float, deadline: float) -> None:
                     with tally.lock:
                         tally.errors.append(f"poll: {response.status_code} {response.text[:200]}")
                     continue
-                status = response.json()["status"]
-                if status in FINAL:
+                job = response.json()
+                if job["status"] in FINAL:
                     with tally.lock:
-                        tally.ends[job_id] = (status, time.monotonic())
+                        tally.ends[job_id] = (job["status"], time.monotonic())
+                        if job.get("cached_from"):
+                            tally.cached += 1
                     break
 
 
@@ -254,7 +264,7 @@ def _ms(value: float | None) -> float | None:
 
 
 def run_load(clients: int, jobs: int, workers: int, renderer: str, poll: float,
-             timeout: float) -> dict[str, Any]:
+             timeout: float, unique: bool = True) -> dict[str, Any]:
     import httpx
 
     server = Server(workers, renderer)
@@ -263,7 +273,8 @@ def run_load(clients: int, jobs: int, workers: int, renderer: str, poll: float,
             server.wait_ready(probe)
         tally = Tally(jobs)
         deadline = time.monotonic() + timeout
-        threads = [threading.Thread(target=_client, args=(server.base, tally, poll, deadline),
+        threads = [threading.Thread(target=_client,
+                                    args=(server.base, tally, poll, deadline, unique),
                                     name=f"client-{i}") for i in range(clients)]
         started = time.monotonic()
         for thread in threads:
@@ -294,6 +305,8 @@ def run_load(clients: int, jobs: int, workers: int, renderer: str, poll: float,
         "completed": len(completed),
         "failed": len(failed),
         "lost": len(lost) + (jobs - len(tally.ids)),
+        "from_cache": tally.cached,
+        "unique_inputs": unique,
         "server_listed_all": server_ids == set(tally.ids) and listed["total"] == len(tally.ids),
         "wall_s": round(wall, 2),
         "jobs_per_minute": round(len(completed) / span * 60, 2) if span else 0.0,
@@ -331,7 +344,7 @@ def _print(r: dict[str, Any]) -> None:
     verdict = "no job lost" if r["lost"] == 0 and r["server_listed_all"] else "JOBS LOST"
     print(f"  {verdict}: submitted {r['submitted']}, completed {r['completed']}, "
           f"failed {r['failed']}, lost {r['lost']}, server lists every id: "
-          f"{r['server_listed_all']}")
+          f"{r['server_listed_all']}; {r['from_cache']} answered from the output cache")
     for error in r["errors"]:
         print(f"  error: {error}")
 

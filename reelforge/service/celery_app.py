@@ -167,11 +167,15 @@ def _run_job_task(task: Any, job_id: str) -> str | None:
     settings: ServiceSettings = app.reelforge_settings
     here = runtime(settings)
     executor = here.executor(app)
-    # This message is being handled: from now on only the job's status tells whether it needs
-    # another one (the reaper sends one for a job that is queued and has no marker).
-    executor.forget(job_id)
+    # This message is being handled. Until the claim below settles it, the job is still queued:
+    # a short marker keeps the reaper from sending it again meanwhile, and expires in time for
+    # the reaper to replace this message if this worker dies before or during the job.
+    executor.taking(job_id)
     status = run_job(job_id, here.db, here.storage, settings, here.worker_id)
     log.info("job %s on %s: %s", job_id, here.worker_id, status or "not claimed")
+    # Not claimed (not ready yet, or someone else has it) or queued for a retry: from now on
+    # only the job's status says whether it needs another message.
+    executor.forget(job_id)
     if status == JobStatus.QUEUED.value:  # failed attempt, retry later
         with here.db.session() as session:
             job = session.get(Job, job_id)
@@ -296,6 +300,15 @@ class CeleryExecutor:
             self.forget(job_id)
             raise
         return True
+
+    def taking(self, job_id: str) -> None:
+        """A worker took the job's message: keep the marker only as long as a lease (the
+        claim comes first thing; a worker that dies is replaced once its lease runs out)."""
+        try:
+            ttl_ms = max(int(self.settings.lease_seconds * 1000), 1000)
+            self.redis.set(MARKER + job_id, "taken", px=ttl_ms)
+        except Exception:  # noqa: BLE001 - the worst case is one duplicate message
+            log.warning("could not mark job %s as taken", job_id, exc_info=True)
 
     def forget(self, job_id: str) -> None:
         """The job's message was taken: drop its marker (best effort)."""

@@ -237,7 +237,8 @@ def test_jobs_queued_while_redis_is_down_or_lost_with_it_still_complete(cluster:
     while any(cluster.job(job_id).status not in {"processing", "rendering"} for job_id in running):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert executor.health()["queues"]["cpu"] == 1  # the third job's message
+    health = executor.health()
+    assert health["queues"]["cpu"] == 1, health  # the third job's message, nothing else
 
     cluster.redis.stop()
     down = executor.health()

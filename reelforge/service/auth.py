@@ -1,5 +1,8 @@
 """API keys: creation, hashed storage, lookup, per-key rate limits and daily job quotas.
 
+The quota counts jobs submitted per owner and UTC day in ``api_usage`` (deleting jobs does not
+give it back).
+
 A key is ``rf_`` + 32 random bytes (URL-safe base64). Only its SHA-256 is stored (the keys are
 random, so a plain digest is enough: there is nothing to brute-force), with its first characters
 kept for display. A key belongs to an owner (its name unless given): jobs and uploads are
@@ -20,12 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, func, select
+from sqlalchemy import Integer, String, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelforge.errors import ReelforgeError
 from reelforge.service.db import Base, Database
-from reelforge.service.models import Job, UtcDateTime, new_id, utcnow
+from reelforge.service.models import UtcDateTime, new_id, utcnow
 
 KEY_PREFIX = "rf_"
 DISPLAY_CHARS = 10  # "rf_" + 7: enough to tell keys apart in `keys list`
@@ -152,14 +156,76 @@ _touch_lock = threading.Lock()
 _last_touch: dict[str, float] = {}
 
 
-def jobs_today(db: Database, owner: str) -> int:
-    """Jobs ``owner`` submitted in the last 24 hours (the quota window slides)."""
-    since = datetime.now(UTC) - timedelta(days=1)
-    with db.session() as session:
-        count = session.scalar(
-            select(func.count()).select_from(Job).where(Job.owner == owner, Job.created_at >= since)
+class ApiUsage(Base):
+    """Jobs an owner submitted on one UTC day: the daily quota's counter. Kept apart from the
+    jobs table so deleting jobs does not give the quota back."""
+
+    __tablename__ = "api_usage"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # "2026-11-23" (UTC)
+    jobs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QuotaExceeded(ApiKeyError):
+    """The owner's daily job quota is spent."""
+
+    def __init__(self, message: str, hint: str, retry_after_s: int) -> None:
+        super().__init__(message, hint)
+        self.retry_after_s = retry_after_s
+
+
+def _today() -> tuple[str, int]:
+    """Today's UTC date, and the seconds until the next UTC midnight."""
+    now = datetime.now(UTC)
+    tomorrow = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    return now.date().isoformat(), max(1, int((tomorrow - now).total_seconds()))
+
+
+def reserve_job(db: Database, owner: str, per_day: int) -> int:
+    """Count one job against ``owner``'s quota for today; returns the jobs used so far.
+
+    Raises :class:`QuotaExceeded` when ``per_day`` (0 = unlimited) jobs were already counted.
+    The count is a conditional ``UPDATE``, so concurrent submissions cannot overshoot.
+    """
+    if per_day <= 0:
+        return 0
+    day, until_midnight = _today()
+    for _ in range(3):
+        try:
+            with db.transaction() as session:
+                counted = session.execute(
+                    update(ApiUsage)
+                    .where(ApiUsage.owner == owner, ApiUsage.day == day, ApiUsage.jobs < per_day)
+                    .values(jobs=ApiUsage.jobs + 1)
+                )
+                if counted.rowcount == 1:  # type: ignore[attr-defined]
+                    return int(session.get(ApiUsage, (owner, day)).jobs)  # type: ignore[union-attr]
+                if session.get(ApiUsage, (owner, day)) is None:
+                    session.add(ApiUsage(owner=owner, day=day, jobs=1))
+                    session.flush()
+                    return 1
+        except IntegrityError:
+            continue  # another request made today's row first: count again
+        raise QuotaExceeded(
+            f"daily quota of {per_day} jobs reached for today ({day}, UTC)",
+            hint="the quota resets at midnight UTC; ask for a higher quota if you need one",
+            retry_after_s=until_midnight,
         )
-    return int(count or 0)
+    raise ApiKeyError("could not count the job against the quota", hint="try again")
+
+
+def release_job(db: Database, owner: str, per_day: int) -> None:
+    """Give back a job reserved by :func:`reserve_job` that was not accepted after all."""
+    if per_day <= 0:
+        return
+    day, _ = _today()
+    with db.transaction() as session:
+        session.execute(
+            update(ApiUsage)
+            .where(ApiUsage.owner == owner, ApiUsage.day == day, ApiUsage.jobs > 0)
+            .values(jobs=ApiUsage.jobs - 1)
+        )
 
 
 # --------------------------------------------------------------------------- rate limit

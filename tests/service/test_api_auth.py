@@ -91,14 +91,52 @@ def test_per_key_rate_override(make_api: Any, fake_make: Any) -> None:
 def test_daily_job_quota(make_api: Any, fake_make: Any) -> None:
     api = make_api(jobs_per_day=2)
     key = api.key("alice")
+    h = api.headers(key)
+    # A refused request does not use the quota.
+    assert api.client.post("/api/videos", headers=h, json={"script": "Hi.",
+                                                           "template": "nope"}).status_code == 422
+    first = api.submit(key)
     api.submit(key)
-    api.submit(key)
-    response = api.client.post("/api/videos", headers=api.headers(key),
+    response = api.client.post("/api/videos", headers=h,
                                json={"script": "One more.", "music": "none", "preview": True})
     body = assert_problem(response, 429)
-    assert "quota of 2 jobs" in body["detail"]
+    assert "quota of 2 jobs" in body["detail"] and "midnight UTC" in body["hint"]
+    assert 1 <= int(response.headers["retry-after"]) <= 86400
+    # Deleting a job does not give the quota back.
+    api.wait(first, key)
+    assert api.client.delete(f"/api/jobs/{first}", headers=h).status_code == 204
+    assert_problem(api.client.post("/api/videos", headers=h, json={"script": "Again."}), 429)
+    # Quotas are per owner; a key may carry its own.
     generous = api.key("carol", jobs_per_day=5)
     api.submit(generous)
+
+
+def test_quota_counts_are_exact_under_concurrency(tmp_path: Path) -> None:
+    import threading
+
+    from reelforge.service.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'q.db'}")
+    db.migrate()
+    results: list[str] = []
+
+    def submit() -> None:
+        try:
+            auth.reserve_job(db, "alice", 5)
+            results.append("ok")
+        except auth.QuotaExceeded:
+            results.append("refused")
+
+    threads = [threading.Thread(target=submit) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["ok"] * 5 + ["refused"] * 7
+    auth.release_job(db, "alice", 5)
+    assert auth.reserve_job(db, "alice", 5) == 5
+    assert auth.reserve_job(db, "bob", 0) == 0  # unlimited
+    db.dispose()
 
 
 def test_token_bucket_refills(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,7 +207,7 @@ def test_api_keys_migration_goes_down_and_up(tmp_path: Path) -> None:
     key = auth.create_api_key(db, "carol")
     assert auth.find_api_key(db, key) is not None
     command.downgrade(alembic_config(db), "0001_jobs")
-    assert "api_keys" not in inspect(db.engine).get_table_names()
+    assert not {"api_keys", "api_usage"} & set(inspect(db.engine).get_table_names())
     assert "jobs" in inspect(db.engine).get_table_names()
     db.migrate()
     assert auth.find_api_key(db, key) is None  # the table came back empty

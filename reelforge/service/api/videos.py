@@ -32,18 +32,19 @@ async def create_video(
     service: ServiceDep,
     caller: CallerDep,
 ) -> Any:
-    if caller.jobs_per_day:
-        used = await run_in_threadpool(auth.jobs_today, service.db, caller.owner)
-        if used >= caller.jobs_per_day:
-            raise TooManyRequests(
-                f"daily quota of {caller.jobs_per_day} jobs reached ({used} in the last 24 h)",
-                hint="wait until older jobs leave the 24-hour window, or ask for a higher quota",
-                headers={"Retry-After": "3600"},
-            )
-    job = await run_in_threadpool(
-        service.submit_video, body.to_service(), owner=caller.owner, priority=body.priority,
-        webhook_url=str(body.webhook_url) if body.webhook_url else None,
-    )
+    try:
+        await run_in_threadpool(auth.reserve_job, service.db, caller.owner, caller.jobs_per_day)
+    except auth.QuotaExceeded as exc:
+        raise TooManyRequests(exc.message, hint=exc.hint,
+                              headers={"Retry-After": str(exc.retry_after_s)}) from None
+    try:
+        job = await run_in_threadpool(
+            service.submit_video, body.to_service(), owner=caller.owner, priority=body.priority,
+            webhook_url=str(body.webhook_url) if body.webhook_url else None,
+        )
+    except BaseException:
+        await run_in_threadpool(auth.release_job, service.db, caller.owner, caller.jobs_per_day)
+        raise
     request.app.state.metrics.submitted.inc()
     response.headers["Location"] = f"/api/jobs/{job.id}"
     return Accepted(id=job.id, status=job.status, links=links(request, job))

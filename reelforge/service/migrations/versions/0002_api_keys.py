@@ -1,4 +1,4 @@
-"""api keys (hashed) with per-key limits
+"""api keys (hashed) with per-key limits, and daily job counts for quotas
 
 Revision ID: 0002_api_keys
 Revises: 0001_jobs
@@ -32,9 +32,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_api_keys_owner", "api_keys", ["owner"])
     op.create_index("ix_api_keys_key_hash", "api_keys", ["key_hash"], unique=True)
+    op.create_table(
+        "api_usage",
+        sa.Column("owner", sa.String(64), primary_key=True),
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("jobs", sa.Integer, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("api_usage")
     op.drop_index("ix_api_keys_key_hash", table_name="api_keys")
     op.drop_index("ix_api_keys_owner", table_name="api_keys")
     op.drop_table("api_keys")

@@ -244,3 +244,14 @@ def test_the_service_submits_through_celery_and_a_restart_adds_no_duplicates(
         assert _messages(executor, "cpu\x06\x162") == [(TASK_NAME, [job.id])]
     finally:
         second.close()
+
+
+def test_a_taken_message_is_not_replaced_before_its_claim(executor: CeleryExecutor) -> None:
+    job_id = _queued(executor.db)
+    executor.submit(job_id, "cpu", PRIORITIES["medium"])
+    executor.redis.delete("cpu\x06\x162")  # a worker took the message...
+    executor.taking(job_id)  # ...and is about to claim the job, still queued in the database
+    assert executor.reap() == {"requeued": 0, "sent": 0}
+    assert 0 < executor.redis.pttl(MARKER + job_id) <= 4000  # for a lease at most
+    executor.forget(job_id)  # the claim did not happen (e.g. the job is not due yet)
+    assert executor.reap() == {"requeued": 0, "sent": 1}

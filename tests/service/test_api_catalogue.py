@@ -87,6 +87,7 @@ def test_health_ok_then_503_when_the_database_is_down(
     for part in ("database", "queue", "storage", "ffmpeg"):
         assert body["parts"][part] == {**body["parts"][part], "ok": True, "required": True}
     assert any(name.startswith("engine:voice:") for name in body["parts"])
+    assert body["parts"]["executor"]["info"]["kind"] == "InProcessExecutor"
 
     from reelforge.errors import JobError
 

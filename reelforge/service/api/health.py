@@ -68,6 +68,13 @@ def _check_all(service: Any) -> dict[str, Part]:
             detail = f"{detail} (hint: {state.pop('hint')})"
         parts[name] = Part(ok=ok, required=name in REQUIRED, detail=detail,
                            info=_jsonable(state))
+    executor = service.executor
+    running = getattr(executor, "running", {})
+    parts["executor"] = Part(
+        ok=True, required=False,
+        info={"kind": type(executor).__name__, "workers": getattr(executor, "workers", None),
+              "running": len(running) if isinstance(running, dict) else None},
+    )
     ffmpeg = shutil.which("ffmpeg")
     ffprobe = shutil.which("ffprobe")
     parts["ffmpeg"] = Part(

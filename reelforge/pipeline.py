@@ -47,7 +47,8 @@ def ass_for(timeline: Timeline) -> str | None:
 
 
 def compile_timeline(
-    timeline: Timeline, output: Path, workdir: Path, segment_seconds: float | None = None
+    timeline: Timeline, output: Path, workdir: Path, segment_seconds: float | None = None,
+    *, preview: bool = False,
 ) -> RenderPlan:
     from reelforge.settings import get_settings
 
@@ -57,7 +58,8 @@ def compile_timeline(
         if segment_seconds is None and timeline.frames / timeline.fps > settings.segment_threshold_s:
             segment_seconds = settings.segment_threshold_s / 2
     return compile_plan(
-        timeline, output, workdir, ass_text=ass_for(timeline), segment_seconds=segment_seconds
+        timeline, output, workdir, ass_text=ass_for(timeline), segment_seconds=segment_seconds,
+        loudness_passes=1 if preview else 2,  # a proof may be a little further off
     )
 
 
@@ -167,7 +169,7 @@ def make(
         timeline = planned.timeline
         _return_free_memory()  # the voice and visual stages leave ~200 MB of freed heap
         t0 = time.perf_counter()
-        plan = compile_timeline(timeline, out, work, segment_seconds)
+        plan = compile_timeline(timeline, out, work, segment_seconds, preview=preview)
         thumbnail = out.with_suffix(".jpg")
         earlier = _identity(out)
         try:

@@ -78,7 +78,7 @@ class Planned:
 
 VOICE_WORKERS = 4  # scenes synthesised at once (bounded by the CPU count)
 SOFT_ART_DETAIL = 0.5
-SOFT_ART_MIN_SIDE = 720
+SOFT_ART_MIN_SIDE = 360  # previews too: their soft art composes at 320x180
 
 
 def default_cache_dir() -> Path:
@@ -280,7 +280,7 @@ def _visual_layers(
     engines["visuals"] = {"name": info.name, "version": info.version}
     folder = workdir / f"scene{index:03d}"
     folder.mkdir(parents=True, exist_ok=True)
-    # Procedural art is soft (gradients, glows, blurred shapes): from 720p up it is drawn and
+    # Procedural art is soft (gradients, glows, blurred shapes): from 360p up it is drawn and
     # composed at half size and upscaled once with the finished clip (4x fewer pixels per frame).
     detail = SOFT_ART_DETAIL if min(width, height) >= SOFT_ART_MIN_SIDE else 1.0
     result = engine.generate(

@@ -38,6 +38,7 @@ class RenderPlan:
     audio_args: tuple[str, ...] = ()
     loudness_target: float | None = None  # LUFS; the runner turns the measure into a gain
     true_peak_db: float = -1.5  # ceiling after the gain
+    loudness_passes: int = 2  # extra measurements correcting the gain for the limiter
     segments: tuple[Segment, ...] = ()  # video encodes fed by the compositor
     join_args: tuple[str, ...] = ()  # for segmented renders: concat + audio mux
 
@@ -167,6 +168,7 @@ def compile_plan(
     ass_text: str | None = None,
     segment_seconds: float | None = None,
     fonts_dir: str = "",
+    loudness_passes: int = 2,
 ) -> RenderPlan:
     """Compile ``timeline`` into a :class:`RenderPlan` writing ``output``.
 
@@ -265,6 +267,7 @@ def compile_plan(
         audio_args=audio_args,
         loudness_target=timeline.mix.loudness_lufs,
         true_peak_db=timeline.mix.true_peak_db,
+        loudness_passes=loudness_passes,
         segments=tuple(segments),
         join_args=join,
     )

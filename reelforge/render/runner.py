@@ -80,7 +80,7 @@ def limiter_needed(level: AudioLevel, ceiling_db: float) -> bool:
     return (level.measured_peak_db or 0.0) + level.gain_db > ceiling_db - LIMITER_MARGIN_DB
 
 
-def refine_gain(plan: RenderPlan, level: AudioLevel, passes: int = 2) -> AudioLevel:
+def refine_gain(plan: RenderPlan, level: AudioLevel) -> AudioLevel:
     """Correct the gain for what the limiter takes away, measuring the limited mix again.
 
     Narration peaks sit ~17 dB over its loudness, so reaching -14 LUFS engages the limiter,
@@ -91,7 +91,7 @@ def refine_gain(plan: RenderPlan, level: AudioLevel, passes: int = 2) -> AudioLe
     if target is None or level.measured_lufs is None:
         return level
     mix = plan.audio_args[-1]
-    for _ in range(passes):
+    for _ in range(plan.loudness_passes):
         if not limiter_needed(level, plan.true_peak_db):
             break
         chain = level_filter(level, plan.true_peak_db)

@@ -399,6 +399,23 @@ def _one_line_at_a_time(lines: list[CaptionLine], end_ms: int) -> list[CaptionLi
 # --------------------------------------------------------------------------- plan
 
 
+def _estimate_ms(scenes: list[SceneSpec], languages: list[str], sb: Storyboard) -> int:
+    """A generous guess of the video's length before any voice has spoken (for the music).
+
+    Speech runs ~20 characters a second in alphabetic scripts and ~8 in Chinese and Japanese;
+    this assumes 15 and 6, plus each scene's lead-in, padding and transition.
+    """
+    total = 0.0
+    for scene, language in zip(scenes, languages, strict=True):
+        rate = 6.0 if language.split("-")[0] in ("ja", "zh", "yue") else 15.0
+        speech = len(scene.narration.strip()) / rate / max(0.25, sb.speed)
+        hint = scene.duration or (SILENT_SCENE_MS / 1000 if not scene.narration.strip() else 0)
+        total += max(speech + 1.0 + sb.padding, hint)
+    if sb.target_duration:
+        total = max(total, sb.target_duration)
+    return round(total * 1000)
+
+
 def _music(
     sb: Storyboard, template: Any, duration_ms: int, workdir: Path
 ) -> tuple[list[AudioTrack], dict[str, str] | None]:
@@ -454,6 +471,21 @@ def plan(
     main_language = languages[0] if languages else "en"
 
     _check_media(sb)
+
+    # ---- music starts first, on its own thread, for a generous estimate of the length: it
+    # then composes while the voices are synthesised (composed again only if too short)
+    music_seconds = [0.0]
+    music_ms = _estimate_ms(scenes, languages, sb)
+
+    def compose_music(duration_ms: int) -> tuple[list[AudioTrack], dict[str, str] | None]:
+        started = time.perf_counter()
+        try:
+            return _music(sb, template, duration_ms, workdir)
+        finally:
+            music_seconds[0] += time.perf_counter() - started
+
+    music_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="music")
+    music_job = music_pool.submit(compose_music, music_ms)
 
     # ---- voice: narration decides the timing
     t0 = time.perf_counter()
@@ -515,19 +547,6 @@ def plan(
             )
     slots = _slots(slot_ms, fps, content_ms, given_ms + pad)
     total_frames = sum(n for _, n in slots)
-
-    # ---- music starts now: it needs only the total length, and runs beside the visuals
-    music_seconds = [0.0]
-
-    def compose_music() -> tuple[list[AudioTrack], dict[str, str] | None]:
-        started = time.perf_counter()
-        try:
-            return _music(sb, template, total_frames * 1000 // fps, workdir)
-        finally:
-            music_seconds[0] = time.perf_counter() - started
-
-    music_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="music")
-    music_job = music_pool.submit(compose_music)
 
     # ---- visuals and clips
     t0 = time.perf_counter()
@@ -606,9 +625,11 @@ def plan(
             lines = list(group_words(given_words, main_language, style.max_words, style.max_chars))
         lines = _one_line_at_a_time(lines, total_frames * 1000 // fps)
 
-    # ---- music (composed on its own thread while the visuals were drawn)
+    # ---- music (composed on its own thread during the voice and visuals stages)
     music_tracks, music_engine = music_job.result()
     music_pool.shutdown()
+    if music_ms < total_frames * 1000 // fps and music_engine and music_engine["name"] != "given":
+        music_tracks, music_engine = compose_music(total_frames * 1000 // fps)
     if music_engine:
         engines["music"] = music_engine
     timings["music_s"] = music_seconds[0]
@@ -636,9 +657,10 @@ def plan(
                                  sb.watermark.opacity)
 
     enc = sb.encoder
-    encoder = Encoder(preset=enc.preset, crf=enc.crf, audio_bitrate=enc.audio_bitrate)
+    encoder = Encoder(preset=enc.preset, crf=enc.crf, audio_bitrate=enc.audio_bitrate,
+                      aac_coder=enc.aac_coder)
     if preview:
-        encoder = Encoder(preset="ultrafast", crf=30, audio_bitrate="96k")
+        encoder = Encoder(preset="ultrafast", crf=30, audio_bitrate="96k", aac_coder="fast")
     timeline = Timeline(
         width=width, height=height, fps=fps, frames=total_frames, clips=tuple(clips),
         audio=tuple(narration_tracks + music_tracks), captions=tuple(lines),

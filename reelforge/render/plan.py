@@ -202,6 +202,8 @@ def compile_plan(
         "-c:a", enc.audio_codec, "-b:a", enc.audio_bitrate,
         "-ar", str(enc.sample_rate), "-ac", str(enc.channels),
     ]
+    if enc.audio_codec == "aac":
+        audio_out[2:2] = ["-aac_coder", enc.aac_coder]
 
     total = timeline.frames
     step = total

@@ -160,6 +160,9 @@ class EncoderSpec(_Model):
     preset: str = "veryfast"
     crf: int = Field(23, ge=0, le=51)
     audio_bitrate: str = "128k"
+    # ffmpeg's AAC search: "twoloop" is its best quality; "fast" takes a seventh of the CPU
+    # (0.7 s instead of 4.9 s for a minute of stereo, measured) at a little lower quality
+    aac_coder: Literal["twoloop", "fast"] = "twoloop"
 
 
 class SceneSpec(_Model):

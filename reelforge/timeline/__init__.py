@@ -189,6 +189,7 @@ class Encoder:
     pix_fmt: str = "yuv420p"
     audio_codec: str = "aac"
     audio_bitrate: str = "128k"
+    aac_coder: str = "twoloop"  # "fast" for previews
     sample_rate: int = 44100
     channels: int = 2
 

@@ -84,7 +84,8 @@ def storyboard(assets: Path, spec: dict) -> dict:
         "padding": 0,  # the recording is laid out to exactly 60 s: no tail after it
         "loudness": None,  # the reference does not normalise: neither do we, here
         "grade": "none",
-        "encoder": {"preset": "veryfast", "crf": 23},
+        # the reference's settings: ffmpeg's default AAC search (twoloop), not reelforge's
+        "encoder": {"preset": "veryfast", "crf": 23, "aac_coder": "twoloop"},
         "scenes": scenes,
     }
 

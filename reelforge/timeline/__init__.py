@@ -189,7 +189,7 @@ class Encoder:
     pix_fmt: str = "yuv420p"
     audio_codec: str = "aac"
     audio_bitrate: str = "128k"
-    aac_coder: str = "twoloop"  # "fast" for previews
+    aac_coder: str = "fast"  # ffmpeg's AAC search: "fast" or "twoloop" (slower, a little cleaner)
     sample_rate: int = 44100
     channels: int = 2
 

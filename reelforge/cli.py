@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     from reelforge.service.cli import add_service_commands  # serve, keys (imports nothing heavy)
 
     COMMANDS.update(add_service_commands(sub))
+    from reelforge.service.worker_cli import add_worker_command  # worker (Celery, lazily)
+
+    COMMANDS.update(add_worker_command(sub))
     return parser
 
 

@@ -446,3 +446,15 @@ def test_given_word_timings_never_hold_a_line_past_the_end(tmp_path: Path, tmp_m
     timeline = _plan(board, tmp_path).timeline
     assert timeline.captions[-1].words[-1].end_ms == 2950
     assert timeline.captions[-1].end_ms <= timeline.duration_ms
+
+
+def test_template_styles_take_turns_over_the_scenes(tmp_path: Path) -> None:
+    template = get_template("restaurant")
+    timeline = _plan(_board(SCENES[:3], template="restaurant"), tmp_path).timeline
+    styles = [Path(clip.layers[0].path).name.split("-")[0] for clip in timeline.clips]
+    assert styles == [template.style_for(i) for i in range(3)]
+    assert len(set(styles)) == 3  # the main style, then its accents
+    # a scene that names its style keeps it
+    board = _board([{"narration": SCENES[0], "visual": {"style": "waves"}}], template="restaurant")
+    (clip,) = _plan(board, tmp_path / "named").timeline.clips
+    assert Path(clip.layers[0].path).name.startswith("waves-")

@@ -286,7 +286,7 @@ def _visual_layers(
     result = engine.generate(
         VisualRequest(
             width=_even(width * detail), height=_even(height * detail), duration_ms=duration_ms,
-            style=visual.style or template.visual_style, palette=tuple(template.palette),
+            style=visual.style or template.style_for(index), palette=tuple(template.palette),
             seed=sb.seed * 1009 + index, prompt=visual.prompt or scene_text,
         ),
         folder,

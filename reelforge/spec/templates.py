@@ -88,6 +88,8 @@ class Template:
     grade: str  # one of reelforge.timeline.GRADES
     motions: tuple[str, ...]  # MOTION_PRESETS names, cycled over the scenes
     prompt_keywords: tuple[str, ...]
+    # styles that take turns with visual_style over the scenes (same palette), for variety
+    accent_styles: tuple[str, ...] = ()
     # Mapping, not dict, so the shared TEMPLATES cannot be edited by one caller for all others.
     cultural_contexts: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({}), hash=False
@@ -99,6 +101,7 @@ class Template:
             problems.append(f"palette must be 3-5 '#rrggbb' colours, got {self.palette!r}")
         for label, value, allowed in (
             ("visual_style", self.visual_style, VISUAL_STYLES),
+            *(("accent_styles", style, VISUAL_STYLES) for style in self.accent_styles),
             ("caption_style", self.caption_style, CAPTION_STYLES),
             ("music_mood", self.music_mood, MUSIC_MOODS),
             ("transition", self.transition, TRANSITIONS),
@@ -135,6 +138,11 @@ class Template:
     def accent(self) -> str:
         return self.palette[-1]
 
+    def style_for(self, scene_index: int) -> str:
+        """The procedural style of scene ``scene_index``: the main style, then the accents."""
+        styles = (self.visual_style, *self.accent_styles)
+        return styles[scene_index % len(styles)]
+
     def motion_for(self, scene_index: int) -> str:
         """The motion preset of scene ``scene_index`` (0-based): the cycle repeats."""
         return self.motions[scene_index % len(self.motions)]
@@ -151,6 +159,7 @@ class Template:
             "description": self.description,
             "palette": list(self.palette),
             "visual_style": self.visual_style,
+            "accent_styles": list(self.accent_styles),
             "title_font": self.title_font,
             "caption_style": self.caption_style,
             "caption_color": self.caption_color,
@@ -176,6 +185,7 @@ _ALL: tuple[Template, ...] = (
         description="Neutral and clean: a slow gradient, bold white captions, calm music.",
         palette=("#0f172a", "#1e293b", "#334155", "#38bdf8"),
         visual_style="gradient",
+        accent_styles=("aurora", "waves"),
         title_font="DejaVu Sans",
         caption_style="bold",
         caption_color="#ffffff",
@@ -193,6 +203,7 @@ _ALL: tuple[Template, ...] = (
         description="Warm and appetising: bokeh lights, serif titles, upbeat music, warm grade.",
         palette=("#2b1408", "#5c2a12", "#a4471c", "#e8a33d", "#f6d08a"),
         visual_style="bokeh",
+        accent_styles=("sunset", "gradient"),
         title_font="Noto Serif Display",
         caption_style="highlight",
         caption_color="#ffffff",
@@ -236,6 +247,7 @@ _ALL: tuple[Template, ...] = (
         description="Bright and spacious: slow pans, boxed captions, corporate music.",
         palette=("#0b1a2a", "#1f3b57", "#4f7ea8", "#d9c7a3", "#f4efe6"),
         visual_style="geometric",
+        accent_styles=("gradient", "grid"),
         title_font="Noto Sans Display",
         caption_style="boxed",
         caption_color="#ffffff",
@@ -279,6 +291,7 @@ _ALL: tuple[Template, ...] = (
         description="Punchy and modern: aurora backgrounds, karaoke captions in capitals.",
         palette=("#0a0a0a", "#1c1c1c", "#3a0ca3", "#ff3d71", "#ffd166"),
         visual_style="aurora",
+        accent_styles=("geometric", "confetti"),
         title_font="Noto Sans Display",
         caption_style="karaoke",
         caption_color="#ffffff",
@@ -309,6 +322,7 @@ _ALL: tuple[Template, ...] = (
         description="Clear and calm: a subtle grid, highlighted captions, wipes between steps.",
         palette=("#0b1320", "#1b2a41", "#324a5f", "#ccc9dc", "#ffb703"),
         visual_style="grid",
+        accent_styles=("geometric", "gradient"),
         title_font="DejaVu Sans",
         caption_style="highlight",
         caption_color="#ffffff",
@@ -333,6 +347,7 @@ _ALL: tuple[Template, ...] = (
         description="Colourful and gentle: confetti shapes, karaoke captions, playful music.",
         palette=("#2d1b69", "#5b3cc4", "#ff6f91", "#ffc75f", "#f9f871"),
         visual_style="confetti",
+        accent_styles=("waves", "sunset"),
         title_font="Noto Sans Display",
         caption_style="karaoke",
         caption_color="#ffffff",
@@ -365,6 +380,7 @@ _ALL: tuple[Template, ...] = (
         description="Serious and fast: grid background, boxed captions, short wipes, cool grade.",
         palette=("#0a0f1e", "#12213f", "#1f3a6d", "#b3001b", "#f2f2f2"),
         visual_style="grid",
+        accent_styles=("gradient",),
         title_font="Noto Sans",
         caption_style="boxed",
         caption_color="#ffffff",
@@ -394,6 +410,7 @@ _ALL: tuple[Template, ...] = (
         description="Relaxed talk: soft waves, plain captions, lo-fi music, gentle fades.",
         palette=("#101418", "#1d2630", "#2f4858", "#86bbd8", "#f6ae2d"),
         visual_style="waves",
+        accent_styles=("aurora",),
         title_font="Noto Sans",
         caption_style="plain",
         caption_color="#ffffff",
@@ -413,6 +430,7 @@ _ALL: tuple[Template, ...] = (
         description="Vertical-first and loud: sunset gradients, big karaoke captions, quick cuts.",
         palette=("#1a0933", "#4a148c", "#c2185b", "#ff9800", "#ffeb3b"),
         visual_style="sunset",
+        accent_styles=("confetti", "aurora"),
         title_font="Noto Sans Display",
         caption_style="karaoke",
         caption_color="#ffffff",

@@ -191,6 +191,7 @@ def make(
                         "captions": {k: p.name for k, p in captions.items()},
                         "thumbnail": thumbnail.name,
                         "engines": planned.engines,
+                    "scenes": planned.scenes,
                         "loudness": {
                             "target_lufs": timeline.mix.loudness_lufs,
                             "measured_lufs": _finite(render_timings.get("loudness_measured_lufs")),

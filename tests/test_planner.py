@@ -458,3 +458,13 @@ def test_template_styles_take_turns_over_the_scenes(tmp_path: Path) -> None:
     board = _board([{"narration": SCENES[0], "visual": {"style": "waves"}}], template="restaurant")
     (clip,) = _plan(board, tmp_path / "named").timeline.clips
     assert Path(clip.layers[0].path).name.startswith("waves-")
+
+
+def test_planned_says_which_voice_spoke_each_scene(tmp_path: Path) -> None:
+    board = _board([SCENES[0], {"title": "Silent card", "duration": 2}])
+    planned = _plan(board, tmp_path)
+    assert planned.scenes == [
+        {"language": "en", "voice": FAKE, "engine": planned.scenes[0]["engine"]},
+        {"language": "en", "voice": None, "engine": None},
+    ]
+    assert planned.scenes[0]["engine"]

@@ -74,6 +74,8 @@ class Planned:
     engines: dict[str, dict[str, str]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # per scene: its language and, when it speaks, the voice and engine that said it
+    scenes: list[dict[str, str | None]] = field(default_factory=list)
 
 
 VOICE_WORKERS = 4  # scenes synthesised at once (bounded by the CPU count)
@@ -673,4 +675,9 @@ def plan(
     )
     if not sb.captions.enabled:
         timeline = timeline.replace(captions=(), burn_captions=False)
-    return Planned(timeline, engines, timings, notes)
+    scene_facts: list[dict[str, str | None]] = [
+        {"language": lang, "voice": sp.voice if sp else None,
+         "engine": sp.engine if sp else None}
+        for lang, sp in zip(languages, speech, strict=True)
+    ]
+    return Planned(timeline, engines, timings, notes, scene_facts)

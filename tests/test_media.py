@@ -270,3 +270,23 @@ def test_check_image_accepts_an_image_and_rejects_a_corrupt_one(
             check_image(broken)
         assert str(broken) in caught.value.message
         assert caught.value.hint
+
+
+def test_ffmpeg_inputs_may_only_be_local_files(tmp_media: MediaFactory, tmp_path: Path) -> None:
+    """A storyboard path like ``concat:a|b`` or ``http://...`` never makes ffmpeg read other
+    files or reach the network: the protocol whitelist refuses it at the boundary."""
+    from reelforge.media.ffmpeg import FfmpegProcess, guard_inputs
+
+    tone = tmp_media.make_tone(seconds=0.5)
+    assert guard_inputs(["-f", "lavfi", "-i", "x", "-i", "y"]) == [
+        "-f", "lavfi", "-protocol_whitelist", "file,pipe,fd", "-i", "x",
+        "-protocol_whitelist", "file,pipe,fd", "-i", "y",
+    ]
+    for trick in (f"concat:{tone}|{tone}", f"subfile,,start,0,end,100,,:{tone}",
+                  "http://127.0.0.1:9/x.wav"):
+        process = FfmpegProcess(["-i", trick, "-f", "null", "-"], stdin=None)
+        with pytest.raises(RenderError) as caught:
+            process.close_and_wait()
+        assert "whitelist" in str(caught.value) or "Invalid" in str(caught.value)
+    process = FfmpegProcess(["-i", str(tone), "-f", "null", "-"], stdin=None)
+    process.close_and_wait()  # a plain local file still works

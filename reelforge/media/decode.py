@@ -6,28 +6,18 @@ so each source is decoded and scaled once; Python receives ready-sized frames.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 from pathlib import Path
 
 import numpy as np
 
-from reelforge.errors import MediaError, RenderError
+from reelforge.errors import MediaError
+from reelforge.media.ffmpeg import PROTOCOL_WHITELIST, ffmpeg_binary
 
 
 def _ffmpeg() -> str:
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        import imageio_ffmpeg  # type: ignore[import-not-found]
-
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
-    except ImportError:
-        raise RenderError(
-            "ffmpeg was not found", hint="run `make setup` or `apt-get install ffmpeg`"
-        ) from None
+    return ffmpeg_binary()  # the one lookup (system ffmpeg, else imageio-ffmpeg's)
 
 
 def fit_filter(width: int, height: int, fit: str, background: str = "#000000") -> str:
@@ -84,6 +74,7 @@ class VideoReader:
             args += ["-stream_loop", "-1"]
         if start_s > 0:
             args += ["-ss", f"{start_s:.3f}"]
+        args += ["-protocol_whitelist", PROTOCOL_WHITELIST]  # local files only, no tricks
         args += ["-i", str(self.path), "-filter_complex", graph, "-map", "[v]", "-an"]
         args += ["-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"]
         self._proc = subprocess.Popen(

@@ -205,7 +205,7 @@ class FfmpegProcess:
         if not capture_stdout:
             # A report every quarter second: smooth enough for a bar, cheap for ffmpeg.
             command += ["-progress", "pipe:1", "-stats_period", "0.25"]
-        command += self.args
+        command += guard_inputs(self.args)
         self.command = command
         logger.debug("running %s", shlex.join(command))
         self._progress = progress
@@ -362,6 +362,22 @@ class FfmpegProcess:
             self.kill()
 
 
+# ffmpeg may open inputs only as local files and pipes: no `concat:`, `subfile,`, `http:`,
+# `data:` or `crypto:` protocol tricks that read other files or reach the network, whatever
+# path a storyboard or a playlist inside a media file names.
+PROTOCOL_WHITELIST = "file,pipe,fd"
+
+
+def guard_inputs(args: Sequence[str]) -> list[str]:
+    """``args`` with the protocol whitelist set on every input (``-i``)."""
+    out: list[str] = []
+    for arg in args:
+        if arg == "-i":
+            out += ["-protocol_whitelist", PROTOCOL_WHITELIST]
+        out.append(arg)
+    return out
+
+
 def _widen_pipe(fd: int) -> None:
     """Raise a pipe's buffer from 64 KiB towards 1 MiB (Linux): a raw 1080p frame then
     crosses in a few writes instead of ~50, with far fewer wake-ups of ffmpeg's reader."""
@@ -431,7 +447,8 @@ def capture_ffmpeg(
 
 def run_ffprobe(args: Sequence[str], *, timeout: float | None = 60) -> str:
     """Run ffprobe and return its stdout; raise ``RenderError`` (with a hint) if it fails."""
-    command = [ffprobe_binary(), "-v", "error", "-hide_banner", *args]
+    command = [ffprobe_binary(), "-v", "error", "-hide_banner",
+               "-protocol_whitelist", PROTOCOL_WHITELIST, *args]
     logger.debug("running %s", shlex.join(command))
     try:
         done = subprocess.run(

@@ -31,6 +31,10 @@ class StorageError(JobError):
     """Storage refused or failed an operation (bad key, quota, unreachable store)."""
 
 
+class StorageFull(StorageError):
+    """The storage quota would be exceeded: retrying at once only renders the job again."""
+
+
 def check_key(key: str) -> str:
     """``key`` if it is a safe relative storage key, else :class:`StorageError`."""
     if not isinstance(key, str) or not key:
@@ -151,7 +155,7 @@ class LocalStorage:
                 assert self._usage_cache is not None
                 self._usage_cache = (self._usage_cache[0], used - replaced + incoming)
                 return
-        raise StorageError(
+        raise StorageFull(
             f"storage quota exceeded: storing {incoming} bytes under {key} would use "
             f"{used - replaced + incoming} of {self.quota_bytes} bytes",
             hint="delete finished jobs (DELETE /api/jobs/<id>) or raise "

@@ -37,7 +37,7 @@ from reelforge.service.db import Database
 from reelforge.service.lifecycle import ACTIVE, JobStatus, claim, transition
 from reelforge.service.models import Job, JobEvent, Media, utcnow
 from reelforge.service.settings import ServiceSettings
-from reelforge.service.storage import Storage
+from reelforge.service.storage import Storage, StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -628,7 +628,8 @@ class _Run:
             error = f"{type(exc).__name__}: {exc}"
             hint = "an unexpected error; the job's traceback has details"
         # Bad input does not get better by retrying; a timeout is retried like a crash.
-        retryable = not isinstance(exc, SpecError)
+        # bad input, or a full store, fails the same way again: no automatic retry
+        retryable = not isinstance(exc, SpecError | StorageFull)
         settings = self.settings
 
         def attempt() -> str:

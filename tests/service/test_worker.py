@@ -387,13 +387,14 @@ def test_a_stuck_render_is_timed_out_by_the_heartbeat(service, fake_make):
 
 
 def test_full_storage_fails_the_job_clearly_and_keeps_nothing_half_done(service, fake_make):
-    service.settings.max_attempts = 1
+    service.settings.max_attempts = 3  # a full store is not retried: it would only fill again
     job = service.submit_video({"storyboard": TINY})
     used = service.storage.usage_bytes()
     service.storage.quota_bytes = used + 150  # room for a few sidecars, not for everything
     assert run(service, job.id) == "failed"
     failed = service.get(job.id)
     assert "quota" in failed.error and "QUOTA" in failed.hint
+    assert failed.attempts == 1 and failed.status == "failed"
     assert stored(service, job.id) == ["input.json"]
     assert service.storage.usage_bytes() == used
     # Room again: a retry completes.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from reelforge.service import models  # noqa: F401 - registers the tables on Base.metadata
+from reelforge.service import auth, models  # noqa: F401 - register their tables on Base.metadata
 from reelforge.service.db import Base
 
 config = context.config

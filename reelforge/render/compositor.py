@@ -259,14 +259,13 @@ class _LayerRenderer:
         return self._overlay(index)[1] if self.has_alpha else None
 
     def _overlay(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._split is None or self._split[0] != index or self._static is not None:
-            if self._split is not None and self._static is not None:
-                return self._split[1], self._split[2]
+        """(BGR, weights) of the warped overlay, split once per frame (once in all if still)."""
+        key = -1 if self._static is not None else index
+        if self._split is None or self._split[0] != key:
             bgra = self._static if self._static is not None else self._warp(self.base, index)
-            bgr = cv2.cvtColor(bgra, cv2.COLOR_BGRA2BGR)
             weight = bgra[..., 3].astype(np.float32)
             weight *= np.float32(self.layer.opacity / 255.0)
-            self._split = (index, bgr, weight)
+            self._split = (key, cv2.cvtColor(bgra, cv2.COLOR_BGRA2BGR), weight)
         return self._split[1], self._split[2]
 
     def _video_frame(self, index: int) -> np.ndarray:

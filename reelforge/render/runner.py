@@ -273,12 +273,3 @@ def save_thumbnail(
         raise RenderError(f"could not write the thumbnail {output}", hint="check disk space")
     return output
 
-
-def pick_thumbnail(timeline: Timeline, output: Path, width: int = 640) -> Path:
-    """Render the candidate frames and save the thumbnail (for a timeline already encoded)."""
-    compositor = Compositor(timeline)
-    try:
-        frames = {n: compositor.frame(n).copy() for n in thumbnail_frames(timeline)}
-    finally:
-        compositor.close()
-    return save_thumbnail(timeline, frames, output, width)

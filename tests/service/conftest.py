@@ -38,22 +38,25 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# Settings for tests: no worker threads of its own, short leases, no waiting between retries.
+FAST_SETTINGS: dict[str, Any] = {
+    "workers": 0,
+    "lease_seconds": 5,
+    "poll_seconds": 0.05,
+    "progress_interval_s": 0.0,
+    "retry_backoff_s": 0.0,
+    "max_attempts": 3,
+    "webhook_backoff_s": 0.05,
+    "webhook_timeout_s": 2,
+}
+
+
 @pytest.fixture
 def service_settings(tmp_path: Path, migrated_sqlite: Path) -> ServiceSettings:
     data = tmp_path / "data"
     data.mkdir()
     shutil.copyfile(migrated_sqlite, data / "reelforge.db")
-    return ServiceSettings(
-        data_dir=data,
-        workers=0,
-        lease_seconds=5,
-        poll_seconds=0.05,
-        progress_interval_s=0.0,
-        retry_backoff_s=0.0,
-        max_attempts=3,
-        webhook_backoff_s=0.05,
-        webhook_timeout_s=2,
-    )
+    return ServiceSettings(data_dir=data, **FAST_SETTINGS)
 
 
 @pytest.fixture

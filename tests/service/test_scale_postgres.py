@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import FAST_SETTINGS
 from sqlalchemy import select, text, update
 
 pytest.importorskip("psycopg")
@@ -67,16 +68,7 @@ for _module_name, _names in _REUSED.items():
 def service_settings(tmp_path: Path, migrated_postgres_url: str) -> ServiceSettings:
     """The core tests' settings, on a fresh PostgreSQL database."""
     return ServiceSettings(
-        data_dir=tmp_path / "data",
-        database_url=migrated_postgres_url,
-        workers=0,
-        lease_seconds=5,
-        poll_seconds=0.05,
-        progress_interval_s=0.0,
-        retry_backoff_s=0.0,
-        max_attempts=3,
-        webhook_backoff_s=0.05,
-        webhook_timeout_s=2,
+        data_dir=tmp_path / "data", database_url=migrated_postgres_url, **FAST_SETTINGS
     )
 
 

@@ -16,14 +16,15 @@ preview: setup
 	$(REELFORGE) make examples/restaurant.md -o out/restaurant-preview.mp4 --preview
 
 test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PYTHON) -m pytest -q
 
 bench: setup
 	$(PYTHON) benchmarks/w60.py
 	$(PYTHON) benchmarks/make60.py
 
-lint:
-	@if [ -x $(VENV)/bin/ruff ]; then RUFF=$(VENV)/bin/ruff; \
-	elif command -v ruff >/dev/null 2>&1; then RUFF=ruff; \
-	else echo "ruff is not installed: $(VENV)/bin/pip install ruff"; exit 0; fi; \
-	$$RUFF check . && $$RUFF format --check .
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy

@@ -47,16 +47,22 @@ SCRIPTS = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
-    parser.add_argument("--jobs", type=int, default=None,
-                        help="jobs submitted in all (default: 2 per client)")
-    parser.add_argument("--workers", type=int, default=2,
-                        help="the server's in-process job workers (default 2)")
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="jobs submitted in all (default: 2 per client)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="the server's in-process job workers (default 2)"
+    )
     parser.add_argument("--renderer", choices=("real", "fake"), default="real")
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between polls")
-    parser.add_argument("--timeout", type=float, default=900.0,
-                        help="seconds to wait for all jobs (default 900)")
-    parser.add_argument("--repeat-inputs", action="store_true",
-                        help="reuse 4 scripts, so most jobs are answered from the output cache")
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds to wait for all jobs (default 900)"
+    )
+    parser.add_argument(
+        "--repeat-inputs",
+        action="store_true",
+        help="reuse 4 scripts, so most jobs are answered from the output cache",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -65,8 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     jobs = args.jobs if args.jobs is not None else 2 * args.clients
     if args.clients < 1 or jobs < 1:
         parser.error("--clients and --jobs must be at least 1")
-    report = run_load(args.clients, jobs, args.workers, args.renderer, args.poll, args.timeout,
-                      unique=not args.repeat_inputs)
+    report = run_load(
+        args.clients,
+        jobs,
+        args.workers,
+        args.renderer,
+        args.poll,
+        args.timeout,
+        unique=not args.repeat_inputs,
+    )
     _print(report)
     if args.json:
         print(json.dumps(report))
@@ -137,9 +150,18 @@ class Server:
         }
         self.log = open(Path(self.tmp.name) / "server.log", "w+b")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve", str(self.port),
-             "--renderer", renderer],
-            env=env, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--serve",
+                str(self.port),
+                "--renderer",
+                renderer,
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, client: Any, timeout: float = 120.0) -> None:
@@ -263,8 +285,15 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
 
-def run_load(clients: int, jobs: int, workers: int, renderer: str, poll: float,
-             timeout: float, unique: bool = True) -> dict[str, Any]:
+def run_load(
+    clients: int,
+    jobs: int,
+    workers: int,
+    renderer: str,
+    poll: float,
+    timeout: float,
+    unique: bool = True,
+) -> dict[str, Any]:
     import httpx
 
     server = Server(workers, renderer)
@@ -273,9 +302,14 @@ def run_load(clients: int, jobs: int, workers: int, renderer: str, poll: float,
             server.wait_ready(probe)
         tally = Tally(jobs)
         deadline = time.monotonic() + timeout
-        threads = [threading.Thread(target=_client,
-                                    args=(server.base, tally, poll, deadline, unique),
-                                    name=f"client-{i}") for i in range(clients)]
+        threads = [
+            threading.Thread(
+                target=_client,
+                args=(server.base, tally, poll, deadline, unique),
+                name=f"client-{i}",
+            )
+            for i in range(clients)
+        ]
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -311,12 +345,22 @@ def run_load(clients: int, jobs: int, workers: int, renderer: str, poll: float,
         "wall_s": round(wall, 2),
         "jobs_per_minute": round(len(completed) / span * 60, 2) if span else 0.0,
         "latency_ms": {
-            "all": {"p50": _ms(_percentile(all_calls, 50)), "p95": _ms(_percentile(all_calls, 95)),
-                    "max": _ms(max(all_calls) if all_calls else None), "n": len(all_calls)},
-            "submit": {"p50": _ms(_percentile(tally.submit_s, 50)),
-                       "p95": _ms(_percentile(tally.submit_s, 95)), "n": len(tally.submit_s)},
-            "poll": {"p50": _ms(_percentile(tally.poll_s, 50)),
-                     "p95": _ms(_percentile(tally.poll_s, 95)), "n": len(tally.poll_s)},
+            "all": {
+                "p50": _ms(_percentile(all_calls, 50)),
+                "p95": _ms(_percentile(all_calls, 95)),
+                "max": _ms(max(all_calls) if all_calls else None),
+                "n": len(all_calls),
+            },
+            "submit": {
+                "p50": _ms(_percentile(tally.submit_s, 50)),
+                "p95": _ms(_percentile(tally.submit_s, 95)),
+                "n": len(tally.submit_s),
+            },
+            "poll": {
+                "p50": _ms(_percentile(tally.poll_s, 50)),
+                "p95": _ms(_percentile(tally.poll_s, 95)),
+                "n": len(tally.poll_s),
+            },
         },
         "errors": tally.errors[:20],
         "metrics_completed": _metric(metrics, 'reelforge_jobs{status="completed"}'),
@@ -333,18 +377,26 @@ def _metric(text: str, name: str) -> float | None:
 
 def _print(r: dict[str, Any]) -> None:
     lat = r["latency_ms"]
-    print(f"load: {r['clients']} clients, {r['jobs']} preview jobs, {r['workers']} job workers, "
-          f"{r['renderer']} renderer, {r['cpus']} CPUs")
-    print(f"  completed {r['completed']}/{r['jobs']} in {r['wall_s']} s: "
-          f"{r['jobs_per_minute']} jobs/minute")
-    print(f"  API latency under load: p50 {lat['all']['p50']} ms, p95 {lat['all']['p95']} ms, "
-          f"max {lat['all']['max']} ms over {lat['all']['n']} calls "
-          f"(submit p50 {lat['submit']['p50']} / p95 {lat['submit']['p95']} ms; "
-          f"poll p50 {lat['poll']['p50']} / p95 {lat['poll']['p95']} ms)")
+    print(
+        f"load: {r['clients']} clients, {r['jobs']} preview jobs, {r['workers']} job workers, "
+        f"{r['renderer']} renderer, {r['cpus']} CPUs"
+    )
+    print(
+        f"  completed {r['completed']}/{r['jobs']} in {r['wall_s']} s: "
+        f"{r['jobs_per_minute']} jobs/minute"
+    )
+    print(
+        f"  API latency under load: p50 {lat['all']['p50']} ms, p95 {lat['all']['p95']} ms, "
+        f"max {lat['all']['max']} ms over {lat['all']['n']} calls "
+        f"(submit p50 {lat['submit']['p50']} / p95 {lat['submit']['p95']} ms; "
+        f"poll p50 {lat['poll']['p50']} / p95 {lat['poll']['p95']} ms)"
+    )
     verdict = "no job lost" if r["lost"] == 0 and r["server_listed_all"] else "JOBS LOST"
-    print(f"  {verdict}: submitted {r['submitted']}, completed {r['completed']}, "
-          f"failed {r['failed']}, lost {r['lost']}, server lists every id: "
-          f"{r['server_listed_all']}; {r['from_cache']} answered from the output cache")
+    print(
+        f"  {verdict}: submitted {r['submitted']}, completed {r['completed']}, "
+        f"failed {r['failed']}, lost {r['lost']}, server lists every id: "
+        f"{r['server_listed_all']}; {r['from_cache']} answered from the output cache"
+    )
     for error in r["errors"]:
         print(f"  error: {error}")
 

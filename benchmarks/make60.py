@@ -26,14 +26,24 @@ sys.path.insert(0, str(HERE))
 from measure import probe_duration, run  # noqa: E402
 
 REPO = HERE.parent
-STAGES = ("voice_s", "music_s", "visuals_s", "render_s", "audio_mix_s", "encode_s",
-          "thumbnail_s")
+STAGES = ("voice_s", "music_s", "visuals_s", "render_s", "audio_mix_s", "encode_s", "thumbnail_s")
 
 
-def render(name: str, script: Path, output: Path, fmt: str, preview: bool, cache: Path,
-           env: dict[str, str]) -> dict:
-    argv = [sys.executable, "-m", "reelforge.cli", "make", str(script), "-o", str(output),
-            "--format", fmt, "--quiet"]
+def render(
+    name: str, script: Path, output: Path, fmt: str, preview: bool, cache: Path, env: dict[str, str]
+) -> dict:
+    argv = [
+        sys.executable,
+        "-m",
+        "reelforge.cli",
+        "make",
+        str(script),
+        "-o",
+        str(output),
+        "--format",
+        fmt,
+        "--quiet",
+    ]
     if preview:
         argv.append("--preview")
     measured = run(name, argv, env=dict(env, REELFORGE_CACHE_DIR=str(cache)))
@@ -42,8 +52,12 @@ def render(name: str, script: Path, output: Path, fmt: str, preview: bool, cache
     manifest = json.loads(output.with_suffix(".json").read_text())
     video_s, frames = probe_duration(output)
     return {
-        "wall_s": measured.wall_s, "cpu_s": measured.cpu_s, "peak_mib": measured.peak_mib,
-        "video_s": video_s, "frames": frames, "size": manifest["size"],
+        "wall_s": measured.wall_s,
+        "cpu_s": measured.cpu_s,
+        "peak_mib": measured.peak_mib,
+        "video_s": video_s,
+        "frames": frames,
+        "size": manifest["size"],
         "stages": {k: manifest["timings_s"].get(k) for k in STAGES},
     }
 
@@ -60,18 +74,34 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     # an empty cache for each run: the narration is synthesised, not read back
-    full = render("full", args.script, out / "make60.mp4", args.format, False,
-                  Path(tempfile.mkdtemp(prefix="cache-", dir=out)), env)
-    preview = render("preview", args.script, out / "make60-preview.mp4", args.format, True,
-                     Path(tempfile.mkdtemp(prefix="cache-", dir=out)), env)
+    full = render(
+        "full",
+        args.script,
+        out / "make60.mp4",
+        args.format,
+        False,
+        Path(tempfile.mkdtemp(prefix="cache-", dir=out)),
+        env,
+    )
+    preview = render(
+        "preview",
+        args.script,
+        out / "make60-preview.mp4",
+        args.format,
+        True,
+        Path(tempfile.mkdtemp(prefix="cache-", dir=out)),
+        env,
+    )
 
     print(f"\nmake60: {args.script.name}, {os.cpu_count()} cores")
     for name, r in (("full", full), ("preview", preview)):
         w, h = r["size"]
         factor = r["video_s"] / r["wall_s"]
         stages = ", ".join(f"{k[:-2]} {v:.1f}" for k, v in r["stages"].items() if v is not None)
-        print(f"{name:<8} {w}x{h}: {r['video_s']:.1f} s video in {r['wall_s']:.1f} s wall "
-              f"({factor:.2f}x real time), CPU {r['cpu_s']:.1f} s, peak {r['peak_mib']:.0f} MiB")
+        print(
+            f"{name:<8} {w}x{h}: {r['video_s']:.1f} s video in {r['wall_s']:.1f} s wall "
+            f"({factor:.2f}x real time), CPU {r['cpu_s']:.1f} s, peak {r['peak_mib']:.0f} MiB"
+        )
         print(f"         stages (s): {stages}")
     summary = {
         "wall_s": round(full["wall_s"], 2),

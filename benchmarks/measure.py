@@ -56,13 +56,19 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def run(name: str, argv: list[str], env: dict[str, str] | None = None,
-        cwd: str | Path | None = None) -> Measured:
+def run(
+    name: str, argv: list[str], env: dict[str, str] | None = None, cwd: str | Path | None = None
+) -> Measured:
     """Run ``argv`` to completion and measure it (CPU time covers every descendant)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True,
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        text=True,
         errors="replace",
     )
     peak = 0
@@ -88,9 +94,22 @@ def run(name: str, argv: list[str], env: dict[str, str] | None = None,
 def probe_duration(path: Path) -> tuple[float, int]:
     """(duration in seconds, number of video frames) of an MP4, by ffprobe."""
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
-         "-show_entries", "stream=nb_read_packets:format=duration", "-of", "csv=p=0", str(path)],
-        capture_output=True, text=True, check=True,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-count_packets",
+            "-show_entries",
+            "stream=nb_read_packets:format=duration",
+            "-of",
+            "csv=p=0",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     return float(out[-1]), int(out[0])
 

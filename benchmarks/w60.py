@@ -62,13 +62,16 @@ def storyboard(assets: Path, spec: dict) -> dict:
         # its frames less that overlap, exactly as reelforge lays transitions out
         own = clip["frames"] - (spec["xfade_frames"] if i else 0)
         zoom, pan = ([1.0, 1.2], [0, 1]) if i % 2 == 0 else ([1.2, 1.0], [1, 0])
-        scenes.append({
-            "duration": own / fps,
-            "visual": {
-                "path": str(assets / clip["image"]), "fit": "cover",
-                "motion": {"zoom": zoom, "x": pan, "y": [0.5, 0.5], "easing": "linear"},
-            },
-        })
+        scenes.append(
+            {
+                "duration": own / fps,
+                "visual": {
+                    "path": str(assets / clip["image"]),
+                    "fit": "cover",
+                    "motion": {"zoom": zoom, "x": pan, "y": [0.5, 0.5], "easing": "linear"},
+                },
+            }
+        )
     return {
         "title": "",
         "format": "9:16",
@@ -78,8 +81,13 @@ def storyboard(assets: Path, spec: dict) -> dict:
         "narration": {"path": str(assets / "narration.wav")},
         "music": {"path": str(assets / "music.wav"), "volume_db": spec["music_db"]},
         "captions": {
-            "file": str(assets / "captions.json"), "style": "plain", "font": "DejaVu Sans",
-            "size": 80, "outline": 5, "margin": 400, "color": "#ffffff",
+            "file": str(assets / "captions.json"),
+            "style": "plain",
+            "font": "DejaVu Sans",
+            "size": 80,
+            "outline": 5,
+            "margin": 400,
+            "color": "#ffffff",
         },
         "padding": 0,  # the recording is laid out to exactly 60 s: no tail after it
         "loudness": None,  # the reference does not normalise: neither do we, here
@@ -92,11 +100,18 @@ def storyboard(assets: Path, spec: dict) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bench-dir", type=Path, default=default_bench_dir(),
-                        help="folder with w60_assets.py and w60_ffmpeg.py (../shared/bench)")
-    parser.add_argument("--assets", type=Path,
-                        default=Path.home() / ".cache" / "reelforge" / "w60-assets",
-                        help="where the W60 assets are (generated there when missing)")
+    parser.add_argument(
+        "--bench-dir",
+        type=Path,
+        default=default_bench_dir(),
+        help="folder with w60_assets.py and w60_ffmpeg.py (../shared/bench)",
+    )
+    parser.add_argument(
+        "--assets",
+        type=Path,
+        default=Path.home() / ".cache" / "reelforge" / "w60-assets",
+        help="where the W60 assets are (generated there when missing)",
+    )
     parser.add_argument("--out", type=Path, help="keep outputs here (default: a temp folder)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per contender (medians)")
     parser.add_argument("--skip-floor", action="store_true", help="do not run the floor")
@@ -113,14 +128,35 @@ def main() -> int:
     board = out / "w60.yaml"
     board.write_text(yaml.safe_dump(storyboard(assets, spec), sort_keys=False))
 
-    reelforge = [sys.executable, "-m", "reelforge.cli", "make", str(board),
-                 "-o", str(out / "rf.mp4"), "--quiet"]
+    reelforge = [
+        sys.executable,
+        "-m",
+        "reelforge.cli",
+        "make",
+        str(board),
+        "-o",
+        str(out / "rf.mp4"),
+        "--quiet",
+    ]
     contenders = {
-        "reference": [sys.executable, str(bench / "w60_ffmpeg.py"), str(assets),
-                      str(out / "ref.mp4")],
-        "floor": [sys.executable, str(bench / "w60_ffmpeg.py"), str(assets),
-                  str(out / "floor.mp4"), "--zoom", "none", "--no-xfade", "--no-subs",
-                  "--audio", "none"],
+        "reference": [
+            sys.executable,
+            str(bench / "w60_ffmpeg.py"),
+            str(assets),
+            str(out / "ref.mp4"),
+        ],
+        "floor": [
+            sys.executable,
+            str(bench / "w60_ffmpeg.py"),
+            str(assets),
+            str(out / "floor.mp4"),
+            "--zoom",
+            "none",
+            "--no-xfade",
+            "--no-subs",
+            "--audio",
+            "none",
+        ],
         "reelforge": reelforge,
     }
     if args.skip_floor:
@@ -132,8 +168,10 @@ def main() -> int:
             print(f"[{attempt + 1}/{args.repeat}] {name} ...", file=sys.stderr, flush=True)
             measured = run(name, argv, env=env)
             if measured.returncode != 0:
-                print(f"{name} failed ({measured.returncode}):\n{measured.stderr_tail}",
-                      file=sys.stderr)
+                print(
+                    f"{name} failed ({measured.returncode}):\n{measured.stderr_tail}",
+                    file=sys.stderr,
+                )
                 return 1
             results[name].append(measured)
 
@@ -147,22 +185,31 @@ def main() -> int:
     }
     duration, frames = probe_duration(out / "rf.mp4")
     ref_duration, ref_frames = probe_duration(out / "ref.mp4")
-    print(f"\nW60: 60 s of 1080x1920 at 30 fps, x264 veryfast crf 23, {os.cpu_count()} cores, "
-          f"{args.repeat} run(s) each (medians)")
+    print(
+        f"\nW60: 60 s of 1080x1920 at 30 fps, x264 veryfast crf 23, {os.cpu_count()} cores, "
+        f"{args.repeat} run(s) each (medians)"
+    )
     print(f"{'contender':<11} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9} {'x reference':>12}")
     ref_wall = rows["reference"]["wall_s"]
     for name, row in rows.items():
-        print(f"{name:<11} {row['wall_s']:8.1f} {row['cpu_s']:8.1f} {row['peak_mib']:9.0f} "
-              f"{row['wall_s'] / ref_wall:12.2f}")
-    print(f"outputs: reelforge {duration:.3f} s / {frames} frames, "
-          f"reference {ref_duration:.3f} s / {ref_frames} frames  ({out})")
+        print(
+            f"{name:<11} {row['wall_s']:8.1f} {row['cpu_s']:8.1f} {row['peak_mib']:9.0f} "
+            f"{row['wall_s'] / ref_wall:12.2f}"
+        )
+    print(
+        f"outputs: reelforge {duration:.3f} s / {frames} frames, "
+        f"reference {ref_duration:.3f} s / {ref_frames} frames  ({out})"
+    )
     summary = {
         "reelforge_wall_s": round(rows["reelforge"]["wall_s"], 2),
         "reference_wall_s": round(ref_wall, 2),
         "floor_wall_s": round(rows["floor"]["wall_s"], 2) if "floor" in rows else None,
         "ratio_vs_reference": round(rows["reelforge"]["wall_s"] / ref_wall, 3),
-        "ratio_vs_floor": (round(rows["reelforge"]["wall_s"] / rows["floor"]["wall_s"], 3)
-                           if "floor" in rows else None),
+        "ratio_vs_floor": (
+            round(rows["reelforge"]["wall_s"] / rows["floor"]["wall_s"], 3)
+            if "floor" in rows
+            else None
+        ),
         "reelforge_cpu_s": round(rows["reelforge"]["cpu_s"], 1),
         "reference_cpu_s": round(rows["reference"]["cpu_s"], 1),
         "peak_mib": round(rows["reelforge"]["peak_mib"]),

@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     make = sub.add_parser(
-        "make", help="render a script (.txt/.md) or storyboard (.yaml/.json) to MP4",
+        "make",
+        help="render a script (.txt/.md) or storyboard (.yaml/.json) to MP4",
         description="Render a script or storyboard to an MP4 with SRT/VTT/ASS captions, a "
         "thumbnail and a JSON manifest beside it (same folder and name).",
     )
@@ -44,8 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument("-o", "--output", help="output .mp4 (default: out/<input name>.mp4)")
     _spec_options(make)
     make.add_argument("--keep-work", action="store_true", help="keep the work folder")
-    make.add_argument("--print-plan", action="store_true",
-                      help="print the compiled render plan instead of rendering")
+    make.add_argument(
+        "--print-plan",
+        action="store_true",
+        help="print the compiled render plan instead of rendering",
+    )
     make.add_argument("--quiet", action="store_true", help="no progress bar")
 
     render = sub.add_parser("render", help="render a timeline JSON (from a manifest or `plan`)")
@@ -81,10 +85,10 @@ def _spec_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", help="look and sound preset (see `reelforge templates`)")
     parser.add_argument("--voice", help="voice id (see `reelforge voices`)")
     parser.add_argument("--language", help="narration language (default: detected per scene)")
-    parser.add_argument("--music",
-                        help="music mood (see `reelforge moods`), a music file, or none")
-    parser.add_argument("--captions", help="caption style: plain, bold, karaoke, highlight, "
-                        "boxed, or none")
+    parser.add_argument("--music", help="music mood (see `reelforge moods`), a music file, or none")
+    parser.add_argument(
+        "--captions", help="caption style: plain, bold, karaoke, highlight, boxed, or none"
+    )
     parser.add_argument("--max-scenes", type=int, help="merge scenes into at most N")
     parser.add_argument("--duration", type=float, help="target duration in seconds")
     parser.add_argument("--resolution", type=int, help="short side in pixels (default 1080)")
@@ -117,8 +121,12 @@ class _Bar:
             )
 
             self.progress = Progress(
-                TextColumn("{task.description:>8}"), BarColumn(), TaskProgressColumn(),
-                TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
+                TextColumn("{task.description:>8}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                transient=False,
             )
             self.progress.__enter__()
         return self
@@ -171,12 +179,15 @@ def _cmd_make(args: argparse.Namespace) -> int:
         return 0
     started = time.perf_counter()
     with _Bar(args.quiet) as bar:
-        result = make(storyboard, output, preview=args.preview, progress=bar,
-                      keep_workdir=args.keep_work)
+        result = make(
+            storyboard, output, preview=args.preview, progress=bar, keep_workdir=args.keep_work
+        )
     seconds = result.timeline.frames / result.timeline.fps
     took = time.perf_counter() - started
-    print(f"wrote {result.video} ({seconds:.1f} s video in {took:.1f} s, "
-          f"{seconds / max(took, 1e-6):.1f}x real time)")
+    print(
+        f"wrote {result.video} ({seconds:.1f} s video in {took:.1f} s, "
+        f"{seconds / max(took, 1e-6):.1f}x real time)"
+    )
     for kind, path in result.captions.items():
         print(f"  captions {kind}: {path}")
     print(f"  thumbnail: {result.thumbnail}\n  manifest:  {result.manifest}")
@@ -193,14 +204,17 @@ def _cmd_render(args: argparse.Namespace) -> int:
     try:
         data = json.loads(Path(args.timeline).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise SpecError(f"cannot read the timeline {args.timeline}: {exc}",
-                        hint="give a timeline JSON written by `reelforge plan`") from None
+        raise SpecError(
+            f"cannot read the timeline {args.timeline}: {exc}",
+            hint="give a timeline JSON written by `reelforge plan`",
+        ) from None
     try:
         timeline = Timeline.from_dict(data.get("timeline", data))
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise SpecError(
             f"{args.timeline} is not a reelforge timeline (no field {exc})"
-            if isinstance(exc, KeyError) else f"{args.timeline} is not a reelforge timeline",
+            if isinstance(exc, KeyError)
+            else f"{args.timeline} is not a reelforge timeline",
             hint="give a timeline JSON written by `reelforge plan -o`, or a manifest written "
             "by `reelforge make`",
         ) from None

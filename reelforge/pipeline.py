@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import shutil
@@ -41,24 +42,38 @@ def ass_for(timeline: Timeline) -> str | None:
     from reelforge.captions.formats import to_ass
 
     return to_ass(
-        timeline.captions, timeline.caption_style, timeline.width, timeline.height,
+        timeline.captions,
+        timeline.caption_style,
+        timeline.width,
+        timeline.height,
         fonts_hint=timeline.language,
     )
 
 
 def compile_timeline(
-    timeline: Timeline, output: Path, workdir: Path, segment_seconds: float | None = None,
-    *, preview: bool = False,
+    timeline: Timeline,
+    output: Path,
+    workdir: Path,
+    segment_seconds: float | None = None,
+    *,
+    preview: bool = False,
 ) -> RenderPlan:
     from reelforge.settings import get_settings
 
     settings = get_settings()
     if segment_seconds is None:
         segment_seconds = settings.segment_seconds
-        if segment_seconds is None and timeline.frames / timeline.fps > settings.segment_threshold_s:
+        if (
+            segment_seconds is None
+            and timeline.frames / timeline.fps > settings.segment_threshold_s
+        ):
             segment_seconds = settings.segment_threshold_s / 2
     return compile_plan(
-        timeline, output, workdir, ass_text=ass_for(timeline), segment_seconds=segment_seconds,
+        timeline,
+        output,
+        workdir,
+        ass_text=ass_for(timeline),
+        segment_seconds=segment_seconds,
         loudness_passes=1 if preview else 2,  # a proof may be a little further off
     )
 
@@ -131,8 +146,13 @@ def write_sidecars(timeline: Timeline, output: Path) -> dict[str, Path]:
     files = {
         "srt": to_srt(timeline.captions),
         "vtt": to_vtt(timeline.captions),
-        "ass": to_ass(timeline.captions, timeline.caption_style, timeline.width,
-                      timeline.height, fonts_hint=timeline.language),
+        "ass": to_ass(
+            timeline.captions,
+            timeline.caption_style,
+            timeline.width,
+            timeline.height,
+            fonts_hint=timeline.language,
+        ),
         "words.json": to_words_json(timeline.captions),
     }
     out: dict[str, Path] = {}
@@ -191,7 +211,7 @@ def make(
                         "captions": {k: p.name for k, p in captions.items()},
                         "thumbnail": thumbnail.name,
                         "engines": planned.engines,
-                    "scenes": planned.scenes,
+                        "scenes": planned.scenes,
                         "loudness": {
                             "target_lufs": timeline.mix.loudness_lufs,
                             "measured_lufs": _finite(render_timings.get("loudness_measured_lufs")),
@@ -199,11 +219,15 @@ def make(
                         },
                         "timings_s": {k: round(v, 3) for k, v in timings.items()},
                         "notes": planned.notes,
-                        "platform": {"python": platform.python_version(),
-                                     "machine": platform.machine()},
+                        "platform": {
+                            "python": platform.python_version(),
+                            "machine": platform.machine(),
+                        },
                         "timeline": timeline.to_dict(),
                     },
-                    indent=1, ensure_ascii=False, default=_json_default,
+                    indent=1,
+                    ensure_ascii=False,
+                    default=_json_default,
                 ),
                 encoding="utf-8",
             )
@@ -221,10 +245,8 @@ def _return_free_memory() -> None:
     import gc
 
     gc.collect()
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: nothing to do
 
 
 def _finite(value: float | None) -> float | None:

@@ -120,8 +120,12 @@ def test_a_word_longer_than_max_chars_stands_alone() -> None:
 
 def test_pause_breaks_a_line() -> None:
     words = (
-        TimedWord("Wait", 0, 300), TimedWord("for", 340, 600), TimedWord("it", 640, 900),
-        TimedWord("and", 2500, 2800), TimedWord("then", 2840, 3100), TimedWord("go", 3140, 3400),
+        TimedWord("Wait", 0, 300),
+        TimedWord("for", 340, 600),
+        TimedWord("it", 640, 900),
+        TimedWord("and", 2500, 2800),
+        TimedWord("then", 2840, 3100),
+        TimedWord("go", 3140, 3400),
     )
     assert [line.text for line in group_words(words)] == ["Wait for it", "and then go"]
 
@@ -183,8 +187,9 @@ def test_shift_moves_lines_and_words() -> None:
 # ----------------------------------------------------------------------------- writers
 
 LINES = (
-    CaptionLine(0, 1500, "Hello {there}", (TimedWord("Hello", 0, 500), TimedWord("{there}", 600,
-                                                                                   1200))),
+    CaptionLine(
+        0, 1500, "Hello {there}", (TimedWord("Hello", 0, 500), TimedWord("{there}", 600, 1200))
+    ),
     CaptionLine(3_723_004, 3_724_000, "a <b> & c\\N"),
 )
 
@@ -202,13 +207,22 @@ def test_vtt_format_escapes_markup() -> None:
 
 
 def _events(ass: str) -> list[list[str]]:
-    return [row[len("Dialogue: "):].split(",", 9) for row in ass.splitlines()
-            if row.startswith("Dialogue:")]
+    return [
+        row[len("Dialogue: ") :].split(",", 9)
+        for row in ass.splitlines()
+        if row.startswith("Dialogue:")
+    ]
 
 
 def test_ass_header_style_and_escaping() -> None:
-    style = CaptionStyle(name="bold", position="top", margin_v_px=30, margin_h_px=12,
-                         color="#ff8000", outline_color="#00000080")
+    style = CaptionStyle(
+        name="bold",
+        position="top",
+        margin_v_px=30,
+        margin_h_px=12,
+        color="#ff8000",
+        outline_color="#00000080",
+    )
     ass = to_ass(LINES, style, 320, 180)
     assert "PlayResX: 320\nPlayResY: 180\nWrapStyle: 0\nScaledBorderAndShadow: yes" in ass
     fields = next(r for r in ass.splitlines() if r.startswith("Style:"))[7:].split(",")
@@ -261,7 +275,8 @@ def test_ass_karaoke_durations_add_up_to_the_line() -> None:
         end = [int(x) for x in re.split(r"[:.]", event[2])]
         duration_cs = (
             ((end[0] - start[0]) * 3600 + (end[1] - start[1]) * 60 + end[2] - start[2]) * 100
-            + end[3] - start[3]
+            + end[3]
+            - start[3]
         )
         assert _kara_sum(event[9]) == duration_cs
         assert len(re.findall(r"\\kf\d+", event[9])) == len(line.words)
@@ -346,8 +361,14 @@ def test_vtt_ass_json_round_trips(tmp_path: Path) -> None:
 
 def test_json_caption_lines_in_seconds(tmp_path: Path) -> None:
     path = tmp_path / "captions.json"
-    path.write_text(json.dumps([{"text": "Deep beneath the", "start": 0.25, "end": 1.5},
-                                {"text": "مرحبا بكم", "start": 1.5, "end": 2.0}]))
+    path.write_text(
+        json.dumps(
+            [
+                {"text": "Deep beneath the", "start": 0.25, "end": 1.5},
+                {"text": "مرحبا بكم", "start": 1.5, "end": 2.0},
+            ]
+        )
+    )
     lines = read_captions(path)
     assert (lines[0].start_ms, lines[0].end_ms, lines[0].text) == (250, 1500, "Deep beneath the")
     assert [w.text for w in lines[0].words] == ["Deep", "beneath", "the"]
@@ -392,10 +413,29 @@ def test_burned_bottom_caption_appears_in_the_lower_part(tmp_path: Path) -> None
     ass = tmp_path / "subs.ass"
     ass.write_text(to_ass(lines, style, 320, 180), encoding="utf-8")
     result = subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0x336699:s=320x180:d=1",
-         "-vf", f"subtitles={ass}", "-ss", "0.5", "-frames:v", "1",
-         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True, check=True, timeout=60,
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x336699:s=320x180:d=1",
+            "-vf",
+            f"subtitles={ass}",
+            "-ss",
+            "0.5",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
     )
     frame = np.frombuffer(result.stdout, np.uint8).reshape(180, 320, 3)
     white = (frame > 220).all(axis=2)

@@ -279,11 +279,22 @@ def test_ffmpeg_inputs_may_only_be_local_files(tmp_media: MediaFactory, tmp_path
 
     tone = tmp_media.make_tone(seconds=0.5)
     assert guard_inputs(["-f", "lavfi", "-i", "x", "-i", "y"]) == [
-        "-f", "lavfi", "-protocol_whitelist", "file,pipe,fd", "-i", "x",
-        "-protocol_whitelist", "file,pipe,fd", "-i", "y",
+        "-f",
+        "lavfi",
+        "-protocol_whitelist",
+        "file,pipe,fd",
+        "-i",
+        "x",
+        "-protocol_whitelist",
+        "file,pipe,fd",
+        "-i",
+        "y",
     ]
-    for trick in (f"concat:{tone}|{tone}", f"subfile,,start,0,end,100,,:{tone}",
-                  "http://127.0.0.1:9/x.wav"):
+    for trick in (
+        f"concat:{tone}|{tone}",
+        f"subfile,,start,0,end,100,,:{tone}",
+        "http://127.0.0.1:9/x.wav",
+    ):
         process = FfmpegProcess(["-i", trick, "-f", "null", "-"], stdin=None)
         with pytest.raises(RenderError) as caught:
             process.close_and_wait()

@@ -60,8 +60,10 @@ def test_only_top_level_headings_are_all_scenes() -> None:
 
 def test_paragraphs_become_scenes_without_headings() -> None:
     board = storyboard_from_text("First scene here.\nStill the first.\n\n\nSecond scene.\n")
-    assert [s.narration for s in board.scenes] == ["First scene here. Still the first.",
-                                                   "Second scene."]
+    assert [s.narration for s in board.scenes] == [
+        "First scene here. Still the first.",
+        "Second scene.",
+    ]
     assert board.title == ""
 
 
@@ -76,7 +78,7 @@ def test_markdown_decoration_is_not_narrated() -> None:
 
 def test_image_inside_scene_becomes_its_visual() -> None:
     board = storyboard_from_text(
-        "## Room\n![The dining room](img/room.jpg \"caption\")\nOur room.\n\n"
+        '## Room\n![The dining room](img/room.jpg "caption")\nOur room.\n\n'
         "## Clip\n![](<my clips/kitchen.mp4>) The kitchen.\n\n## Plain\nNo picture.\n"
     )
     first, second, third = board.scenes
@@ -155,13 +157,19 @@ def test_empty_script_is_an_error(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Bonjour M. Dupont. « Ça va ? » Oui. Le prix : 3.5 euros !",
-         ["Bonjour M. Dupont.", "« Ça va ? »", "Oui.", "Le prix : 3.5 euros !"]),
-        ("مرحبا بكم في مطعمنا. هل أنت جائع؟ تفضل۔ نعم",
-         ["مرحبا بكم في مطعمنا.", "هل أنت جائع؟", "تفضل۔", "نعم"]),
+        (
+            "Bonjour M. Dupont. « Ça va ? » Oui. Le prix : 3.5 euros !",
+            ["Bonjour M. Dupont.", "« Ça va ? »", "Oui.", "Le prix : 3.5 euros !"],
+        ),
+        (
+            "مرحبا بكم في مطعمنا. هل أنت جائع؟ تفضل۔ نعم",
+            ["مرحبا بكم في مطعمنا.", "هل أنت جائع؟", "تفضل۔", "نعم"],
+        ),
         ("राम स्कूल गया। वह खुश था।", ["राम स्कूल गया।", "वह खुश था।"]),
-        ("今日は晴れです。散歩しましょう！いいですか？",
-         ["今日は晴れです。", "散歩しましょう！", "いいですか？"]),
+        (
+            "今日は晴れです。散歩しましょう！いいですか？",
+            ["今日は晴れです。", "散歩しましょう！", "いいですか？"],
+        ),
         ("Dr. Who arrived. See e.g. the docs.", ["Dr. Who arrived.", "See e.g. the docs."]),
     ],
 )
@@ -206,8 +214,11 @@ def test_union_alternatives_share_one_line_and_empty_scenes_are_explained() -> N
 
 
 def test_unknown_field_suggests_the_close_one() -> None:
-    with pytest.raises(SpecError, match=r"scenes\.0\.narraton: unknown field \(did you mean "
-                                        r"'narration'\?\)"):
+    with pytest.raises(
+        SpecError,
+        match=r"scenes\.0\.narraton: unknown field \(did you mean "
+        r"'narration'\?\)",
+    ):
         build_storyboard({"scenes": [{"narraton": "hi"}]})
 
 
@@ -323,8 +334,11 @@ def test_unsupported_and_missing_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "example",
-    sorted(p for p in EXAMPLES.iterdir() if p.suffix in {".md", ".yaml", ".yml", ".json"}
-           and p.name != "README.md"),
+    sorted(
+        p
+        for p in EXAMPLES.iterdir()
+        if p.suffix in {".md", ".yaml", ".yml", ".json"} and p.name != "README.md"
+    ),
     ids=lambda p: p.name,
 )
 def test_every_example_loads(example: Path) -> None:
@@ -352,8 +366,15 @@ def test_schema_is_json_and_mentions_scenes() -> None:
 
 
 def test_required_templates_exist_and_default_is_used_for_none() -> None:
-    wanted = {"default", "restaurant", "real-estate", "product-promo", "explainer",
-              "childrens-story", "news"}
+    wanted = {
+        "default",
+        "restaurant",
+        "real-estate",
+        "product-promo",
+        "explainer",
+        "childrens-story",
+        "news",
+    }
     assert wanted <= set(TEMPLATES)
     assert get_template(None).name == "default"
     assert get_template(" Real_Estate ").name == "real-estate"

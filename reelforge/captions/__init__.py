@@ -28,7 +28,20 @@ from reelforge.captions.lines import (
 )
 
 __all__ = [
-    "CAPTION_STYLES", "ass_color", "ass_escape", "caption_font_for", "estimate_words",
-    "group_words", "is_rtl_language", "line_words", "read_captions", "script_language", "shift",
-    "to_ass", "to_srt", "to_vtt", "to_words_json", "words_from_lines",
+    "CAPTION_STYLES",
+    "ass_color",
+    "ass_escape",
+    "caption_font_for",
+    "estimate_words",
+    "group_words",
+    "is_rtl_language",
+    "line_words",
+    "read_captions",
+    "script_language",
+    "shift",
+    "to_ass",
+    "to_srt",
+    "to_vtt",
+    "to_words_json",
+    "words_from_lines",
 ]

@@ -32,15 +32,29 @@ _ALIGNMENT = {"bottom": 2, "center": 5, "top": 8}
 # weight and design for the whole line) instead of whatever fontconfig picks per glyph.
 _ARABIC = "Noto Sans Arabic"
 _FONT_BY_LANGUAGE = {
-    "ar": _ARABIC, "fa": _ARABIC, "ur": _ARABIC, "ps": _ARABIC, "sd": _ARABIC, "ug": _ARABIC,
+    "ar": _ARABIC,
+    "fa": _ARABIC,
+    "ur": _ARABIC,
+    "ps": _ARABIC,
+    "sd": _ARABIC,
+    "ug": _ARABIC,
     "ckb": _ARABIC,
-    "he": "Noto Sans Hebrew", "iw": "Noto Sans Hebrew", "yi": "Noto Sans Hebrew",
-    "hi": "Noto Sans Devanagari", "mr": "Noto Sans Devanagari", "ne": "Noto Sans Devanagari",
-    "sa": "Noto Sans Devanagari", "mai": "Noto Sans Devanagari", "kok": "Noto Sans Devanagari",
+    "he": "Noto Sans Hebrew",
+    "iw": "Noto Sans Hebrew",
+    "yi": "Noto Sans Hebrew",
+    "hi": "Noto Sans Devanagari",
+    "mr": "Noto Sans Devanagari",
+    "ne": "Noto Sans Devanagari",
+    "sa": "Noto Sans Devanagari",
+    "mai": "Noto Sans Devanagari",
+    "kok": "Noto Sans Devanagari",
     "ja": "Noto Sans CJK JP",
     # Simplified and traditional Chinese draw some shared ideographs differently.
-    "zh": "Noto Sans CJK SC", "zh-tw": "Noto Sans CJK TC", "zh-hk": "Noto Sans CJK HK",
-    "zh-hant": "Noto Sans CJK TC", "yue": "Noto Sans CJK HK",
+    "zh": "Noto Sans CJK SC",
+    "zh-tw": "Noto Sans CJK TC",
+    "zh-hk": "Noto Sans CJK HK",
+    "zh-hant": "Noto Sans CJK TC",
+    "yue": "Noto Sans CJK HK",
     "ko": "Noto Sans CJK KR",
 }
 
@@ -237,10 +251,28 @@ def _style_line(style: CaptionStyle, font: str) -> str:
         primary = ass_color(style.highlight_color)
         secondary = ass_color(style.color)
     fields = [
-        "Default", font, str(style.size_px), primary, secondary, outline_colour, back,
-        "-1" if style.bold else "0", "0", "0", "0", "100", "100", "0", "0",
-        str(border_style), str(outline), str(style.shadow_px), str(_ALIGNMENT[style.position]),
-        str(style.margin_h_px), str(style.margin_h_px), str(style.margin_v_px),
+        "Default",
+        font,
+        str(style.size_px),
+        primary,
+        secondary,
+        outline_colour,
+        back,
+        "-1" if style.bold else "0",
+        "0",
+        "0",
+        "0",
+        "100",
+        "100",
+        "0",
+        "0",
+        str(border_style),
+        str(outline),
+        str(style.shadow_px),
+        str(_ALIGNMENT[style.position]),
+        str(style.margin_h_px),
+        str(style.margin_h_px),
+        str(style.margin_v_px),
         # Encoding -1 lets libass find each line's base direction (an RTL sentence keeps its
         # final punctuation at the left end); other values force left-to-right.
         "-1",
@@ -249,7 +281,7 @@ def _style_line(style: CaptionStyle, font: str) -> str:
 
 
 def _joiner(line: CaptionLine, words: Sequence[TimedWord]) -> str:
-    """"" when the line's words are written without spaces (CJK), else " "."""
+    """ "" when the line's words are written without spaces (CJK), else " "."""
     return "" if len(words) > 1 and line.text == "".join(w.text for w in words) else " "
 
 
@@ -415,7 +447,9 @@ def _read_srt(path: Path, text: str) -> list[CaptionLine]:
         match = _CUE.match(rows[cue_row])
         if not match:
             raise _bad(
-                path, cue_row + 1, f"expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm', got {row!r}",
+                path,
+                cue_row + 1,
+                f"expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm', got {row!r}",
                 "each SRT cue is: a number, a time line, text lines, a blank line",
             )
         start, end = _ms(*match.groups()[:4]), _ms(*match.groups()[4:])
@@ -454,7 +488,9 @@ def _read_vtt(path: Path, text: str) -> list[CaptionLine]:
         match = _CUE.match(block[cue]) if cue < len(block) else None
         if not match:
             raise _bad(
-                path, block_start + cue + 1, f"expected a cue time line, got {block[0]!r}",
+                path,
+                block_start + cue + 1,
+                f"expected a cue time line, got {block[0]!r}",
                 "cue times look like '00:01.000 --> 00:02.500'",
             )
         start, end = _ms(*match.groups()[:4]), _ms(*match.groups()[4:])
@@ -488,8 +524,18 @@ def _vtt_words(body: str, start: int, end: int) -> tuple[TimedWord, ...]:
 
 _ASS_BLOCK = re.compile(r"(?<!\\)\{([^}]*)\}")
 _ASS_KARAOKE = re.compile(r"\\(?:kf|ko|k|K)(\d+)")
-_ASS_FIELDS = ["layer", "start", "end", "style", "name", "marginl", "marginr", "marginv",
-               "effect", "text"]
+_ASS_FIELDS = [
+    "layer",
+    "start",
+    "end",
+    "style",
+    "name",
+    "marginl",
+    "marginr",
+    "marginv",
+    "effect",
+    "text",
+]
 
 
 def _ass_plain(text: str) -> str:
@@ -547,7 +593,9 @@ def _read_ass(path: Path, text: str) -> list[CaptionLine]:
             values = value.split(",", len(fields) - 1)
             if len(values) != len(fields):
                 raise _bad(
-                    path, number, f"Dialogue has {len(values)} fields, Format names {len(fields)}",
+                    path,
+                    number,
+                    f"Dialogue has {len(values)} fields, Format names {len(fields)}",
                     "each Dialogue needs Layer, Start, End, Style, Name, margins, Effect, Text",
                 )
             record = dict(zip(fields, values, strict=True))
@@ -669,8 +717,13 @@ def _json_word(item: Any, key: str, path: Path, position: int) -> TimedWord:
     return TimedWord(item[key].strip(), start, max(start, end))
 
 
-_READERS = {".srt": _read_srt, ".vtt": _read_vtt, ".ass": _read_ass, ".ssa": _read_ass,
-            ".json": _read_json}
+_READERS = {
+    ".srt": _read_srt,
+    ".vtt": _read_vtt,
+    ".ass": _read_ass,
+    ".ssa": _read_ass,
+    ".json": _read_json,
+}
 
 
 def read_captions(path: Path) -> tuple[CaptionLine, ...]:

@@ -32,15 +32,15 @@ CJK_MAX_CHARS = 16
 # off ("la place du | Marché"), so the line breaker avoids it when another split is about as
 # even. A preference only: a line may still end with one when nothing else fits.
 WEAK_ENDINGS = frozenset(
-    """a an the of to in on at for with from by into onto and or but nor as our your my his
-    her its their this that these those
-    le la les l' un une des du de d' au aux à et ou en sur sous pour par avec dans ce cet cette
-    ces son sa ses leur leurs mon ma mes ton ta tes notre nos votre vos qui que qu'
-    el los las una unos unas del al y o con por para su sus
-    il lo gli di da nel nella della dello per tra fra
-    os um uma do dos das na no nas nos com pelo pela
-    der die das den dem des ein eine einen einem einer und oder mit von zu zum zur im am vom
-    beim aus""".split()
+    (  # noqa: SIM905 - the word list reads better as text
+        "a an the of to in on at for with from by into onto and or but nor as our your my his "
+        "her its their this that these those le la les l' un une des du de d' au aux à et ou en "
+        "sur sous pour par avec dans ce cet cette ces son sa ses leur leurs mon ma mes ton ta "
+        "tes notre nos votre vos qui que qu' el los las una unos unas del al y o con por para "
+        "su sus il lo gli di da nel nella della dello per tra fra os um uma do dos das na no "
+        "nas nos com pelo pela der die das den dem des ein eine einen einem einer und oder mit "
+        "von zu zum zur im am vom beim aus"
+    ).split()
 )
 # How long a line stays up after its last word ends, so a fast reader can finish it.
 HOLD_MS = 300

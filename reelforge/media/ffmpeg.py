@@ -447,8 +447,15 @@ def capture_ffmpeg(
 
 def run_ffprobe(args: Sequence[str], *, timeout: float | None = 60) -> str:
     """Run ffprobe and return its stdout; raise ``RenderError`` (with a hint) if it fails."""
-    command = [ffprobe_binary(), "-v", "error", "-hide_banner",
-               "-protocol_whitelist", PROTOCOL_WHITELIST, *args]
+    command = [
+        ffprobe_binary(),
+        "-v",
+        "error",
+        "-hide_banner",
+        "-protocol_whitelist",
+        PROTOCOL_WHITELIST,
+        *args,
+    ]
     logger.debug("running %s", shlex.join(command))
     try:
         done = subprocess.run(

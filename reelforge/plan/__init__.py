@@ -93,7 +93,10 @@ def default_cache_dir() -> Path:
 
 
 def _synthesize_all(
-    scenes: list[SceneSpec], languages: list[str], sb: Storyboard, cache: Path,
+    scenes: list[SceneSpec],
+    languages: list[str],
+    sb: Storyboard,
+    cache: Path,
     progress: Progress | None,
 ) -> list[Speech | None]:
     """Each scene's narration, synthesised on up to VOICE_WORKERS threads at once.
@@ -143,17 +146,21 @@ def _speech_for(
     engine = registry.get("voice", voice.engine)
     version = engine.info().version
     key = hashlib.sha256(
-        json.dumps([voice.engine, version, voice.engine_voice, scene.narration, speed, language])
-        .encode()
+        json.dumps(
+            [voice.engine, version, voice.engine_voice, scene.narration, speed, language]
+        ).encode()
     ).hexdigest()[:32]
     folder = cache / "voice" / key
     meta = folder / "speech.json"
     if meta.is_file():  # the same words in the same voice: reuse (edits re-render only changes)
         data = json.loads(meta.read_text())
         return Speech(
-            folder / data["audio"], data["duration_ms"],
+            folder / data["audio"],
+            data["duration_ms"],
             tuple(TimedWord(w[0], w[1], w[2]) for w in data["words"]),
-            language, voice.id, voice.engine,
+            language,
+            voice.id,
+            voice.engine,
         )
     from reelforge.engines.base import SpeechRequest
 
@@ -180,9 +187,12 @@ def _speech_for(
         if not (folder / "speech.json").is_file():
             raise
     return Speech(
-        folder / audio.name, result.duration_ms,
+        folder / audio.name,
+        result.duration_ms,
         tuple(TimedWord(w.text, w.start_ms, w.end_ms) for w in result.words),
-        language, voice.id, voice.engine,
+        language,
+        voice.id,
+        voice.engine,
     )
 
 
@@ -254,8 +264,16 @@ def _caption_style(
 
 
 def _visual_layers(
-    visual: VisualSpec, index: int, sb: Storyboard, template: Any, width: int, height: int,
-    duration_ms: int, workdir: Path, scene_text: str, engines: dict[str, dict[str, str]],
+    visual: VisualSpec,
+    index: int,
+    sb: Storyboard,
+    template: Any,
+    width: int,
+    height: int,
+    duration_ms: int,
+    workdir: Path,
+    scene_text: str,
+    engines: dict[str, dict[str, str]],
     notes: list[str],
 ) -> tuple[Layer, ...]:
     motion = _motion(visual.motion, template.motion_for(index))
@@ -266,8 +284,15 @@ def _visual_layers(
         assert visual.path
         still = MOTION_PRESETS["none"] if visual.motion is None else motion
         return (
-            Layer(visual.path, "video", visual.fit, still, 1.0, round(visual.start * 1000),
-                  visual.loop),
+            Layer(
+                visual.path,
+                "video",
+                visual.fit,
+                still,
+                1.0,
+                round(visual.start * 1000),
+                visual.loop,
+            ),
         )
     # procedural (and prompt, until a generative engine is configured)
     from reelforge.engines.base import VisualRequest
@@ -287,16 +312,23 @@ def _visual_layers(
     detail = SOFT_ART_DETAIL if min(width, height) >= SOFT_ART_MIN_SIDE else 1.0
     result = engine.generate(
         VisualRequest(
-            width=_even(width * detail), height=_even(height * detail), duration_ms=duration_ms,
-            style=visual.style or template.style_for(index), palette=tuple(template.palette),
-            seed=sb.seed * 1009 + index, prompt=visual.prompt or scene_text,
+            width=_even(width * detail),
+            height=_even(height * detail),
+            duration_ms=duration_ms,
+            style=visual.style or template.style_for(index),
+            palette=tuple(template.palette),
+            seed=sb.seed * 1009 + index,
+            prompt=visual.prompt or scene_text,
         ),
         folder,
     )
     layers = []
     for k, layer in enumerate(result.layers):
-        m = motion if k == 0 else _motion(layer.motion if layer.motion != "auto" else None,
-                                          "drift-reverse")
+        m = (
+            motion
+            if k == 0
+            else _motion(layer.motion if layer.motion != "auto" else None, "drift-reverse")
+        )
         layers.append(Layer(str(layer.path), "image", "cover", m, layer.opacity, detail=detail))
     return tuple(layers)
 
@@ -425,8 +457,15 @@ def _music(
     if not sb.music.enabled:
         return [], None
     if sb.music.path:  # checked by _check_media
-        track = AudioTrack(sb.music.path, "music", 0, sb.music.volume_db, loop=True,
-                           fade_in_ms=500, fade_out_ms=2000)
+        track = AudioTrack(
+            sb.music.path,
+            "music",
+            0,
+            sb.music.volume_db,
+            loop=True,
+            fade_in_ms=500,
+            fade_out_ms=2000,
+        )
         return [track], {"name": "given", "version": Path(sb.music.path).name}
     from reelforge.engines.base import MusicRequest
 
@@ -562,8 +601,17 @@ def plan(
         visual = scene.visual or VisualSpec(type="procedural")
         clip_frames = frames + t_frames
         layers = _visual_layers(
-            visual, i, sb, template, width, height, clip_frames * 1000 // fps, workdir,
-            scene.narration or scene.title or sb.title, engines, notes,
+            visual,
+            i,
+            sb,
+            template,
+            width,
+            height,
+            clip_frames * 1000 // fps,
+            workdir,
+            scene.narration or scene.title or sb.title,
+            engines,
+            notes,
         )
         texts: list[TextOverlay] = []
         # the video's own title opens the first scene; that scene's title follows it
@@ -585,19 +633,32 @@ def plan(
             for title, (first, last) in zip(titles, spans, strict=True):
                 texts.append(
                     TextOverlay(
-                        text=title, font=title_font, size_px=size, color="#ffffff",
-                        stroke_px=0, box_color="#00000066", position="upper-third" if vertical
-                        else "center" if not speech[i] else "upper-third",
-                        start=first, end=last,
+                        text=title,
+                        font=title_font,
+                        size_px=size,
+                        color="#ffffff",
+                        stroke_px=0,
+                        box_color="#00000066",
+                        position="upper-third"
+                        if vertical
+                        else "center"
+                        if not speech[i]
+                        else "upper-third",
+                        start=first,
+                        end=last,
                         animation="pop" if template.name == "childrens-story" else "fade-up",
                         language=languages[i],
                     )
                 )
         clips.append(
             Clip(
-                start=start - t_frames, frames=clip_frames, layers=layers,
-                transition=Transition(kind if t_frames else "cut", t_frames), texts=tuple(texts),
-                background=template.background, scene=i,
+                start=start - t_frames,
+                frames=clip_frames,
+                layers=layers,
+                transition=Transition(kind if t_frames else "cut", t_frames),
+                texts=tuple(texts),
+                background=template.background,
+                scene=i,
             )
         )
         if progress:
@@ -649,35 +710,51 @@ def plan(
             from reelforge.text.sprites import render_watermark
 
             sprite = render_watermark(
-                sb.watermark.text, font_file(None, main_language, bold=True),
-                max(12, round(min(width, height) * 0.035)), 1.0, main_language,
+                sb.watermark.text,
+                font_file(None, main_language, bold=True),
+                max(12, round(min(width, height) * 0.035)),
+                1.0,
+                main_language,
             )
             path = str(workdir / "watermark.png")
             cv2.imwrite(path, cv2.cvtColor(sprite, cv2.COLOR_RGBA2BGRA))
         assert path
-        watermark = ImageOverlay(path, sb.watermark.position, sb.watermark.width,
-                                 sb.watermark.opacity)
+        watermark = ImageOverlay(
+            path, sb.watermark.position, sb.watermark.width, sb.watermark.opacity
+        )
 
     enc = sb.encoder
-    encoder = Encoder(preset=enc.preset, crf=enc.crf, audio_bitrate=enc.audio_bitrate,
-                      aac_coder=enc.aac_coder)
+    encoder = Encoder(
+        preset=enc.preset, crf=enc.crf, audio_bitrate=enc.audio_bitrate, aac_coder=enc.aac_coder
+    )
     if preview:
         encoder = Encoder(preset="ultrafast", crf=30, audio_bitrate="96k", aac_coder="fast")
     timeline = Timeline(
-        width=width, height=height, fps=fps, frames=total_frames, clips=tuple(clips),
-        audio=tuple(narration_tracks + music_tracks), captions=tuple(lines),
-        caption_style=style, burn_captions=sb.captions.enabled and sb.captions.burn,
-        grade=sb.grade or template.grade, watermark=watermark,
-        mix=Mix(duck=sb.music.duck, loudness_lufs=sb.loudness), encoder=encoder,
-        language=main_language, title=sb.title,
-        metadata={"template": template.name, "languages": sorted(set(languages)),
-                  "preview": preview},
+        width=width,
+        height=height,
+        fps=fps,
+        frames=total_frames,
+        clips=tuple(clips),
+        audio=tuple(narration_tracks + music_tracks),
+        captions=tuple(lines),
+        caption_style=style,
+        burn_captions=sb.captions.enabled and sb.captions.burn,
+        grade=sb.grade or template.grade,
+        watermark=watermark,
+        mix=Mix(duck=sb.music.duck, loudness_lufs=sb.loudness),
+        encoder=encoder,
+        language=main_language,
+        title=sb.title,
+        metadata={
+            "template": template.name,
+            "languages": sorted(set(languages)),
+            "preview": preview,
+        },
     )
     if not sb.captions.enabled:
         timeline = timeline.replace(captions=(), burn_captions=False)
     scene_facts: list[dict[str, str | None]] = [
-        {"language": lang, "voice": sp.voice if sp else None,
-         "engine": sp.engine if sp else None}
+        {"language": lang, "voice": sp.voice if sp else None, "engine": sp.engine if sp else None}
         for lang, sp in zip(languages, speech, strict=True)
     ]
     return Planned(timeline, engines, timings, notes, scene_facts)

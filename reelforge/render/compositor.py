@@ -196,7 +196,8 @@ class _LayerRenderer:
             if self.layer.fit == "blur":
                 cover = max(cw / iw, ch / ih)
                 small = cv2.resize(
-                    image, (max(1, round(iw * cover / 8)), max(1, round(ih * cover / 8))),
+                    image,
+                    (max(1, round(iw * cover / 8)), max(1, round(ih * cover / 8))),
                     interpolation=cv2.INTER_AREA,
                 )
                 small = cv2.GaussianBlur(small, (0, 0), 6)
@@ -240,7 +241,10 @@ class _LayerRenderer:
                 if crop.shape[:2] == (self.height, self.width):
                     return np.ascontiguousarray(crop)
         return cv2.warpAffine(
-            base, m, (self.width, self.height), flags=cv2.INTER_LINEAR,
+            base,
+            m,
+            (self.width, self.height),
+            flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REFLECT,
         )
 
@@ -273,8 +277,13 @@ class _LayerRenderer:
             self.close()
             start = self.layer.video_start_ms / 1000 + index / self.fps
             self._video = VideoReader(
-                self.layer.path, self.width, self.height, self.fps, start_s=start,
-                loop=self.layer.loop, fit=self.layer.fit,
+                self.layer.path,
+                self.width,
+                self.height,
+                self.fps,
+                start_s=start,
+                loop=self.layer.loop,
+                fit=self.layer.fit,
                 background=self.layer_background_hex(),
             )
         frame = self._video.read()
@@ -283,7 +292,10 @@ class _LayerRenderer:
             return frame
         m = self._matrix(index, 1.0, (0.0, 0.0))
         return cv2.warpAffine(
-            frame, m, (self.width, self.height), flags=cv2.INTER_LINEAR,
+            frame,
+            m,
+            (self.width, self.height),
+            flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REFLECT,
         )
 
@@ -306,16 +318,27 @@ def _text_sprite(text: TextOverlay, width: int, height: int) -> np.ndarray:
 
     font = font_file(text.font, text.language, bold=True)
     rgba = render_text(
-        text.text, font, text.size_px, color=text.color, stroke_px=text.stroke_px,
-        stroke_color=text.stroke_color, box_color=text.box_color,
-        max_width_px=int(width * text.max_width_frac), language=text.language, shadow=True,
+        text.text,
+        font,
+        text.size_px,
+        color=text.color,
+        stroke_px=text.stroke_px,
+        stroke_color=text.stroke_color,
+        box_color=text.box_color,
+        max_width_px=int(width * text.max_width_frac),
+        language=text.language,
+        shadow=True,
     )
     return cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)
 
 
 def _anchor_y(position: str, height: int, sprite_h: int) -> int:
     centre = {
-        "top": 0.14, "upper-third": 0.30, "center": 0.5, "lower-third": 0.66, "bottom": 0.84,
+        "top": 0.14,
+        "upper-third": 0.30,
+        "center": 0.5,
+        "lower-third": 0.66,
+        "bottom": 0.84,
     }.get(position, 0.5)
     return int(round(height * centre - sprite_h / 2))
 
@@ -410,7 +433,10 @@ def _even_box(
 
 
 def draw_on_i420(
-    buf: np.ndarray, width: int, height: int, box: tuple[int, int, int, int],
+    buf: np.ndarray,
+    width: int,
+    height: int,
+    box: tuple[int, int, int, int],
     draw: Callable[[np.ndarray, tuple[int, int]], None],
 ) -> None:
     """Run a BGR ``draw(region, origin)`` on the ``box`` of an I420 frame, in place."""
@@ -420,20 +446,26 @@ def draw_on_i420(
     x0, y0, x1, y1 = even
     w, h = x1 - x0, y1 - y0
     region = np.empty((h * 3 // 2, w), np.uint8)
-    for src, dst, k in zip(planes(buf, width, height), planes(region, w, h), (1, 2, 2),
-                           strict=True):
+    for src, dst, k in zip(
+        planes(buf, width, height), planes(region, w, h), (1, 2, 2), strict=True
+    ):
         dst[:] = src[y0 // k : y1 // k, x0 // k : x1 // k]
     bgr = cv2.cvtColor(region, cv2.COLOR_YUV2BGR_I420)
     draw(bgr, (x0, y0))
     region = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
-    for src, dst, k in zip(planes(region, w, h), planes(buf, width, height), (1, 2, 2),
-                           strict=True):
+    for src, dst, k in zip(
+        planes(region, w, h), planes(buf, width, height), (1, 2, 2), strict=True
+    ):
         dst[y0 // k : y1 // k, x0 // k : x1 // k] = src
 
 
 def i420_transition(
-    kind: str, outgoing: np.ndarray, incoming: np.ndarray, progress: float,
-    width: int, height: int,
+    kind: str,
+    outgoing: np.ndarray,
+    incoming: np.ndarray,
+    progress: float,
+    width: int,
+    height: int,
 ) -> np.ndarray:
     """:func:`transition_frame` on I420 frames (plane by plane where it is geometric)."""
     if kind == "crossfade":
@@ -441,15 +473,20 @@ def i420_transition(
     if kind == "fade":  # dip to black: Y towards 16, chroma towards 128
         source, k = (outgoing, 1 - 2 * progress) if progress < 0.5 else (incoming, 2 * progress - 1)
         out = np.empty_like(source)
-        for src, dst, black in zip(planes(source, width, height), planes(out, width, height),
-                                   (16, 128, 128), strict=True):
+        for src, dst, black in zip(
+            planes(source, width, height), planes(out, width, height), (16, 128, 128), strict=True
+        ):
             cv2.addWeighted(src, k, src, 0, black * (1 - k), dst=dst)
         return out
     if kind == "cut":
         return incoming
     out = np.empty_like(outgoing)
-    for a, b, dst in zip(planes(outgoing, width, height), planes(incoming, width, height),
-                         planes(out, width, height), strict=True):
+    for a, b, dst in zip(
+        planes(outgoing, width, height),
+        planes(incoming, width, height),
+        planes(out, width, height),
+        strict=True,
+    ):
         dst[:] = transition_frame(kind, a, b, progress)
     return out
 
@@ -505,7 +542,9 @@ class _ClipRenderer:
         for text in self.texts:
             box = text.box(index)
             if box is not None:
-                draw_on_i420(out, width, height, box, lambda bgr, at, t=text: t.draw(bgr, index, at))
+                draw_on_i420(
+                    out, width, height, box, lambda bgr, at, t=text: t.draw(bgr, index, at)
+                )
         return out
 
     def close(self) -> None:
@@ -565,17 +604,16 @@ def transition_frame(
         lo = max(0, edge - band)
         hi = min(size, edge + band)
         np.copyto(out, outgoing)
-        if direction in ("left", "up"):
-            full = slice(min(size, hi), size)
-        else:
-            full = slice(0, max(0, lo))
+        full = slice(min(size, hi), size) if direction in ("left", "up") else slice(0, max(0, lo))
         if horizontal:
             out[:, full] = incoming[:, full]
             if hi > lo:
                 wb = np.ascontiguousarray(weight[:, lo:hi], np.float32)
                 out[:, lo:hi] = cv2.blendLinear(
                     np.ascontiguousarray(incoming[:, lo:hi]),
-                    np.ascontiguousarray(outgoing[:, lo:hi]), wb, 1 - wb,
+                    np.ascontiguousarray(outgoing[:, lo:hi]),
+                    wb,
+                    1 - wb,
                 )
         else:
             out[full] = incoming[full]
@@ -583,7 +621,9 @@ def transition_frame(
                 wb = np.ascontiguousarray(weight[lo:hi], np.float32)
                 out[lo:hi] = cv2.blendLinear(
                     np.ascontiguousarray(incoming[lo:hi]),
-                    np.ascontiguousarray(outgoing[lo:hi]), wb, 1 - wb,
+                    np.ascontiguousarray(outgoing[lo:hi]),
+                    wb,
+                    1 - wb,
                 )
         return out
     return incoming  # "cut"

@@ -148,15 +148,31 @@ def _track_chain(track: AudioTrack, fmt: str, duration_s: float) -> str:
 def _encoder_args(timeline: Timeline) -> list[str]:
     enc = timeline.encoder
     return [
-        "-c:v", enc.video_codec, "-preset", enc.preset, "-crf", str(enc.crf),
-        "-pix_fmt", enc.pix_fmt, "-r", str(timeline.fps),
+        "-c:v",
+        enc.video_codec,
+        "-preset",
+        enc.preset,
+        "-crf",
+        str(enc.crf),
+        "-pix_fmt",
+        enc.pix_fmt,
+        "-r",
+        str(timeline.fps),
     ]
 
 
 def _raw_input(timeline: Timeline) -> list[str]:
     return [
-        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{timeline.width}x{timeline.height}",
-        "-r", str(timeline.fps), "-i", "pipe:0",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-s",
+        f"{timeline.width}x{timeline.height}",
+        "-r",
+        str(timeline.fps),
+        "-i",
+        "pipe:0",
     ]
 
 
@@ -192,15 +208,29 @@ def compile_plan(
 
     audio_inputs, graph = _audio_graph(timeline, first_input=0)
     audio_args = (
-        *audio_inputs, "-filter_complex",
+        *audio_inputs,
+        "-filter_complex",
         graph + ";[mix]asplit=2[out][meter];[meter]ebur128=peak=true:framelog=verbose,anullsink",
-        "-map", "[out]", "-c:a", "pcm_f32le", "-ar", str(timeline.encoder.sample_rate),
-        "-ac", "2", mix_path,
+        "-map",
+        "[out]",
+        "-c:a",
+        "pcm_f32le",
+        "-ar",
+        str(timeline.encoder.sample_rate),
+        "-ac",
+        "2",
+        mix_path,
     )
     enc = timeline.encoder
     audio_out = [
-        "-c:a", enc.audio_codec, "-b:a", enc.audio_bitrate,
-        "-ar", str(enc.sample_rate), "-ac", str(enc.channels),
+        "-c:a",
+        enc.audio_codec,
+        "-b:a",
+        enc.audio_bitrate,
+        "-ar",
+        str(enc.sample_rate),
+        "-ac",
+        str(enc.channels),
     ]
     if enc.audio_codec == "aac":
         audio_out[2:2] = ["-aac_coder", enc.aac_coder]
@@ -219,10 +249,19 @@ def compile_plan(
         audio_args = ()
         inputs, graph = _audio_graph(timeline, first_input=1)
         args = [
-            *_raw_input(timeline), *inputs,
-            "-filter_complex", f"[0:v]{vfilter}[v];{graph}",
-            "-map", "[v]", "-map", "[mix]", *_encoder_args(timeline), *audio_out,
-            "-movflags", "+faststart", out,
+            *_raw_input(timeline),
+            *inputs,
+            "-filter_complex",
+            f"[0:v]{vfilter}[v];{graph}",
+            "-map",
+            "[v]",
+            "-map",
+            "[mix]",
+            *_encoder_args(timeline),
+            *audio_out,
+            "-movflags",
+            "+faststart",
+            out,
         ]
         segments.append(Segment(0, total, out, tuple(args)))
         join: tuple[str, ...] = ()
@@ -230,11 +269,20 @@ def compile_plan(
         # one process: raw frames + the pre-mixed audio; @LEVEL@ is the gain (and limiter) the
         # runner fills in once the pre-mix has measured the loudness
         args = [
-            *_raw_input(timeline), "-i", mix_path,
+            *_raw_input(timeline),
+            "-i",
+            mix_path,
             "-filter_complex",
             f"[0:v]{vfilter}[v];[1:a]@LEVEL@[a]",
-            "-map", "[v]", "-map", "[a]", *_encoder_args(timeline), *audio_out,
-            "-movflags", "+faststart", out,
+            "-map",
+            "[v]",
+            "-map",
+            "[a]",
+            *_encoder_args(timeline),
+            *audio_out,
+            "-movflags",
+            "+faststart",
+            out,
         ]
         segments.append(Segment(0, total, out, tuple(args)))
         join: tuple[str, ...] = ()
@@ -248,16 +296,38 @@ def compile_plan(
             # captions keep their absolute times: shift pts to the segment start, then back
             chain = f"setpts=PTS+{start},{vfilter},setpts=PTS-STARTPTS"
             args = [
-                *_raw_input(timeline), "-vf", chain,
-                *_encoder_args(timeline), "-frames:v", str(end - start), "-an", seg_out,
+                *_raw_input(timeline),
+                "-vf",
+                chain,
+                *_encoder_args(timeline),
+                "-frames:v",
+                str(end - start),
+                "-an",
+                seg_out,
             ]
             segments.append(Segment(start, end, seg_out, tuple(args)))
         files[list_path] = "\n".join(lines) + "\n"
         join = (
-            "-f", "concat", "-safe", "0", "-i", list_path, "-i", mix_path,
-            "-filter_complex", "[1:a]@LEVEL@[a]",
-            "-map", "0:v", "-map", "[a]", "-c:v", "copy", *audio_out,
-            "-movflags", "+faststart", out,
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            list_path,
+            "-i",
+            mix_path,
+            "-filter_complex",
+            "[1:a]@LEVEL@[a]",
+            "-map",
+            "0:v",
+            "-map",
+            "[a]",
+            "-c:v",
+            "copy",
+            *audio_out,
+            "-movflags",
+            "+faststart",
+            out,
         )
     return RenderPlan(
         width=timeline.width,

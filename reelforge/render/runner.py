@@ -49,7 +49,9 @@ def _parse_loudness(stderr: str) -> tuple[float | None, float | None]:
 def premix_audio(plan: RenderPlan, progress: Progress | None = None) -> AudioLevel:
     """Mix narration and ducked music into one file and measure its loudness."""
     process = FfmpegProcess(
-        plan.audio_args, stdin=None, loglevel="info",
+        plan.audio_args,
+        stdin=None,
+        loglevel="info",
         total_ms=plan.frames * 1000 // plan.fps,
         progress=(lambda f: progress("audio", f)) if progress else None,
     )
@@ -97,7 +99,8 @@ def refine_gain(plan: RenderPlan, level: AudioLevel) -> AudioLevel:
         chain = level_filter(level, plan.true_peak_db)
         process = FfmpegProcess(
             ["-i", mix, "-af", f"{chain},ebur128=peak=true", "-f", "null", "-"],
-            stdin=None, loglevel="info",
+            stdin=None,
+            loglevel="info",
         )
         process.close_and_wait()
         measured, _ = _parse_loudness(process.stderr)
@@ -212,8 +215,14 @@ def run_plan(
         else:
             for segment in plan.segments:
                 _encode(
-                    timeline, _fill(segment.args, level_chain), segment.start, segment.end,
-                    progress, segment.start, keep, kept,
+                    timeline,
+                    _fill(segment.args, level_chain),
+                    segment.start,
+                    segment.end,
+                    progress,
+                    segment.start,
+                    keep,
+                    kept,
                 )
             join = _fill(plan.join_args, level_chain)
             join[-1] = str(partial)
@@ -250,7 +259,8 @@ def save_thumbnail(
     """Save the most representative of ``frames`` (lively, not dark, titled) as a JPEG."""
     # a titled frame says what the video is; the first titled scene says it best
     titled = [
-        number for number in sorted(frames)
+        number
+        for number in sorted(frames)
         for clip in timeline.clips
         if clip.start <= number < clip.start + clip.frames
         and any(clip.start + t.start <= number < clip.start + t.end for t in clip.texts)
@@ -272,4 +282,3 @@ def save_thumbnail(
     if not cv2.imwrite(str(output), small, [cv2.IMWRITE_JPEG_QUALITY, 88]):
         raise RenderError(f"could not write the thumbnail {output}", hint="check disk space")
     return output
-

@@ -93,11 +93,18 @@ def create_api_key(
     owner = (owner or name).strip()[:64]
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with db.transaction() as session:
-        session.add(ApiKey(
-            id=new_id(), name=name, owner=owner, prefix=key[:DISPLAY_CHARS],
-            key_hash=hash_key(key), created_at=utcnow(),
-            rate_per_minute=rate_per_minute, jobs_per_day=jobs_per_day,
-        ))
+        session.add(
+            ApiKey(
+                id=new_id(),
+                name=name,
+                owner=owner,
+                prefix=key[:DISPLAY_CHARS],
+                key_hash=hash_key(key),
+                created_at=utcnow(),
+                rate_per_minute=rate_per_minute,
+                jobs_per_day=jobs_per_day,
+            )
+        )
     return key
 
 
@@ -112,10 +119,14 @@ def list_api_keys(db: Database, *, include_revoked: bool = False) -> list[ApiKey
 def revoke_api_key(db: Database, ident: str) -> ApiKey:
     """Revoke the key whose id, name or display prefix is ``ident`` (must match exactly one)."""
     with db.transaction() as session:
-        matches = list(session.scalars(select(ApiKey).where(
-            ApiKey.revoked_at.is_(None),
-            (ApiKey.id == ident) | (ApiKey.name == ident) | (ApiKey.prefix == ident),
-        )))
+        matches = list(
+            session.scalars(
+                select(ApiKey).where(
+                    ApiKey.revoked_at.is_(None),
+                    (ApiKey.id == ident) | (ApiKey.name == ident) | (ApiKey.prefix == ident),
+                )
+            )
+        )
         if not matches:
             raise ApiKeyError(f"no active key {ident!r}", hint="see `reelforge keys list`")
         if len(matches) > 1:

@@ -151,7 +151,11 @@ class InProcessExecutor:
                     self._running[worker_id] = job_id
                     try:
                         status = run_job(
-                            job_id, self.db, self.storage, self.settings, worker_id,
+                            job_id,
+                            self.db,
+                            self.storage,
+                            self.settings,
+                            worker_id,
                             should_stop=self._stopping.is_set,
                         )
                     finally:

@@ -56,9 +56,25 @@ T = TypeVar("T")
 
 REQUEST_KEYS = {"script", "storyboard", "preview", "queue"}
 OVERRIDE_KEYS = {
-    "title", "template", "language", "voice", "speed", "format", "resolution", "fps",
-    "target_duration", "duration", "max_scenes", "padding", "transition", "grade", "music",
-    "captions", "loudness", "seed", "watermark",
+    "title",
+    "template",
+    "language",
+    "voice",
+    "speed",
+    "format",
+    "resolution",
+    "fps",
+    "target_duration",
+    "duration",
+    "max_scenes",
+    "padding",
+    "transition",
+    "grade",
+    "music",
+    "captions",
+    "loudness",
+    "seed",
+    "watermark",
 }
 MEDIA_REF = re.compile(r"media:([0-9a-f]{32})(?:\.[A-Za-z0-9]{1,5})?")
 _CANONICAL_REF = re.compile(r"^media:([0-9a-f]{32})(\.[a-z0-9]{1,5})$")
@@ -158,8 +174,7 @@ def normalise_request(request: Any) -> dict[str, Any]:
     unknown = sorted(set(request) - REQUEST_KEYS - OVERRIDE_KEYS)
     if unknown:
         raise SpecError(
-            "unknown request field" + ("s" if len(unknown) > 1 else "") + ": "
-            + ", ".join(unknown),
+            "unknown request field" + ("s" if len(unknown) > 1 else "") + ": " + ", ".join(unknown),
             hint="fields: " + ", ".join(sorted(REQUEST_KEYS | OVERRIDE_KEYS)),
         )
     script, storyboard = request.get("script"), request.get("storyboard")
@@ -225,7 +240,8 @@ def build_request_storyboard(
             hint="upload files with POST /api/media and use the id it returns",
         )
     overrides = {
-        k: v for k, v in canonical_request.items()
+        k: v
+        for k, v in canonical_request.items()
         if k in OVERRIDE_KEYS and v is not None and k != "duration"
     }
     if canonical_request.get("script") is not None:
@@ -275,7 +291,9 @@ def input_hash(board: Any, media_hashes: dict[str, str], preview: bool, kind: st
     canonical = map_media_paths(board, by_content).model_dump(mode="json")
     text = json.dumps(
         {"kind": kind, "preview": preview, "storyboard": canonical, "reelforge": __version__},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -569,8 +587,9 @@ class JobService:
 
         cutoff = utcnow() - timedelta(seconds=older_than_s)
         conditions = [
-            Job.status.in_([JobStatus.COMPLETED.value, JobStatus.FAILED.value,
-                            JobStatus.CANCELLED.value]),
+            Job.status.in_(
+                [JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value]
+            ),
             Job.finished_at < cutoff,
         ]
         if owner is not None:
@@ -639,8 +658,10 @@ class JobService:
         check_limits(board, self.settings)
         duration = expected_duration(board)
         s = self.settings
-        factor = s.compute_per_output_second_preview if canonical["preview"] else (
-            s.compute_per_output_second
+        factor = (
+            s.compute_per_output_second_preview
+            if canonical["preview"]
+            else (s.compute_per_output_second)
         )
         width, height = board.size()
         pixels = (width * height) / (1920 * 1080)
@@ -815,4 +836,3 @@ class JobService:
         """Stop the executor and release the database."""
         self.executor.shutdown(wait=wait)
         self.db.dispose()
-

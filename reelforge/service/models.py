@@ -52,9 +52,7 @@ def priority_value(name: str | int) -> int:
         return name
     if isinstance(name, str) and name.lower() in PRIORITIES:
         return PRIORITIES[name.lower()]
-    raise JobError(
-        f"unknown priority {name!r}", hint="use one of: " + ", ".join(PRIORITIES)
-    )
+    raise JobError(f"unknown priority {name!r}", hint="use one of: " + ", ".join(PRIORITIES))
 
 
 def priority_name(value: int) -> str:

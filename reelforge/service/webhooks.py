@@ -65,8 +65,12 @@ def private_address(url: str) -> str | None:
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if (
-            address.is_private or address.is_loopback or address.is_link_local
-            or address.is_reserved or address.is_multicast or address.is_unspecified
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_reserved
+            or address.is_multicast
+            or address.is_unspecified
         ):
             return str(address)
     return None
@@ -94,9 +98,7 @@ def payload(job: Job) -> dict[str, Any]:
     return {"event": f"job.{job.status}", "job": data}
 
 
-def deliver(
-    url: str, body: bytes, secret: str, event: str, timeout_s: float
-) -> tuple[bool, str]:
+def deliver(url: str, body: bytes, secret: str, event: str, timeout_s: float) -> tuple[bool, str]:
     """One POST; returns (delivered, what happened)."""
     timestamp = str(int(time.time()))
     headers = {
@@ -123,8 +125,9 @@ def _record(db: Database, job_id: str, status: str, message: str) -> None:
         with db.transaction() as session:
             if session.get(Job, job_id) is not None:
                 session.add(
-                    JobEvent(job_id=job_id, at=utcnow(), status=status, stage="webhook",
-                             message=message)
+                    JobEvent(
+                        job_id=job_id, at=utcnow(), status=status, stage="webhook", message=message
+                    )
                 )
     except Exception:  # noqa: BLE001 - recording is best effort; delivery matters more
         log.warning("could not record a webhook attempt for job %s", job_id, exc_info=True)

@@ -140,7 +140,8 @@ def requeue_expired(db: Database, settings: ServiceSettings) -> list[str]:
             )
         ).all()
     expired = [
-        job_id for job_id, owner, until in candidates
+        job_id
+        for job_id, owner, until in candidates
         if (until is not None and until < now) or dead_local_worker(owner)
     ]
     done = []
@@ -157,12 +158,19 @@ def requeue_expired(db: Database, settings: ServiceSettings) -> list[str]:
                 lost = f"worker {job.lease_owner} stopped responding ({why})"
                 if job.attempts < job.max_attempts:
                     transition(
-                        session, job, JobStatus.QUEUED, note=f"{lost}; retrying",
-                        error=lost, hint="the job is retried automatically",
+                        session,
+                        job,
+                        JobStatus.QUEUED,
+                        note=f"{lost}; retrying",
+                        error=lost,
+                        hint="the job is retried automatically",
                     )
                 else:
                     transition(
-                        session, job, JobStatus.FAILED, note=lost,
+                        session,
+                        job,
+                        JobStatus.FAILED,
+                        note=lost,
                         error=f"{lost} on the last of {job.max_attempts} attempts",
                         hint="check the worker's logs (memory, crashes), then retry the job",
                     )
@@ -280,8 +288,11 @@ class _Run:
             if owned and "progress" in values:
                 session.add(
                     JobEvent(
-                        job_id=self.job_id, at=now, status=self.status.value,
-                        stage=self.status.value, progress=values["progress"],
+                        job_id=self.job_id,
+                        at=now,
+                        status=self.status.value,
+                        stage=self.status.value,
+                        progress=values["progress"],
                         message=message,
                     )
                 )
@@ -324,12 +335,16 @@ class _Run:
         def attempt() -> str:
             with self.write_lock, self.db.transaction() as session:
                 job = session.get(Job, self.job_id)
-                if job is None or job.lease_owner != self.worker_id or (
-                    job.status not in {s.value for s in ACTIVE}
+                if (
+                    job is None
+                    or job.lease_owner != self.worker_id
+                    or (job.status not in {s.value for s in ACTIVE})
                 ):
                     return job.status if job is not None else JobStatus.CANCELLED.value
                 transition(
-                    session, job, JobStatus.QUEUED,
+                    session,
+                    job,
+                    JobStatus.QUEUED,
                     note=f"worker {self.worker_id} shut down; the job resumes on the next worker",
                     attempts=max(job.attempts - 1, 0),
                 )
@@ -500,8 +515,10 @@ class _Run:
         in the work folder or caches become ``work:``/``cache:`` relative names."""
         roots = [(str(work.resolve()), "work:"), (str(work), "work:")]
         if self.settings.cache_dir is not None:
-            roots += [(str(Path(self.settings.cache_dir).resolve()), "cache:"),
-                      (str(self.settings.cache_dir), "cache:")]
+            roots += [
+                (str(Path(self.settings.cache_dir).resolve()), "cache:"),
+                (str(self.settings.cache_dir), "cache:"),
+            ]
         roots.append((str(Path(self.settings.data_dir).resolve()), "data:"))
 
         def scrub(value: Any) -> Any:
@@ -524,9 +541,7 @@ class _Run:
             data = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return  # not JSON (a fake renderer): leave it
-        manifest.write_text(
-            json.dumps(scrub(data), indent=1, ensure_ascii=False), encoding="utf-8"
-        )
+        manifest.write_text(json.dumps(scrub(data), indent=1, ensure_ascii=False), encoding="utf-8")
 
     def _cached(self) -> dict[str, Path] | None:
         """A completed job with the same input: reuse its stored outputs (step cache)."""
@@ -576,8 +591,14 @@ class _Run:
                 if job is None or job.lease_owner != self.worker_id or job.status != "uploading":
                     return False
                 transition(
-                    session, job, JobStatus.COMPLETED, note=f"done in {self._elapsed()}",
-                    result=keys, error=None, hint=None, traceback=None,
+                    session,
+                    job,
+                    JobStatus.COMPLETED,
+                    note=f"done in {self._elapsed()}",
+                    result=keys,
+                    error=None,
+                    hint=None,
+                    traceback=None,
                     cached_from=self.cached_from,
                 )
                 return True
@@ -606,8 +627,14 @@ class _Run:
             return JobStatus.CANCELLED.value
         if status == JobStatus.CANCELLED.value:
             self._remove_outputs()
-        log.info("job %s abandoned by %s: %s (now %s, %s)", self.job_id, self.worker_id,
-                 reason, status, owner)
+        log.info(
+            "job %s abandoned by %s: %s (now %s, %s)",
+            self.job_id,
+            self.worker_id,
+            reason,
+            status,
+            owner,
+        )
         return str(status)
 
     def _remove_outputs(self) -> None:
@@ -635,22 +662,33 @@ class _Run:
         def attempt() -> str:
             with self.write_lock, self.db.transaction() as session:
                 job = session.get(Job, self.job_id)
-                if job is None or job.lease_owner != self.worker_id or (
-                    job.status not in {s.value for s in ACTIVE}
+                if (
+                    job is None
+                    or job.lease_owner != self.worker_id
+                    or (job.status not in {s.value for s in ACTIVE})
                 ):
                     return job.status if job is not None else JobStatus.CANCELLED.value
                 if retryable and job.attempts < job.max_attempts:
                     delay = settings.backoff_for(job.attempts)
                     transition(
-                        session, job, JobStatus.QUEUED,
+                        session,
+                        job,
+                        JobStatus.QUEUED,
                         note=f"attempt {job.attempts} failed: {error}; retry in {delay:g} s",
                         next_attempt_at=utcnow() + timedelta(seconds=delay),
-                        error=error, hint=hint, traceback=traceback_text,
+                        error=error,
+                        hint=hint,
+                        traceback=traceback_text,
                     )
                     return JobStatus.QUEUED.value
                 transition(
-                    session, job, JobStatus.FAILED, note=error,
-                    error=error, hint=hint, traceback=traceback_text,
+                    session,
+                    job,
+                    JobStatus.FAILED,
+                    note=error,
+                    error=error,
+                    hint=hint,
+                    traceback=traceback_text,
                 )
                 return JobStatus.FAILED.value
 

@@ -40,8 +40,11 @@ def load_spec(path: str | Path, **overrides: Any) -> Storyboard:
     if suffix not in SCRIPT_SUFFIXES + STORYBOARD_SUFFIXES:
         raise SpecError(
             f"{file}: unsupported file type {suffix or '(none)'!r}",
-            hint="give a script (" + ", ".join(SCRIPT_SUFFIXES) + ") or a storyboard ("
-            + ", ".join(STORYBOARD_SUFFIXES) + ")",
+            hint="give a script ("
+            + ", ".join(SCRIPT_SUFFIXES)
+            + ") or a storyboard ("
+            + ", ".join(STORYBOARD_SUFFIXES)
+            + ")",
         )
     if not file.is_file():
         raise SpecError(

@@ -57,8 +57,26 @@ _SENTENCE_END = re.compile(
 )
 # Words after which a period does not end the sentence.
 _ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "e.g", "i.e", "mme", "mlle", "cf",
-     "fig", "approx", "inc", "ltd"}
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "jr",
+        "sr",
+        "vs",
+        "e.g",
+        "i.e",
+        "mme",
+        "mlle",
+        "cf",
+        "fig",
+        "approx",
+        "inc",
+        "ltd",
+    }
 )
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Scripts written without spaces, punctuation (。、「」) and full-width forms included.
@@ -558,8 +576,9 @@ def _name_problems(board: Storyboard) -> list[str]:
     """Names the model keeps as free strings but the renderer knows only a few of."""
     problems: list[str] = []
     if board.transition is not None and board.transition.kind not in TRANSITIONS:
-        problems.append("transition.kind: " + _unknown("transition", board.transition.kind,
-                                                       TRANSITIONS))
+        problems.append(
+            "transition.kind: " + _unknown("transition", board.transition.kind, TRANSITIONS)
+        )
     if board.grade is not None and board.grade not in GRADES:
         problems.append("grade: " + _unknown("grade", board.grade, GRADES))
     if board.music.mood is not None and board.music.mood not in MUSIC_MOODS:

@@ -22,8 +22,17 @@ from pathlib import Path
 from typing import Any
 
 TRANSITIONS = (
-    "cut", "fade", "crossfade", "slide-left", "slide-right", "slide-up", "slide-down",
-    "wipe-left", "wipe-right", "wipe-up", "wipe-down",
+    "cut",
+    "fade",
+    "crossfade",
+    "slide-left",
+    "slide-right",
+    "slide-up",
+    "slide-down",
+    "wipe-left",
+    "wipe-right",
+    "wipe-up",
+    "wipe-down",
 )
 FITS = ("cover", "contain", "blur")
 GRADES = ("none", "cinematic", "bright", "vintage", "warm", "cool", "mono")
@@ -272,7 +281,9 @@ def _to_plain(value: Any) -> Any:
 
 def _from_plain(tp: Any, data: Any) -> Any:
     if isinstance(tp, str):
-        tp = eval(tp, globals())  # annotations are strings under `from __future__ import annotations`
+        tp = eval(
+            tp, globals()
+        )  # annotations are strings under `from __future__ import annotations`
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
@@ -294,7 +305,21 @@ def _from_plain(tp: Any, data: Any) -> Any:
 
 
 __all__ = [
-    "AudioTrack", "CaptionLine", "CaptionStyle", "Clip", "Encoder", "FITS", "GRADES",
-    "ImageOverlay", "Layer", "MOTION_PRESETS", "Mix", "Motion", "TextOverlay", "TimedWord",
-    "Timeline", "Transition", "TRANSITIONS",
+    "AudioTrack",
+    "CaptionLine",
+    "CaptionStyle",
+    "Clip",
+    "Encoder",
+    "FITS",
+    "GRADES",
+    "ImageOverlay",
+    "Layer",
+    "MOTION_PRESETS",
+    "Mix",
+    "Motion",
+    "TextOverlay",
+    "TimedWord",
+    "Timeline",
+    "Transition",
+    "TRANSITIONS",
 ]

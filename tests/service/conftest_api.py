@@ -59,18 +59,19 @@ class Api:
         return {"Authorization": f"Bearer {key}"}
 
     def submit(self, key: str | None, body: dict[str, Any] | None = None) -> str:
-        body = body or {"script": "Hello there. This is a test.", "music": "none",
-                        "preview": True}
-        response = self.client.post("/api/videos", json=body,
-                                    headers=self.headers(key) if key else {})
+        body = body or {"script": "Hello there. This is a test.", "music": "none", "preview": True}
+        response = self.client.post(
+            "/api/videos", json=body, headers=self.headers(key) if key else {}
+        )
         assert response.status_code == 202, response.text
         return str(response.json()["id"])
 
     def wait(self, job_id: str, key: str | None, timeout: float = 30.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            response = self.client.get(f"/api/jobs/{job_id}",
-                                       headers=self.headers(key) if key else {})
+            response = self.client.get(
+                f"/api/jobs/{job_id}", headers=self.headers(key) if key else {}
+            )
             assert response.status_code == 200, response.text
             job: dict[str, Any] = response.json()
             if job["status"] in FINAL:

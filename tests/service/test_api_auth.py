@@ -30,8 +30,9 @@ def test_both_header_forms_work_and_keys_are_stored_hashed(api: Api) -> None:
     key = api.key("alice")
     assert key.startswith("rf_") and len(key) > 40
     assert api.client.get("/api/jobs", headers={"X-API-Key": key}).status_code == 200
-    assert api.client.get("/api/jobs", headers={"Authorization": f"Bearer {key}"}).status_code \
-        == 200
+    assert (
+        api.client.get("/api/jobs", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    )
     with api.service.db.engine.connect() as connection:
         rows = connection.execute(text("SELECT key_hash, prefix FROM api_keys")).all()
     assert rows == [(auth.hash_key(key), key[:10])]
@@ -83,8 +84,9 @@ def test_rate_limit_is_429_with_retry_after(make_api: Any, fake_make: Any) -> No
 def test_per_key_rate_override(make_api: Any, fake_make: Any) -> None:
     api = make_api(rate_per_minute=0, rate_burst=2)  # unlimited by default
     limited = api.key("slow", rate_per_minute=1)
-    codes = [api.client.get("/api/jobs", headers=api.headers(limited)).status_code
-             for _ in range(3)]
+    codes = [
+        api.client.get("/api/jobs", headers=api.headers(limited)).status_code for _ in range(3)
+    ]
     assert codes == [200, 200, 429]
 
 
@@ -93,12 +95,17 @@ def test_daily_job_quota(make_api: Any, fake_make: Any) -> None:
     key = api.key("alice")
     h = api.headers(key)
     # A refused request does not use the quota.
-    assert api.client.post("/api/videos", headers=h, json={"script": "Hi.",
-                                                           "template": "nope"}).status_code == 422
+    assert (
+        api.client.post(
+            "/api/videos", headers=h, json={"script": "Hi.", "template": "nope"}
+        ).status_code
+        == 422
+    )
     first = api.submit(key)
     api.submit(key)
-    response = api.client.post("/api/videos", headers=h,
-                               json={"script": "One more.", "music": "none", "preview": True})
+    response = api.client.post(
+        "/api/videos", headers=h, json={"script": "One more.", "music": "none", "preview": True}
+    )
     body = assert_problem(response, 429)
     assert "quota of 2 jobs" in body["detail"] and "midnight UTC" in body["hint"]
     assert 1 <= int(response.headers["retry-after"]) <= 86400
@@ -156,8 +163,9 @@ def test_token_bucket_refills(monkeypatch: pytest.MonkeyPatch) -> None:
     assert auth.RateLimiter(per_minute=0, burst=1).take("k") == 0.0
 
 
-def test_keys_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_keys_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from reelforge.service.cli import add_service_commands
 
     monkeypatch.setenv("REELFORGE_DATA_DIR", str(tmp_path / "data"))
@@ -184,13 +192,20 @@ def test_keys_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 def test_cors_origins(make_api: Any, fake_make: Any) -> None:
     api = make_api(cors_origins="https://studio.example")
-    preflight = api.client.options("/api/videos", headers={
-        "Origin": "https://studio.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    preflight = api.client.options(
+        "/api/videos",
+        headers={
+            "Origin": "https://studio.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "https://studio.example"
-    other = api.client.options("/api/videos", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    other = api.client.options(
+        "/api/videos",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert other.headers.get("access-control-allow-origin") != "https://evil.example"
 
 

@@ -24,9 +24,13 @@ def done(api: Api) -> tuple[Api, str, str, bytes]:
 def test_every_result_downloads_with_its_type(done: tuple[Api, str, str, bytes]) -> None:
     api, key, job_id, video = done
     expected = {
-        "video": "video/mp4", "thumbnail": "image/jpeg", "manifest": "application/json",
-        "captions.srt": "application/x-subrip", "captions.vtt": "text/vtt",
-        "captions.ass": "text/x-ssa", "captions.json": "application/json",
+        "video": "video/mp4",
+        "thumbnail": "image/jpeg",
+        "manifest": "application/json",
+        "captions.srt": "application/x-subrip",
+        "captions.vtt": "text/vtt",
+        "captions.ass": "text/x-ssa",
+        "captions.json": "application/json",
     }
     for name, media_type in expected.items():
         response = api.client.get(f"/api/jobs/{job_id}/files/{name}", headers=api.headers(key))
@@ -75,11 +79,11 @@ def test_if_range_and_head(done: tuple[Api, str, str, bytes]) -> None:
     assert head.status_code == 200 and head.content == b""
     assert int(head.headers["content-length"]) == len(video)
     etag = head.headers["etag"]
-    same = api.client.get(url, headers={**api.headers(key), "Range": "bytes=0-3",
-                                        "If-Range": etag})
+    same = api.client.get(url, headers={**api.headers(key), "Range": "bytes=0-3", "If-Range": etag})
     assert same.status_code == 206 and same.content == video[:4]
-    stale = api.client.get(url, headers={**api.headers(key), "Range": "bytes=0-3",
-                                         "If-Range": '"something-else"'})
+    stale = api.client.get(
+        url, headers={**api.headers(key), "Range": "bytes=0-3", "If-Range": '"something-else"'}
+    )
     assert stale.status_code == 200 and stale.content == video
 
 
@@ -88,8 +92,15 @@ def test_names_outside_the_fixed_set_never_reach_storage(
 ) -> None:
     api, key, job_id, _ = done
     h = api.headers(key)
-    for name in ("input.json", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "video.mp4",
-                 "captions.txt", "%2E%2E", "manifest%00"):
+    for name in (
+        "input.json",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%2Fetc%2Fpasswd",
+        "video.mp4",
+        "captions.txt",
+        "%2E%2E",
+        "manifest%00",
+    ):
         response = api.client.get(f"/api/jobs/{job_id}/files/{name}", headers=h)
         assert response.status_code in (404, 422), (name, response.status_code)
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -99,7 +110,8 @@ def test_names_outside_the_fixed_set_never_reach_storage(
 
 
 def test_store_with_direct_urls_gets_a_redirect(
-    done: tuple[Api, str, str, bytes], monkeypatch: pytest.MonkeyPatch,
+    done: tuple[Api, str, str, bytes],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     api, key, job_id, _ = done
     seen: list[Any] = []
@@ -109,11 +121,13 @@ def test_store_with_direct_urls_gets_a_redirect(
         return f"https://bucket.example/{stored_key}?signature=abc"
 
     monkeypatch.setattr(api.service.storage, "url", presigned)
-    response = api.client.get(f"/api/jobs/{job_id}/files/thumbnail", headers=api.headers(key),
-                              follow_redirects=False)
+    response = api.client.get(
+        f"/api/jobs/{job_id}/files/thumbnail", headers=api.headers(key), follow_redirects=False
+    )
     assert response.status_code == 307
     assert response.headers["location"] == (
-        f"https://bucket.example/jobs/{job_id}/video.jpg?signature=abc")
+        f"https://bucket.example/jobs/{job_id}/video.jpg?signature=abc"
+    )
     assert seen == [(f"jobs/{job_id}/video.jpg", api.settings.download_url_expires_s)]
 
 

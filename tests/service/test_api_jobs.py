@@ -13,9 +13,15 @@ from conftest_api import Api, api, assert_problem, make_api, open_api  # noqa: F
 def test_submit_runs_to_completed_with_links(api: Api) -> None:
     key = api.key()
     response = api.client.post(
-        "/api/videos", headers=api.headers(key),
-        json={"script": "Hello there. This is a test.", "music": "none", "preview": True,
-              "priority": "high", "format": "9:16"},
+        "/api/videos",
+        headers=api.headers(key),
+        json={
+            "script": "Hello there. This is a test.",
+            "music": "none",
+            "preview": True,
+            "priority": "high",
+            "format": "9:16",
+        },
     )
     assert response.status_code == 202, response.text
     body = response.json()
@@ -27,7 +33,12 @@ def test_submit_runs_to_completed_with_links(api: Api) -> None:
     assert job["progress"] == 100.0
     assert job["priority"] == "high"
     assert set(job["links"]["files"]) == {
-        "video", "thumbnail", "manifest", "captions.srt", "captions.vtt", "captions.ass",
+        "video",
+        "thumbnail",
+        "manifest",
+        "captions.srt",
+        "captions.vtt",
+        "captions.ass",
         "captions.json",
     }
 
@@ -53,8 +64,9 @@ def test_list_filters_and_pages(api: Api) -> None:
 def test_sse_stream_reaches_completed(api: Api) -> None:
     key = api.key()
     job_id = api.submit(key)
-    with api.client.stream("GET", f"/api/jobs/{job_id}/events",
-                           headers=api.headers(key)) as response:
+    with api.client.stream(
+        "GET", f"/api/jobs/{job_id}/events", headers=api.headers(key)
+    ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         text = "".join(response.iter_text())
@@ -69,10 +81,10 @@ def test_sse_stream_reaches_completed(api: Api) -> None:
     percents = [d["progress"] for n, d in events if n == "progress" and d["progress"] is not None]
     assert all(0.0 <= p <= 100.0 for p in percents) and percents[-1] == 100.0
     # Resuming after the last id sends only the end.
-    last = max(int(line.split(":", 1)[1]) for line in text.splitlines()
-               if line.startswith("id:"))
-    again = api.client.get(f"/api/jobs/{job_id}/events",
-                           headers={**api.headers(key), "Last-Event-ID": str(last)})
+    last = max(int(line.split(":", 1)[1]) for line in text.splitlines() if line.startswith("id:"))
+    again = api.client.get(
+        f"/api/jobs/{job_id}/events", headers={**api.headers(key), "Last-Event-ID": str(last)}
+    )
     assert [n for n, _ in _parse_sse(again.text)] == ["end"]
 
 
@@ -107,8 +119,7 @@ def test_failed_job_has_error_and_hint_then_retry_completes(api: Api, fake_make:
     assert "patience" in job["error"] and job["hint"] == "give it more time"
     assert job["links"]["files"] == {}
     # A failed job has no results to download: a conflict, explained.
-    assert_problem(api.client.get(f"/api/jobs/{job_id}/files/video",
-                                  headers=api.headers(key)), 409)
+    assert_problem(api.client.get(f"/api/jobs/{job_id}/files/video", headers=api.headers(key)), 409)
     broken["on"] = False
     retried = api.client.post(f"/api/jobs/{job_id}/retry", headers=api.headers(key))
     assert retried.status_code == 202, retried.text
@@ -136,7 +147,8 @@ def test_delete_cancels_a_waiting_job(make_api: Any, fake_make: Any) -> None:
     key = api.key()
     job_id = api.submit(key)
     assert api.client.get(f"/api/jobs/{job_id}", headers=api.headers(key)).json()["status"] == (
-        "queued")
+        "queued"
+    )
     assert api.client.delete(f"/api/jobs/{job_id}", headers=api.headers(key)).status_code == 204
     assert_problem(api.client.get(f"/api/jobs/{job_id}", headers=api.headers(key)), 404)
 
@@ -146,15 +158,20 @@ def test_bad_requests_are_problems_naming_fields(api: Api) -> None:
     h = api.headers(key)
     both = api.client.post("/api/videos", headers=h, json={"script": "Hi.", "storyboard": {}})
     assert "exactly one" in assert_problem(both, 422)["detail"]
-    fields = api.client.post("/api/videos", headers=h, json={
-        "script": "Hi.", "format": "4:3", "priority": "urgent", "duration": -1, "colour": 1})
+    fields = api.client.post(
+        "/api/videos",
+        headers=h,
+        json={"script": "Hi.", "format": "4:3", "priority": "urgent", "duration": -1, "colour": 1},
+    )
     named = {e["field"] for e in assert_problem(fields, 422)["errors"]}
     assert named == {"format", "priority", "duration", "colour"}
-    template = api.client.post("/api/videos", headers=h,
-                               json={"script": "Hi.", "template": "no-such-template"})
+    template = api.client.post(
+        "/api/videos", headers=h, json={"script": "Hi.", "template": "no-such-template"}
+    )
     assert "template" in assert_problem(template, 422)["detail"]
-    not_json = api.client.post("/api/videos", headers={**h, "Content-Type": "application/json"},
-                               content=b"{not json")
+    not_json = api.client.post(
+        "/api/videos", headers={**h, "Content-Type": "application/json"}, content=b"{not json"
+    )
     assert_problem(not_json, 422)
     empty_board = api.client.post("/api/videos", headers=h, json={"storyboard": {"scenes": []}})
     assert_problem(empty_board, 422)
@@ -174,28 +191,60 @@ def test_open_mode_needs_no_key(open_api: Api) -> None:
 def test_request_fields_reach_the_service() -> None:
     from reelforge.service.api.schemas import VideoRequest
 
-    request = VideoRequest.model_validate({
-        "script": "Hi.", "template": "restaurant", "language": "fr", "voice": "fr-adult-female",
-        "format": "1:1", "duration": 12.5, "music": "calm", "captions": "none", "preview": True,
-        "priority": "low", "queue": "gpu", "title": "T", "resolution": 720,
-    })
+    request = VideoRequest.model_validate(
+        {
+            "script": "Hi.",
+            "template": "restaurant",
+            "language": "fr",
+            "voice": "fr-adult-female",
+            "format": "1:1",
+            "duration": 12.5,
+            "music": "calm",
+            "captions": "none",
+            "preview": True,
+            "priority": "low",
+            "queue": "gpu",
+            "title": "T",
+            "resolution": 720,
+        }
+    )
     assert request.to_service() == {
-        "script": "Hi.", "template": "restaurant", "language": "fr", "voice": "fr-adult-female",
-        "format": "1:1", "target_duration": 12.5, "music": "calm", "captions": False,
-        "preview": True, "queue": "gpu", "title": "T", "resolution": 720,
+        "script": "Hi.",
+        "template": "restaurant",
+        "language": "fr",
+        "voice": "fr-adult-female",
+        "format": "1:1",
+        "target_duration": 12.5,
+        "music": "calm",
+        "captions": False,
+        "preview": True,
+        "queue": "gpu",
+        "title": "T",
+        "resolution": 720,
     }
     styled = VideoRequest.model_validate({"storyboard": {"scenes": ["Hi."]}, "captions": "bold"})
-    assert styled.to_service() == {"storyboard": {"scenes": ["Hi."]}, "captions": "bold",
-                                   "preview": False}
+    assert styled.to_service() == {
+        "storyboard": {"scenes": ["Hi."]},
+        "captions": "bold",
+        "preview": False,
+    }
 
 
 def test_overrides_change_the_rendered_storyboard(api: Api, fake_make: Any) -> None:
     seen: list[Any] = []
     fake_make.before = seen.append
     key = api.key()
-    job_id = api.submit(key, {"script": "Bonjour à tous. Ceci est un essai.", "format": "9:16",
-                              "captions": "none", "music": "calm", "language": "fr",
-                              "preview": True})
+    job_id = api.submit(
+        key,
+        {
+            "script": "Bonjour à tous. Ceci est un essai.",
+            "format": "9:16",
+            "captions": "none",
+            "music": "calm",
+            "language": "fr",
+            "preview": True,
+        },
+    )
     assert api.wait(job_id, key)["status"] == "completed"
     board = seen[0]
     assert board.format == "9:16" and board.language == "fr"
@@ -206,8 +255,7 @@ def test_oversize_json_body_is_413(make_api: Any, fake_make: Any) -> None:
     api = make_api(max_body_bytes=4096)
     key = api.key()
     big = {"script": "Hello there. " * 1000}
-    body = assert_problem(api.client.post("/api/videos", headers=api.headers(key), json=big),
-                          413)
+    body = assert_problem(api.client.post("/api/videos", headers=api.headers(key), json=big), 413)
     assert "4096" in body["detail"]
 
     def chunks() -> Any:
@@ -216,8 +264,11 @@ def test_oversize_json_body_is_413(make_api: Any, fake_make: Any) -> None:
             yield b"Hello there. " * 100
         yield b'"}'
 
-    streamed = api.client.post("/api/videos", content=chunks(), headers={
-        **api.headers(key), "Content-Type": "application/json"})
+    streamed = api.client.post(
+        "/api/videos",
+        content=chunks(),
+        headers={**api.headers(key), "Content-Type": "application/json"},
+    )
     assert_problem(streamed, 413)
     assert api.client.get("/api/jobs", headers=api.headers(key)).json()["total"] == 0
 

@@ -17,10 +17,12 @@ def _png(size: tuple[int, int] = (32, 18)) -> bytes:
     return out.getvalue()
 
 
-def upload(api: Api, key: str, data: bytes, name: str = "photo.png",
-           content_type: str = "image/png") -> Any:
-    return api.client.post("/api/media", headers=api.headers(key),
-                           files={"file": (name, data, content_type)})
+def upload(
+    api: Api, key: str, data: bytes, name: str = "photo.png", content_type: str = "image/png"
+) -> Any:
+    return api.client.post(
+        "/api/media", headers=api.headers(key), files={"file": (name, data, content_type)}
+    )
 
 
 def test_upload_is_sniffed_stored_and_usable(api: Api) -> None:
@@ -38,8 +40,10 @@ def test_upload_is_sniffed_stored_and_usable(api: Api) -> None:
     again = api.client.get(f"/api/media/{media['id']}", headers=api.headers(key))
     assert again.json()["sha256"] == media["sha256"]
 
-    board = {"scenes": [{"narration": "A picture.", "visual": f"media:{media['id']}"}],
-             "music": "none"}
+    board = {
+        "scenes": [{"narration": "A picture.", "visual": f"media:{media['id']}"}],
+        "music": "none",
+    }
     job_id = api.submit(key, {"storyboard": board, "preview": True})
     assert api.wait(job_id, key)["status"] == "completed"
     script = f"A picture.\n\n![a photo](media:{media['id']})\n"
@@ -52,9 +56,9 @@ def test_wrong_content_is_415(api: Api) -> None:
     body = assert_problem(upload(api, key, b"#EXTM3U\nhttp://evil/x.ts\n", "x.png"), 415)
     assert "image" in body["hint"].lower() or "png" in body["hint"].lower()
     assert_problem(upload(api, key, _png(), "a.png", "audio/mpeg"), 415)
-    response = api.client.post("/api/media", headers={**api.headers(key),
-                                                      "Content-Type": "image/png"},
-                               content=_png())
+    response = api.client.post(
+        "/api/media", headers={**api.headers(key), "Content-Type": "image/png"}, content=_png()
+    )
     assert_problem(response, 415)
 
 
@@ -74,8 +78,11 @@ def test_oversize_upload_is_413_before_and_while_streaming(api: Api) -> None:
             yield b"\0" * 65536
         yield b"\r\n" + boundary + b"--\r\n"
 
-    response = api.client.post("/api/media", content=chunks(), headers={
-        **api.headers(key), "Content-Type": "multipart/form-data; boundary=b0undary"})
+    response = api.client.post(
+        "/api/media",
+        content=chunks(),
+        headers={**api.headers(key), "Content-Type": "multipart/form-data; boundary=b0undary"},
+    )
     assert_problem(response, 413)
     # Just over the limit but inside the multipart allowance: refused by the stored size.
     near = _png() + b"\0" * (limit - len(_png()) + 10)
@@ -85,13 +92,15 @@ def test_oversize_upload_is_413_before_and_while_streaming(api: Api) -> None:
 
 def test_malformed_uploads_are_400(api: Api) -> None:
     key = api.key()
-    no_file = api.client.post("/api/media", headers=api.headers(key),
-                              files={"other": (None, "x")})
+    no_file = api.client.post("/api/media", headers=api.headers(key), files={"other": (None, "x")})
     assert "no file" in assert_problem(no_file, 400)["detail"]
     form = api.client.post("/api/media", headers=api.headers(key), data={"file": "x"})
     assert_problem(form, 415)
-    broken = api.client.post("/api/media", content=b"--x\r\nnonsense", headers={
-        **api.headers(key), "Content-Type": "multipart/form-data; boundary=x"})
+    broken = api.client.post(
+        "/api/media",
+        content=b"--x\r\nnonsense",
+        headers={**api.headers(key), "Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert broken.status_code in (400, 415), broken.text
     empty = upload(api, key, b"")
     assert empty.status_code in (400, 415)
@@ -141,14 +150,15 @@ def _refused_everywhere(api: Api, h: dict[str, str], path: str) -> None:
 def test_someone_elses_upload_is_refused(api: Api) -> None:
     alice, mallory = api.key("alice"), api.key("mallory")
     media = upload(api, alice, _png()).json()
-    assert_problem(api.client.get(f"/api/media/{media['id']}", headers=api.headers(mallory)),
-                   404)
+    assert_problem(api.client.get(f"/api/media/{media['id']}", headers=api.headers(mallory)), 404)
     board = {"scenes": [{"narration": "Hi.", "visual": media["reference"]}]}
-    response = api.client.post("/api/videos", headers=api.headers(mallory),
-                               json={"storyboard": board})
+    response = api.client.post(
+        "/api/videos", headers=api.headers(mallory), json={"storyboard": board}
+    )
     assert "unknown media" in assert_problem(response, 422)["detail"]
     # An image given as music is refused too.
     wrong_kind = {"scenes": ["Hi."], "music": {"path": media["reference"]}}
-    response = api.client.post("/api/videos", headers=api.headers(alice),
-                               json={"storyboard": wrong_kind})
+    response = api.client.post(
+        "/api/videos", headers=api.headers(alice), json={"storyboard": wrong_kind}
+    )
     assert_problem(response, 422)

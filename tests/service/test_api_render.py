@@ -14,8 +14,9 @@ def test_real_preview_render_through_the_api(make_api: Any, tmp_path: Path) -> N
 
     api: Api = make_api()
     key = api.key()
-    job_id = api.submit(key, {"script": "Hello there. This is a test.", "music": "none",
-                              "preview": True})
+    job_id = api.submit(
+        key, {"script": "Hello there. This is a test.", "music": "none", "preview": True}
+    )
     job = api.wait(job_id, key, timeout=240)
     assert job["status"] == "completed", job
     h = api.headers(key)

@@ -34,16 +34,19 @@ def test_fuzzing_the_openapi_schema_finds_no_server_error(fuzzed_api: Api) -> No
     # Generated requests carry this valid key, so they reach past authentication.
     headers = fuzzed_api.headers(fuzzed_api.key("fuzzer"))
     labels = {op.label for op in operations}
-    assert {"POST /api/videos", "GET /api/jobs/{job_id}", "POST /api/media",
-            "GET /api/jobs/{job_id}/files/{name}"} <= labels
+    assert {
+        "POST /api/videos",
+        "GET /api/jobs/{job_id}",
+        "POST /api/media",
+        "GET /api/jobs/{job_id}/files/{name}",
+    } <= labels
     calls: dict[str, list[int]] = {}
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, headers, calls)
     assert set(calls) == labels
     problems = [
-        (label, status) for label, statuses in calls.items() for status in statuses
-        if status >= 500
+        (label, status) for label, statuses in calls.items() for status in statuses if status >= 500
     ]
     assert problems == []
     # The run really reached the endpoints: some requests were accepted, some refused.
@@ -51,11 +54,15 @@ def test_fuzzing_the_openapi_schema_finds_no_server_error(fuzzed_api: Api) -> No
     assert any(s < 300 for s in everything) and any(400 <= s < 500 for s in everything)
 
 
-def _fuzz(operation: Any, mode: Any, headers: dict[str, str], calls: dict[str, list[int]]
-          ) -> None:
+def _fuzz(operation: Any, mode: Any, headers: dict[str, str], calls: dict[str, list[int]]) -> None:
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     def run(case: Any) -> None:
         response = case.call(headers=headers)
         calls.setdefault(operation.label, []).append(response.status_code)
@@ -65,7 +72,10 @@ def _fuzz(operation: Any, mode: Any, headers: dict[str, str], calls: dict[str, l
             content_type = response.headers.get("content-type", [""])
             content_type = content_type[0] if isinstance(content_type, list) else content_type
             assert content_type.startswith("application/problem+json"), (
-                where, response.status_code, content_type)
+                where,
+                response.status_code,
+                content_type,
+            )
 
     try:
         run()

@@ -27,9 +27,20 @@ def _start(data: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "REELFORGE_DATA_DIR": str(data), "REELFORGE_WORKERS": "0"}
     code = "import sys; from reelforge.cli import main; sys.exit(main())"
     return subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--port", str(port), "--log-level", "warning",
-         *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-c",
+            code,
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -62,8 +73,11 @@ def test_serve_open_mode_and_a_restart_keeps_queued_jobs(tmp_path: Path) -> None
     server = _start(tmp_path / "data", port, "--open")
     try:
         _wait_ready(server, base)
-        accepted = httpx.post(f"{base}/api/videos", timeout=30,
-                              json={"script": "Hello there.", "music": "none", "preview": True})
+        accepted = httpx.post(
+            f"{base}/api/videos",
+            timeout=30,
+            json={"script": "Hello there.", "music": "none", "preview": True},
+        )
         assert accepted.status_code == 202, accepted.text
         job_id: Any = accepted.json()["id"]
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "reelforge"

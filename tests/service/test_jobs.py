@@ -30,8 +30,9 @@ def _count(service, model) -> int:
 def _files(service, prefix: str = "") -> list[str]:
     root = service.storage.root
     return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()
-        and str(p.relative_to(root)).startswith(prefix)
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and str(p.relative_to(root)).startswith(prefix)
     )
 
 
@@ -48,8 +49,13 @@ def test_submit_stores_input_and_queues(service):
 
 def test_script_requests_and_overrides_are_accepted(service):
     job = service.submit_video(
-        {"script": "# Title\n\nHello there. Welcome.", "format": "9:16", "music": "none",
-         "duration": 4, "preview": True}
+        {
+            "script": "# Title\n\nHello there. Welcome.",
+            "format": "9:16",
+            "music": "none",
+            "duration": 4,
+            "preview": True,
+        }
     )
     assert job.params["target_duration"] == 4 and "duration" not in job.params
 
@@ -180,9 +186,12 @@ def test_delete_removes_files_rows_and_events(service, fake_make):
     with pytest.raises(JobNotFound):
         service.get(job.id)
     with service.db.session() as session:
-        assert session.scalar(
-            select(func.count()).select_from(JobEvent).where(JobEvent.job_id == job.id)
-        ) == 0
+        assert (
+            session.scalar(
+                select(func.count()).select_from(JobEvent).where(JobEvent.job_id == job.id)
+            )
+            == 0
+        )
     assert service.get(keep.id).status == "queued"
     assert _files(service, f"jobs/{keep.id}") == [f"jobs/{keep.id}/input.json"]
     with pytest.raises(JobNotFound):
@@ -390,8 +399,7 @@ def test_purge_deletes_old_finished_jobs_only(service, fake_make):
     waiting = service.submit_video({"storyboard": {"scenes": ["Waiting."]}})
     with service.db.transaction() as session:
         session.execute(
-            update(Job).where(Job.id == old.id)
-            .values(finished_at=utcnow() - timedelta(days=10))
+            update(Job).where(Job.id == old.id).values(finished_at=utcnow() - timedelta(days=10))
         )
     assert service.purge(older_than_s=7 * 86400) == 1
     assert {j.id for j in service.list()[0]} == {recent.id, waiting.id}

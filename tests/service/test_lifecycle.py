@@ -61,7 +61,12 @@ def test_full_happy_path_stamps_times_history_and_events(db):
         assert job.finished_at >= job.started_at >= job.queued_at
         assert job.lease_owner is None
         assert [h["status"] for h in job.history] == [
-            "queued", "processing", "rendering", "post_processing", "uploading", "completed",
+            "queued",
+            "processing",
+            "rendering",
+            "post_processing",
+            "uploading",
+            "completed",
         ]
         events = session.scalars(select(JobEvent).where(JobEvent.job_id == job_id)).all()
         assert [e.status for e in events] == [h["status"] for h in job.history]

@@ -81,8 +81,7 @@ def test_completion_webhook_is_signed_and_verifiable(service, fake_make, receive
     headers, body = delivery["headers"], delivery["body"]
     assert headers[SIGNATURE_HEADER].startswith("sha256=")
     assert verify_signature(SECRET, headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
-    assert not verify_signature("wrong", headers[TIMESTAMP_HEADER], body,
-                                headers[SIGNATURE_HEADER])
+    assert not verify_signature("wrong", headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
     payload = json.loads(body)
     assert payload["event"] == "job.completed"
     assert payload["job"]["id"] == job.id and payload["job"]["status"] == "completed"

@@ -46,7 +46,12 @@ def test_run_uploads_every_output_with_fixed_keys(service, fake_make):
         assert key == f"jobs/{job.id}/{RESULT_FILES[name]}" and service.storage.exists(key)
     assert stored(service, job.id) == sorted([*RESULT_FILES.values(), "input.json"])
     assert [h["status"] for h in done.history] == [
-        "submitted", "queued", "processing", "rendering", "post_processing", "uploading",
+        "submitted",
+        "queued",
+        "processing",
+        "rendering",
+        "post_processing",
+        "uploading",
         "completed",
     ]
     progress = [e.progress for e in service.events(job.id) if e.progress is not None]
@@ -86,8 +91,11 @@ def test_priority_order_critical_first_then_fifo(service, fake_make):
     assert ready == expected
     executor = InProcessExecutor(service.db, service.storage, service.settings, workers=1)
     ran: list[str] = []
-    fake_make.before = lambda board: ran.append(board.scenes[0].narration) if not (
-        ran and ran[-1] == board.scenes[0].narration) else None
+    fake_make.before = lambda board: (
+        ran.append(board.scenes[0].narration)
+        if not (ran and ran[-1] == board.scenes[0].narration)
+        else None
+    )
     executor.start()
     try:
         wait_for(lambda: service.list(status="completed")[1] == len(jobs))
@@ -112,7 +120,8 @@ def test_crashed_worker_job_is_recovered_and_completes_once(service, fake_make):
     assert run(service, job.id, "w2") is None  # nobody else can take it meanwhile
     with service.db.transaction() as session:
         session.execute(
-            update(Job).where(Job.id == job.id)
+            update(Job)
+            .where(Job.id == job.id)
             .values(lease_expires_at=utcnow() - timedelta(seconds=1))
         )
     assert service.recover() == 1
@@ -145,7 +154,8 @@ def test_a_worker_that_lost_its_lease_does_not_overwrite(service, fake_make):
         if len(fake_make.calls) == 1 and service.get(job.id).lease_owner == "slow":
             with service.db.transaction() as session:
                 session.execute(
-                    update(Job).where(Job.id == job.id)
+                    update(Job)
+                    .where(Job.id == job.id)
                     .values(lease_expires_at=utcnow() - timedelta(seconds=1))
                 )
             requeue_expired(service.db, service.settings)
@@ -177,7 +187,8 @@ def test_failure_is_retried_with_backoff_then_succeeds(service, fake_make):
     assert pick_ready(service.db, ("cpu",)) == []
     with service.db.transaction() as session:
         session.execute(
-            update(Job).where(Job.id == job.id)
+            update(Job)
+            .where(Job.id == job.id)
             .values(next_attempt_at=utcnow() - timedelta(seconds=1))
         )
     assert run(service, job.id) == "completed"
@@ -421,8 +432,12 @@ def test_a_dead_local_process_job_is_recovered_without_waiting_for_the_lease(ser
     from reelforge.service.executor import worker_name
     from reelforge.service.worker import dead_local_worker
 
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pid = int(gone.stdout)
     ghost = worker_name("inproc0").rsplit("-", 2)[0] + f"-{pid}-abc123"
     assert dead_local_worker(ghost)
@@ -503,12 +518,20 @@ def test_manifest_names_no_server_paths(service, fake_make, tmp_media, monkeypat
             voice = output.parent / ".work" / "voice.wav"
             voice.parent.mkdir(parents=True, exist_ok=True)
             voice.write_bytes(b"RIFF")
-            made.manifest.write_text(json.dumps({
-                "video": output.name,
-                "timeline": {"clips": [{"path": storyboard.scenes[0].visual.path},
-                                       {"path": str(voice)}],
-                             "text": "/ not a path, just words"},
-            }))
+            made.manifest.write_text(
+                json.dumps(
+                    {
+                        "video": output.name,
+                        "timeline": {
+                            "clips": [
+                                {"path": storyboard.scenes[0].visual.path},
+                                {"path": str(voice)},
+                            ],
+                            "text": "/ not a path, just words",
+                        },
+                    }
+                )
+            )
             return made
 
     monkeypatch.setattr("reelforge.pipeline.make", PathLeakingMake())

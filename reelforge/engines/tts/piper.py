@@ -14,6 +14,7 @@ Pitch is ignored: Piper has no pitch control and a resampling shift would also c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import re
@@ -107,10 +108,8 @@ def _load_voice(voice_class: Any, model: Path, config: Path) -> Any:
     from piper.patch_voice_with_alignment import add_alignment_output
 
     proto = onnx.load(str(model))
-    try:
+    with contextlib.suppress(ValueError):  # already patched on disk
         add_alignment_output(proto)
-    except ValueError:
-        pass  # already patched on disk
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1

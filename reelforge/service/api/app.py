@@ -37,9 +37,13 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     """The API application over ``service`` (a JobService; built from ``settings`` if None)."""
     if settings is None:
         given = getattr(service, "settings", None)
-        settings = (given if isinstance(given, ApiSettings)
-                    else ApiSettings(**given.model_dump()) if given is not None
-                    else ApiSettings())
+        settings = (
+            given
+            if isinstance(given, ApiSettings)
+            else ApiSettings(**given.model_dump())
+            if given is not None
+            else ApiSettings()
+        )
     if service is None:
         from reelforge.service import create_service
 
@@ -79,13 +83,24 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
             allow_origins=origins,
             allow_credentials="*" not in origins,
             allow_methods=["GET", "POST", "DELETE", "HEAD", "OPTIONS"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type", "Range", "If-Range",
-                           "Last-Event-ID"],
-            expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "ETag",
-                            "Location", "Retry-After"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "Range",
+                "If-Range",
+                "Last-Event-ID",
+            ],
+            expose_headers=[
+                "Content-Range",
+                "Accept-Ranges",
+                "Content-Length",
+                "ETag",
+                "Location",
+                "Retry-After",
+            ],
         )
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes,
-                       exempt=("/api/media",))
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, exempt=("/api/media",))
     app.add_middleware(health.LatencyMiddleware, metrics=app.state.metrics)
     return app
 
@@ -138,8 +153,14 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
         error = self._too_large()
-        response = problems.problem(413, error.title, error.message, slug=error.slug,
-                                    hint=error.hint, headers={"Connection": "close"})
+        response = problems.problem(
+            413,
+            error.title,
+            error.message,
+            slug=error.slug,
+            hint=error.hint,
+            headers={"Connection": "close"},
+        )
         await response(scope, receive, send)
 
 

@@ -115,8 +115,14 @@ def _voices() -> list[dict[str, Any]]:
     from reelforge.voices import catalog
 
     return [
-        {"id": v.id, "engine": v.engine, "language": v.language, "gender": v.gender,
-         "age": v.age, "description": v.description}
+        {
+            "id": v.id,
+            "engine": v.engine,
+            "language": v.language,
+            "gender": v.gender,
+            "age": v.age,
+            "description": v.description,
+        }
         for v in catalog()
     ]
 
@@ -144,15 +150,36 @@ def engines() -> list[dict[str, Any]]:
         for name in registry.names(kind):
             try:
                 info = registry.get(kind, name).info()
-                found.append({"kind": kind, "name": name, "version": info.version,
-                              "available": bool(info.available), "reason": info.reason})
+                found.append(
+                    {
+                        "kind": kind,
+                        "name": name,
+                        "version": info.version,
+                        "available": bool(info.available),
+                        "reason": info.reason,
+                    }
+                )
             except ReelforgeError as exc:
                 reason = exc.message + (f" ({exc.hint})" if exc.hint else "")
-                found.append({"kind": kind, "name": name, "version": "", "available": False,
-                              "reason": reason})
+                found.append(
+                    {
+                        "kind": kind,
+                        "name": name,
+                        "version": "",
+                        "available": False,
+                        "reason": reason,
+                    }
+                )
             except Exception as exc:  # noqa: BLE001 - a broken engine must not break the list
-                found.append({"kind": kind, "name": name, "version": "", "available": False,
-                              "reason": f"{type(exc).__name__}: {exc}"})
+                found.append(
+                    {
+                        "kind": kind,
+                        "name": name,
+                        "version": "",
+                        "available": False,
+                        "reason": f"{type(exc).__name__}: {exc}",
+                    }
+                )
     return found
 
 
@@ -213,14 +240,21 @@ def list_moods() -> Any:
     return _cached("moods", _moods)
 
 
-@router.get("/options", response_model=Options,
-            summary="Formats, languages, styles and the engines available here (or why not)")
+@router.get(
+    "/options",
+    response_model=Options,
+    summary="Formats, languages, styles and the engines available here (or why not)",
+)
 def options() -> Any:
     return _cached("options", _options)
 
 
-@router.get("/pricing", response_model=Pricing, responses=responses(422),
-            summary="Estimated compute seconds and cost of a video of this length")
+@router.get(
+    "/pricing",
+    response_model=Pricing,
+    responses=responses(422),
+    summary="Estimated compute seconds and cost of a video of this length",
+)
 def pricing(
     settings: SettingsDep,
     duration: Annotated[float, Query(gt=0, le=3600, description="video length, seconds")] = 60.0,
@@ -241,16 +275,23 @@ class Estimate(BaseModel):
     rates: dict[str, float]
 
 
-@router.post("/pricing", response_model=Estimate, responses=responses(422),
-             summary="Estimated compute seconds and cost of this video request")
+@router.post(
+    "/pricing",
+    response_model=Estimate,
+    responses=responses(422),
+    summary="Estimated compute seconds and cost of this video request",
+)
 async def price_request(body: VideoRequest, service: ServiceDep) -> Any:
     return await run_in_threadpool(service.estimate, body.to_service())
 
 
 def estimate(settings: Any, duration: float, preview: bool, accelerator: str) -> dict[str, Any]:
     """Compute seconds and cost from the configured rates (REELFORGE_PRICE_* and friends)."""
-    per_second = (settings.compute_per_output_second_preview if preview
-                  else settings.compute_per_output_second)
+    per_second = (
+        settings.compute_per_output_second_preview
+        if preview
+        else settings.compute_per_output_second
+    )
     compute = settings.compute_overhead_s + per_second * duration
     rate = settings.price_gpu_second if accelerator == "gpu" else settings.price_cpu_second
     return {

@@ -58,12 +58,18 @@ def authenticate(
     if not given:
         if settings.open_mode:
             return Caller(settings.open_owner, None, settings.jobs_per_day)
-        raise Unauthorized("this endpoint needs an API key", hint=_AUTH_HINT,
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "this endpoint needs an API key",
+            hint=_AUTH_HINT,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     record = auth.find_api_key(service.db, given.strip())
     if record is None:
-        raise Unauthorized("the API key is unknown or revoked", hint=_AUTH_HINT,
-                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise Unauthorized(
+            "the API key is unknown or revoked",
+            hint=_AUTH_HINT,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     limiter: auth.RateLimiter = request.app.state.limiter
     wait = limiter.take(record.id, record.rate_per_minute)
     if wait > 0:

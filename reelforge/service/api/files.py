@@ -24,7 +24,6 @@ from reelforge.service.api.schemas import DOWNLOADS
 router = APIRouter(prefix="/api/jobs", tags=["files"])
 
 
-
 class FileName(enum.StrEnum):
     """The downloadable results (the keys of :data:`~reelforge.service.api.schemas.DOWNLOADS`)."""
 
@@ -84,10 +83,20 @@ _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 _FILE_SUMMARY = "Download a result: video, thumbnail, manifest or captions (srt, vtt, ass, json)"
 
 
-@router.get("/{job_id}/files/{name}", response_class=Response, responses=_FILE_RESPONSES,
-            summary=_FILE_SUMMARY, operation_id="download_file")
-@router.head("/{job_id}/files/{name}", response_class=Response, responses=_FILE_RESPONSES,
-             summary="Size and type of a result (HEAD)", operation_id="head_file")
+@router.get(
+    "/{job_id}/files/{name}",
+    response_class=Response,
+    responses=_FILE_RESPONSES,
+    summary=_FILE_SUMMARY,
+    operation_id="download_file",
+)
+@router.head(
+    "/{job_id}/files/{name}",
+    response_class=Response,
+    responses=_FILE_RESPONSES,
+    summary="Size and type of a result (HEAD)",
+    operation_id="head_file",
+)
 async def download(
     job_id: JobId,
     name: FileName,
@@ -107,7 +116,8 @@ async def download(
     size = int(await run_in_threadpool(storage.size, key))
     etag = '"' + hashlib.sha256(f"{key}:{size}".encode()).hexdigest()[:32] + '"'
     extension = {"video": ".mp4", "thumbnail": ".jpg", "manifest": ".json"}.get(
-        name.value, "." + name.value.split(".", 1)[-1])
+        name.value, "." + name.value.split(".", 1)[-1]
+    )
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": etag,
@@ -127,6 +137,8 @@ async def download(
         return Response(status_code=status, headers=headers, media_type=media_type)
     chunks = await run_in_threadpool(storage.open_range, key, first, last)
     return StreamingResponse(
-        iterate_in_threadpool(iter(chunks)), status_code=status, headers=headers,
+        iterate_in_threadpool(iter(chunks)),
+        status_code=status,
+        headers=headers,
         media_type=media_type,
     )

@@ -20,8 +20,17 @@ from reelforge.service.api.deps import ServiceDep
 router = APIRouter(tags=["health"])
 
 REQUIRED = ("database", "queue", "storage", "ffmpeg")
-STATUSES = ("submitted", "queued", "processing", "rendering", "post_processing", "uploading",
-            "completed", "failed", "cancelled")
+STATUSES = (
+    "submitted",
+    "queued",
+    "processing",
+    "rendering",
+    "post_processing",
+    "uploading",
+    "completed",
+    "failed",
+    "cancelled",
+)
 
 
 class Part(BaseModel):
@@ -37,7 +46,8 @@ class Health(BaseModel):
 
 
 @router.get(
-    "/api/health", response_model=Health,
+    "/api/health",
+    response_model=Health,
     responses={503: {"model": Health, "description": "a required part is down"}},
     summary="Database, queue, storage, ffmpeg and each engine",
 )
@@ -56,8 +66,10 @@ def _check_all(service: Any) -> dict[str, Part]:
     try:
         core = service.health()
     except Exception as exc:  # noqa: BLE001 - a failing check is a "down", never a 500
-        core = {name: {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                for name in ("database", "queue", "storage")}
+        core = {
+            name: {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            for name in ("database", "queue", "storage")
+        }
     for name, state in core.items():
         if not isinstance(state, dict):
             continue  # the core's overall "ok"
@@ -66,25 +78,31 @@ def _check_all(service: Any) -> dict[str, Part]:
         detail = str(state.pop("error", "") or state.pop("detail", "") or "")
         if state.get("hint"):
             detail = f"{detail} (hint: {state.pop('hint')})"
-        parts[name] = Part(ok=ok, required=name in REQUIRED, detail=detail,
-                           info=_jsonable(state))
+        parts[name] = Part(ok=ok, required=name in REQUIRED, detail=detail, info=_jsonable(state))
     executor = service.executor
     running = getattr(executor, "running", {})
     parts["executor"] = Part(
-        ok=True, required=False,
-        info={"kind": type(executor).__name__, "workers": getattr(executor, "workers", None),
-              "running": len(running) if isinstance(running, dict) else None},
+        ok=True,
+        required=False,
+        info={
+            "kind": type(executor).__name__,
+            "workers": getattr(executor, "workers", None),
+            "running": len(running) if isinstance(running, dict) else None,
+        },
     )
     ffmpeg = shutil.which("ffmpeg")
     ffprobe = shutil.which("ffprobe")
     parts["ffmpeg"] = Part(
-        ok=bool(ffmpeg and ffprobe), required=True,
+        ok=bool(ffmpeg and ffprobe),
+        required=True,
         detail="" if ffmpeg and ffprobe else "ffmpeg/ffprobe not found: apt-get install ffmpeg",
         info={"ffmpeg": ffmpeg or "", "ffprobe": ffprobe or ""},
     )
     for engine in _engines_cached(engines):
         parts[f"engine:{engine['kind']}:{engine['name']}"] = Part(
-            ok=engine["available"], required=False, detail=engine["reason"],
+            ok=engine["available"],
+            required=False,
+            detail=engine["reason"],
             info={"version": engine["version"]},
         )
     return parts
@@ -118,12 +136,15 @@ class Metrics:
     def __init__(self, service: Any) -> None:
         self.registry = CollectorRegistry()
         self.latency = Histogram(
-            "reelforge_http_request_duration_seconds", "API request latency by route",
-            ["method", "route", "status"], registry=self.registry,
+            "reelforge_http_request_duration_seconds",
+            "API request latency by route",
+            ["method", "route", "status"],
+            registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.submitted = Counter(
-            "reelforge_jobs_submitted", "Jobs accepted by this API process",
+            "reelforge_jobs_submitted",
+            "Jobs accepted by this API process",
             registry=self.registry,
         )
         self.registry.register(_JobsCollector(service))
@@ -147,11 +168,16 @@ class _JobsCollector:
         up = GaugeMetricFamily("reelforge_database_up", "1 when the job database answers")
         try:
             with self.service.db.session() as session:
-                counts = dict(session.execute(
-                    select(Job.status, func.count()).group_by(Job.status)).all())
-                queued = dict(session.execute(
-                    select(Job.queue, func.count()).where(Job.status == "queued")
-                    .group_by(Job.queue)).all())
+                counts = dict(
+                    session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+                )
+                queued = dict(
+                    session.execute(
+                        select(Job.queue, func.count())
+                        .where(Job.status == "queued")
+                        .group_by(Job.queue)
+                    ).all()
+                )
         except Exception:  # noqa: BLE001 - scrape must not fail because the database did
             up.add_metric([], 0.0)
             yield up
@@ -199,4 +225,5 @@ class LatencyMiddleware:
             route = getattr(scope.get("route"), "path", None) or "(unmatched)"
             if not route.endswith("/events"):
                 self.metrics.latency.labels(scope.get("method", ""), route, str(status)).observe(
-                    time.perf_counter() - started)
+                    time.perf_counter() - started
+                )

@@ -22,15 +22,23 @@ JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-
 FINAL = ("completed", "failed", "cancelled")
 
 
-@router.get("/{job_id}", response_model=JobOut, responses=responses(401, 404, 422, 429),
-            summary="A job's status, stage, progress, ETA, error and result links")
+@router.get(
+    "/{job_id}",
+    response_model=JobOut,
+    responses=responses(401, 404, 422, 429),
+    summary="A job's status, stage, progress, ETA, error and result links",
+)
 async def get_job(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep) -> Any:
     job = await run_in_threadpool(service.get, job_id, owner=caller.owner)
     return job_out(request, job)
 
 
-@router.get("", response_model=JobPage, responses=responses(401, 422, 429),
-            summary="Your jobs, newest first")
+@router.get(
+    "",
+    response_model=JobPage,
+    responses=responses(401, 422, 429),
+    summary="Your jobs, newest first",
+)
 async def list_jobs(
     request: Request,
     service: ServiceDep,
@@ -43,22 +51,30 @@ async def list_jobs(
     jobs, total = await run_in_threadpool(
         service.list, status=status, kind=kind, owner=caller.owner, limit=limit, offset=offset
     )
-    return JobPage(items=[job_out(request, j) for j in jobs], total=total, limit=limit,
-                   offset=offset)
+    return JobPage(
+        items=[job_out(request, j) for j in jobs], total=total, limit=limit, offset=offset
+    )
 
 
-@router.delete("/{job_id}", status_code=204, responses=responses(401, 404, 422, 429),
-               summary="Cancel the job if it runs, and delete it with its files")
+@router.delete(
+    "/{job_id}",
+    status_code=204,
+    responses=responses(401, 404, 422, 429),
+    summary="Cancel the job if it runs, and delete it with its files",
+)
 async def delete_job(job_id: JobId, service: ServiceDep, caller: CallerDep) -> Response:
     await run_in_threadpool(service.delete, job_id, owner=caller.owner)
     return Response(status_code=204)
 
 
-@router.post("/{job_id}/retry", status_code=202, response_model=JobOut,
-             responses=responses(401, 404, 409, 422, 429),
-             summary="Queue a failed or cancelled job again")
-async def retry_job(job_id: JobId, request: Request, service: ServiceDep,
-                    caller: CallerDep) -> Any:
+@router.post(
+    "/{job_id}/retry",
+    status_code=202,
+    response_model=JobOut,
+    responses=responses(401, 404, 409, 422, 429),
+    summary="Queue a failed or cancelled job again",
+)
+async def retry_job(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep) -> Any:
     job = await run_in_threadpool(service.retry, job_id, owner=caller.owner)
     return job_out(request, job)
 
@@ -66,8 +82,11 @@ async def retry_job(job_id: JobId, request: Request, service: ServiceDep,
 @router.get(
     "/{job_id}/events",
     responses={
-        200: {"description": "text/event-stream: `progress` events, then one `end` event "
-              "carrying the final job", "content": {"text/event-stream": {}}},
+        200: {
+            "description": "text/event-stream: `progress` events, then one `end` event "
+            "carrying the final job",
+            "content": {"text/event-stream": {}},
+        },
         **responses(401, 404, 422, 429),
     },
     response_class=StreamingResponse,
@@ -124,8 +143,9 @@ async def _stream(
             return
         now = time.monotonic()
         if now - started > settings.sse_max_s:
-            yield _sse("timeout", {"detail": "stream closed; reconnect to go on",
-                                   "last_event_id": after})
+            yield _sse(
+                "timeout", {"detail": "stream closed; reconnect to go on", "last_event_id": after}
+            )
             return
         if now - last_beat > settings.sse_keepalive_s:
             last_beat = now

@@ -57,7 +57,10 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 @router.post(
-    "", status_code=201, response_model=MediaOut, openapi_extra=_UPLOAD_BODY,
+    "",
+    status_code=201,
+    response_model=MediaOut,
+    openapi_extra=_UPLOAD_BODY,
     responses=responses(400, 401, 413, 415, 422, 429),
     summary="Upload an image, audio or video file (multipart field 'file')",
 )
@@ -90,19 +93,25 @@ async def upload_media(
     try:
         form = await parser.parse()
     except MultiPartException as exc:
-        raise BadUpload(f"the multipart body is malformed: {exc.message}",
-                        hint="send one file in a form field named 'file'") from None
+        raise BadUpload(
+            f"the multipart body is malformed: {exc.message}",
+            hint="send one file in a form field named 'file'",
+        ) from None
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise BadUpload("no file in the form field 'file'",
-                            hint="curl -F file=@picture.jpg .../api/media")
+            raise BadUpload(
+                "no file in the form field 'file'", hint="curl -F file=@picture.jpg .../api/media"
+            )
         if upload.size is not None and upload.size > limit:
             raise _too_large(limit)
         if not upload.size:
             raise BadUpload("the uploaded file is empty", hint="choose a non-empty file")
         media = await run_in_threadpool(
-            service.store_upload, caller.owner, _safe_name(upload.filename), upload.file,
+            service.store_upload,
+            caller.owner,
+            _safe_name(upload.filename),
+            upload.file,
             upload.content_type,
         )
     finally:
@@ -110,8 +119,12 @@ async def upload_media(
     return MediaOut(**{k: v for k, v in media.to_dict().items() if k in MediaOut.model_fields})
 
 
-@router.get("/{media_id}", response_model=MediaOut, responses=responses(401, 404, 422, 429),
-            summary="An upload's details")
+@router.get(
+    "/{media_id}",
+    response_model=MediaOut,
+    responses=responses(401, 404, 422, 429),
+    summary="An upload's details",
+)
 async def get_media(
     media_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
     service: ServiceDep,

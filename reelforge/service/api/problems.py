@@ -140,11 +140,21 @@ def problem(
 
 def _slug_for_status(status: int) -> str:
     return {
-        400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-        405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
-        413: "payload-too-large", 415: "unsupported-media-type", 416: "range-not-satisfiable",
-        422: "validation-error", 429: "too-many-requests", 500: "internal-error",
-        503: "unavailable", 507: "storage-full",
+        400: "bad-request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not-found",
+        405: "method-not-allowed",
+        406: "not-acceptable",
+        409: "conflict",
+        413: "payload-too-large",
+        415: "unsupported-media-type",
+        416: "range-not-satisfiable",
+        422: "validation-error",
+        429: "too-many-requests",
+        500: "internal-error",
+        503: "unavailable",
+        507: "storage-full",
     }.get(status, f"http-{status}")
 
 
@@ -162,16 +172,21 @@ def validation_problem(errors: list[dict[str, Any]], *, detail_prefix: str = "")
     for err in errors:
         loc = list(err.get("loc", ()))
         where = str(loc[0]) if loc and loc[0] in ("body", "query", "path", "header") else "body"
-        items.append({
-            "field": _field_name(loc),
-            "in": where,
-            "message": str(err.get("msg", "invalid value")),
-            "type": str(err.get("type", "value_error")),
-        })
+        items.append(
+            {
+                "field": _field_name(loc),
+                "in": where,
+                "message": str(err.get("msg", "invalid value")),
+                "type": str(err.get("type", "value_error")),
+            }
+        )
     named = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
     more = f" (and {len(items) - 5} more)" if len(items) > 5 else ""
     return problem(
-        422, "Validation failed", f"{detail_prefix}{named}{more}", slug="validation-error",
+        422,
+        "Validation failed",
+        f"{detail_prefix}{named}{more}",
+        slug="validation-error",
         hint="fix the fields listed in 'errors'; GET /openapi.json documents every field",
         errors=items,
     )
@@ -199,7 +214,10 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
         405: "check the HTTP method; GET /docs lists every endpoint",
     }
     return problem(
-        exc.status_code, _title(exc.status_code), detail, hint=hints.get(exc.status_code, ""),
+        exc.status_code,
+        _title(exc.status_code),
+        detail,
+        hint=hints.get(exc.status_code, ""),
         headers=dict(exc.headers or {}),
     )
 
@@ -207,8 +225,13 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     # Never a traceback to the client; the log keeps it.
     log.exception("unhandled error in %s %s", request.method, request.url.path)
-    return problem(500, "Internal error", "the server failed to handle this request",
-                   slug="internal-error", hint="retry later; the server log has the details")
+    return problem(
+        500,
+        "Internal error",
+        "the server failed to handle this request",
+        slug="internal-error",
+        hint="retry later; the server log has the details",
+    )
 
 
 def _title(status: int) -> str:

@@ -20,8 +20,15 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
 }
 Priority = Literal["critical", "high", "medium", "low"]
 JobStatusName = Literal[
-    "submitted", "queued", "processing", "rendering", "post_processing", "uploading",
-    "completed", "failed", "cancelled",
+    "submitted",
+    "queued",
+    "processing",
+    "rendering",
+    "post_processing",
+    "uploading",
+    "completed",
+    "failed",
+    "cancelled",
 ]
 
 
@@ -33,15 +40,27 @@ class VideoRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {"script": "Hello there. This is a test.", "music": "none", "preview": True},
-                {"storyboard": {"scenes": [{"narration": "Fresh bread every morning.",
-                                            "visual": "media:0123abcd.jpg"}]},
-                 "template": "restaurant", "format": "9:16", "priority": "high"},
+                {
+                    "storyboard": {
+                        "scenes": [
+                            {
+                                "narration": "Fresh bread every morning.",
+                                "visual": "media:0123abcd.jpg",
+                            }
+                        ]
+                    },
+                    "template": "restaurant",
+                    "format": "9:16",
+                    "priority": "high",
+                },
             ]
         },
     )
 
     script: str | None = Field(
-        None, min_length=1, max_length=100_000,
+        None,
+        min_length=1,
+        max_length=100_000,
         description="plain text or Markdown; paragraphs become scenes, "
         "![](media:<id>) pictures are allowed",
     )
@@ -81,8 +100,16 @@ class VideoRequest(BaseModel):
             out["script"] = self.script
         else:
             out["storyboard"] = self.storyboard
-        for name in ("title", "template", "language", "voice", "format", "resolution", "music",
-                     "queue"):
+        for name in (
+            "title",
+            "template",
+            "language",
+            "voice",
+            "format",
+            "resolution",
+            "music",
+            "queue",
+        ):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -92,7 +119,6 @@ class VideoRequest(BaseModel):
             out["captions"] = False if self.captions.lower() in ("none", "off") else self.captions
         out["preview"] = self.preview
         return out
-
 
 
 class JobLinks(BaseModel):
@@ -166,8 +192,10 @@ def links(request: Request, job: Any) -> JobLinks:
             if key in result:
                 files[name] = _url(request, f"{base}/files/{name}")
     return JobLinks(
-        self=_url(request, base), events=_url(request, f"{base}/events"),
-        retry=_url(request, f"{base}/retry"), files=files,
+        self=_url(request, base),
+        events=_url(request, f"{base}/events"),
+        retry=_url(request, f"{base}/retry"),
+        files=files,
     )
 
 

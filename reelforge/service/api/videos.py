@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api/videos", tags=["videos"])
 
 
 @router.post(
-    "", status_code=202, response_model=Accepted,
+    "",
+    status_code=202,
+    response_model=Accepted,
     responses=responses(401, 413, 422, 429),
     summary="Make a video from a script or storyboard (queued; poll or stream the job)",
 )
@@ -35,11 +37,15 @@ async def create_video(
     try:
         await run_in_threadpool(auth.reserve_job, service.db, caller.owner, caller.jobs_per_day)
     except auth.QuotaExceeded as exc:
-        raise TooManyRequests(exc.message, hint=exc.hint,
-                              headers={"Retry-After": str(exc.retry_after_s)}) from None
+        raise TooManyRequests(
+            exc.message, hint=exc.hint, headers={"Retry-After": str(exc.retry_after_s)}
+        ) from None
     try:
         job = await run_in_threadpool(
-            service.submit_video, body.to_service(), owner=caller.owner, priority=body.priority,
+            service.submit_video,
+            body.to_service(),
+            owner=caller.owner,
+            priority=body.priority,
             webhook_url=str(body.webhook_url) if body.webhook_url else None,
         )
     except BaseException:

@@ -16,9 +16,9 @@ from reelforge.service.jobs import (
     JobNotFound,
     UnsupportedMedia,
     UploadTooLarge,
-    sniff,
 )
 from reelforge.service.models import Job, JobEvent, Media
+from reelforge.service.uploads import sniff
 from reelforge.service.worker import RESULT_FILES, run_job
 
 

@@ -19,17 +19,34 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar, cast
 
 import cv2
 import numpy as np
+from cv2.typing import MatLike
+from numpy.typing import NDArray
 
 from reelforge.engines.base import EngineInfo, VisualLayer, VisualRequest, VisualResult
 from reelforge.errors import EngineFailed, SpecError
 
 VERSION = "1.0"
-Color = np.ndarray  # float32 (3,) sRGB in [0, 1]
+Color = NDArray[np.float32]  # (3,) sRGB in [0, 1]
+Float = NDArray[np.float32]  # images, masks and coordinates in [0, 1], at work scale
+Lab = NDArray[np.float64]  # OKLab colours
+U8 = NDArray[np.uint8]  # 8-bit masks and BGR(A) images
 Rng = np.random.Generator
+_Image = TypeVar("_Image", Float, U8)
+
+
+def _float(image: MatLike) -> Float:
+    """cv2 is typed to return any matrix; the calls given float32 here return float32."""
+    return cast(Float, image)
+
+
+def _u8(image: MatLike) -> U8:
+    """cv2 is typed to return any matrix; the calls given uint8 here return uint8."""
+    return cast(U8, image)
+
 
 # ----------------------------------------------------------------------------- colour
 
@@ -66,13 +83,14 @@ _M1_INV = np.linalg.inv(_M1)
 _M2_INV = np.linalg.inv(_M2)
 
 
-def _oklab(rgb: np.ndarray) -> np.ndarray:
+def _oklab(rgb: Color) -> Lab:
     c = np.asarray(rgb, np.float64)
     linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return np.cbrt(linear @ _M1.T) @ _M2.T
+    lab: Lab = np.cbrt(linear @ _M1.T) @ _M2.T
+    return lab
 
 
-def _srgb(lab: np.ndarray) -> np.ndarray:
+def _srgb(lab: Lab) -> Float:
     linear = np.clip((lab @ _M2_INV.T) ** 3 @ _M1_INV.T, 0.0, 1.0)
     c = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
     return c.astype(np.float32)
@@ -97,7 +115,7 @@ def _lightness(color: Color) -> float:
     return float(_oklab(color)[0])
 
 
-def _ramp(stops: list[tuple[float, Color]], size: int = 1024) -> np.ndarray:
+def _ramp(stops: list[tuple[float, Color]], size: int = 1024) -> Float:
     """A colour lookup table (size, 3) through ``(position, colour)`` stops, mixed in OKLab."""
     positions = np.array([p for p, _ in stops])
     labs = np.array([_oklab(c) for _, c in stops])
@@ -106,7 +124,7 @@ def _ramp(stops: list[tuple[float, Color]], size: int = 1024) -> np.ndarray:
     return _srgb(lab)
 
 
-def _apply_ramp(lut: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _apply_ramp(lut: Float, t: Float) -> Float:
     index = np.clip(t * (len(lut) - 1) + 0.5, 0, len(lut) - 1).astype(np.int32)
     return lut[index]
 
@@ -169,36 +187,39 @@ def _work_scale(width: int, height: int, longest: int) -> float:
     return min(1.0, longest / max(width, height))
 
 
-def _noise(rng: Rng, grid: _Grid, cells: int) -> np.ndarray:
-    """Smooth value noise in [0, 1]: a small random lattice upscaled cubically."""
+def _noise(rng: Rng, grid: _Grid, cells: int) -> Float:
+    """Smooth value noise in [0, 1]: a small random lattice upscaled bilinearly."""
     cy = max(2, round(cells * grid.h / max(grid.w, grid.h))) + 3
     cx = max(2, round(cells * grid.w / max(grid.w, grid.h))) + 3
     lattice = rng.random((cy, cx), dtype=np.float32)
-    # Crop the borders, where a cubic upscale of a lattice clamps and looks stretched.
-    big = cv2.resize(lattice, (grid.w * cx // (cx - 2), grid.h * cy // (cy - 2)), cv2.INTER_CUBIC)
+    # Crop the borders, where an upscale of a lattice clamps and looks stretched. Bilinear: the
+    # cubic flag was once passed where cv2 expects `dst` and ignored; scenes keep that look.
+    size = (grid.w * cx // (cx - 2), grid.h * cy // (cy - 2))
+    big = _float(cv2.resize(lattice, size, interpolation=cv2.INTER_LINEAR))
     oy = (big.shape[0] - grid.h) // 2
     ox = (big.shape[1] - grid.w) // 2
     return np.clip(big[oy : oy + grid.h, ox : ox + grid.w], 0.0, 1.0)
 
 
-def _glow(grid: _Grid, cx: float, cy: float, radius: float) -> np.ndarray:
+def _glow(grid: _Grid, cx: float, cy: float, radius: float) -> Float:
     """A Gaussian light blob; centre in normalised coords, radius in units of min(W, H)."""
     sx = radius * grid.unit / grid.w
     sy = radius * grid.unit / grid.h
-    return np.exp(-(((grid.x - cx) / sx) ** 2 + ((grid.y - cy) / sy) ** 2) * 0.5)
+    blob: Float = np.exp(-(((grid.x - cx) / sx) ** 2 + ((grid.y - cy) / sy) ** 2) * 0.5)
+    return blob
 
 
-def _screen(base: np.ndarray, color: Color, amount: np.ndarray) -> np.ndarray:
+def _screen(base: Float, color: Color, amount: Float) -> Float:
     """Screen blend a light colour in by ``amount`` (H, W): brightens without clipping."""
     return 1.0 - (1.0 - base) * (1.0 - amount[..., None] * color)
 
 
-def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
+def _smoothstep(e0: float, e1: float, x: Float) -> Float:
     t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
     return t * t * (3 - 2 * t)
 
 
-def _caption_guard(grid: _Grid, strength: float = 0.42) -> np.ndarray:
+def _caption_guard(grid: _Grid, strength: float = 0.42) -> Float:
     """Darkening for the lower third (white captions) and a gentle vignette, as a multiplier."""
     lower = 1.0 - strength * _smoothstep(0.52, 1.0, grid.y)
     dx = (grid.x - 0.5) * 2.0
@@ -228,31 +249,31 @@ _BAYER = (
 
 
 @functools.lru_cache(maxsize=4)
-def _dither(height: int, width: int) -> np.ndarray:
+def _dither(height: int, width: int) -> Float:
     tile = np.tile(_BAYER, (height // 8 + 1, width // 8 + 1))[:height, :width]
     out = np.ascontiguousarray(np.repeat(tile[..., None], 3, axis=2))
     out.flags.writeable = False
     return out
 
 
-def _quantise(image: np.ndarray) -> np.ndarray:
+def _quantise(image: Float) -> U8:
     """Float RGB [0, 1] -> uint8 with an ordered dither (cv2: one pass each, multi-threaded)."""
     h, w = image.shape[:2]
     scaled = cv2.scaleAdd(np.ascontiguousarray(image, np.float32), 255.0, _dither(h, w))
-    return cv2.convertScaleAbs(scaled)  # rounds and saturates; the dither keeps it >= -0.5
+    return _u8(cv2.convertScaleAbs(scaled))  # rounds and saturates; the dither keeps it >= -0.5
 
 
-def _to_u8(image: np.ndarray) -> np.ndarray:
+def _to_u8(image: Float) -> U8:
     return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-def _upscale(image: np.ndarray, width: int, height: int) -> np.ndarray:
+def _upscale(image: _Image, width: int, height: int) -> _Image:
     if image.shape[1] == width and image.shape[0] == height:
         return image
-    return cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC)
+    return cast(_Image, cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC))
 
 
-def _straight(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def _straight(rgb: Float, alpha: Float) -> Float:
     """Premultiplied colour -> straight colour, spread into the transparent pixels around it.
 
     Overlays are upscaled and later scaled again by the renderer without premultiplying; a
@@ -263,22 +284,20 @@ def _straight(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     sw, sh = max(1, w // 8), max(1, h // 8)
     small_rgb = cv2.GaussianBlur(
         cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA), (0, 0), 1.5
-    )
+    ).reshape(sh, sw, 3)
     small_a = cv2.GaussianBlur(
         cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA), (0, 0), 1.5
-    )
-    small_rgb = small_rgb.reshape(sh, sw, 3)
-    small_a = small_a.reshape(sh, sw, 1)
+    ).reshape(sh, sw, 1)
     fallback = rgb.reshape(-1, 3).sum(0) / max(float(alpha.sum()), 1e-6)
     spread = np.where(small_a > 1e-4, small_rgb / np.maximum(small_a, 1e-4), fallback)
     out = cv2.resize(spread.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    out = out.reshape(h, w, 3)
+    out = _float(out.reshape(h, w, 3))
     solid = (alpha > 1e-3)[..., None]
     np.divide(rgb, np.maximum(alpha, 1e-3)[..., None], out=out, where=solid)
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def _lower_fade(y: np.ndarray, amount: float) -> np.ndarray:
+def _lower_fade(y: Float, amount: float) -> Float:
     return 1.0 - amount * _smoothstep(0.55, 1.0, y)
 
 
@@ -292,8 +311,8 @@ class _Canvas:
 
     def paint(
         self,
-        color: Color | np.ndarray,
-        mask: np.ndarray,
+        color: Color | Float,
+        mask: Float,
         region: tuple[slice, slice] | None = None,
     ) -> None:
         """Composite ``color`` (a colour or an (h, w, 3) image) through ``mask``, over."""
@@ -305,7 +324,7 @@ class _Canvas:
         alpha *= keep
         alpha += mask
 
-    def to_bgra(self, width: int, height: int, fade_lower: float = 0.0) -> np.ndarray:
+    def to_bgra(self, width: int, height: int, fade_lower: float = 0.0) -> U8:
         """Full-size straight-alpha BGRA uint8; ``fade_lower`` thins shapes over the captions."""
         alpha = np.clip(self.alpha, 0.0, 1.0)
         straight = _straight(self.rgb, alpha)
@@ -364,14 +383,14 @@ class _Ink:
 
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
-        self.masks: list[tuple[Color, float, np.ndarray]] = []
+        self.masks: list[tuple[Color, float, U8]] = []
 
-    def mask(self, color: Color, opacity: float) -> np.ndarray:
+    def mask(self, color: Color, opacity: float) -> U8:
         m = np.zeros((self.height, self.width), np.uint8)
         self.masks.append((color, opacity, m))
         return m
 
-    def to_bgra(self, glow: float = 0.0, fade_lower: float = 0.0) -> np.ndarray:
+    def to_bgra(self, glow: float = 0.0, fade_lower: float = 0.0) -> U8:
         """Straight-alpha BGRA uint8; ``glow`` adds a soft halo, ``fade_lower`` as for canvases."""
         w, h = self.width, self.height
         sw, sh = max(2, w // 4), max(2, h // 4)
@@ -379,29 +398,32 @@ class _Ink:
         rgb = np.zeros((sh, sw, 3), np.float32)
         a_small = np.zeros((sh, sw), np.float32)
         for color, opacity, m in self.masks:
-            alpha8 = cv2.addWeighted(alpha8, 1.0, m, opacity, 0.0)  # saturating sum of inks
+            alpha8 = _u8(cv2.addWeighted(alpha8, 1.0, m, opacity, 0.0))  # saturating sum of inks
             small = cv2.resize(m, (sw, sh), interpolation=cv2.INTER_AREA)
             small = small.astype(np.float32) * (opacity / 255.0)
             rgb += small[..., None] * color
             a_small += small
         if glow:
-            halo = cv2.GaussianBlur(np.clip(a_small, 0, 1), (0, 0), max(1.0, min(w, h) / 1000))
+            halo = _float(
+                cv2.GaussianBlur(np.clip(a_small, 0, 1), (0, 0), max(1.0, min(w, h) / 1000))
+            )
             halo8 = cv2.resize(_to_u8(np.clip(halo * glow, 0, 1)), (w, h))
-            alpha8 = cv2.max(alpha8, halo8)
+            alpha8 = _u8(cv2.max(alpha8, halo8))
         if fade_lower:
             y = ((np.arange(h, dtype=np.float32) + 0.5) / h)[:, None]
             column = _to_u8(_lower_fade(y, fade_lower))
-            alpha8 = cv2.multiply(alpha8, cv2.repeat(column, 1, w), scale=1 / 255)
+            alpha8 = _u8(cv2.multiply(alpha8, cv2.repeat(column, 1, w), scale=1 / 255))
         colour = _to_u8(_straight(rgb, a_small)[..., ::-1])
-        out = cv2.cvtColor(cv2.resize(colour, (w, h), interpolation=cv2.INTER_LINEAR),
-                           cv2.COLOR_BGR2BGRA)  # fmt: skip
+        out = _u8(cv2.cvtColor(cv2.resize(colour, (w, h), interpolation=cv2.INTER_LINEAR),
+                               cv2.COLOR_BGR2BGRA))  # fmt: skip
         out[..., 3] = alpha8
         return out
 
 
-def _points(xy: np.ndarray) -> np.ndarray:
+def _points(xy: NDArray[np.float64]) -> NDArray[np.int32]:
     """Float pixel points -> the int32 fixed-point form cv2 draws with ``shift=4`` (subpixel)."""
-    return np.round(xy * 16).astype(np.int32).reshape(-1, 1, 2)
+    fixed: NDArray[np.int32] = np.round(xy * 16).astype(np.int32)
+    return fixed.reshape(-1, 1, 2)
 
 
 # ----------------------------------------------------------------------------- scenes
@@ -409,14 +431,14 @@ def _points(xy: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Scene:
-    background: np.ndarray  # float RGB (h, w, 3) at work scale
-    overlays: list[tuple[np.ndarray, str, float]]  # (full-size BGRA uint8, motion, opacity)
+    background: Float  # RGB (h, w, 3) at work scale
+    overlays: list[tuple[U8, str, float]]  # (full-size BGRA uint8, motion, opacity)
     motion: str = "drift"
 
 
 def _background(
     pal: _Palette, rng: Rng, grid: _Grid, stops: list[tuple[float, Color]], angle_deg: float
-) -> np.ndarray:
+) -> Float:
     """A multi-stop linear gradient along ``angle_deg`` (0 = top to bottom), gently warped."""
     a = math.radians(angle_deg)
     t = (grid.x - 0.5) * math.sin(a) * grid.aspect + (grid.y - 0.5) * math.cos(a)
@@ -425,7 +447,7 @@ def _background(
     return _apply_ramp(_ramp(stops), t)
 
 
-def _finish(image: np.ndarray, grid: _Grid, guard: float = 0.42) -> np.ndarray:
+def _finish(image: Float, grid: _Grid, guard: float = 0.42) -> Float:
     return np.clip(image * _caption_guard(grid, guard)[..., None], 0.0, 1.0)
 
 
@@ -502,7 +524,7 @@ def _style_bokeh(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
     )
 
 
-def _wave_curve(rng: Rng, x: np.ndarray, base: float, amplitude: float) -> np.ndarray:
+def _wave_curve(rng: Rng, x: Float, base: float, amplitude: float) -> Float:
     curve = np.full_like(x, base)
     for k in range(3):
         wavelength = rng.uniform(0.5, 1.4) / (k + 1)
@@ -562,7 +584,7 @@ def _style_waves(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
             + 0.05 * shift
         )
         pts = np.stack([xs * width, ys * height], axis=1)
-        cv2.polylines(mask, [_points(pts)], False, 255, thickness, cv2.LINE_AA, shift=4)
+        cv2.polylines(mask, [_points(pts)], False, (255,), thickness, cv2.LINE_AA, shift=4)
     # Fade the silk out towards the sides so it does not end abruptly at the frame edge.
     across = np.clip(np.sin(np.linspace(0, math.pi, width, dtype=np.float32)), 0, 1) ** 0.6
     mask[:] = cv2.multiply(mask, cv2.repeat(_to_u8(across)[None, :], height, 1), scale=1 / 255)
@@ -570,7 +592,7 @@ def _style_waves(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
     return _Scene(_finish(bg, grid), [(fills, "pan-right", 0.95), (silk, "drift", 0.7)], "drift")
 
 
-def _polygon(cx: float, cy: float, radius: float, sides: int, angle: float) -> np.ndarray:
+def _polygon(cx: float, cy: float, radius: float, sides: int, angle: float) -> NDArray[np.float64]:
     t = angle + np.arange(sides) * 2 * math.pi / sides
     return np.stack([cx + radius * np.cos(t), cy + radius * np.sin(t)], axis=1)
 
@@ -611,25 +633,25 @@ def _style_geometric(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene
         kind = rng.choice(["ring", "triangle", "square", "hexagon", "plus", "dots"])
         px, py, angle = x * width, y * height, rng.uniform(0, math.pi)
         if kind == "ring":
-            cv2.circle(target, _points(np.array([px, py]))[0, 0], round(size * 16), 255,
+            cv2.circle(target, _points(np.array([px, py]))[0, 0], round(size * 16), (255,),
                        thickness, cv2.LINE_AA, shift=4)  # fmt: skip
         elif kind == "plus":
             arm = size * 0.5
             for dx, dy in ((arm, 0.0), (0.0, arm)):
                 seg = np.array([[px - dx, py - dy], [px + dx, py + dy]])
-                cv2.polylines(target, [_points(seg)], False, 255, thickness + 1, cv2.LINE_AA, 4)
+                cv2.polylines(target, [_points(seg)], False, (255,), thickness + 1, cv2.LINE_AA, 4)
         elif kind == "dots":
             # A 3x3 dot grid, the small detail designers scatter between big shapes.
             step = size * 0.45
             for gx in range(3):
                 for gy in range(3):
                     centre = _points(np.array([px + gx * step, py + gy * step]))[0, 0]
-                    cv2.circle(target, centre, round(thickness * 1.2 * 16), 255, -1,
+                    cv2.circle(target, centre, round(thickness * 1.2 * 16), (255,), -1,
                                cv2.LINE_AA, shift=4)  # fmt: skip
         else:
             sides = {"triangle": 3, "square": 4, "hexagon": 6}[str(kind)]
             pts = _polygon(px, py, size, sides, angle)
-            cv2.polylines(target, [_points(pts)], True, 255, thickness, cv2.LINE_AA, shift=4)
+            cv2.polylines(target, [_points(pts)], True, (255,), thickness, cv2.LINE_AA, shift=4)
     outlines = ink.to_bgra(glow=0.5, fade_lower=0.5)
 
     canvas = _Canvas(_Grid(width, height, _work_scale(width, height, 480)))
@@ -640,7 +662,7 @@ def _style_geometric(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene
         pts = _polygon(corner_x * g.w, corner_y * g.h, rng.uniform(0.25, 0.5) * g.unit,
                        int(rng.choice([3, 4, 6])), rng.uniform(0, math.pi))  # fmt: skip
         shape = np.zeros((g.h, g.w), np.uint8)
-        cv2.fillPoly(shape, [_points(pts)], 255, cv2.LINE_AA, shift=4)
+        cv2.fillPoly(shape, [_points(pts)], (255,), cv2.LINE_AA, shift=4)
         soft = cv2.GaussianBlur(shape.astype(np.float32) / 255.0, (0, 0), g.unit / 300)
         canvas.paint(
             _mix(pal.mid, pal.light, rng.uniform(0.2, 0.6)), soft * rng.uniform(0.06, 0.12)
@@ -666,7 +688,7 @@ def _style_aurora(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
         x, y = rng.uniform(0, width), rng.beta(1.2, 2.8) * height * 0.8
         r = rng.uniform(0.8, 1.8) * unit / 1080
         target = bright if rng.random() < 0.25 else dim
-        cv2.circle(target, (round(x * 16), round(y * 16)), max(8, round(r * 16)), 255, -1,
+        cv2.circle(target, (round(x * 16), round(y * 16)), max(8, round(r * 16)), (255,), -1,
                    cv2.LINE_AA, shift=4)  # fmt: skip
     stars = sky.to_bgra()
 
@@ -723,7 +745,7 @@ def _style_confetti(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
         angle = rng.uniform(0, math.pi)
         kind = rng.choice(["strip", "strip", "dot", "triangle", "squiggle"])
         if kind == "dot":
-            cv2.circle(target, (round(px * 16), round(py * 16)), round(size * 0.8 * 16), 255,
+            cv2.circle(target, (round(px * 16), round(py * 16)), round(size * 0.8 * 16), (255,),
                        -1, cv2.LINE_AA, shift=4)  # fmt: skip
         elif kind == "squiggle":
             t = np.linspace(-1, 1, 24)
@@ -733,7 +755,7 @@ def _style_confetti(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
             )
             pts = local @ rot.T + [px, py]
             thickness = max(2, round(size * 0.35))
-            cv2.polylines(target, [_points(pts)], False, 255, thickness, cv2.LINE_AA, shift=4)
+            cv2.polylines(target, [_points(pts)], False, (255,), thickness, cv2.LINE_AA, shift=4)
         else:
             if kind == "strip":
                 half = np.array([[-1, -0.45], [1, -0.45], [1, 0.45], [-1, 0.45]]) * size
@@ -743,7 +765,7 @@ def _style_confetti(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
                 [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
             )
             pts = half @ rot.T + [px, py]
-            cv2.fillPoly(target, [_points(pts)], 255, cv2.LINE_AA, shift=4)
+            cv2.fillPoly(target, [_points(pts)], (255,), cv2.LINE_AA, shift=4)
     pieces = ink.to_bgra(fade_lower=0.55)
 
     near = _Canvas(_Grid(width, height, _work_scale(width, height, 320)))
@@ -780,18 +802,20 @@ def _style_grid(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
     thickness = max(1, round(unit / 1000))
     for gx in np.arange(ox, width, step):
         seg = np.array([[gx, 0], [gx, height]])
-        cv2.polylines(lines, [_points(seg)], False, 255, thickness, cv2.LINE_AA, shift=4)
+        cv2.polylines(lines, [_points(seg)], False, (255,), thickness, cv2.LINE_AA, shift=4)
     for gy in np.arange(oy, height, step):
         seg = np.array([[0, gy], [width, gy]])
-        cv2.polylines(lines, [_points(seg)], False, 255, thickness, cv2.LINE_AA, shift=4)
+        cv2.polylines(lines, [_points(seg)], False, (255,), thickness, cv2.LINE_AA, shift=4)
     cells = ink.mask(pal.accent, 0.1)
     nodes = ink.mask(pal.accent, 0.95)
     columns, rows = int(width / step) + 1, int(height / step) + 1
     for col, row in zip(
-        rng.integers(columns, size=5), rng.integers(rows * 0.7, size=5), strict=True
+        rng.integers(columns, size=5), rng.integers(int(rows * 0.7), size=5), strict=True
     ):
         x0, y0 = ox + (col - 1) * step, oy + (row - 1) * step
-        cv2.rectangle(cells, (round(x0), round(y0)), (round(x0 + step), round(y0 + step)), 255, -1)
+        cv2.rectangle(
+            cells, (round(x0), round(y0)), (round(x0 + step), round(y0 + step)), (255,), -1
+        )
     # Nodes joined by traces along the lattice, like a circuit: a random walk on the grid.
     radius = max(2.0, unit / 260)
     for _ in range(2):
@@ -801,20 +825,20 @@ def _style_grid(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
             col = columns - 1 - col
         row = int(rng.integers(max(1, rows // 2)))
         here = np.array([ox + col * step, oy + row * step])
-        cv2.circle(nodes, _points(here)[0, 0], round(radius * 16), 255, -1, cv2.LINE_AA, 4)
+        cv2.circle(nodes, _points(here)[0, 0], round(radius * 16), (255,), -1, cv2.LINE_AA, 4)
         for _ in range(int(rng.integers(3, 6))):
             move = np.array([1.0, 0.0]) if rng.random() < 0.5 else np.array([0.0, 1.0])
             there = here + move * step * int(rng.choice([-3, -2, -1, 1, 2, 3]))
             there = np.clip(there, [ox, oy], [ox + (columns - 1) * step, oy + (rows - 1) * step])
             if abs(there[0] / width - 0.5) < 0.3 and abs(there[1] / height - 0.45) < 0.2:
                 continue  # keep the title area clear
-            cv2.polylines(nodes, [_points(np.stack([here, there]))], False, 160,
+            cv2.polylines(nodes, [_points(np.stack([here, there]))], False, (160,),
                           thickness + 1, cv2.LINE_AA, shift=4)  # fmt: skip
-            cv2.circle(nodes, _points(there)[0, 0], round(radius * 16), 255, -1, cv2.LINE_AA, 4)
+            cv2.circle(nodes, _points(there)[0, 0], round(radius * 16), (255,), -1, cv2.LINE_AA, 4)
             here = there
     # Fade the lattice out towards the edges: a lit surface, not graph paper.
     fade = _to_u8(_glow(_Grid(width, height, 0.125), cx, cy, 0.75))
-    fade = cv2.resize(fade, (width, height), interpolation=cv2.INTER_LINEAR)
+    fade = _u8(cv2.resize(fade, (width, height), interpolation=cv2.INTER_LINEAR))
     lines[:] = cv2.multiply(lines, fade, scale=1 / 255)
     cells[:] = cv2.multiply(cells, fade, scale=1 / 255)
     lattice = ink.to_bgra(glow=0.7, fade_lower=0.45)
@@ -867,8 +891,8 @@ def _style_sunset(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
         rx, ry = rng.uniform(0.18, 0.4) * cg.w, rng.uniform(0.008, 0.02) * cg.h
         shape = np.zeros((cg.h, cg.w), np.float32)
         cv2.ellipse(shape, (round(cx * cg.w), round(cy * cg.h)), (round(rx), round(ry)), 0, 0, 360,
-                    1.0, -1, cv2.LINE_AA)  # fmt: skip
-        shape = cv2.GaussianBlur(shape, (0, 0), ry * 0.8 + 1)
+                    (1.0,), -1, cv2.LINE_AA)  # fmt: skip
+        shape = _float(cv2.GaussianBlur(shape, (0, 0), ry * 0.8 + 1))
         lit = cy / horizon  # clouds near the sun catch its colour
         color = _mix(_mix(pal.mid, pal.dark, 0.3), glow, 0.25 + 0.6 * lit)
         clouds.paint(color, shape * rng.uniform(0.45, 0.75))
@@ -913,7 +937,7 @@ def scene_seed(request: VisualRequest) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def _write_png(path: Path, bgr_or_bgra: np.ndarray) -> None:
+def _write_png(path: Path, bgr_or_bgra: U8) -> None:
     # Level 1: these PNGs are intermediates, and level 1 writes 3-5x faster than the default.
     if not cv2.imwrite(str(path), bgr_or_bgra, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
         raise EngineFailed(f"could not write {path}", hint="check the work folder is writable")

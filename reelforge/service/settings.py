@@ -57,9 +57,9 @@ class ServiceSettings(BaseSettings):
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     webhook_attempts: int = Field(default=5, ge=1)
     webhook_backoff_s: float = Field(default=2.0, ge=0)
-    # False on a shared server: webhooks may not target loopback, private or link-local
-    # addresses (cloud metadata, internal services).
-    webhook_allow_private: bool = True
+    # Webhooks reach only globally routable addresses unless this is on (a private network of
+    # one's own): loopback, private, link-local, shared (100.64/10), cloud metadata refused.
+    webhook_allow_private: bool = False
 
     upload_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_scenes: int = Field(default=200, ge=1)  # per video request

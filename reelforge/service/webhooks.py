@@ -1,25 +1,36 @@
 """Webhooks: a signed POST when a job completes or fails, retried with backoff, off-thread.
 
-Body: ``{"event": "job.completed" | "job.failed", "job": {...the job as GET /api/jobs/<id>}}``.
-Headers: ``X-Reelforge-Event``, ``X-Reelforge-Timestamp: <unix seconds>`` and
+Body: ``{"event": "job.completed" | "job.failed", "job": {...}}``: the job's public fields and
+its download links (no owner, no worker names, no storage keys). Headers:
+``X-Reelforge-Event``, ``X-Reelforge-Timestamp: <unix seconds>`` and
 ``X-Reelforge-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" keyed by the secret>``
 (``REELFORGE_WEBHOOK_SECRET``). Receivers recompute it with :func:`verify_signature` and refuse
-old timestamps (replays). Each attempt is recorded as a job event (``stage="webhook"``).
+old timestamps (replays).
+
+Target policy (server-side request forgery): unless ``webhook_allow_private`` is on, a webhook
+may only reach globally routable addresses. An IP literal is checked at submit time; a name is
+resolved once per delivery attempt, every address it gives is checked (including IPv4 carried
+inside IPv6: mapped, 6to4, Teredo, NAT64), and the connection goes to the checked address, so
+a name that changes its answer between check and connect (DNS rebinding) gains nothing.
+Redirects are never followed. Each attempt is recorded as a job event (``stage="webhook"``)
+with a coarse outcome only ("delivered", "failed (HTTP 500)", "failed (could not connect)",
+"failed (refused target)"): no error numbers or timings that would map a network.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
+import re
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from reelforge.errors import SpecError
 from reelforge.service.db import Database
@@ -32,6 +43,19 @@ SIGNATURE_HEADER = "X-Reelforge-Signature"
 TIMESTAMP_HEADER = "X-Reelforge-Timestamp"
 EVENT_HEADER = "X-Reelforge-Event"
 NOTIFIED = ("completed", "failed")
+MAX_URL_CHARS = 2000
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (RFC 6052 NAT64, the
+# deprecated IPv4-compatible form): `is_global` judges the IPv6 prefix, not the address inside.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_COMPATIBLE = ipaddress.ip_network("::/96")
+# Worker ids (<prefix>-<host>-<pid>-<hex>, executor.worker_name) in job notes.
+_WORKER_ID = re.compile(r"\b[a-z]+-[A-Za-z0-9.-]+-\d+-[0-9a-f]{6}\b")
+
+
+class RefusedTarget(SpecError):
+    """A webhook URL whose address is not public while private targets are not allowed."""
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -53,53 +77,149 @@ def verify_signature(
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def private_address(url: str) -> str | None:
-    """The loopback/private/link-local/reserved address ``url``'s host resolves to, if any."""
-    host = urlparse(url).hostname
-    if not host:
-        return "(no host)"
+# --------------------------------------------------------------------------- target policy
+
+
+def _embedded(address: Address) -> list[Address]:
+    """The address and every IPv4 address carried inside it (mapped, 6to4, Teredo, NAT64)."""
+    found: list[Address] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            found.append(address.ipv4_mapped)
+        if address.sixtofour is not None:
+            found.append(address.sixtofour)
+        if address.teredo is not None:
+            found.extend(address.teredo)
+        if any(address in network for network in (*_NAT64, _COMPATIBLE)):
+            found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def is_public(address: Address) -> bool:
+    """True when ``address`` and any IPv4 address inside it are globally routable unicast."""
+    return all(
+        part.is_global and not part.is_multicast and not part.is_unspecified
+        for part in _embedded(address)
+    )
+
+
+def literal_address(host: str) -> Address | None:
+    """``host`` as an IP address when it is one, in any form a resolver would also accept
+    (``127.1``, ``0x7f000001``, ``2130706433``), without asking a resolver."""
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return None  # unresolvable: delivery will fail and be recorded
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            return str(address)
-    return None
+        return ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
+def _refused(url: str) -> RefusedTarget:
+    return RefusedTarget(
+        f"webhook URL {url!r} points to a private or reserved address",
+        hint="give a public http(s) URL; this server does not call internal networks "
+        "(an operator can allow it with REELFORGE_WEBHOOK_ALLOW_PRIVATE=true)",
+    )
 
 
 def check_url(url: str, settings: ServiceSettings) -> None:
-    """Refuse a webhook URL that is not http(s), or that targets a private network when
-    ``webhook_allow_private`` is off (:class:`SpecError`)."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > 2000:
+    """Refuse (:class:`SpecError`) a webhook URL that is not http(s), or, unless
+    ``webhook_allow_private``, whose host is a non-public IP literal or a ``localhost`` name.
+    Other names are resolved and checked at delivery (they may change in between anyway)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL_CHARS:
         raise SpecError(f"invalid webhook URL {url!r}", hint="give an http:// or https:// URL")
-    if not settings.webhook_allow_private:
-        address = private_address(url)
-        if address is not None:
-            raise SpecError(
-                f"webhook URL {url!r} points to a private address ({address})",
-                hint="give a public http(s) URL; this server does not call internal networks",
-            )
+    try:
+        parts.port  # noqa: B018 - a port outside 0-65535 raises ValueError
+    except ValueError:
+        raise SpecError(f"invalid port in webhook URL {url!r}", hint="e.g. :443") from None
+    if settings.webhook_allow_private:
+        return
+    host = parts.hostname.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        raise _refused(url)
+    address = literal_address(host)
+    if address is not None and not is_public(address):
+        raise _refused(url)
+
+
+def resolve(url: str, settings: ServiceSettings) -> tuple[str, int, str]:
+    """``(host, port, address)``: the URL's host resolved once and checked; the connection
+    must go to ``address``. :class:`RefusedTarget` for a non-public one (unless allowed),
+    ``OSError`` when the name does not resolve."""
+    check_url(url, settings)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    literal = literal_address(host)
+    if literal is not None:
+        addresses: list[Address] = [literal]
+    else:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    if not addresses:
+        raise OSError("no address")
+    # Every answer must pass: an attacker's name may list a public and a private address.
+    if not settings.webhook_allow_private and not all(is_public(a) for a in addresses):
+        raise _refused(url)
+    return host, port, str(addresses[0])
+
+
+def _connection(
+    scheme: str, host: str, port: int, address: str, timeout_s: float
+) -> http.client.HTTPConnection:
+    """An HTTP(S) connection to ``host`` (Host header, TLS SNI and certificate name) that
+    opens its socket to ``address`` only."""
+    kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    connection = kind(host, port, timeout=timeout_s)
+
+    def pinned(_where: Any, timeout: Any = None, source: Any = None) -> socket.socket:
+        return socket.create_connection((address, port), timeout, source)
+
+    # http.client opens sockets through this attribute (both plain and TLS connections).
+    connection._create_connection = pinned  # type: ignore[attr-defined]
+    return connection
+
+
+# --------------------------------------------------------------------------- payload
+
+
+def public_note(text: str | None) -> str | None:
+    """A job note or event message without worker names (they carry host and process id)."""
+    if text is None:
+        return None
+    return _WORKER_ID.sub("a worker", text)
 
 
 def payload(job: Job) -> dict[str, Any]:
+    """The webhook body: public fields of the job and its download links."""
+    from reelforge.service.api.schemas import DOWNLOADS
+
+    base = f"/api/jobs/{job.id}"
+    result = dict(job.result or {})
+    files = {
+        name: f"{base}/files/{name}"
+        for name, (key, _type) in DOWNLOADS.items()
+        if job.status == "completed" and key in result
+    }
     data = job.to_dict()
-    data.pop("owner", None)
-    data.pop("webhook_url", None)
-    return {"event": f"job.{job.status}", "job": data}
+    fields = ("id", "kind", "status", "stage", "priority", "queue", "attempts", "max_attempts")
+    times = ("created_at", "queued_at", "started_at", "finished_at", "updated_at")
+    public = {name: data[name] for name in (*fields, *times)}
+    public["progress"] = round(float(data["progress"] or 0.0) * 100, 1)
+    public["error"] = public_note(data["error"])
+    public["hint"] = data["hint"]
+    public["links"] = {"self": base, "events": f"{base}/events", "files": files}
+    return {"event": f"job.{job.status}", "job": public}
 
 
-def deliver(url: str, body: bytes, secret: str, event: str, timeout_s: float) -> tuple[bool, str]:
-    """One POST; returns (delivered, what happened)."""
+# --------------------------------------------------------------------------- delivery
+
+
+def deliver(url: str, body: bytes, event: str, settings: ServiceSettings) -> tuple[bool, str]:
+    """One POST to the checked address; returns (delivered, coarse outcome)."""
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
@@ -107,17 +227,30 @@ def deliver(url: str, body: bytes, secret: str, event: str, timeout_s: float) ->
         EVENT_HEADER: event,
         TIMESTAMP_HEADER: timestamp,
     }
-    if secret:
-        headers[SIGNATURE_HEADER] = sign(secret, timestamp, body)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    if settings.webhook_secret:
+        headers[SIGNATURE_HEADER] = sign(settings.webhook_secret, timestamp, body)
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
-            return 200 <= response.status < 300, f"HTTP {response.status}"
-    except urllib.error.HTTPError as exc:
-        return False, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return False, f"{type(exc).__name__}: {reason}"
+        host, port, address = resolve(url, settings)
+    except RefusedTarget:
+        return False, "failed (refused target)"
+    except (OSError, UnicodeError, ValueError):
+        return False, "failed (could not connect)"
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection = _connection(parts.scheme, host, port, address, settings.webhook_timeout_s)
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(64 * 1024)  # drained, never stored
+        status = response.status
+    except (OSError, http.client.HTTPException, ValueError):
+        return False, "failed (could not connect)"
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+    if 200 <= status < 300:
+        return True, f"delivered (HTTP {status})"
+    return False, f"failed (HTTP {status})"
 
 
 def _record(db: Database, job_id: str, status: str, message: str) -> None:
@@ -142,14 +275,13 @@ def send(job_id: str, db: Database, settings: ServiceSettings) -> bool:
         url, status = job.webhook_url, job.status
         body = json.dumps(payload(job), ensure_ascii=False, separators=(",", ":")).encode()
     event = f"job.{status}"
-    if not settings.webhook_allow_private and (address := private_address(url)) is not None:
-        _record(db, job_id, status, f"webhook {event} refused: {address} is a private address")
-        return False
     for attempt in range(1, settings.webhook_attempts + 1):
-        ok, outcome = deliver(url, body, settings.webhook_secret, event, settings.webhook_timeout_s)
+        ok, outcome = deliver(url, body, event, settings)
         _record(db, job_id, status, f"webhook {event} attempt {attempt}: {outcome}")
         if ok:
             return True
+        if outcome == "failed (refused target)":
+            return False  # the policy will not change between attempts
         if attempt < settings.webhook_attempts:
             time.sleep(settings.webhook_backoff_s * 2 ** (attempt - 1))
     log.warning("webhook for job %s not delivered after %d attempts", job_id, attempt)

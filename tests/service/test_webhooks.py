@@ -62,6 +62,13 @@ def receiver():
     server.close()
 
 
+@pytest.fixture(autouse=True)
+def _loopback_receivers(service):
+    """These tests deliver to a loopback server: private targets are allowed explicitly (the
+    default refuses them; see tests/security/test_webhooks_ssrf.py)."""
+    service.settings.webhook_allow_private = True
+
+
 def _wait_events(service, job_id: str, count: int, timeout: float = 10) -> list[str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,8 +92,9 @@ def test_completion_webhook_is_signed_and_verifiable(service, fake_make, receive
     payload = json.loads(body)
     assert payload["event"] == "job.completed"
     assert payload["job"]["id"] == job.id and payload["job"]["status"] == "completed"
-    assert payload["job"]["result"]["video"].endswith("video.mp4")
+    assert payload["job"]["links"]["files"]["video"] == f"/api/jobs/{job.id}/files/video"
     assert "webhook_url" not in payload["job"] and "owner" not in payload["job"]
+    assert "result" not in payload["job"] and "history" not in payload["job"]
     messages = _wait_events(service, job.id, 1)
     assert "HTTP 200" in messages[0]
 

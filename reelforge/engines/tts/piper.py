@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
@@ -123,7 +124,8 @@ def _load_voice(voice_class: Any, model: Path, config: Path) -> Any:
 
     def serialised_phonemize(text: str) -> list[list[str]]:
         with _phonemize_lock:
-            return phonemize(text)
+            phonemes: list[list[str]] = phonemize(text)
+        return phonemes
 
     voice.phonemize = serialised_phonemize
     return voice
@@ -204,7 +206,7 @@ def _assign_groups(tokens: list[str], groups: list[_Group]) -> list[tuple[int, i
         raise EngineFailed(
             "piper word alignment failed", hint="simplify the text (spell out symbols)"
         )
-    ranges: list[tuple[int, int]] = []
+    ranges = []
     j = m
     for i in range(n, 0, -1):
         k = back[i][j]
@@ -250,7 +252,7 @@ def _chunk_groups(chunk: Any, offset: int) -> list[_Group]:
     return groups
 
 
-def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+def _write_wav(path: Path, samples: NDArray[np.int16], rate: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
@@ -259,7 +261,7 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
         wav.writeframes(samples.astype("<i2").tobytes())
 
 
-def _speech_bounds(audio: np.ndarray, rate: int) -> tuple[int, int]:
+def _speech_bounds(audio: NDArray[np.float32], rate: int) -> tuple[int, int]:
     """First and one-past-last sample of audible speech, with a small margin."""
     loud = np.flatnonzero(np.abs(audio) > _SILENCE)
     if loud.size == 0:
@@ -320,7 +322,7 @@ class PiperEngine:
 
         config = SynthesisConfig(length_scale=voice.config.length_scale / request.speed)
         rate = int(voice.config.sample_rate)
-        pieces: list[np.ndarray] = []
+        pieces: list[NDArray[np.float32]] = []
         groups: list[_Group] = []
         offset = 0
         try:

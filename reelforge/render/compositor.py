@@ -11,15 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
+from cv2.typing import MatLike
+from numpy.typing import NDArray
 
 from reelforge.errors import MediaError
 from reelforge.media.decode import VideoReader
 from reelforge.timeline import Clip, ImageOverlay, Layer, Motion, TextOverlay, Timeline
 
+Frame = NDArray[np.uint8]  # BGR(A) pictures, I420 buffers and lookup tables
+Weights = NDArray[np.float32]  # per-pixel blend weights in [0, 1]
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _u8(image: MatLike) -> Frame:
+    """cv2 is typed to return any matrix; the calls given uint8 here return uint8."""
+    return cast(Frame, image)
 
 
 def _hex_bgr(color: str) -> tuple[int, int, int]:
@@ -35,7 +46,7 @@ def _smooth(p: float) -> float:
     return p * p * (3 - 2 * p)
 
 
-def load_image(path: str | Path) -> np.ndarray:
+def load_image(path: str | Path) -> Frame:
     """Read an image as BGR or BGRA uint8, or raise MediaError with a hint."""
     p = Path(path)
     if not p.is_file():
@@ -64,11 +75,11 @@ def load_image(path: str | Path) -> np.ndarray:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     elif image.shape[2] == 4 and int(image[..., 3].min()) == 255:
         image = np.ascontiguousarray(image[..., :3])
-    return image
+    return _u8(image)
 
 
 # EXIF orientation -> the OpenCV operations that show the picture upright
-_ORIENT = {
+_ORIENT: dict[int, Callable[[MatLike], MatLike]] = {
     2: lambda im: cv2.flip(im, 1),
     3: lambda im: cv2.rotate(im, cv2.ROTATE_180),
     4: lambda im: cv2.flip(im, 0),
@@ -79,7 +90,7 @@ _ORIENT = {
 }
 
 
-def _upright(image: np.ndarray, path: Path) -> np.ndarray:
+def _upright(image: MatLike, path: Path) -> MatLike:
     """Apply the EXIF orientation (phone photos), which IMREAD_UNCHANGED ignores."""
     try:
         from PIL import Image
@@ -92,7 +103,7 @@ def _upright(image: np.ndarray, path: Path) -> np.ndarray:
     return turn(image) if turn else image
 
 
-def _flatten_alpha(image: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+def _flatten_alpha(image: Frame, background: tuple[int, int, int]) -> Frame:
     if image.ndim == 3 and image.shape[2] == 4:
         alpha = image[..., 3:4].astype(np.float32) / 255.0
         bg = np.empty_like(image[..., :3])
@@ -105,18 +116,16 @@ def _flatten_alpha(image: np.ndarray, background: tuple[int, int, int]) -> np.nd
 class Sprite:
     """A picture with straight alpha, split once into contiguous BGR and float weights."""
 
-    def __init__(self, rgba: np.ndarray, opacity: float = 1.0) -> None:
+    def __init__(self, rgba: Frame, opacity: float = 1.0) -> None:
         self.bgr = np.ascontiguousarray(rgba[..., :3])
-        self.alpha = rgba[..., 3].astype(np.float32) * (opacity / 255.0)
+        self.alpha: Weights = rgba[..., 3].astype(np.float32) * (opacity / 255.0)
         self.height, self.width = rgba.shape[:2]
 
-    def draw(self, frame: np.ndarray, x: int, y: int, opacity: float = 1.0) -> None:
+    def draw(self, frame: Frame, x: int, y: int, opacity: float = 1.0) -> None:
         blend(frame, self.bgr, self.alpha, x, y, opacity)
 
 
-def blend(
-    frame: np.ndarray, bgr: np.ndarray, alpha: np.ndarray, x: int, y: int, opacity: float = 1.0
-) -> None:
+def blend(frame: Frame, bgr: Frame, alpha: Weights, x: int, y: int, opacity: float = 1.0) -> None:
     """Blend ``bgr`` with per-pixel weights ``alpha`` (0..1) onto ``frame`` at (x, y), in place."""
     h, w = bgr.shape[:2]
     fh, fw = frame.shape[:2]
@@ -137,17 +146,17 @@ def blend(
         frame[y0:y1, x0:x1] = out
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
+def _frozen(array: Frame) -> Frame:
     array.flags.writeable = False
     return array
 
 
-def writable(frame: np.ndarray) -> np.ndarray:
+def writable(frame: Frame) -> Frame:
     """``frame`` itself when it may be drawn on, else a copy (cached stills are read-only)."""
     return frame if frame.flags.writeable else frame.copy()
 
 
-def blend_rgba(frame: np.ndarray, rgba: np.ndarray, x: int, y: int, opacity: float = 1.0) -> None:
+def blend_rgba(frame: Frame, rgba: Frame, x: int, y: int, opacity: float = 1.0) -> None:
     """Alpha-blend an RGBA (BGR order + alpha) sprite onto ``frame`` in place, clipped."""
     Sprite(rgba).draw(frame, x, y, opacity)
 
@@ -166,7 +175,7 @@ class _LayerRenderer:
         self.background = _hex_bgr(clip.background)
         self._video: VideoReader | None = None
         self._video_next = 0
-        self._static: np.ndarray | None = None
+        self._static: Frame | None = None
         zmax = max(self.motion.zoom_start, self.motion.zoom_end, 1.0)
         self.moving = self.motion.at(0.0) != self.motion.at(1.0) or zmax != 1.0
         if layer.kind == "image":
@@ -174,7 +183,7 @@ class _LayerRenderer:
 
     # A still is fitted once: ``base`` is the picture pre-scaled near the largest size the
     # motion needs, and ``base_scale`` maps base pixels to fitted-output pixels.
-    def _prepare_image(self, image: np.ndarray, zmax: float) -> None:
+    def _prepare_image(self, image: Frame, zmax: float) -> None:
         w, h = self.width, self.height
         ih, iw = image.shape[:2]
         has_alpha = image.ndim == 3 and image.shape[2] == 4
@@ -184,7 +193,7 @@ class _LayerRenderer:
             need = scale * zmax
             if need < 1.0:  # the source is larger than needed: downsample once, area filter
                 nw, nh = max(1, round(iw * need)), max(1, round(ih * need))
-                base = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+                base = _u8(cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA))
             self.base = base
             self.base_scale = scale * iw / base.shape[1]
             self.offset = ((iw * scale - w) / 2.0, (ih * scale - h) / 2.0)
@@ -217,13 +226,15 @@ class _LayerRenderer:
             self.offset = (0.0, 0.0)
         # an overlay keeps its alpha as a 4th channel: one warp moves colour and weight together
         self.has_alpha = self.base.ndim == 3 and self.base.shape[2] == 4
-        self._split: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._split: tuple[int, Frame, Weights] | None = None
         _frozen(self.base)  # a crop of it may be returned as a frame: never drawn on
         if not self.moving:
             # cached and returned for every frame: read-only, so nobody draws into it
             self._static = _frozen(self._warp(self.base, 0))
 
-    def _matrix(self, index: int, base_scale: float, offset: tuple[float, float]) -> np.ndarray:
+    def _matrix(
+        self, index: int, base_scale: float, offset: tuple[float, float]
+    ) -> NDArray[np.float64]:
         p = index / (self.frames - 1) if self.frames > 1 else 0.0
         z, ax, ay = self.motion.at(p)
         w, h = self.width, self.height
@@ -231,7 +242,7 @@ class _LayerRenderer:
         oy = offset[1] + (h - h / z) * ay
         return np.array([[z * base_scale, 0, -z * ox], [0, z * base_scale, -z * oy]], np.float64)
 
-    def _warp(self, base: np.ndarray, index: int) -> np.ndarray:
+    def _warp(self, base: Frame, index: int) -> Frame:
         m = self._matrix(index, self.base_scale, self.offset)
         if abs(m[0, 0] - 1) < 1e-9 and abs(m[1, 1] - 1) < 1e-9:
             tx, ty = -m[0, 2], -m[1, 2]
@@ -240,15 +251,17 @@ class _LayerRenderer:
                 crop = base[y : y + self.height, x : x + self.width]
                 if crop.shape[:2] == (self.height, self.width):
                     return np.ascontiguousarray(crop)
-        return cv2.warpAffine(
-            base,
-            m,
-            (self.width, self.height),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REFLECT,
+        return _u8(
+            cv2.warpAffine(
+                base,
+                m,
+                (self.width, self.height),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT,
+            )
         )
 
-    def render(self, index: int) -> np.ndarray:
+    def render(self, index: int) -> Frame:
         """The layer's BGR picture at frame ``index``."""
         if self.layer.kind == "video":
             return self._video_frame(index)
@@ -258,21 +271,21 @@ class _LayerRenderer:
             return self._static
         return self._warp(self.base, index)
 
-    def render_alpha(self, index: int) -> np.ndarray | None:
+    def render_alpha(self, index: int) -> Weights | None:
         """The blend weights (0..1, opacity included) of an overlay layer, else None."""
         return self._overlay(index)[1] if self.has_alpha else None
 
-    def _overlay(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def _overlay(self, index: int) -> tuple[Frame, Weights]:
         """(BGR, weights) of the warped overlay, split once per frame (once in all if still)."""
         key = -1 if self._static is not None else index
         if self._split is None or self._split[0] != key:
             bgra = self._static if self._static is not None else self._warp(self.base, index)
             weight = bgra[..., 3].astype(np.float32)
             weight *= np.float32(self.layer.opacity / 255.0)
-            self._split = (key, cv2.cvtColor(bgra, cv2.COLOR_BGRA2BGR), weight)
+            self._split = (key, _u8(cv2.cvtColor(bgra, cv2.COLOR_BGRA2BGR)), weight)
         return self._split[1], self._split[2]
 
-    def _video_frame(self, index: int) -> np.ndarray:
+    def _video_frame(self, index: int) -> Frame:
         if self._video is None or index != self._video_next:
             self.close()
             start = self.layer.video_start_ms / 1000 + index / self.fps
@@ -291,12 +304,14 @@ class _LayerRenderer:
         if not self.moving:
             return frame
         m = self._matrix(index, 1.0, (0.0, 0.0))
-        return cv2.warpAffine(
-            frame,
-            m,
-            (self.width, self.height),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REFLECT,
+        return _u8(
+            cv2.warpAffine(
+                frame,
+                m,
+                (self.width, self.height),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT,
+            )
         )
 
     def layer_background_hex(self) -> str:
@@ -312,7 +327,7 @@ class _LayerRenderer:
 # --------------------------------------------------------------------------- text
 
 
-def _text_sprite(text: TextOverlay, width: int, height: int) -> np.ndarray:
+def _text_sprite(text: TextOverlay, width: int, height: int) -> Frame:
     from reelforge.text.fonts import font_file
     from reelforge.text.sprites import render_text
 
@@ -329,7 +344,7 @@ def _text_sprite(text: TextOverlay, width: int, height: int) -> np.ndarray:
         language=text.language,
         shadow=True,
     )
-    return cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)
+    return _u8(cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
 
 
 def _anchor_y(position: str, height: int, sprite_h: int) -> int:
@@ -367,7 +382,11 @@ class _TextRenderer:
         dx = int(round(self.width * 0.08)) + 1 if t.animation == "slide-left" else 0
         return self.x, self.y, self.x + w + dx, self.y + h + dy
 
-    def draw(self, frame: np.ndarray, index: int, origin: tuple[int, int] = (0, 0)) -> None:
+    def drawer(self, index: int) -> Callable[[Frame, tuple[int, int]], None]:
+        """:meth:`draw` at frame ``index``, in the form :func:`draw_on_i420` calls."""
+        return lambda frame, origin: self.draw(frame, index, origin)
+
+    def draw(self, frame: Frame, index: int, origin: tuple[int, int] = (0, 0)) -> None:
         """Draw onto ``frame``, whose top-left pixel is ``origin`` in the full picture."""
         t = self.text
         if not t.start <= index < t.end:
@@ -386,7 +405,7 @@ class _TextRenderer:
             scale = 0.85 + 0.15 * p_in
             h, w = rgba.shape[:2]
             nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-            rgba = cv2.resize(rgba, (nw, nh), interpolation=cv2.INTER_LINEAR)
+            rgba = _u8(cv2.resize(rgba, (nw, nh), interpolation=cv2.INTER_LINEAR))
             x += (w - nw) // 2
             y += (h - nh) // 2
             blend_rgba(frame, rgba, x, y, opacity)
@@ -402,7 +421,7 @@ class _TextRenderer:
 # BGR on their bounding box only, converted there and back.
 
 
-def planes(buf: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def planes(buf: Frame, width: int, height: int) -> tuple[Frame, Frame, Frame]:
     """Views of the Y, U and V planes of an I420 buffer of ``width`` x ``height``."""
     flat = buf.reshape(-1)
     area = width * height
@@ -413,7 +432,7 @@ def planes(buf: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.nda
     )
 
 
-def upscale_i420(small: np.ndarray, size: tuple[int, int], width: int, height: int) -> np.ndarray:
+def upscale_i420(small: Frame, size: tuple[int, int], width: int, height: int) -> Frame:
     """An I420 frame of ``width`` x ``height`` from one of ``size``, plane by plane."""
     out = np.empty((height * 3 // 2, width), np.uint8)
     for src, dst in zip(planes(small, *size), planes(out, width, height), strict=True):
@@ -433,11 +452,11 @@ def _even_box(
 
 
 def draw_on_i420(
-    buf: np.ndarray,
+    buf: Frame,
     width: int,
     height: int,
     box: tuple[int, int, int, int],
-    draw: Callable[[np.ndarray, tuple[int, int]], None],
+    draw: Callable[[Frame, tuple[int, int]], None],
 ) -> None:
     """Run a BGR ``draw(region, origin)`` on the ``box`` of an I420 frame, in place."""
     even = _even_box(box, width, height)
@@ -450,9 +469,9 @@ def draw_on_i420(
         planes(buf, width, height), planes(region, w, h), (1, 2, 2), strict=True
     ):
         dst[:] = src[y0 // k : y1 // k, x0 // k : x1 // k]
-    bgr = cv2.cvtColor(region, cv2.COLOR_YUV2BGR_I420)
+    bgr = _u8(cv2.cvtColor(region, cv2.COLOR_YUV2BGR_I420))
     draw(bgr, (x0, y0))
-    region = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+    region = _u8(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420))
     for src, dst, k in zip(
         planes(region, w, h), planes(buf, width, height), (1, 2, 2), strict=True
     ):
@@ -461,15 +480,15 @@ def draw_on_i420(
 
 def i420_transition(
     kind: str,
-    outgoing: np.ndarray,
-    incoming: np.ndarray,
+    outgoing: Frame,
+    incoming: Frame,
     progress: float,
     width: int,
     height: int,
-) -> np.ndarray:
+) -> Frame:
     """:func:`transition_frame` on I420 frames (plane by plane where it is geometric)."""
     if kind == "crossfade":
-        return cv2.addWeighted(outgoing, 1 - progress, incoming, progress, 0)
+        return _u8(cv2.addWeighted(outgoing, 1 - progress, incoming, progress, 0))
     if kind == "fade":  # dip to black: Y towards 16, chroma towards 128
         source, k = (outgoing, 1 - 2 * progress) if progress < 0.5 else (incoming, 2 * progress - 1)
         out = np.empty_like(source)
@@ -516,7 +535,7 @@ class _ClipRenderer:
         self.background = _hex_bgr(clip.background)
         self.shape = (lh, lw, 3)
 
-    def render(self, index: int) -> np.ndarray:
+    def render(self, index: int) -> Frame:
         """Frame ``index`` of the clip at full size, as I420 (yuv420p)."""
         if not self.layers:
             frame = np.empty(self.shape, np.uint8)
@@ -531,20 +550,20 @@ class _ClipRenderer:
                 if alpha is not None:
                     blend(frame, picture, alpha, 0, 0)
                 else:
-                    frame = cv2.addWeighted(
-                        frame, 1 - layer.layer.opacity, picture, layer.layer.opacity, 0
+                    frame = _u8(
+                        cv2.addWeighted(
+                            frame, 1 - layer.layer.opacity, picture, layer.layer.opacity, 0
+                        )
                     )
         frame = self.grade.apply(frame)
         width, height = self.size
-        out = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
+        out = _u8(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420))
         if self.scaled:
             out = upscale_i420(out, (frame.shape[1], frame.shape[0]), width, height)
         for text in self.texts:
             box = text.box(index)
             if box is not None:
-                draw_on_i420(
-                    out, width, height, box, lambda bgr, at, t=text: t.draw(bgr, index, at)
-                )
+                draw_on_i420(out, width, height, box, text.drawer(index))
         return out
 
     def close(self) -> None:
@@ -555,17 +574,15 @@ class _ClipRenderer:
 # --------------------------------------------------------------------------- transitions
 
 
-def transition_frame(
-    kind: str, outgoing: np.ndarray, incoming: np.ndarray, progress: float
-) -> np.ndarray:
+def transition_frame(kind: str, outgoing: Frame, incoming: Frame, progress: float) -> Frame:
     """Combine two frames at ``progress`` in (0, 1) of a transition."""
     h, w = outgoing.shape[:2]
     if kind == "crossfade":
-        return cv2.addWeighted(outgoing, 1 - progress, incoming, progress, 0)
+        return _u8(cv2.addWeighted(outgoing, 1 - progress, incoming, progress, 0))
     if kind == "fade":  # dip to black
         if progress < 0.5:
-            return cv2.convertScaleAbs(outgoing, alpha=1 - 2 * progress)
-        return cv2.convertScaleAbs(incoming, alpha=2 * progress - 1)
+            return _u8(cv2.convertScaleAbs(outgoing, alpha=1 - 2 * progress))
+        return _u8(cv2.convertScaleAbs(incoming, alpha=2 * progress - 1))
     p = _smooth(progress)
     out = np.empty_like(outgoing)
     if kind.startswith("slide-"):
@@ -632,14 +649,14 @@ def transition_frame(
 # --------------------------------------------------------------------------- grades
 
 
-def _curve(points: list[tuple[float, float]]) -> np.ndarray:
+def _curve(points: list[tuple[float, float]]) -> Frame:
     xs, ys = zip(*points, strict=True)
     return np.clip(np.interp(np.arange(256), xs, ys), 0, 255).astype(np.uint8)
 
 
-def grade_lut(grade: str) -> np.ndarray | None:
+def grade_lut(grade: str) -> Frame | None:
     """A (256, 1, 3) BGR lookup table for a colour-grade preset, or None."""
-    ident = [(0, 0), (255, 255)]
+    ident: list[tuple[float, float]] = [(0, 0), (255, 255)]
     curves: dict[str, tuple[list[tuple[float, float]], ...]] = {
         # (blue, green, red) curves
         "cinematic": (  # teal shadows, warm highlights, gentle S-curve
@@ -674,12 +691,12 @@ def grade_lut(grade: str) -> np.ndarray | None:
     return lut.reshape(256, 1, 3)
 
 
-def _vignette(width: int, height: int, strength: float) -> np.ndarray:
+def _vignette(width: int, height: int, strength: float) -> Frame:
     ys = np.linspace(-1, 1, height, dtype=np.float32)[:, None]
     xs = np.linspace(-1, 1, width, dtype=np.float32)[None, :]
     r2 = (xs * xs + ys * ys) / 2
     mask = np.clip(1 - strength * r2 * r2 * 1.6, 0, 1) * 255
-    return cv2.merge([mask.astype(np.uint8)] * 3)
+    return _u8(cv2.merge([mask.astype(np.uint8)] * 3))
 
 
 class _Grade:
@@ -689,15 +706,15 @@ class _Grade:
         strength = {"cinematic": 0.35, "vintage": 0.55}.get(grade, 0.0)
         self.vignette = _vignette(width, height, strength) if strength else None
 
-    def apply(self, frame: np.ndarray) -> np.ndarray:
+    def apply(self, frame: Frame) -> Frame:
         """The graded frame: a new array, or ``frame`` itself when there is no grade."""
         if self.grade == "mono":
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+            return _u8(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
         if self.lut is not None:
-            frame = cv2.LUT(frame, self.lut)
+            frame = _u8(cv2.LUT(frame, self.lut))
         if self.vignette is not None:
-            frame = cv2.multiply(frame, self.vignette, scale=1 / 255)
+            frame = _u8(cv2.multiply(frame, self.vignette, scale=1 / 255))
         return frame
 
 
@@ -732,10 +749,10 @@ class Compositor:
         w, h = self.timeline.width, self.timeline.height
         image = load_image(mark.path)
         if image.shape[2] == 3:
-            image = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+            image = _u8(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA))
         target_w = max(8, round(w * mark.width_frac))
         target_h = max(1, round(image.shape[0] * target_w / image.shape[1]))
-        rgba = cv2.resize(image, (target_w, target_h), interpolation=cv2.INTER_AREA)
+        rgba = _u8(cv2.resize(image, (target_w, target_h), interpolation=cv2.INTER_AREA))
         margin = round(min(w, h) * mark.margin_frac)
         x = margin if "left" in mark.position else w - target_w - margin
         y = margin if "top" in mark.position else h - target_h - margin
@@ -761,19 +778,19 @@ class Compositor:
             i for i, c in enumerate(self.timeline.clips) if c.start <= frame < c.start + c.frames
         ]
 
-    def frame(self, number: int) -> np.ndarray:
+    def frame(self, number: int) -> Frame:
         """The BGR frame ``number`` (without burned captions)."""
-        return cv2.cvtColor(self.frame_i420(number), cv2.COLOR_YUV2BGR_I420)
+        return _u8(cv2.cvtColor(self.frame_i420(number), cv2.COLOR_YUV2BGR_I420))
 
-    def frame_i420(self, number: int) -> np.ndarray:
+    def frame_i420(self, number: int) -> Frame:
         """Frame ``number`` as I420 (yuv420p, limited range), as the encoder takes it."""
         width, height = self.timeline.width, self.timeline.height
         self._release_before(number)
         active = self.active_clips(number)
         if not active:
             out = np.empty((height * 3 // 2, width), np.uint8)
-            y, u, v = planes(out, width, height)
-            y[:], u[:], v[:] = 16, 128, 128  # black
+            luma, u, v = planes(out, width, height)
+            luma[:], u[:], v[:] = 16, 128, 128  # black
         else:
             last = self.timeline.clips[active[-1]]
             out = self._clip(active[-1]).render(number - last.start)
@@ -792,12 +809,12 @@ class Compositor:
             )
         return out
 
-    def frames(self, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
+    def frames(self, start: int = 0, end: int | None = None) -> Iterator[Frame]:
         """BGR frames [start, end), in order."""
         for frame in self.frames_i420(start, end):
-            yield cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420)
+            yield _u8(cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420))
 
-    def frames_i420(self, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
+    def frames_i420(self, start: int = 0, end: int | None = None) -> Iterator[Frame]:
         """I420 frames [start, end), in order: what the encoder reads."""
         stop = self.timeline.frames if end is None else end
         try:

@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import cv2
-import numpy as np
 
 from reelforge.errors import RenderError
 from reelforge.media.ffmpeg import FfmpegProcess, atomic_output, check_disk_space, start_ffmpeg
-from reelforge.render.compositor import Compositor
+from reelforge.render.compositor import Compositor, Frame
 from reelforge.render.plan import RenderPlan
 from reelforge.timeline import Timeline
 
@@ -136,11 +136,11 @@ def _encode(
     progress: Progress | None,
     done_before: int,
     keep: frozenset[int] = frozenset(),
-    kept: dict[int, np.ndarray] | None = None,
+    kept: dict[int, Frame] | None = None,
 ) -> None:
     """Encode frames [start, end); copies of the frames numbered in ``keep`` go to ``kept``."""
     compositor = Compositor(timeline)
-    frames: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=6)
+    frames: queue.Queue[Frame | None] = queue.Queue(maxsize=6)
     failure: list[BaseException] = []
 
     with start_ffmpeg(args) as process, _single_threaded_opencv():
@@ -164,7 +164,7 @@ def _encode(
                     break
                 frames.put(frame)
                 if number in keep and kept is not None:
-                    kept[number] = cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420)
+                    kept[number] = cast(Frame, cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420))
                 if progress and (number - start) % step == 0:
                     progress("video", (done_before + number - start) / total)
         finally:
@@ -187,7 +187,7 @@ def run_plan(
     With ``thumbnail``, the thumbnail JPEG is chosen from frames kept while encoding (no
     second rendering pass)."""
     keep = frozenset(thumbnail_frames(timeline)) if thumbnail else frozenset()
-    kept: dict[int, np.ndarray] = {}
+    kept: dict[int, Frame] = {}
     timings: dict[str, float] = {}
     output = Path(plan.output)
     # ~ bitrate-based guess plus room for the audio mix; fail before minutes of work
@@ -254,7 +254,7 @@ def thumbnail_frames(timeline: Timeline) -> list[int]:
 
 
 def save_thumbnail(
-    timeline: Timeline, frames: dict[int, np.ndarray], output: Path, width: int = 640
+    timeline: Timeline, frames: dict[int, Frame], output: Path, width: int = 640
 ) -> Path:
     """Save the most representative of ``frames`` (lively, not dark, titled) as a JPEG."""
     # a titled frame says what the video is; the first titled scene says it best
@@ -265,7 +265,7 @@ def save_thumbnail(
         if clip.start <= number < clip.start + clip.frames
         and any(clip.start + t.start <= number < clip.start + t.end for t in clip.texts)
     ]
-    best: tuple[float, np.ndarray] | None = None
+    best: tuple[float, Frame] | None = None
     for number in sorted(frames):
         gray = cv2.cvtColor(frames[number], cv2.COLOR_BGR2GRAY)
         mean, std = float(gray.mean()), float(gray.std())

@@ -12,15 +12,19 @@ import functools
 import re
 import unicodedata
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageColor, ImageDraw, ImageFont, UnidentifiedImageError
 
 from reelforge.errors import MediaError, SpecError
 from reelforge.text.fonts import face_index, normalize_language
 
 RGBA = tuple[int, int, int, int]
+Float = NDArray[np.float32]  # premultiplied colour and coverage masks in [0, 1]
+SpriteImage = NDArray[np.uint8]  # straight-alpha RGBA, (h, w, 4)
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ug", "sd", "ckb", "dv", "he", "yi"})
 ALIGNS = ("center", "left", "right")
@@ -202,9 +206,7 @@ def _wrap(text: str, shaper: _Shaper, max_width_px: int | None) -> list[str]:
     return fitted
 
 
-def _rounded_box(
-    height: int, width: int, rect: tuple[int, int, int, int], radius: int
-) -> np.ndarray:
+def _rounded_box(height: int, width: int, rect: tuple[int, int, int, int], radius: int) -> Float:
     """An antialiased rounded-rectangle mask, drawn at 3x and scaled down."""
     scale = 3
     big = Image.new("L", (width * scale, height * scale), 0)
@@ -216,7 +218,7 @@ def _rounded_box(
     return np.asarray(small, dtype=np.float32) / 255.0
 
 
-def _over(dst_rgb: np.ndarray, dst_a: np.ndarray, color: RGBA, mask: np.ndarray) -> None:
+def _over(dst_rgb: Float, dst_a: Float, color: RGBA, mask: Float) -> None:
     """Composite a flat colour through ``mask`` over a premultiplied float canvas, in place."""
     alpha = mask * (color[3] / 255.0)
     keep = 1.0 - alpha
@@ -239,7 +241,7 @@ def render_text(
     align: str = "center",
     line_spacing: float = 1.15,
     shadow: bool = False,
-) -> np.ndarray:
+) -> SpriteImage:
     """Shape, wrap and draw ``text`` into a tight straight-alpha RGBA ``uint8`` array.
 
     Lines wrap at word boundaries (per character in Chinese and Japanese) to ``max_width_px``.
@@ -315,7 +317,7 @@ def render_text(
     if shadow:
         shifted = np.zeros_like(ink_a)
         shifted[offset:, offset:] = ink_a[:-offset, :-offset]
-        soft = cv2.GaussianBlur(shifted, (0, 0), blur)
+        soft = cast(Float, cv2.GaussianBlur(shifted, (0, 0), blur))
         _over(rgb, alpha, (0, 0, 0, 150), soft)
     if stroke_px:
         # The outline without the glyph interior, so a translucent fill does not show it through.
@@ -324,7 +326,7 @@ def render_text(
     return _to_sprite(rgb, alpha, fill)
 
 
-def _to_sprite(rgb: np.ndarray, alpha: np.ndarray, edge: RGBA) -> np.ndarray:
+def _to_sprite(rgb: Float, alpha: Float, edge: RGBA) -> SpriteImage:
     """Premultiplied float canvas -> tight straight-alpha uint8 RGBA."""
     a8 = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
     ys, xs = np.nonzero(a8)
@@ -344,7 +346,7 @@ def _to_sprite(rgb: np.ndarray, alpha: np.ndarray, edge: RGBA) -> np.ndarray:
 
 def render_watermark(
     text: str, font: Path, size_px: int, opacity: float = 0.6, language: str = "en"
-) -> np.ndarray:
+) -> SpriteImage:
     """A white text watermark with a soft shadow, at ``opacity``."""
     sprite = render_text(text, font, size_px, language=language, shadow=True)
     sprite[..., 3] = (sprite[..., 3].astype(np.float32) * _unit(opacity, "opacity")).astype(
@@ -359,7 +361,7 @@ def _unit(value: float, name: str) -> float:
     return float(value)
 
 
-def render_image_sprite(path: Path, width_px: int, opacity: float = 1.0) -> np.ndarray:
+def render_image_sprite(path: Path, width_px: int, opacity: float = 1.0) -> SpriteImage:
     """A logo or picture as straight-alpha RGBA ``uint8``, ``width_px`` wide, aspect kept."""
     opacity = _unit(opacity, "opacity")
     if width_px < 1:

@@ -16,6 +16,7 @@ import yaml
 
 from reelforge.errors import MediaError, SpecError
 from reelforge.spec.model import Storyboard
+from reelforge.spec.nesting import check_json_nesting
 from reelforge.spec.parse import (
     build_storyboard,
     parse_yaml,
@@ -76,6 +77,7 @@ def load_spec(path: str | Path, **overrides: Any) -> Storyboard:
 
 def _read_storyboard(text: str, file: Path, suffix: str) -> dict[str, Any]:
     if suffix == ".json":
+        check_json_nesting(text, str(file))  # json.loads recurses once per level
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -3,17 +3,88 @@
 Every field has a default or is resolved by planning (template, language detection, narration
 timing). Shorthands are accepted: ``visual: photo.jpg``, ``music: calm``, ``transition: fade``.
 Paths are relative to the storyboard file; :func:`reelforge.spec.load_spec` makes them absolute.
+
+Every number and string is bounded to what a real video needs (a caption at most 200 pixels
+tall, an outline at most 20, scenes at most 10 minutes, ...): a storyboard is untrusted input
+on the service, and one unbounded field (``captions.size: 20000``) made libass grow by
+180 MB/s. ``reelforge schema`` shows each bound; a value outside one is a ``SpecError`` naming
+the field and its range.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 FORMATS = ("16:9", "9:16", "1:1")
+
+# --- bounds: what a real video needs, no more ------------------------------------------------
+
+MAX_SCENES = 1000
+MAX_NARRATION_CHARS = 10_000  # one scene: about ten minutes of speech
+MAX_TOTAL_NARRATION_CHARS = 200_000  # the whole video: about three hours of speech
+MAX_SCENE_SECONDS = 600.0
+MAX_VIDEO_SECONDS = 4 * 3600.0
+MAX_TITLE_CHARS = 300
+MAX_NAME_CHARS = 64  # template, voice, style, mood, grade, font... names
+MAX_PATH_CHARS = 4096
+MAX_PROMPT_CHARS = 2000
+MAX_SEED = 2**32 - 1
+# x264's presets, fastest first; "placebo" is left out: many times "veryslow" for no visible gain
+X264Preset = Literal[
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+]  # fmt: skip
+AudioBitrate = Literal["32k", "48k", "64k", "96k", "128k", "160k", "192k", "256k", "320k"]
+HEX_COLOUR = r"^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$"  # '#rrggbb', or '#rrggbbaa' (aa = opacity)
+
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls. A null byte breaks
+# every file API, and the others have no place in narration, titles or names.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"[\n\r\t]")
+
+
+def _no_control(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise ValueError(
+            f"contains the control character U+{ord(found.group()):04X} at position "
+            f"{found.start()}; remove it"
+        )
+    return value
+
+
+def _one_line(value: str) -> str:
+    _no_control(value)
+    if _LINE_BREAK.search(value):
+        raise ValueError("must be on one line (no tab or line break)")
+    return value
+
+
+# The same rules as JSON Schema patterns, so `reelforge schema` shows them.
+_TEXT = {"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"}
+_LINE = {"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}
+_NoControl = AfterValidator(_no_control)
+_OneLine = AfterValidator(_one_line)
+
+# Free text (line breaks allowed) and one-line strings (names, paths), each with its bound.
+Narration = Annotated[
+    str, Field(max_length=MAX_NARRATION_CHARS, json_schema_extra=_TEXT), _NoControl
+]
+Title = Annotated[str, Field(max_length=MAX_TITLE_CHARS, json_schema_extra=_TEXT), _NoControl]
+Prompt = Annotated[str, Field(max_length=MAX_PROMPT_CHARS, json_schema_extra=_TEXT), _NoControl]
+Name = Annotated[str, Field(max_length=MAX_NAME_CHARS, json_schema_extra=_LINE), _OneLine]
+FontName = Annotated[str, Field(max_length=128, json_schema_extra=_LINE), _OneLine]
+LanguageTag = Annotated[str, Field(max_length=16, json_schema_extra=_LINE), _OneLine]
+FilePath = Annotated[str, Field(max_length=MAX_PATH_CHARS, json_schema_extra=_LINE), _OneLine]
+Colour = Annotated[str, Field(pattern=HEX_COLOUR, examples=["#ffd400", "#00000099"])]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+# The compositor prepares each still at the largest zoom: 2x a 4K frame is already 100 MB.
+Zoom = Annotated[float, Field(ge=1.0, le=2.0)]
+Anchor = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _Model(BaseModel):
@@ -23,9 +94,9 @@ class _Model(BaseModel):
 class MotionSpec(_Model):
     """Explicit Ken Burns motion (zoom factors; x/y anchors 0..1 sweep the slack)."""
 
-    zoom: tuple[float, float] = (1.0, 1.15)
-    x: tuple[float, float] = (0.5, 0.5)
-    y: tuple[float, float] = (0.5, 0.5)
+    zoom: tuple[Zoom, Zoom] = (1.0, 1.15)
+    x: tuple[Anchor, Anchor] = (0.5, 0.5)
+    y: tuple[Anchor, Anchor] = (0.5, 0.5)
     easing: Literal["linear", "ease-in-out"] = "ease-in-out"
 
 
@@ -33,12 +104,13 @@ class VisualSpec(_Model):
     """What a scene shows. ``type`` is inferred from ``path``/``prompt`` when omitted."""
 
     type: Literal["procedural", "image", "video", "prompt"] = "procedural"
-    style: str | None = None  # procedural style; None = the template's
-    path: str | None = None  # image or video file
-    prompt: str | None = None  # for generative engines (later); procedural uses it as a seed
+    style: Name | None = None  # procedural style; None = the template's
+    path: FilePath | None = None  # image or video file
+    # for generative engines (later); procedural uses it as a seed
+    prompt: Prompt | None = None
     fit: Literal["cover", "contain", "blur"] = "cover"
-    motion: str | MotionSpec | None = None  # preset name ("zoom-in", "pan-left"...) or explicit
-    start: float = 0.0  # video: seconds into the file where the scene starts
+    motion: Name | MotionSpec | None = None  # preset name ("zoom-in", "pan-left"...) or explicit
+    start: float = Field(0.0, ge=0.0, le=MAX_VIDEO_SECONDS)  # video: seconds into the file
     loop: bool = True  # video: loop when shorter than the scene
 
     @model_validator(mode="before")
@@ -74,7 +146,7 @@ def _visual_from_string(value: str) -> dict[str, Any]:
 
 
 class TransitionSpec(_Model):
-    kind: str = "crossfade"  # see reelforge.timeline.TRANSITIONS
+    kind: Name = "crossfade"  # see reelforge.timeline.TRANSITIONS
     duration: float = Field(0.5, ge=0.0, le=3.0)  # seconds
 
     @model_validator(mode="before")
@@ -84,11 +156,11 @@ class TransitionSpec(_Model):
 
 
 class MusicSpec(_Model):
-    mood: str | None = None  # None = the template's mood
-    path: str | None = None  # a user music file instead of the composer
-    volume_db: float = -18.0  # music level under the narration, before ducking
+    mood: Name | None = None  # None = the template's mood
+    path: FilePath | None = None  # a user music file instead of the composer
+    volume_db: float = Field(-18.0, ge=-60.0, le=6.0)  # level under the narration, before ducking
     duck: bool = True
-    seed: int | None = None
+    seed: Seed | None = None
     enabled: bool = True
 
     @model_validator(mode="before")
@@ -106,18 +178,18 @@ class MusicSpec(_Model):
 class CaptionSpec(_Model):
     enabled: bool = True
     burn: bool = True  # burn into the video (sidecar files are always written)
-    style: str | None = None  # "plain" | "bold" | "karaoke" | "highlight" | "boxed"
+    style: Name | None = None  # "plain" | "bold" | "karaoke" | "highlight" | "boxed"
     position: Literal["bottom", "center", "top"] | None = None
-    font: str | None = None
-    size: int | None = None  # pixels at the output resolution
-    color: str | None = None
-    highlight_color: str | None = None
-    outline: int | None = None  # outline width in pixels
-    margin: int | None = None  # pixels from the bottom (or top) edge
+    font: FontName | None = None
+    size: int | None = Field(None, ge=8, le=200)  # pixels at the output resolution
+    color: Colour | None = None
+    highlight_color: Colour | None = None
+    outline: int | None = Field(None, ge=0, le=20)  # outline width in pixels
+    margin: int | None = Field(None, ge=0, le=1000)  # pixels from the bottom (or top) edge
     uppercase: bool | None = None
     max_words: int = Field(7, ge=1, le=20)
     max_chars: int = Field(40, ge=8, le=120)
-    file: str | None = None  # given timings: .srt, .vtt, .ass or captions JSON
+    file: FilePath | None = None  # given timings: .srt, .vtt, .ass or captions JSON
 
     @model_validator(mode="before")
     @classmethod
@@ -134,18 +206,18 @@ class CaptionSpec(_Model):
 class NarrationSpec(_Model):
     """A recorded narration for the whole video, used as given instead of a synthetic voice."""
 
-    path: str
-    words: str | None = None  # optional word timings JSON [{text,start,end}] for captions
+    path: FilePath
+    words: FilePath | None = None  # optional word timings JSON [{text,start,end}] for captions
 
 
 class WatermarkSpec(_Model):
-    path: str | None = None  # logo image
-    text: str | None = None  # or a text watermark
+    path: FilePath | None = None  # logo image
+    text: Title | None = None  # or a text watermark
     position: Literal["top-left", "top-right", "bottom-left", "bottom-right", "center"] = (
         "top-right"
     )
     opacity: float = Field(0.8, ge=0.0, le=1.0)
-    width: float = Field(0.14, gt=0.0, le=1.0)  # fraction of the frame width
+    width: float = Field(0.14, ge=0.01, le=1.0)  # fraction of the frame width
 
     @model_validator(mode="before")
     @classmethod
@@ -157,9 +229,9 @@ class WatermarkSpec(_Model):
 
 
 class EncoderSpec(_Model):
-    preset: str = "veryfast"
+    preset: X264Preset = "veryfast"
     crf: int = Field(23, ge=0, le=51)
-    audio_bitrate: str = "128k"
+    audio_bitrate: AudioBitrate = "128k"
     # ffmpeg's AAC search: "fast" takes a seventh of the CPU of "twoloop" (0.7 s instead of
     # 4.9 s for a minute of stereo, measured: 4-5 s off a 60 s render on 2 cores); "twoloop"
     # is ffmpeg's best quality, a little cleaner at 128 kb/s
@@ -167,13 +239,14 @@ class EncoderSpec(_Model):
 
 
 class SceneSpec(_Model):
-    narration: str = ""
-    title: str | None = None  # on-screen title text (kinetic)
-    duration: float | None = Field(None, gt=0.0)  # seconds; with narration, a minimum
+    narration: Narration = ""
+    title: Title | None = None  # on-screen title text (kinetic)
+    # seconds; with narration, a minimum
+    duration: float | None = Field(None, gt=0.0, le=MAX_SCENE_SECONDS)
     visual: VisualSpec | None = None
     transition: TransitionSpec | None = None  # into this scene
-    language: str | None = None
-    voice: str | None = None
+    language: LanguageTag | None = None
+    voice: Name | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -184,27 +257,38 @@ class SceneSpec(_Model):
 class Storyboard(_Model):
     """A whole video. See ``reelforge schema`` for the JSON Schema."""
 
-    title: str = ""
-    template: str | None = None  # "restaurant", "real-estate", "product-promo", ...
-    language: str | None = None  # None = detected per scene from the text
-    voice: str | None = None  # a catalogue id ("en-adult-male") or None = the language default
+    title: Title = ""
+    template: Name | None = None  # "restaurant", "real-estate", "product-promo", ...
+    language: LanguageTag | None = None  # None = detected per scene from the text
+    voice: Name | None = None  # a catalogue id ("en-adult-male") or None = the language default
     speed: float = Field(1.0, ge=0.5, le=2.0)
     format: Literal["16:9", "9:16", "1:1"] = "16:9"
     resolution: int = Field(1080, ge=144, le=2160)  # the short side in pixels
     fps: int = Field(30, ge=10, le=60)
-    target_duration: float | None = Field(None, gt=0.0)  # seconds; spreads scenes to fit
-    max_scenes: int | None = Field(None, ge=1)
+    # seconds; spreads scenes to fit
+    target_duration: float | None = Field(None, gt=0.0, le=MAX_VIDEO_SECONDS)
+    max_scenes: int | None = Field(None, ge=1, le=MAX_SCENES)
     padding: float = Field(0.5, ge=0.0, le=5.0)  # seconds of silence after each narration
     transition: TransitionSpec | None = None  # default for every scene
-    grade: str | None = None  # "none", "cinematic", "bright", "vintage", ...
+    grade: Name | None = None  # "none", "cinematic", "bright", "vintage", ...
     music: MusicSpec = MusicSpec()
     captions: CaptionSpec = CaptionSpec()
     narration: NarrationSpec | None = None
     watermark: WatermarkSpec | None = None
     loudness: float | None = Field(-14.0, ge=-40.0, le=-5.0)  # LUFS; null = no normalisation
     encoder: EncoderSpec = EncoderSpec()
-    seed: int = 0
-    scenes: tuple[SceneSpec, ...] = Field(..., min_length=1)
+    seed: Seed = 0
+    scenes: tuple[SceneSpec, ...] = Field(..., min_length=1, max_length=MAX_SCENES)
+
+    @model_validator(mode="after")
+    def _total_narration(self) -> Storyboard:
+        total = sum(len(scene.narration) for scene in self.scenes)
+        if total > MAX_TOTAL_NARRATION_CHARS:
+            raise ValueError(
+                f"the narration has {total} characters; at most {MAX_TOTAL_NARRATION_CHARS} "
+                "(about three hours of speech) fit in one video"
+            )
+        return self
 
     @field_validator("format", mode="before")
     @classmethod

@@ -25,12 +25,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import annotated_types
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from reelforge.errors import SpecError
 from reelforge.spec import model as spec_model
-from reelforge.spec.model import SceneSpec, Storyboard
+from reelforge.spec.model import HEX_COLOUR, SceneSpec, Storyboard
+from reelforge.spec.nesting import MAX_NESTING, check_nesting
 from reelforge.spec.templates import (
     CAPTION_STYLES,
     MUSIC_MOODS,
@@ -398,7 +400,29 @@ def fit_scenes(scenes: Sequence[Mapping[str, Any]], max_scenes: int) -> list[dic
 
 
 class _YamlLoader(yaml.SafeLoader):
-    """YAML 1.1 minus base-60 numbers, which would read ``format: 9:16`` as the integer 556."""
+    """YAML 1.1 minus base-60 numbers, which would read ``format: 9:16`` as the integer 556,
+    and refusing lists and mappings nested deeper than :data:`MAX_NESTING` before the composer
+    (which recurses once per level) goes deeper."""
+
+    _nesting = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        opens = self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent)
+        if opens:
+            self._nesting += 1
+            if self._nesting > MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"lists and mappings nested more than {MAX_NESTING} levels deep "
+                    "(a storyboard needs about 6)",
+                    self.peek_event().start_mark,
+                )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if opens:
+                self._nesting -= 1
 
 
 _YamlLoader.yaml_implicit_resolvers = {
@@ -509,6 +533,53 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+_RANGE_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+_LENGTH_ERRORS = frozenset({"string_too_long", "too_long"})
+
+
+def _bound_message(error: Mapping[str, Any], loc: Sequence[int | str]) -> str | None:
+    """A message giving the whole allowed range ("must be from 8 to 200"), not one side."""
+    kind = error["type"]
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == HEX_COLOUR:
+        return "must be a colour written '#rrggbb' or '#rrggbbaa' (aa = opacity), like '#ffd400'"
+    if kind in _LENGTH_ERRORS:
+        limit = error.get("ctx", {}).get("max_length")
+        unit = "characters" if kind == "string_too_long" else "items"
+        return f"is too long: at most {limit} {unit}" if limit is not None else None
+    if kind not in _RANGE_ERRORS or not loc or not isinstance(loc[-1], str):
+        return None
+    parent = _model_at(loc[:-1])
+    field = parent.model_fields.get(loc[-1]) if parent is not None else None
+    if field is None:
+        return None
+
+    def number(value: Any) -> str:
+        return str(value) if isinstance(value, int) else f"{value:g}"
+
+    low = high = ""
+    inclusive = 0
+    for bound in field.metadata:
+        if isinstance(bound, annotated_types.Ge):
+            low, inclusive = number(bound.ge), inclusive + 1
+        elif isinstance(bound, annotated_types.Gt):
+            low = number(bound.gt)
+        elif isinstance(bound, annotated_types.Le):
+            high, inclusive = number(bound.le), inclusive + 1
+        elif isinstance(bound, annotated_types.Lt):
+            high = number(bound.lt)
+    if not (low and high):
+        return None
+    if inclusive == 2:
+        return f"must be from {low} to {high}"
+    low_word = (
+        "at least" if any(isinstance(b, annotated_types.Ge) for b in field.metadata) else "over"
+    )
+    high_word = (
+        "at most" if any(isinstance(b, annotated_types.Le) for b in field.metadata) else "under"
+    )
+    return f"must be {low_word} {low} and {high_word} {high}"
+
+
 def _describe(error: Mapping[str, Any]) -> tuple[str, str, str]:
     """(field path, message, " (got ...)" or "") of one pydantic error."""
     loc = _readable_loc(error["loc"])
@@ -521,6 +592,7 @@ def _describe(error: Mapping[str, Any]) -> tuple[str, str, str]:
         known = list(parent.model_fields) if parent is not None else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         return path, "unknown field" + (f" (did you mean {close[0]!r}?)" if close else ""), ""
+    message = _bound_message(error, loc) or message
     value = error.get("input")
     got = ""
     if error["type"] != "missing" and isinstance(value, str | int | float | bool):
@@ -614,6 +686,7 @@ def build_storyboard(data: Mapping[str, Any], *, source: str = "storyboard") -> 
     Beyond the model, checks the template and every transition, grade, mood, caption style,
     visual style and motion name against what the renderer knows.
     """
+    check_nesting(data, source)  # before pydantic recurses into it
     try:
         board = Storyboard.model_validate(dict(data))
     except ValidationError as exc:

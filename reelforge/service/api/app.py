@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from reelforge import __version__
 from reelforge.service.api import catalogue, files, health, jobs, media, problems, videos
+from reelforge.service.api.nesting import JsonNestingMiddleware
 from reelforge.service.api.settings import ApiSettings
 from reelforge.service.auth import RateLimiter
 
@@ -100,6 +101,7 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
                 "Retry-After",
             ],
         )
+    app.add_middleware(JsonNestingMiddleware)  # inside the body limit: scans bounded bodies
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, exempt=("/api/media",))
     app.add_middleware(health.LatencyMiddleware, metrics=app.state.metrics)
     return app

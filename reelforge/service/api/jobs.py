@@ -98,8 +98,11 @@ async def job_events(
     service: ServiceDep,
     settings: SettingsDep,
     caller: CallerDep,
-    last_event_id: Annotated[int | None, Header(ge=0, description="resume after this id")] = None,
-    after: Annotated[int, Query(ge=0, description="only events after this id")] = 0,
+    # Bounded: a larger integer does not fit a database column (an error mid-stream).
+    last_event_id: Annotated[
+        int | None, Header(ge=0, le=2**62, description="resume after this id")
+    ] = None,
+    after: Annotated[int, Query(ge=0, le=2**62, description="only events after this id")] = 0,
 ) -> StreamingResponse:
     owner = caller.owner
     await run_in_threadpool(service.get, job_id, owner=owner)  # 404 before the stream starts

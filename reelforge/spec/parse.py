@@ -416,7 +416,7 @@ class _YamlLoader(yaml.SafeLoader):
                     None,
                     f"lists and mappings nested more than {MAX_NESTING} levels deep "
                     "(a storyboard needs about 6)",
-                    self.peek_event().start_mark,
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
                 )
         try:
             return super().compose_node(parent, index)

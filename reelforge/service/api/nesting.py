@@ -16,7 +16,7 @@ from reelforge.spec.nesting import MAX_NESTING, json_too_deep, nesting_error
 
 
 def _is_json(scope: Any) -> bool:
-    content_type = dict(scope.get("headers", ())).get(b"content-type", b"").lower()
+    content_type: bytes = dict(scope.get("headers", ())).get(b"content-type", b"").lower()
     media_type = content_type.split(b";", 1)[0].strip()
     return media_type == b"application/json" or media_type.endswith(b"+json")
 

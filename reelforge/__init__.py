@@ -1,3 +1,271 @@
-"""reelforge: an offline-first AI video studio."""
+"""reelforge: an offline-first AI video studio.
+
+The front door: the verbs a user, the command line and the service need, and only those::
+
+    import reelforge
+
+    reelforge.make(reelforge.load_spec("script.md"), "out.mp4")
+
+Each verb imports its module when called, so ``import reelforge`` loads no numpy, OpenCV,
+onnxruntime or FastAPI. The result and error types are here too (the types load on first use).
+The verbs are ``plan_video`` and ``render_timeline``, not ``plan`` and ``render``: those names
+are the subpackages ``reelforge.plan`` and ``reelforge.render``, which Python sets as attributes
+of this package when they are imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reelforge.errors import (
+    EngineFailed,
+    EngineUnavailable,
+    JobError,
+    MediaError,
+    ReelforgeError,
+    RenderError,
+    SpecError,
+)
+
+if TYPE_CHECKING:
+    from reelforge.engines.base import EngineInfo, VoiceInfo
+    from reelforge.media.probe import MediaInfo
+    from reelforge.pipeline import MakeResult
+    from reelforge.plan import Planned
+    from reelforge.render.plan import RenderPlan
+    from reelforge.spec.model import Storyboard
+    from reelforge.spec.templates import Template
+    from reelforge.timeline import Timeline
 
 __version__ = "0.1.0"
+
+# Called with a stage name ("voice", "visuals", "music", "audio", "video") and its progress
+# in [0, 1].
+Progress = Callable[[str, float], None]
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def load_spec(path: str | Path, **overrides: Any) -> Storyboard:
+    """Read a script (.txt, .md) or storyboard (.yaml, .yml, .json) file.
+
+    ``overrides`` are storyboard fields that win over the file (``format``, ``voice``,
+    ``music``...); relative media paths are resolved against the file's folder and checked.
+    """
+    from reelforge.spec.load import load_spec as load
+
+    return load(path, **overrides)
+
+
+def parse_script(text: str, *, source: str = "the script", **overrides: Any) -> Storyboard:
+    """A storyboard from a plain-text or Markdown script (no file)."""
+    from reelforge.spec.parse import storyboard_from_text
+
+    return storyboard_from_text(text, source=source, **overrides)
+
+
+def parse_storyboard(
+    data: Mapping[str, Any], *, source: str = "the storyboard", **overrides: Any
+) -> Storyboard:
+    """A storyboard from its fields (a parsed YAML or JSON document); ``overrides`` win."""
+    from reelforge.spec.parse import build_storyboard
+
+    return build_storyboard({**data, **overrides}, source=source)
+
+
+def storyboard_schema() -> dict[str, Any]:
+    """The JSON Schema of a storyboard file."""
+    from reelforge.spec.load import storyboard_schema as schema
+
+    return schema()
+
+
+# --------------------------------------------------------------------------- plan and render
+
+
+def plan_video(
+    storyboard: Storyboard,
+    workdir: str | Path,
+    *,
+    preview: bool = False,
+    progress: Progress | None = None,
+    cache_dir: str | Path | None = None,
+    segment_seconds: float | None = None,
+) -> Planned:
+    """Resolve ``storyboard`` into a timeline (running the voice, music and visual engines);
+    its pictures and sounds are written under ``workdir``. Every render decision is made here
+    and kept in the timeline: a preview's size and loudness pass, burned captions, and the
+    segments a long edit encodes in (``segment_seconds``, default from the settings)."""
+    from reelforge.plan import plan as plan_storyboard
+
+    return plan_storyboard(
+        storyboard,
+        Path(workdir),
+        preview=preview,
+        progress=progress,
+        cache_dir=Path(cache_dir) if cache_dir is not None else None,
+        segment_seconds=segment_seconds,
+    )
+
+
+def load_timeline(path: str | Path) -> Timeline:
+    """A timeline JSON written by ``plan``, or the timeline inside a ``make`` manifest."""
+    from reelforge.pipeline import load_timeline as load
+
+    return load(Path(path))
+
+
+def compile_timeline(timeline: Timeline, output: str | Path, workdir: str | Path) -> RenderPlan:
+    """The render plan (ffmpeg commands and files) ``render_timeline`` would run, without
+    running it."""
+    from reelforge.render.plan import compile_plan
+
+    return compile_plan(timeline, output, workdir)
+
+
+def render_timeline(
+    timeline: Timeline,
+    output: str | Path,
+    *,
+    workdir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, float]:
+    """Render ``timeline`` to ``output`` (MP4). Returns stage timings in seconds."""
+    from reelforge.pipeline import render as render_timeline
+
+    return render_timeline(timeline, output, workdir=workdir, progress=progress)
+
+
+def make(
+    storyboard: Storyboard,
+    output: str | Path,
+    *,
+    preview: bool = False,
+    progress: Progress | None = None,
+    keep_workdir: bool = False,
+    cache_dir: str | Path | None = None,
+    segment_seconds: float | None = None,
+) -> MakeResult:
+    """Plan and render ``storyboard`` into ``output`` (MP4) with captions (SRT, VTT, ASS,
+    word timings), a thumbnail and a JSON manifest beside it."""
+    from reelforge.pipeline import make as make_video
+
+    return make_video(
+        storyboard,
+        output,
+        preview=preview,
+        progress=progress,
+        keep_workdir=keep_workdir,
+        cache_dir=Path(cache_dir) if cache_dir is not None else None,
+        segment_seconds=segment_seconds,
+    )
+
+
+# --------------------------------------------------------------------------- catalogues
+
+
+def list_voices(language: str | None = None) -> list[VoiceInfo]:
+    """Every voice this machine can speak (best engine first), or those of ``language``."""
+    from reelforge.text.language import primary_language
+    from reelforge.voices import catalog
+
+    wanted = primary_language(language) if language else None  # "fr-FR" -> "fr"
+    return [voice for voice in catalog() if wanted is None or voice.language == wanted]
+
+
+def list_templates() -> list[Template]:
+    """The built-in templates (looks and sounds), in their documented order."""
+    from reelforge.spec.templates import TEMPLATES
+
+    return list(TEMPLATES.values())
+
+
+def list_moods(engine: str = "procedural") -> dict[str, str]:
+    """The music moods of a music engine: name -> one-line description."""
+    from reelforge.engines import registry
+
+    return registry.choices("music", engine)
+
+
+def list_styles(engine: str = "procedural") -> dict[str, str]:
+    """The picture styles of a visuals engine: name -> one-line description."""
+    from reelforge.engines import registry
+
+    return registry.choices("visuals", engine)
+
+
+def list_engines() -> list[EngineInfo]:
+    """Every registered engine and whether it can run here (if not, why and the fix)."""
+    from reelforge.engines import registry
+
+    return registry.survey()
+
+
+def probe_media(path: str | Path) -> MediaInfo:
+    """ffprobe facts about a media file (streams, duration, size)."""
+    from reelforge.media.probe import probe
+
+    return probe(Path(path))
+
+
+# The result and value types, imported on first use (they live in modules that are light, but
+# importing every one of them up front would load most of the package).
+_TYPES = {
+    "EngineInfo": "reelforge.engines.base",
+    "MakeResult": "reelforge.pipeline",
+    "MediaInfo": "reelforge.media.probe",
+    "Planned": "reelforge.plan",
+    "RenderPlan": "reelforge.render.plan",
+    "Storyboard": "reelforge.spec.model",
+    "Template": "reelforge.spec.templates",
+    "Timeline": "reelforge.timeline",
+    "VoiceInfo": "reelforge.engines.base",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _TYPES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reelforge' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "EngineFailed",
+    "EngineInfo",
+    "EngineUnavailable",
+    "JobError",
+    "MakeResult",
+    "MediaError",
+    "MediaInfo",
+    "Planned",
+    "Progress",
+    "ReelforgeError",
+    "RenderError",
+    "RenderPlan",
+    "SpecError",
+    "Storyboard",
+    "Template",
+    "Timeline",
+    "VoiceInfo",
+    "__version__",
+    "compile_timeline",
+    "list_engines",
+    "list_moods",
+    "list_styles",
+    "list_templates",
+    "list_voices",
+    "load_spec",
+    "load_timeline",
+    "make",
+    "parse_script",
+    "parse_storyboard",
+    "plan_video",
+    "probe_media",
+    "render_timeline",
+    "storyboard_schema",
+]

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from reelforge import __version__
-from reelforge.errors import ReelforgeError
+import reelforge
+from reelforge import ReelforgeError, __version__
 
 EXAMPLES = """examples:
   reelforge make examples/restaurant.md -o out/restaurant.mp4
@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="render a timeline JSON (from a manifest or `plan`)")
     render.add_argument("timeline", help="timeline .json, or a manifest .json holding one")
     render.add_argument("-o", "--output", required=True, help="output .mp4")
+    render.add_argument(
+        "--print-plan",
+        action="store_true",
+        help="print the compiled render plan instead of rendering",
+    )
     render.add_argument("--quiet", action="store_true")
 
     planp = sub.add_parser("plan", help="resolve a script/storyboard to a timeline JSON")
@@ -146,9 +151,7 @@ class _Bar:
 # --------------------------------------------------------------------------- commands
 
 
-def _load(args: argparse.Namespace) -> Any:
-    from reelforge.spec.load import load_spec
-
+def _load(args: argparse.Namespace) -> reelforge.Storyboard:
     overrides: dict[str, Any] = {
         "format": getattr(args, "format", None),
         "template": getattr(args, "template", None),
@@ -162,24 +165,20 @@ def _load(args: argparse.Namespace) -> Any:
     captions = getattr(args, "captions", None)
     if captions is not None:
         overrides["captions"] = {"enabled": False} if captions == "none" else {"style": captions}
-    return load_spec(args.input, **{k: v for k, v in overrides.items() if v is not None})
+    return reelforge.load_spec(args.input, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _cmd_make(args: argparse.Namespace) -> int:
-    from reelforge.pipeline import compile_timeline, make
-
     storyboard = _load(args)
     output = Path(args.output or Path("out") / (Path(args.input).stem + ".mp4"))
-    if args.print_plan:
-        from reelforge.plan import plan
-
+    if args.print_plan:  # the plan `make` would run: planning decides every render choice
         work = output.parent / f".{output.stem}.work"
-        planned = plan(storyboard, work, preview=args.preview)
-        print(compile_timeline(planned.timeline, output, work).to_text())
+        planned = reelforge.plan_video(storyboard, work, preview=args.preview)
+        print(reelforge.compile_timeline(planned.timeline, output, work).to_text())
         return 0
     started = time.perf_counter()
     with _Bar(args.quiet) as bar:
-        result = make(
+        result = reelforge.make(
             storyboard, output, preview=args.preview, progress=bar, keep_workdir=args.keep_work
         )
     seconds = result.timeline.frames / result.timeline.fps
@@ -197,59 +196,23 @@ def _cmd_make(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from reelforge.errors import SpecError
-    from reelforge.pipeline import render
-    from reelforge.timeline import Timeline
-
-    try:
-        data = json.loads(Path(args.timeline).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SpecError(
-            f"cannot read the timeline {args.timeline}: {exc}",
-            hint="give a timeline JSON written by `reelforge plan`",
-        ) from None
-    try:
-        timeline = Timeline.from_dict(data.get("timeline", data))
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise SpecError(
-            f"{args.timeline} is not a reelforge timeline (no field {exc})"
-            if isinstance(exc, KeyError)
-            else f"{args.timeline} is not a reelforge timeline",
-            hint="give a timeline JSON written by `reelforge plan -o`, or a manifest written "
-            "by `reelforge make`",
-        ) from None
-    _check_timeline_files(timeline)
+    timeline = reelforge.load_timeline(args.timeline)
+    if args.print_plan:
+        output = Path(args.output)
+        work = output.parent / f".{output.stem}.work"
+        print(reelforge.compile_timeline(timeline, output, work).to_text())
+        return 0
     with _Bar(args.quiet) as bar:
-        render(timeline, args.output, progress=bar)
+        reelforge.render_timeline(timeline, args.output, progress=bar)
     print(f"wrote {args.output}")
     return 0
 
 
-def _check_timeline_files(timeline: Any) -> None:
-    from reelforge.errors import MediaError
-
-    paths = [layer.path for clip in timeline.clips for layer in clip.layers]
-    paths += [track.path for track in timeline.audio]
-    if timeline.watermark is not None:
-        paths.append(timeline.watermark.path)
-    missing = sorted({p for p in paths if not Path(p).is_file()})
-    if missing:
-        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-        raise MediaError(
-            f"the timeline uses a file that is gone: {missing[0]}{more}",
-            hint="a manifest's timeline uses pictures and sounds from its render's work "
-            "folder, removed afterwards: run `reelforge make` again with --keep-work, or render "
-            "a timeline written by `reelforge plan -o timeline.json`",
-        )
-
-
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from reelforge.plan import plan
-
     storyboard = _load(args)
     out = Path(args.output) if args.output else None
     work = (out.parent if out else Path("out")) / ".plan.work"
-    planned = plan(storyboard, work, preview=args.preview)
+    planned = reelforge.plan_video(storyboard, work, preview=args.preview)
     text = planned.timeline.to_json()
     if out:
         out.write_text(text, encoding="utf-8")
@@ -260,17 +223,12 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from reelforge.spec.load import storyboard_schema
-
-    print(json.dumps(storyboard_schema(), indent=2, ensure_ascii=False))
+    print(json.dumps(reelforge.storyboard_schema(), indent=2, ensure_ascii=False))
     return 0
 
 
 def _cmd_voices(args: argparse.Namespace) -> int:
-    from reelforge.voices import catalog, primary_language
-
-    wanted = primary_language(args.language) if args.language else None  # "fr-FR" -> "fr"
-    voices = [v for v in catalog() if not wanted or v.language == wanted]
+    voices = reelforge.list_voices(args.language)
     if args.json:
         print(json.dumps([v.__dict__ for v in voices], indent=1, ensure_ascii=False))
         return 0
@@ -280,40 +238,25 @@ def _cmd_voices(args: argparse.Namespace) -> int:
 
 
 def _cmd_templates(args: argparse.Namespace) -> int:
-    from reelforge.spec.templates import TEMPLATES
-
+    templates = reelforge.list_templates()
     if args.json:
-        print(json.dumps([t.to_dict() for t in TEMPLATES.values()], indent=1, ensure_ascii=False))
+        print(json.dumps([t.to_dict() for t in templates], indent=1, ensure_ascii=False))
         return 0
-    for t in TEMPLATES.values():
+    for t in templates:
         print(f"{t.name:16} mood={t.music_mood:10} style={t.visual_style:10} {t.description}")
     return 0
 
 
 def _cmd_moods(args: argparse.Namespace) -> int:
-    from reelforge.engines import registry
-
-    engine = registry.get("music", "procedural")
-    descriptions = getattr(sys.modules[type(engine).__module__], "MOODS", {})
-    for mood in engine.moods():
-        about = descriptions.get(mood, "")
-        text = getattr(about, "description", about)
-        print(f"{mood:12} {text if isinstance(text, str) else ''}")
+    for mood, description in reelforge.list_moods().items():
+        print(f"{mood:12} {description}")
     return 0
 
 
 def _cmd_engines(args: argparse.Namespace) -> int:
-    from reelforge.engines import registry
-
-    for kind in registry.AVAILABLE_ENGINES:
-        for name in registry.names(kind):
-            try:
-                info = registry.get(kind, name).info()
-                state = "ok" if info.available else f"unavailable: {info.reason}"
-                version = info.version
-            except ReelforgeError as exc:
-                state, version = f"unavailable: {exc.message} ({exc.hint})", "-"
-            print(f"{kind:8} {name:12} {version:12} {state}")
+    for info in reelforge.list_engines():
+        state = "ok" if info.available else f"unavailable: {info.reason}"
+        print(f"{info.kind:8} {info.name:12} {info.version or '-':12} {state}")
     return 0
 
 

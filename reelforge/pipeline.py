@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from reelforge import __version__
-from reelforge.errors import SpecError
+from reelforge.errors import MediaError, SpecError
 from reelforge.plan import Planned
 from reelforge.plan import plan as plan_storyboard
-from reelforge.render.plan import RenderPlan, compile_plan
+from reelforge.render.plan import compile_plan
 from reelforge.spec.model import Storyboard
 from reelforge.timeline import Timeline
 
@@ -35,47 +35,43 @@ class MakeResult:
     notes: tuple[str, ...] = ()  # what planning could not do as asked (also in the manifest)
 
 
-def ass_for(timeline: Timeline) -> str | None:
-    """The burned-captions ASS script for ``timeline`` (None when nothing is burned)."""
-    if not timeline.captions or not timeline.burn_captions:
-        return None
-    from reelforge.captions.formats import to_ass
+def load_timeline(path: Path) -> Timeline:
+    """A timeline JSON written by ``plan``, or the timeline inside a ``make`` manifest."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SpecError(
+            f"cannot read the timeline {path}: {exc}",
+            hint="give a timeline JSON written by `reelforge plan`",
+        ) from None
+    try:
+        return Timeline.from_dict(data.get("timeline", data))
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise SpecError(
+            f"{path} is not a reelforge timeline (no field {exc})"
+            if isinstance(exc, KeyError)
+            else f"{path} is not a reelforge timeline",
+            hint="give a timeline JSON written by `reelforge plan -o`, or a manifest written "
+            "by `reelforge make`",
+        ) from None
 
-    return to_ass(
-        timeline.captions,
-        timeline.caption_style,
-        timeline.width,
-        timeline.height,
-        fonts_hint=timeline.language,
-    )
 
-
-def compile_timeline(
-    timeline: Timeline,
-    output: Path,
-    workdir: Path,
-    segment_seconds: float | None = None,
-    *,
-    preview: bool = False,
-) -> RenderPlan:
-    from reelforge.settings import get_settings
-
-    settings = get_settings()
-    if segment_seconds is None:
-        segment_seconds = settings.segment_seconds
-        if (
-            segment_seconds is None
-            and timeline.frames / timeline.fps > settings.segment_threshold_s
-        ):
-            segment_seconds = settings.segment_threshold_s / 2
-    return compile_plan(
-        timeline,
-        output,
-        workdir,
-        ass_text=ass_for(timeline),
-        segment_seconds=segment_seconds,
-        loudness_passes=1 if preview else 2,  # a proof may be a little further off
-    )
+def check_timeline_files(timeline: Timeline) -> None:
+    """Every picture and sound the timeline uses is still there (a manifest's timeline points
+    into its render's work folder, removed afterwards)."""
+    paths = [layer.path for clip in timeline.clips for layer in clip.layers]
+    paths += [track.path for track in timeline.audio]
+    if timeline.watermark is not None:
+        paths.append(timeline.watermark.path)
+    missing = sorted({p for p in paths if not Path(p).is_file()})
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise MediaError(
+            f"the timeline uses a file that is gone: {missing[0]}{more}",
+            hint="a manifest's timeline uses pictures and sounds from its render's work "
+            "folder, removed afterwards: run `reelforge make` again with --keep-work, or render "
+            "a timeline written by `reelforge plan -o timeline.json`",
+        )
 
 
 def render(
@@ -84,15 +80,15 @@ def render(
     *,
     workdir: str | Path | None = None,
     progress: Progress | None = None,
-    segment_seconds: float | None = None,
 ) -> dict[str, float]:
-    """Render ``timeline`` to ``output`` (MP4). Returns stage timings in seconds."""
+    """Render ``timeline`` to ``output`` (MP4) as planned: the timeline carries every render
+    decision (burned captions, loudness passes, segments). Returns stage timings in seconds."""
     from reelforge.render.runner import run_plan
 
+    check_timeline_files(timeline)
     out = Path(output)
     with _workdir(workdir, out) as work:
-        plan = compile_timeline(timeline, out, work, segment_seconds)
-        return run_plan(timeline, plan, progress)
+        return run_plan(timeline, compile_plan(timeline, out, work), progress)
 
 
 class _workdir:
@@ -184,12 +180,17 @@ def make(
     started = time.perf_counter()
     with _workdir(out.parent / f".{out.stem}.work" if keep_workdir else None, out) as work:
         planned: Planned = plan_storyboard(
-            storyboard, work, preview=preview, progress=progress, cache_dir=cache_dir
+            storyboard,
+            work,
+            preview=preview,
+            progress=progress,
+            cache_dir=cache_dir,
+            segment_seconds=segment_seconds,
         )
         timeline = planned.timeline
         _return_free_memory()  # the voice and visual stages leave ~200 MB of freed heap
         t0 = time.perf_counter()
-        plan = compile_timeline(timeline, out, work, segment_seconds, preview=preview)
+        plan = compile_plan(timeline, out, work)
         thumbnail = out.with_suffix(".jpg")
         earlier = _identity(out)
         try:

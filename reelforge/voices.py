@@ -17,6 +17,7 @@ from pathlib import Path
 from reelforge.engines import registry
 from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceInfo
 from reelforge.errors import EngineUnavailable, ReelforgeError, SpecError
+from reelforge.text.language import primary_language
 
 # Engines in order of preference: an id offered by an earlier engine hides later ones.
 ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "espeak")
@@ -29,11 +30,6 @@ _DEFAULT_PERSONAS: tuple[tuple[str, str], ...] = (
     ("adult", "neutral"),
 )
 _LIST_HINT = "run `reelforge voices` to list every voice"
-
-
-def primary_language(language: str) -> str:
-    """The primary subtag of a language tag: "ar-DZ" -> "ar", "en_US" -> "en"."""
-    return language.strip().lower().replace("_", "-").split("-")[0]
 
 
 def catalog() -> list[VoiceInfo]:

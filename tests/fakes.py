@@ -108,6 +108,7 @@ class FakeVoice:
     """A voice engine whose "speech" is one tone (or noise burst) per word."""
 
     name: ClassVar[str] = "fake"
+    concurrent: ClassVar[bool] = False
     # Every request, in order, so tests can check languages, speeds and cache hits.
     calls: ClassVar[list[SpeechRequest]] = []
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from fakes import fake_music_registered, fake_voice_registered
 
-from reelforge.pipeline import ass_for
 from reelforge.plan import plan
 from reelforge.render.plan import RenderPlan, compile_plan
 from reelforge.spec.parse import build_storyboard
@@ -71,7 +70,7 @@ def _clip(media: Path, index: int, start: int, frames: int, transition: Transiti
     )
 
 
-def landscape_music_captions(media: Path) -> tuple[Timeline, float | None]:
+def landscape_music_captions(media: Path) -> Timeline:
     """16:9, three scenes with crossfades, two narrations, ducked music, burned captions."""
     fade = Transition("crossfade", 15)
     clips = (
@@ -99,10 +98,10 @@ def landscape_music_captions(media: Path) -> tuple[Timeline, float | None]:
         language="en",
         title="Golden",
     )
-    return timeline, None
+    return timeline
 
 
-def portrait_no_music(media: Path) -> tuple[Timeline, float | None]:
+def portrait_no_music(media: Path) -> Timeline:
     """9:16 preview size, narration only, captions as sidecars only (nothing burned)."""
     clips = (
         _clip(media, 0, 0, 45, Transition()),
@@ -137,16 +136,16 @@ def portrait_no_music(media: Path) -> tuple[Timeline, float | None]:
         mix=Mix(loudness_lufs=None),
         encoder=Encoder(preset="ultrafast", crf=30, audio_bitrate="96k"),
     )
-    return timeline, None
+    return timeline
 
 
-def square_silent(media: Path) -> tuple[Timeline, float | None]:
+def square_silent(media: Path) -> Timeline:
     """1:1, no audio track at all (a silent stereo track is synthesised), no captions."""
     clips = (_clip(media, 0, 0, 60, Transition()),)
-    return Timeline(width=480, height=480, fps=24, frames=60, clips=clips), None
+    return Timeline(width=480, height=480, fps=24, frames=60, clips=clips)
 
 
-def segmented_long_edit(media: Path) -> tuple[Timeline, float | None]:
+def segmented_long_edit(media: Path) -> Timeline:
     """16:9 split into 2-second segments joined by stream copy; looped music file, captions."""
     fade = Transition("fade", 12)
     clips = (
@@ -169,11 +168,12 @@ def segmented_long_edit(media: Path) -> tuple[Timeline, float | None]:
         captions=(_line("One long edit", 300), _line("in two second parts", 2600)),
         caption_style=CaptionStyle(name="karaoke", size_px=22, margin_v_px=32),
         mix=Mix(duck=False),
+        encoder=Encoder(segment_frames=60),  # 2 seconds
     )
-    return timeline, 2.0
+    return timeline
 
 
-CASES: dict[str, Callable[[Path], tuple[Timeline, float | None]]] = {
+CASES: dict[str, Callable[[Path], Timeline]] = {
     "landscape_music_captions": landscape_music_captions,
     "portrait_no_music": portrait_no_music,
     "square_silent": square_silent,
@@ -244,14 +244,8 @@ def plan_text(plan: RenderPlan, tmp: Path, note: str = "") -> str:
 
 def compiled_text(name: str, tmp: Path) -> str:
     """Compile case ``name`` with its media under ``tmp/media`` and work folder ``tmp/work``."""
-    timeline, segment_seconds = CASES[name](tmp / "media")
-    plan = compile_plan(
-        timeline,
-        tmp / "out" / "video.mp4",
-        tmp / "work",
-        ass_text=ass_for(timeline),
-        segment_seconds=segment_seconds,
-    )
+    timeline = CASES[name](tmp / "media")
+    plan = compile_plan(timeline, tmp / "out" / "video.mp4", tmp / "work")
     return plan_text(plan, tmp, (CASES[name].__doc__ or name).strip())
 
 
@@ -329,8 +323,8 @@ def test_compiling_is_pure(tmp_path: Path) -> None:
 
 def test_plan_facts(tmp_path: Path) -> None:
     """Facts the goldens hold, stated once in words so a regenerated golden cannot hide them."""
-    timeline, _ = landscape_music_captions(tmp_path / "media")
-    plan = compile_plan(timeline, tmp_path / "v.mp4", tmp_path / "w", ass_text=ass_for(timeline))
+    timeline = landscape_music_captions(tmp_path / "media")
+    plan = compile_plan(timeline, tmp_path / "v.mp4", tmp_path / "w")
     (segment,) = plan.segments
     args = list(segment.args)
     # no -frames:v: the compositor writes exactly the timeline's frames, and -frames:v would
@@ -346,13 +340,7 @@ def test_plan_facts(tmp_path: Path) -> None:
     assert "adelay=400:all=1" in audio_graph and "adelay=3250:all=1" in audio_graph
     assert f"atrim=end={timeline.frames / timeline.fps:.6f}" in audio_graph
 
-    timeline, seconds = segmented_long_edit(tmp_path / "media")
-    plan = compile_plan(
-        timeline,
-        tmp_path / "v.mp4",
-        tmp_path / "w",
-        ass_text=ass_for(timeline),
-        segment_seconds=seconds,
-    )
+    timeline = segmented_long_edit(tmp_path / "media")
+    plan = compile_plan(timeline, tmp_path / "v.mp4", tmp_path / "w")
     assert [(s.start, s.end) for s in plan.segments] == [(0, 60), (60, 120), (120, 150)]
     assert plan.join_args[plan.join_args.index("-c:v") + 1] == "copy"

@@ -68,6 +68,9 @@ class SpeechResult:
 @runtime_checkable
 class VoiceEngine(Protocol):
     name: ClassVar[str]
+    # True when one instance may synthesise on several threads at once (planning then voices
+    # scenes side by side); False runs one scene at a time behind a lock.
+    concurrent: ClassVar[bool]
 
     def info(self) -> EngineInfo: ...
 

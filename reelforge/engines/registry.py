@@ -6,10 +6,14 @@ onnxruntime, torch or pretty-midi. Tests register fake engines the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from typing import Any
+from typing import Any, Literal, overload
 
-from reelforge.errors import EngineUnavailable
+from reelforge.engines.base import EngineInfo, MusicEngine, VisualEngine, VoiceEngine
+from reelforge.errors import EngineUnavailable, ReelforgeError
+
+Engine = VoiceEngine | MusicEngine | VisualEngine
 
 AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "voice": {
@@ -25,7 +29,27 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     },
 }
 
-_instances: dict[tuple[str, str], Any] = {}
+# The contract each kind of engine implements (reelforge.engines.base).
+CONTRACTS: dict[str, type[Any]] = {
+    "voice": VoiceEngine,
+    "music": MusicEngine,
+    "visuals": VisualEngine,
+}
+
+# What an engine offers to choose from (music moods, picture styles), keyed by the engine's
+# target: a ``"module:CONSTANT"`` mapping names to descriptions in a light module beside the
+# engine, so checking a storyboard's mood loads no numpy or model. An engine without an entry
+# here (a test's fake) is asked itself.
+ENGINE_CHOICES: dict[str, str] = {
+    "reelforge.engines.music.procedural:ProceduralMusic": (
+        "reelforge.engines.music.procedural_moods:MOODS"
+    ),
+    "reelforge.engines.visuals.procedural:ProceduralVisuals": (
+        "reelforge.engines.visuals.procedural_styles:STYLES"
+    ),
+}
+
+_instances: dict[tuple[str, str], Engine] = {}
 
 
 def register(kind: str, name: str, target: str | type) -> None:
@@ -43,19 +67,36 @@ def names(kind: str) -> list[str]:
     return list(AVAILABLE_ENGINES[kind])
 
 
-def get(kind: str, name: str) -> Any:
+@overload
+def get(kind: Literal["voice"], name: str) -> VoiceEngine: ...
+@overload
+def get(kind: Literal["music"], name: str) -> MusicEngine: ...
+@overload
+def get(kind: Literal["visuals"], name: str) -> VisualEngine: ...
+@overload
+def get(kind: str, name: str) -> Engine: ...
+def get(kind: str, name: str) -> Engine:
     """Return the (cached) engine instance, importing its module on first use."""
     key = (kind, name)
     if key in _instances:
         return _instances[key]
+    instance = _load(kind, name, _target(kind, name))
+    _instances[key] = instance
+    return instance
+
+
+def _target(kind: str, name: str) -> str:
     try:
-        target = AVAILABLE_ENGINES[kind][name]
+        return AVAILABLE_ENGINES[kind][name]
     except KeyError:
         known = ", ".join(AVAILABLE_ENGINES.get(kind, {})) or "none"
         raise EngineUnavailable(
             f"unknown {kind} engine {name!r}", hint=f"known {kind} engines: {known}"
         ) from None
-    module_name, _, class_name = target.partition(":")
+
+
+def _import(kind: str, name: str, target: str) -> Any:
+    module_name, _, attribute = target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -63,9 +104,44 @@ def get(kind: str, name: str) -> Any:
             f"{kind} engine {name!r} cannot be imported: {exc}",
             hint="install the optional extras: pip install 'reelforge[default]'",
         ) from exc
-    instance = getattr(module, class_name)()
-    _instances[key] = instance
-    return instance
+    return getattr(module, attribute)
+
+
+def _load(kind: str, name: str, target: str) -> Engine:
+    instance = _import(kind, name, target)()
+    if not isinstance(instance, CONTRACTS[kind]):
+        raise EngineUnavailable(
+            f"{kind} engine {name!r} ({target}) does not implement the {kind} contract",
+            hint=f"implement {CONTRACTS[kind].__name__} of reelforge.engines.base",
+        )
+    return instance  # type: ignore[no-any-return]
+
+
+def choices(kind: Literal["music", "visuals"], name: str) -> dict[str, str]:
+    """The music moods or picture styles engine ``name`` offers: name -> description."""
+    target = _target(kind, name)
+    if target in ENGINE_CHOICES:
+        return dict(_import(kind, name, ENGINE_CHOICES[target]))
+    if kind == "music":
+        return dict.fromkeys(get("music", name).moods(), "")
+    return dict.fromkeys(get("visuals", name).styles(), "")
+
+
+def survey() -> list[EngineInfo]:
+    """Every registered engine and whether it can run here; if not, why and the fix."""
+    found = []
+    for kind in AVAILABLE_ENGINES:
+        for name in names(kind):
+            try:
+                info = get(kind, name).info()  # named as registered (a stand-in keeps its own)
+                found.append(dataclasses.replace(info, name=name, kind=kind))
+            except ReelforgeError as exc:
+                reason = exc.message + (f" ({exc.hint})" if exc.hint else "")
+                found.append(EngineInfo(name, kind, "", available=False, reason=reason))
+            except Exception as exc:  # noqa: BLE001 - a broken engine must not break the list
+                reason = f"{type(exc).__name__}: {exc}"
+                found.append(EngineInfo(name, kind, "", available=False, reason=reason))
+    return found
 
 
 def reset() -> None:

@@ -12,6 +12,7 @@ visuals), then lays everything out in exact frames and milliseconds:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -167,7 +168,7 @@ def _speech_for(
     tmp = folder.with_name(f"{key}.{uuid.uuid4().hex[:8]}.tmp")  # unique: threads may race
     tmp.mkdir(parents=True)
     request = SpeechRequest(scene.narration, language, voice.engine_voice, speed)
-    if getattr(engine, "concurrent", False):
+    if engine.concurrent:
         result = engine.synthesize(request, tmp)
     else:
         with _engine_lock(voice.engine):
@@ -343,7 +344,8 @@ def _check_languages(sb: Storyboard) -> None:
     given = sorted({lang for lang in (sb.language, *(s.language for s in sb.scenes)) if lang})
     if not given:
         return
-    from reelforge.voices import catalog, primary_language
+    from reelforge.text.language import primary_language
+    from reelforge.voices import catalog
 
     known = {voice.language for voice in catalog()}
     for language in given:
@@ -415,12 +417,24 @@ def _stretched(slot_ms: list[int], target_ms: int) -> list[int]:
     return out
 
 
+def segment_frames(frames: int, fps: int, segment_seconds: float | None = None) -> int:
+    """The length of the pieces a video of ``frames`` encodes in (0 = one piece): the given
+    seconds, else the settings', else half the threshold for outputs longer than it."""
+    from reelforge.settings import get_settings
+
+    settings = get_settings()
+    seconds = segment_seconds if segment_seconds is not None else settings.segment_seconds
+    if seconds is None and frames / fps > settings.segment_threshold_s:
+        seconds = settings.segment_threshold_s / 2
+    if not seconds or seconds * fps >= frames:
+        return 0
+    return max(1, int(seconds * fps))
+
+
 def _one_line_at_a_time(lines: list[CaptionLine], end_ms: int) -> list[CaptionLine]:
     """A line's hold after its last word ends where the next line starts, across scenes too
     (lines are grouped per scene, and the next scene may start speaking within the hold), and
     where the video ends."""
-    import dataclasses
-
     out = list(lines)
     for k, line in enumerate(out):
         limit = out[k + 1].start_ms if k + 1 < len(out) else end_ms
@@ -485,8 +499,13 @@ def plan(
     preview: bool = False,
     progress: Progress | None = None,
     cache_dir: Path | None = None,
+    segment_seconds: float | None = None,
 ) -> Planned:
-    """Resolve ``sb`` into a :class:`Planned` timeline, running voice, music and visuals."""
+    """Resolve ``sb`` into a :class:`Planned` timeline, running voice, music and visuals.
+
+    A preview is small, fast and measured once for loudness; ``segment_seconds`` (default: the
+    settings) splits the encode of a long edit into pieces. Render reads both from the timeline.
+    """
     from reelforge.spec.templates import get_template
 
     template = get_template(sb.template)
@@ -729,6 +748,9 @@ def plan(
     )
     if preview:
         encoder = Encoder(preset="ultrafast", crf=30, audio_bitrate="96k", aac_coder="fast")
+    encoder = dataclasses.replace(
+        encoder, segment_frames=segment_frames(total_frames, fps, segment_seconds)
+    )
     timeline = Timeline(
         width=width,
         height=height,
@@ -741,7 +763,7 @@ def plan(
         burn_captions=sb.captions.enabled and sb.captions.burn,
         grade=sb.grade or template.grade,
         watermark=watermark,
-        mix=Mix(duck=sb.music.duck, loudness_lufs=sb.loudness),
+        mix=Mix(duck=sb.music.duck, loudness_lufs=sb.loudness, loudness_passes=1 if preview else 2),
         encoder=encoder,
         language=main_language,
         title=sb.title,

@@ -176,27 +176,37 @@ def _raw_input(timeline: Timeline) -> list[str]:
     ]
 
 
+def ass_for(timeline: Timeline) -> str | None:
+    """The burned-captions ASS script for ``timeline`` (None when nothing is burned)."""
+    if not timeline.captions or not timeline.burn_captions:
+        return None
+    from reelforge.captions.formats import to_ass
+
+    return to_ass(
+        timeline.captions,
+        timeline.caption_style,
+        timeline.width,
+        timeline.height,
+        fonts_hint=timeline.language,
+    )
+
+
 def compile_plan(
-    timeline: Timeline,
-    output: str | Path,
-    workdir: str | Path,
-    *,
-    ass_text: str | None = None,
-    segment_seconds: float | None = None,
-    fonts_dir: str = "",
-    loudness_passes: int = 2,
+    timeline: Timeline, output: str | Path, workdir: str | Path, *, fonts_dir: str = ""
 ) -> RenderPlan:
     """Compile ``timeline`` into a :class:`RenderPlan` writing ``output``.
 
-    ``ass_text`` is the burned captions file content (None = no burned captions).
-    ``segment_seconds`` splits the video encode into segments joined by stream copy.
+    Everything comes from the timeline, as planning decided it: the burned captions, the
+    loudness passes (``timeline.mix``) and the segments joined by stream copy
+    (``timeline.encoder.segment_frames``).
     """
     work = Path(workdir)
     out = str(output)
     mix_path = str(work / MIX_NAME)
     files: dict[str, str] = {}
     vfilter = "null"
-    if ass_text is not None and timeline.burn_captions and timeline.captions:
+    ass_text = ass_for(timeline)
+    if ass_text is not None:
         ass_path = str(work / ASS_NAME)
         files[ass_path] = ass_text
         # the `ass` filter with complex shaping: `subtitles` leaves libass on simple shaping,
@@ -237,8 +247,8 @@ def compile_plan(
 
     total = timeline.frames
     step = total
-    if segment_seconds and segment_seconds * timeline.fps < total:
-        step = max(1, int(segment_seconds * timeline.fps))
+    if 0 < timeline.encoder.segment_frames < total:
+        step = timeline.encoder.segment_frames
     n_segments = math.ceil(total / step)
 
     segments: list[Segment] = []
@@ -339,7 +349,7 @@ def compile_plan(
         audio_args=audio_args,
         loudness_target=timeline.mix.loudness_lufs,
         true_peak_db=timeline.mix.true_peak_db,
-        loudness_passes=loudness_passes,
+        loudness_passes=timeline.mix.loudness_passes,
         segments=tuple(segments),
         join_args=join,
     )

@@ -188,16 +188,18 @@ def detect_language(text: str) -> str:
     return _latin_language(text)
 
 
-def _primary(language: str) -> str:
+def primary_language(language: str) -> str:
+    """The primary subtag of a language tag: "ar-DZ" -> "ar", "en_US" -> "en", "zh_Hant" ->
+    "zh"."""
     return language.strip().lower().replace("_", "-").split("-")[0]
 
 
 def is_rtl(language: str) -> bool:
     """True for languages written right to left ("ar", "ar-dz", "he", "fa", "ur"...)."""
-    return _primary(language) in _RTL
+    return primary_language(language) in _RTL
 
 
 def script_of(language: str) -> str:
     """The writing system: "latin", "arabic", "hebrew", "devanagari", "bengali", "tamil",
     "thai", "cjk", "hangul", "cyrillic" or "greek". Unknown languages are "latin"."""
-    return _LANGUAGE_SCRIPT.get(_primary(language), "latin")
+    return _LANGUAGE_SCRIPT.get(primary_language(language), "latin")

@@ -201,6 +201,8 @@ class Encoder:
     aac_coder: str = "fast"  # ffmpeg's AAC search: "fast" or "twoloop" (slower, a little cleaner)
     sample_rate: int = 44100
     channels: int = 2
+    # Long edits encode in pieces of this many frames, joined by stream copy (0 = one piece).
+    segment_frames: int = 0
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,9 @@ class Mix:
     duck_release_ms: int = 400
     loudness_lufs: float | None = -14.0  # None = no normalisation
     true_peak_db: float = -1.5
+    # Measurements of the loudness before the gain is set: the second corrects the gain for
+    # the limiter; a preview takes one (a proof may be a little further off).
+    loudness_passes: int = 2
 
 
 @dataclass(frozen=True)

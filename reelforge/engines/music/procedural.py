@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelforge.engines.base import EngineInfo, MusicRequest, MusicResult
+from reelforge.engines.music.procedural_moods import MOODS
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 if TYPE_CHECKING:
@@ -221,7 +222,6 @@ RHYTHMS: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
 class MoodSpec:
     """Everything that makes a mood. Programs are 0-based General MIDI numbers."""
 
-    description: str
     tempo: tuple[int, int]  # bpm range the seed picks from
     scales: tuple[tuple[int, ...], ...]  # the seed picks one (a raga, or a mode)
     tonics: tuple[int, ...]  # pitch classes the seed picks the key from (0 = C)
@@ -254,7 +254,6 @@ MIX_DEFAULT = {"pad": 90, "comp": 95, "bass": 100, "hits": 100, "melody": 112, "
 
 MOOD_SPECS: dict[str, MoodSpec] = {
     "cinematic": MoodSpec(
-        description="Slow minor strings and horn over harp, with timpani hits: trailers, epics.",
         tempo=(62, 76),
         scales=(AEOLIAN,),
         tonics=(2, 4, 7, 9),  # D, E, G, A minor: where the string section sounds fullest
@@ -276,7 +275,6 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         mix={"pad": 118, "comp": 100, "drums": 78, "hits": 110},
     ),
     "upbeat": MoodSpec(
-        description="Bright pop in a major key, 110-125 bpm: piano, bass and a full drum kit.",
         tempo=(110, 125),
         scales=(IONIAN,),
         tonics=(0, 2, 5, 7, 9),
@@ -295,7 +293,6 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         mix={"melody": 122, "comp": 100},
     ),
     "calm": MoodSpec(
-        description="Ambient and soft: warm pad and gentle piano, no drums. Meditation, nature.",
         tempo=(60, 72),
         scales=(IONIAN, LYDIAN),
         tonics=(0, 2, 4, 5, 7),
@@ -315,7 +312,6 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         mix={"comp": 104, "melody": 122},
     ),
     "corporate": MoodSpec(
-        description="Bright, confident major with plucked guitar and light drums: explainers.",
         tempo=(100, 116),
         scales=(IONIAN,),
         tonics=(0, 2, 4, 7, 9),
@@ -334,7 +330,6 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         mix={"comp": 102},
     ),
     "playful": MoodSpec(
-        description="Bouncy major with glockenspiel, marimba and pizzicato: children's stories.",
         tempo=(118, 136),
         scales=(IONIAN,),
         tonics=(0, 5, 7, 2),
@@ -354,7 +349,6 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         mix={"melody": 118},
     ),
     "dramatic": MoodSpec(
-        description="Tense harmonic minor, driving string ostinato and brass: news, thrillers.",
         tempo=(92, 108),
         scales=(HARMONIC_MINOR,),
         tonics=(0, 2, 4, 7, 9),
@@ -374,7 +368,6 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         mix={"pad": 74, "comp": 122, "drums": 86, "hits": 112},
     ),
     "lofi": MoodSpec(
-        description="Lo-fi hip hop: jazzy 7th chords on electric piano, walking bass, lazy swing.",
         tempo=(70, 86),
         scales=(IONIAN, DORIAN),
         tonics=(0, 2, 5, 7, 10),
@@ -395,8 +388,6 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         mix={"comp": 84, "melody": 124},
     ),
     "indian": MoodSpec(
-        description="Indian classical flavour: tanpura drone on Sa-Pa, sitar in raga Yaman or "
-        "Bhairav, tabla in teentaal.",
         tempo=(72, 90),
         scales=(RAGA_YAMAN, RAGA_BHAIRAV),
         tonics=(0, 1, 2),  # Sa on C, C# or D: the usual pitch of a sitar's Sa
@@ -418,8 +409,8 @@ MOOD_SPECS: dict[str, MoodSpec] = {
     ),
 }
 
-MOODS: dict[str, str] = {name: spec.description for name, spec in MOOD_SPECS.items()}
-"""Mood name -> one-line description, for ``reelforge moods`` and the API."""
+if list(MOOD_SPECS) != list(MOODS):  # the light list the spec checks moods against
+    raise RuntimeError("MOOD_SPECS and procedural_moods.MOODS name different moods")
 
 
 # --------------------------------------------------------------------------- composition

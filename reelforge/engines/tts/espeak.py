@@ -349,6 +349,7 @@ class EspeakEngine:
     """espeak-ng formant voices for about 130 languages, with exact word times."""
 
     name: ClassVar[str] = "espeak"
+    concurrent: ClassVar[bool] = False  # one synthesis at a time
 
     def info(self) -> EngineInfo:
         try:

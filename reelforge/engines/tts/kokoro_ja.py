@@ -369,6 +369,7 @@ class KokoroJaEngine:
     """Japanese neural voices (Kokoro-82M int8) with kanji readings from OpenJTalk."""
 
     name: ClassVar[str] = "kokoro-ja"
+    concurrent: ClassVar[bool] = False  # one synthesis at a time
     sample_rate: ClassVar[int] = 24000
 
     def info(self) -> EngineInfo:

@@ -27,6 +27,7 @@ from cv2.typing import MatLike
 from numpy.typing import NDArray
 
 from reelforge.engines.base import EngineInfo, VisualLayer, VisualRequest, VisualResult
+from reelforge.engines.visuals.procedural_styles import STYLES
 from reelforge.errors import EngineFailed, SpecError
 
 VERSION = "1.0"
@@ -927,6 +928,8 @@ _STYLES: dict[str, Callable[[_Palette, Rng, int, int], _Scene]] = {
     "grid": _style_grid,
     "sunset": _style_sunset,
 }
+if list(_STYLES) != list(STYLES):  # the light list the spec checks styles against
+    raise RuntimeError("_STYLES and procedural_styles.STYLES name different styles")
 
 
 def scene_seed(request: VisualRequest) -> int:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, select, update
+from sqlalchemy import Boolean, Integer, String, false, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,6 +56,9 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     rate_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
     jobs_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # An operator's key: sees server details (health internals, metrics), never other
+    # owners' jobs or files.
+    admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def to_dict(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -71,6 +74,7 @@ class ApiKey(Base):
             "revoked_at": iso(self.revoked_at),
             "rate_per_minute": self.rate_per_minute,
             "jobs_per_day": self.jobs_per_day,
+            "admin": bool(self.admin),
         }
 
 
@@ -85,6 +89,7 @@ def create_api_key(
     owner: str | None = None,
     rate_per_minute: int | None = None,
     jobs_per_day: int | None = None,
+    admin: bool = False,
 ) -> str:
     """Create a key named ``name`` and return it; it is shown once and stored only hashed."""
     name = name.strip()
@@ -103,6 +108,7 @@ def create_api_key(
                 created_at=utcnow(),
                 rate_per_minute=rate_per_minute,
                 jobs_per_day=jobs_per_day,
+                admin=admin,
             )
         )
     return key
@@ -249,20 +255,27 @@ class _Bucket:
 
 
 class RateLimiter:
-    """Token buckets per key, in this process's memory: ``per_minute`` refill, ``burst`` size."""
+    """Token buckets per key, in this process's memory: ``per_minute`` refill; the bucket holds
+    ``burst_s`` seconds of the key's own rate, at least 1 and at most ``burst`` requests (so a
+    key limited to 30 a minute cannot send the server-wide burst at once)."""
 
-    def __init__(self, per_minute: float, burst: int) -> None:
+    def __init__(self, per_minute: float, burst: int, burst_s: float = 6.0) -> None:
         self.per_minute = per_minute
         self.burst = burst
+        self.burst_s = burst_s
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
+
+    def capacity(self, per_minute: float) -> float:
+        """The bucket size for a key allowed ``per_minute`` requests a minute."""
+        return float(min(max(self.burst, 1), max(1, int(per_minute * self.burst_s / 60.0))))
 
     def take(self, key: str, per_minute: float | None = None) -> float:
         """Take one token; return 0.0 if allowed, else the seconds until one is available."""
         rate = (per_minute if per_minute is not None else self.per_minute) / 60.0
         if rate <= 0:
             return 0.0  # 0 = unlimited
-        capacity = float(max(self.burst, 1))
+        capacity = self.capacity(rate * 60.0)
         now = time.monotonic()
         with self._lock:
             bucket = self._buckets.get(key)

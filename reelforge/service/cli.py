@@ -50,6 +50,11 @@ def add_service_commands(subparsers: Any) -> dict[str, Handler]:
     create.add_argument("--owner", help="owner the key's jobs belong to (default: NAME)")
     create.add_argument("--rate-per-minute", type=int, help="request rate limit for this key")
     create.add_argument("--jobs-per-day", type=int, help="job quota for this key")
+    create.add_argument(
+        "--admin",
+        action="store_true",
+        help="an operator's key: health details and /metrics (not other owners' jobs)",
+    )
     listing = keys_sub.add_parser("list", help="list keys (never the secrets)")
     listing.add_argument("--all", action="store_true", help="include revoked keys")
     listing.add_argument("--json", action="store_true")
@@ -116,6 +121,7 @@ def _cmd_keys(args: argparse.Namespace) -> int:
                 owner=args.owner,
                 rate_per_minute=args.rate_per_minute,
                 jobs_per_day=args.jobs_per_day,
+                admin=args.admin,
             )
             print(key)
             print("store it now: it is not shown again (only its hash is kept)", file=sys.stderr)
@@ -126,7 +132,7 @@ def _cmd_keys(args: argparse.Namespace) -> int:
                 print(json.dumps([r.to_dict() for r in records], indent=1))
                 return 0
             for r in records:
-                state = "revoked" if r.revoked_at else "active"
+                state = "revoked" if r.revoked_at else ("admin" if r.admin else "active")
                 used = r.last_used_at.isoformat(timespec="seconds") if r.last_used_at else "never"
                 print(
                     f"{r.id}  {r.prefix}...  {r.name:20} owner={r.owner:16} {state:8} "

@@ -69,13 +69,14 @@ def test_jobs_are_scoped_to_the_owner(api: Api) -> None:
 
 
 def test_rate_limit_is_429_with_retry_after(make_api: Any, fake_make: Any) -> None:
-    api = make_api(rate_per_minute=1, rate_burst=3)  # refills once a minute: no timing race
+    # A bucket of 3 (18 s of 10 a minute) refilling every 6 s: no timing race.
+    api = make_api(rate_per_minute=10, rate_burst=60, rate_burst_s=18)
     key, other = api.key("alice"), api.key("bob")
     codes = [api.client.get("/api/jobs", headers=api.headers(key)).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     response = api.client.get("/api/jobs", headers=api.headers(key))
     body = assert_problem(response, 429)
-    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert 1 <= int(response.headers["retry-after"]) <= 6
     assert "rate limit" in body["detail"]
     # Another key has its own bucket.
     assert api.client.get("/api/jobs", headers=api.headers(other)).status_code == 200
@@ -83,11 +84,11 @@ def test_rate_limit_is_429_with_retry_after(make_api: Any, fake_make: Any) -> No
 
 def test_per_key_rate_override(make_api: Any, fake_make: Any) -> None:
     api = make_api(rate_per_minute=0, rate_burst=2)  # unlimited by default
-    limited = api.key("slow", rate_per_minute=1)
+    limited = api.key("slow", rate_per_minute=1)  # a bucket of one request, not the burst
     codes = [
         api.client.get("/api/jobs", headers=api.headers(limited)).status_code for _ in range(3)
     ]
-    assert codes == [200, 200, 429]
+    assert codes == [200, 429, 429]
 
 
 def test_daily_job_quota(make_api: Any, fake_make: Any) -> None:
@@ -217,7 +218,7 @@ def test_api_keys_migration_goes_down_and_up(tmp_path: Path) -> None:
 
     db = Database(f"sqlite:///{tmp_path / 'keys.db'}")
     db.migrate()
-    assert db.current_revision() == "0002_api_keys"
+    assert db.current_revision() == "0003_api_key_admin"
     assert "api_keys" in inspect(db.engine).get_table_names()
     key = auth.create_api_key(db, "carol")
     assert auth.find_api_key(db, key) is not None

@@ -80,7 +80,8 @@ def test_health_ok_then_503_when_the_database_is_down(
     make_api: Any, fake_make: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = make_api()
-    health = api.client.get("/api/health")
+    admin = api.headers(api.key("ops", admin=True))  # details need an admin key
+    health = api.client.get("/api/health", headers=admin)
     assert health.status_code == 200, health.text
     body = health.json()
     assert body["status"] in ("ok", "degraded")
@@ -95,7 +96,7 @@ def test_health_ok_then_503_when_the_database_is_down(
         raise JobError("the database is unreachable: gone", hint="start it")
 
     monkeypatch.setattr(api.service.db, "check", down)
-    broken = api.client.get("/api/health")
+    broken = api.client.get("/api/health", headers=admin)
     assert broken.status_code == 503
     assert broken.json()["status"] == "down"
     assert broken.json()["parts"]["database"]["ok"] is False
@@ -106,7 +107,7 @@ def test_metrics(api: Api) -> None:
     key = api.key()
     job_id = api.submit(key)
     api.wait(job_id, key)
-    text = api.client.get("/metrics").text
+    text = api.client.get("/metrics", headers=api.headers(api.key("ops", admin=True))).text
     assert 'reelforge_jobs{status="completed"} 1.0' in text
     assert 'reelforge_queue_depth{queue="cpu"} 0.0' in text
     assert "reelforge_jobs_submitted_total 1.0" in text

@@ -70,7 +70,9 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     )
     app.state.service = service
     app.state.settings = settings
-    app.state.limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst)
+    app.state.limiter = RateLimiter(
+        settings.rate_per_minute, settings.rate_burst, settings.rate_burst_s
+    )
     app.state.metrics = health.Metrics(service)
 
     problems.install(app)
@@ -104,7 +106,32 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     app.add_middleware(JsonNestingMiddleware)  # inside the body limit: scans bounded bodies
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, exempt=("/api/media",))
     app.add_middleware(health.LatencyMiddleware, metrics=app.state.metrics)
+    app.add_middleware(NoSniffMiddleware)
     return app
+
+
+class NoSniffMiddleware:
+    """``X-Content-Type-Options: nosniff`` on every response: a browser must not read a
+    caption file or an upload as HTML or script whatever its bytes look like."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def add_header(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != NOSNIFF[0]]
+                message = {**message, "headers": [*headers, NOSNIFF]}
+            await send(message)
+
+        await self.app(scope, receive, add_header)
+
+
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 class BodyLimitMiddleware:

@@ -38,6 +38,7 @@ class Caller:
     owner: str
     key_id: str | None  # None in open mode without a key
     jobs_per_day: int  # 0 = unlimited
+    admin: bool = False  # may see server details (health internals, metrics)
 
 
 _AUTH_HINT = (
@@ -54,15 +55,30 @@ def authenticate(
     header_key: Annotated[str | None, Depends(_header)],
 ) -> Caller:
     """The caller of an authenticated endpoint; applies the per-key rate limit."""
-    given = header_key or (bearer.credentials if bearer is not None else None)
-    if not given:
-        if settings.open_mode:
-            return Caller(settings.open_owner, None, settings.jobs_per_day)
+    caller = optional_caller(request, service, settings, bearer, header_key)
+    if caller is None:
         raise Unauthorized(
             "this endpoint needs an API key",
             hint=_AUTH_HINT,
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return caller
+
+
+def optional_caller(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_header)],
+) -> Caller | None:
+    """The caller when a key is sent (or in open mode, where the one local user is also the
+    operator), None for an anonymous caller; a wrong key is still a 401."""
+    given = header_key or (bearer.credentials if bearer is not None else None)
+    if not given:
+        if settings.open_mode:
+            return Caller(settings.open_owner, None, settings.jobs_per_day, admin=True)
+        return None
     record = auth.find_api_key(service.db, given.strip())
     if record is None:
         raise Unauthorized(
@@ -81,7 +97,8 @@ def authenticate(
         )
     auth.touch(service.db, record.id)
     quota = record.jobs_per_day if record.jobs_per_day is not None else settings.jobs_per_day
-    return Caller(record.owner, record.id, quota)
+    return Caller(record.owner, record.id, quota, admin=bool(record.admin))
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
+OptionalCallerDep = Annotated[Caller | None, Depends(optional_caller)]

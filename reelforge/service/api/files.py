@@ -123,6 +123,8 @@ async def download(
         "ETag": etag,
         "Content-Disposition": f'inline; filename="{job_id}{extension}"',
         "Cache-Control": "private, max-age=3600",
+        # Results carry user text (captions, manifest): never run as a page in a browser.
+        "Content-Security-Policy": "default-src 'none'; sandbox",
     }
     wanted = parse_range(range_header, size)
     if wanted is not None and if_range is not None and if_range.strip() != etag:

@@ -1,4 +1,9 @@
-"""``GET /api/health`` (each part, 503 when a required one is down) and ``GET /metrics``."""
+"""``GET /api/health`` (each part, 503 when a required one is down) and ``GET /metrics``.
+
+Anyone may ask whether the server is up: without an admin key the health says only up or down
+per part. Details (job counts, worker names, paths, engine reasons) and the metrics (job counts
+by status, queue depths) need an admin key (``reelforge keys create NAME --admin``), or open
+mode, or ``REELFORGE_METRICS_PUBLIC=true`` for the metrics."""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
-from reelforge.service.api.deps import ServiceDep
+from reelforge.service.api.deps import OptionalCallerDep, ServiceDep, SettingsDep
+from reelforge.service.api.problems import Forbidden, Unauthorized
 
 router = APIRouter(tags=["health"])
 
@@ -49,12 +55,14 @@ class Health(BaseModel):
     "/api/health",
     response_model=Health,
     responses={503: {"model": Health, "description": "a required part is down"}},
-    summary="Database, queue, storage, ffmpeg and each engine",
+    summary="Database, queue, storage, ffmpeg and each engine (details with an admin key)",
 )
-async def health(service: ServiceDep) -> Any:
+async def health(service: ServiceDep, caller: OptionalCallerDep) -> Any:
     parts = await run_in_threadpool(_check_all, service)
     down = [name for name, part in parts.items() if not part.ok]
     status = "down" if any(parts[n].required for n in down) else ("degraded" if down else "ok")
+    if caller is None or not caller.admin:
+        parts = {name: Part(ok=part.ok, required=part.required) for name, part in parts.items()}
     body = Health(status=status, parts=parts).model_dump(mode="json")
     return JSONResponse(body, status_code=503 if status == "down" else 200)
 
@@ -193,7 +201,19 @@ class _JobsCollector:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request, settings: SettingsDep, caller: OptionalCallerDep) -> Response:
+    if not settings.metrics_public and (caller is None or not caller.admin):
+        if caller is None:
+            raise Unauthorized(
+                "the metrics need an admin API key",
+                hint="scrape with 'Authorization: Bearer <admin key>' "
+                "(`reelforge keys create NAME --admin`)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        raise Forbidden(
+            "the metrics need an admin API key",
+            hint="create one with `reelforge keys create NAME --admin`",
+        )
     registry = request.app.state.metrics.registry
     body = await run_in_threadpool(generate_latest, registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

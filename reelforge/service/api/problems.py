@@ -48,6 +48,10 @@ class Unauthorized(ApiProblem):
     status, slug, title = 401, "unauthorized", "Missing or invalid API key"
 
 
+class Forbidden(ApiProblem):
+    status, slug, title = 403, "forbidden", "Not allowed for this API key"
+
+
 class NotFound(ApiProblem):
     status, slug, title = 404, "not-found", "Not found"
 

@@ -18,9 +18,13 @@ class ApiSettings(ServiceSettings):
     open_owner: str = "local"
     # Comma-separated origins allowed by CORS ("*" for any); empty = no CORS headers.
     cors_origins: str = ""
-    # Per-key token bucket: refill per minute and burst size (0 per minute = unlimited).
+    # Per-key token bucket: refill per minute (0 = unlimited); the bucket holds rate_burst_s
+    # seconds of the key's own rate, at most rate_burst requests.
     rate_per_minute: float = Field(600.0, ge=0)
     rate_burst: int = Field(60, ge=1)
+    rate_burst_s: float = Field(6.0, gt=0)
+    # GET /metrics without an admin key (for a scraper on a private network).
+    metrics_public: bool = False
     # Jobs a key's owner may submit in any 24 hours (0 = unlimited).
     jobs_per_day: int = Field(1000, ge=0)
     # Largest request body other than an upload (JSON scripts and storyboards), in bytes.

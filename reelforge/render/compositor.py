@@ -251,15 +251,15 @@ class _LayerRenderer:
                 crop = base[y : y + self.height, x : x + self.width]
                 if crop.shape[:2] == (self.height, self.width):
                     return np.ascontiguousarray(crop)
-        return _u8(
-            cv2.warpAffine(
-                base,
-                m,
-                (self.width, self.height),
-                flags=cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_REFLECT,
-            )
+        return self._affine(base, m)
+
+    def _affine(self, picture: Frame, matrix: NDArray[np.float64]) -> Frame:
+        """``picture`` moved by ``matrix`` onto the layer's size, edges mirrored."""
+        size = (self.width, self.height)
+        warped = cv2.warpAffine(
+            picture, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
         )
+        return _u8(warped)
 
     def render(self, index: int) -> Frame:
         """The layer's BGR picture at frame ``index``."""
@@ -303,16 +303,7 @@ class _LayerRenderer:
         self._video_next = index + 1
         if not self.moving:
             return frame
-        m = self._matrix(index, 1.0, (0.0, 0.0))
-        return _u8(
-            cv2.warpAffine(
-                frame,
-                m,
-                (self.width, self.height),
-                flags=cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_REFLECT,
-            )
-        )
+        return self._affine(frame, self._matrix(index, 1.0, (0.0, 0.0)))
 
     def layer_background_hex(self) -> str:
         b, g, r = self.background

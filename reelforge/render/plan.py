@@ -73,6 +73,14 @@ def concat_quote(path: str) -> str:
     return "'" + path.replace("'", "'\\''") + "'"
 
 
+def _join_tracks(labels: list[str], name: str, end: str) -> str:
+    """The filter that mixes ``labels`` into ``[name]`` and ends it with ``end`` (pad, trim)."""
+    if len(labels) == 1:
+        return f"[{labels[0]}]{end}[{name}]"
+    inputs = "".join(f"[{label}]" for label in labels)
+    return f"{inputs}amix=inputs={len(labels)}:normalize=0:duration=longest,{end}[{name}]"
+
+
 def _audio_graph(timeline: Timeline, first_input: int) -> tuple[list[str], str]:
     """(input args, filtergraph) producing ``[mix]``: narration plus ducked music."""
     duration_s = timeline.frames / timeline.fps
@@ -95,21 +103,9 @@ def _audio_graph(timeline: Timeline, first_input: int) -> tuple[list[str], str]:
         index += 1
     end = f"apad=whole_dur={duration_s:.6f},atrim=end={duration_s:.6f}"
     if voice:
-        if len(voice) == 1:
-            graph.append(f"[{voice[0]}]{end}[voice]")
-        else:
-            graph.append(
-                "".join(f"[{v}]" for v in voice)
-                + f"amix=inputs={len(voice)}:normalize=0:duration=longest,{end}[voice]"
-            )
+        graph.append(_join_tracks(voice, "voice", end))
     if music:
-        if len(music) == 1:
-            graph.append(f"[{music[0]}]{end}[music]")
-        else:
-            graph.append(
-                "".join(f"[{m}]" for m in music)
-                + f"amix=inputs={len(music)}:normalize=0:duration=longest,{end}[music]"
-            )
+        graph.append(_join_tracks(music, "music", end))
     mix = timeline.mix
     if voice and music and mix.duck:
         graph.append("[voice]asplit=2[voicemix][sidechain]")

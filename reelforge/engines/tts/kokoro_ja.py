@@ -387,23 +387,15 @@ class KokoroJaEngine:
             return []
         return [
             VoiceInfo(
-                id="ja-adult-female",
+                id=f"ja-adult-{gender}",
                 engine=self.name,
                 language="ja",
-                gender="female",
+                gender=gender,
                 age="adult",
-                description="Japanese female neural voice, reads kanji (Kokoro jf_alpha)",
-                engine_voice=DEFAULT_VOICE,
-            ),
-            VoiceInfo(
-                id="ja-adult-male",
-                engine=self.name,
-                language="ja",
-                gender="male",
-                age="adult",
-                description="Japanese male neural voice, reads kanji (Kokoro jm_kumo)",
-                engine_voice=MALE_VOICE,
-            ),
+                description=f"Japanese {gender} neural voice, reads kanji (Kokoro {voice})",
+                engine_voice=voice,
+            )
+            for gender, voice in (("female", DEFAULT_VOICE), ("male", MALE_VOICE))
         ]
 
     def synthesize(self, request: SpeechRequest, workdir: Path) -> SpeechResult:

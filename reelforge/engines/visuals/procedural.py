@@ -372,6 +372,32 @@ def _disc(
     canvas.paint(color, np.clip(inside * body * opacity, 0.0, 1.0), region)
 
 
+def _near_lights(
+    rng: Rng,
+    width: int,
+    height: int,
+    count: int,
+    colors: list[Color],
+    lowest: float,
+    radius: tuple[float, float],
+    opacity: tuple[float, float],
+    softness: float,
+) -> _Canvas:
+    """``count`` soft lights in front of the scene, above ``lowest``, at a 320 px work scale."""
+    near = _Canvas(_Grid(width, height, _work_scale(width, height, 320)))
+    for _ in range(count):
+        _disc(
+            near,
+            rng.uniform(0.0, 1.0),
+            rng.uniform(0.0, lowest),
+            rng.uniform(*radius),
+            colors[int(rng.integers(len(colors)))],
+            rng.uniform(*opacity),
+            softness=softness,
+        )
+    return near
+
+
 # ----------------------------------------------------------------------------- full-size lines
 
 
@@ -504,17 +530,8 @@ def _style_bokeh(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
             softness=0.12,
             rim=0.35,
         )
-    near = _Canvas(_Grid(width, height, _work_scale(width, height, 320)))
-    for _ in range(int(rng.integers(6, 10))):
-        _disc(
-            near,
-            rng.uniform(0.0, 1.0),
-            rng.uniform(0.0, 0.8),
-            rng.uniform(0.07, 0.16),
-            colors[int(rng.integers(len(colors)))],
-            rng.uniform(0.1, 0.22),
-            softness=0.45,
-        )
+    count = int(rng.integers(6, 10))
+    near = _near_lights(rng, width, height, count, colors, 0.8, (0.07, 0.16), (0.1, 0.22), 0.45)
     return _Scene(
         _finish(bg, grid),
         [
@@ -769,17 +786,8 @@ def _style_confetti(pal: _Palette, rng: Rng, width: int, height: int) -> _Scene:
             cv2.fillPoly(target, [_points(pts)], (255,), cv2.LINE_AA, shift=4)
     pieces = ink.to_bgra(fade_lower=0.55)
 
-    near = _Canvas(_Grid(width, height, _work_scale(width, height, 320)))
-    for _ in range(int(rng.integers(6, 11))):
-        _disc(
-            near,
-            rng.uniform(0, 1),
-            rng.uniform(0, 0.75),
-            rng.uniform(0.025, 0.06),
-            hues[int(rng.integers(len(hues)))],
-            rng.uniform(0.35, 0.6),
-            softness=0.5,
-        )
+    count = int(rng.integers(6, 11))
+    near = _near_lights(rng, width, height, count, hues, 0.75, (0.025, 0.06), (0.35, 0.6), 0.5)
     return _Scene(
         bg,
         [(pieces, "pan-down", 0.95), (near.to_bgra(width, height, fade_lower=0.5), "zoom-in", 0.7)],

@@ -93,11 +93,12 @@ def test_check_audio_rejects_a_silent_video_file(tmp_media: MediaFactory) -> Non
 def test_run_ffmpeg_on_a_missing_input_names_the_file(tmp_path: Path) -> None:
     missing = tmp_path / "missing-input.mp4"
 
-    with pytest.raises(RenderError) as caught:
+    # refused before ffmpeg starts: the input's demuxer is looked up first (guard_inputs)
+    with pytest.raises(MediaError) as caught:
         run_ffmpeg(["-i", str(missing), str(tmp_path / "out.mp4")])
 
-    assert "No such file or directory" in caught.value.message
-    assert str(missing) in caught.value.hint
+    assert "not found" in caught.value.message
+    assert str(missing) in caught.value.message and caught.value.hint
     assert not (tmp_path / "out.mp4").exists()
 
 
@@ -105,11 +106,11 @@ def test_run_ffmpeg_on_a_corrupt_input_says_which_file(tmp_path: Path) -> None:
     corrupt = tmp_path / "broken.mp4"
     corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(2000))  # a header, then nothing
 
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(MediaError) as caught:
         run_ffmpeg(["-i", str(corrupt), str(tmp_path / "out.mp4")])
 
-    assert "corrupt or not a media file" in caught.value.hint
-    assert str(corrupt) in caught.value.hint
+    assert "corrupt or not a media file" in caught.value.message
+    assert str(corrupt) in caught.value.message and caught.value.hint
 
 
 def test_progress_is_reported_in_increasing_fractions(tmp_path: Path) -> None:
@@ -179,7 +180,7 @@ def test_atomic_output_removes_the_partial_when_ffmpeg_fails(tmp_path: Path) -> 
     final = tmp_path / "video.mp4"
     with pytest.raises(RenderError), atomic_output(final) as partial:
         run_ffmpeg(["-f", "lavfi", "-i", "color=red:d=1", str(partial)])
-        run_ffmpeg(["-i", str(tmp_path / "missing.mp4"), str(partial)])
+        run_ffmpeg(["-f", "lavfi", "-i", "color=red:d=1", "-c:v", "no-such-codec", str(partial)])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -278,24 +279,31 @@ def test_ffmpeg_inputs_may_only_be_local_files(tmp_media: MediaFactory, tmp_path
     from reelforge.media.ffmpeg import FfmpegProcess, guard_inputs
 
     tone = tmp_media.make_tone(seconds=0.5)
-    assert guard_inputs(["-f", "lavfi", "-i", "x", "-i", "y"]) == [
+    assert guard_inputs(["-f", "lavfi", "-i", "x", "-i", str(tone)]) == [
         "-f",
         "lavfi",
         "-protocol_whitelist",
-        "file,pipe,fd",
+        "none",
         "-i",
         "x",
+        "-f",
+        "wav",
         "-protocol_whitelist",
-        "file,pipe,fd",
+        "file",
+        "-format_whitelist",
+        "wav",
         "-i",
-        "y",
+        str(tone),
     ]
     for trick in (
         f"concat:{tone}|{tone}",
         f"subfile,,start,0,end,100,,:{tone}",
         "http://127.0.0.1:9/x.wav",
     ):
-        process = FfmpegProcess(["-i", trick, "-f", "null", "-"], stdin=None)
+        with pytest.raises(MediaError, match="not found"):  # not a file: refused unprobed
+            FfmpegProcess(["-i", trick, "-f", "null", "-"], stdin=None)
+        # even with the demuxer given, only the `file` protocol may open it
+        process = FfmpegProcess(["-f", "wav", "-i", trick, "-f", "null", "-"], stdin=None)
         with pytest.raises(RenderError) as caught:
             process.close_and_wait()
         assert "whitelist" in str(caught.value) or "Invalid" in str(caught.value)

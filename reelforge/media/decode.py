@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from reelforge.errors import MediaError
-from reelforge.media.ffmpeg import PROTOCOL_WHITELIST, ffmpeg_binary
+from reelforge.media.ffmpeg import ffmpeg_binary, guard_inputs
 
 
 def _ffmpeg() -> str:
@@ -69,14 +69,14 @@ class VideoReader:
         self.width, self.height, self.fps = width, height, fps
         self.frame_bytes = width * height * 3
         graph = f"[0:v]fps={fps},{fit_filter(width, height, fit, background)}[v]"
-        args = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin"]
-        if loop:
-            args += ["-stream_loop", "-1"]
+        options = ["-stream_loop", "-1"] if loop else []
         if start_s > 0:
-            args += ["-ss", f"{start_s:.3f}"]
-        args += ["-protocol_whitelist", PROTOCOL_WHITELIST]  # local files only, no tricks
-        args += ["-i", str(self.path), "-filter_complex", graph, "-map", "[v]", "-an"]
-        args += ["-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"]
+            options += ["-ss", f"{start_s:.3f}"]
+        # the demuxer ffprobe found, forced; local file only (see guard_inputs)
+        options += ["-i", str(self.path), "-filter_complex", graph, "-map", "[v]", "-an"]
+        options += ["-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"]
+        args = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin"]
+        args += guard_inputs(options)
         self._proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=self.frame_bytes
         )

@@ -25,6 +25,7 @@ from typing import IO
 from reelforge.errors import RenderError
 
 __all__ = [
+    "FILE_DEMUXERS",
     "FfmpegProcess",
     "atomic_output",
     "capture_ffmpeg",
@@ -32,6 +33,7 @@ __all__ = [
     "error_hint",
     "ffmpeg_binary",
     "ffprobe_binary",
+    "guard_inputs",
     "run_ffmpeg",
     "run_ffprobe",
     "start_ffmpeg",
@@ -362,20 +364,124 @@ class FfmpegProcess:
             self.kill()
 
 
-# ffmpeg may open inputs only as local files and pipes: no `concat:`, `subfile,`, `http:`,
-# `data:` or `crypto:` protocol tricks that read other files or reach the network, whatever
-# path a storyboard or a playlist inside a media file names.
-PROTOCOL_WHITELIST = "file,pipe,fd"
+# Every input is opened with its demuxer forced and with only the protocol it needs, so that
+# no file can make ffmpeg open another one: an HLS or m3u playlist, a concat list or a `movie`
+# filter naming `<data dir>/storage/jobs/<another job>/video.mp4` would otherwise be followed,
+# whatever the file's name or first bytes claim. Files get the demuxer ffprobe found, from this
+# allow-list (playlists, concat lists, "data", tty and image-sequence patterns are not in it).
+FILE_DEMUXERS = frozenset(
+    {
+        "mov",  # mov, mp4, m4a, 3gp
+        "matroska",  # mkv, webm
+        "avi",
+        "mpegts",
+        "mp3",
+        "wav",
+        "flac",
+        "ogg",
+        "aac",
+        "aiff",
+        "png_pipe",
+        "jpeg_pipe",
+        "webp_pipe",
+        "bmp_pipe",
+        "gif",
+    }
+)
+# What reelforge feeds through pipes: raw frames and samples it produced itself.
+PIPE_DEMUXERS = frozenset({"rawvideo", "f32le", "s16le", "wav"})
+# ffprobe may only pick one of these while it finds out what a file is; `image2` (a JPEG named
+# .jpg) is opened again with the matching `_pipe` demuxer, never as a file pattern.
+PROBE_DEMUXERS = FILE_DEMUXERS | {"image2"}
+# The protocols one input needs: a plain path opens with `file` alone, so `concat:`, `subfile,`,
+# `http:`, `data:` or `crypto:` names are refused.
+PROTOCOL_WHITELIST = "file"
+PIPE_PROTOCOLS = {"pipe:": "pipe", "-": "pipe", "fd:": "fd"}
+# Filters that open files or URLs of their own, unguarded by any input option.
+_OPENING_FILTERS = re.compile(r"(?:^|[;,\]])\s*(?:a?movie|sendcmd|a?zmq)\s*(?:[=;,\[]|$)")
+_FILTER_OPTIONS = {"-vf", "-af", "-filter_complex", "-lavfi", "-filter:v", "-filter:a"}
 
 
 def guard_inputs(args: Sequence[str]) -> list[str]:
-    """``args`` with the protocol whitelist set on every input (``-i``)."""
+    """``args`` with every input (``-i``) opened safely: its demuxer forced (``-f`` as given,
+    or from ffprobe for a file given without one), and a protocol and format whitelist of what
+    that one input needs. Raises ``RenderError``/``MediaError`` for an input that may not be
+    opened, before any process starts."""
     out: list[str] = []
-    for arg in args:
-        if arg == "-i":
-            out += ["-protocol_whitelist", PROTOCOL_WHITELIST]
-        out.append(arg)
-    return out
+    options: list[str] = []  # the options of the next input, since the previous one
+    for index, arg in enumerate(args):
+        previous = args[index - 1] if index else ""
+        if previous in _FILTER_OPTIONS:
+            _refuse_opening_filters(arg)
+        if previous == "-i":
+            out += _guarded_input(options, arg)
+            options = []
+        elif arg != "-i":
+            options.append(arg)
+    return out + options
+
+
+def _forced_demuxer(options: list[str]) -> str | None:
+    found = [options[k + 1] for k in range(len(options) - 1) if options[k] == "-f"]
+    return found[-1] if found else None
+
+
+def _guarded_input(options: list[str], name: str) -> list[str]:
+    """The input options plus ``-i name``, with the demuxer and whitelists set."""
+    demuxer = _forced_demuxer(options)
+    protocol = next((p for prefix, p in PIPE_PROTOCOLS.items() if name.startswith(prefix)), "")
+    if protocol:
+        if demuxer not in PIPE_DEMUXERS:
+            raise RenderError(
+                f"a pipe input must be raw data reelforge made (-f {demuxer})",
+                hint="this is a reelforge bug",
+            )
+        return [*options, "-protocol_whitelist", protocol, "-i", name]
+    if demuxer == "lavfi":
+        _refuse_opening_filters(name)
+        return [*options, "-protocol_whitelist", "none", "-i", name]
+    if demuxer == "concat":
+        # Only reelforge's own segment lists: relative names beside the list (-safe 1), and
+        # nothing but the MP4 segments it wrote may be opened through them.
+        safe = options[options.index("-safe") + 1] if "-safe" in options[:-1] else "1"
+        if safe != "1":
+            raise RenderError("a concat list must be read in safe mode", hint="a reelforge bug")
+        return [
+            *options,
+            "-protocol_whitelist",
+            PROTOCOL_WHITELIST,
+            "-format_whitelist",
+            "concat,mov",
+            "-i",
+            name,
+        ]
+    if demuxer is None:
+        from reelforge.media.probe import input_demuxer
+
+        demuxer = input_demuxer(Path(name))
+        options = [*options, "-f", demuxer]
+    if demuxer not in FILE_DEMUXERS:
+        raise RenderError(
+            f"reelforge does not open files with the {demuxer} demuxer",
+            hint="this is a reelforge bug: inputs are opened with the demuxer ffprobe found",
+        )
+    return [
+        *options,
+        "-protocol_whitelist",
+        PROTOCOL_WHITELIST,
+        "-format_whitelist",
+        demuxer,
+        "-i",
+        name,
+    ]
+
+
+def _refuse_opening_filters(graph: str) -> None:
+    if _OPENING_FILTERS.search(graph):
+        raise RenderError(
+            "a filtergraph may not open files of its own (movie, amovie, sendcmd, zmq)",
+            hint="this is a reelforge bug: media reach ffmpeg as inputs (-i) only",
+        )
 
 
 def _widen_pipe(fd: int) -> None:
@@ -454,6 +560,8 @@ def run_ffprobe(args: Sequence[str], *, timeout: float | None = 60) -> str:
         "-hide_banner",
         "-protocol_whitelist",
         PROTOCOL_WHITELIST,
+        "-format_whitelist",
+        ",".join(sorted(PROBE_DEMUXERS)),
         *args,
     ]
     logger.debug("running %s", shlex.join(command))

@@ -13,13 +13,14 @@ import os
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reelforge.errors import MediaError, RenderError
-from reelforge.media.ffmpeg import capture_ffmpeg, ffprobe_binary, run_ffprobe
+from reelforge.media.ffmpeg import FILE_DEMUXERS, capture_ffmpeg, ffprobe_binary, run_ffprobe
 
 __all__ = [
     "MediaInfo",
@@ -30,6 +31,7 @@ __all__ = [
     "count_frames",
     "decode_frame",
     "ffprobe_binary",
+    "input_demuxer",
     "loudness",
     "probe",
 ]
@@ -60,6 +62,16 @@ class MediaInfo:
     channels: int | None = None
 
     @property
+    def demuxer(self) -> str:
+        """The demuxer to force (``-f``) when ffmpeg opens this file, or ``""`` when reelforge
+        does not open files of this format. A JPEG that ffprobe read as ``image2`` (by its
+        name) is opened as a single picture (``jpeg_pipe``), never as a file-name pattern."""
+        name = self.format_name.split(",")[0]
+        if name == "image2":
+            name = _IMAGE_PIPES.get(self.video_codec or "", "")
+        return name if name in FILE_DEMUXERS else ""
+
+    @property
     def display_size(self) -> tuple[int, int] | None:
         """``(width, height)`` as a player shows it, after rotation."""
         if self.width is None or self.height is None:
@@ -86,7 +98,25 @@ def _require_file(path: Path) -> Path:
     return path
 
 
+_IMAGE_PIPES = {
+    "mjpeg": "jpeg_pipe",
+    "png": "png_pipe",
+    "webp": "webp_pipe",
+    "bmp": "bmp_pipe",
+    "gif": "gif",
+}
+_REFUSED_FORMAT = re.compile(r"\[(\S+) @ [^\]]*\] Format not on whitelist")
+
+
 def _as_media_error(path: Path, error: RenderError) -> MediaError:
+    refused = _REFUSED_FORMAT.search(error.message)
+    if refused:
+        return MediaError(
+            f"{path} is a {refused.group(1)} file, a format reelforge does not open "
+            "(playlists, concat lists and raw data are refused)",
+            hint="give an image (PNG, JPEG, WebP, GIF, BMP), a sound (WAV, MP3, FLAC, Ogg, "
+            "M4A) or a video (MP4, MOV, MKV/WebM, AVI)",
+        )
     # ffmpeg's last line is usually "<path>: <reason>": keep the reason, the path is said already.
     reason = error.message.splitlines()[-1].split(": ")[-1]
     return MediaError(f"{path} is corrupt or not a media file ({reason})", hint=_CORRUPT_HINT)
@@ -161,6 +191,26 @@ def probe(path: Path) -> MediaInfo:
     )
 
 
+def input_demuxer(path: Path) -> str:
+    """The demuxer ffmpeg must be forced to when it opens ``path`` (from ffprobe), or
+    ``MediaError`` when the file is not a format reelforge opens."""
+    path = _require_file(path)
+    stat = path.stat()
+    return _cached_demuxer(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _cached_demuxer(path: str, size: int, mtime_ns: int) -> str:
+    # size and mtime are part of the key: a file replaced in place is probed again
+    info = probe(Path(path))
+    if not info.demuxer:
+        raise MediaError(
+            f"{path} is a {info.format_name} file, a format reelforge does not open",
+            hint="convert it to PNG/JPEG, WAV/MP3/FLAC/M4A or MP4/MKV",
+        )
+    return info.demuxer
+
+
 def _seconds(value: Any) -> float | None:
     try:
         seconds = float(value)
@@ -172,11 +222,11 @@ def _seconds(value: Any) -> float | None:
 def count_frames(path: Path) -> int:
     """Exact number of video frames, by decoding the whole stream (slow on long files)."""
     path = _require_file(path)
-    ffprobe_binary()
+    demuxer = input_demuxer(path)
     try:
         text = run_ffprobe(
             [
-                "-select_streams", "v:0", "-count_frames",
+                "-f", demuxer, "-select_streams", "v:0", "-count_frames",
                 "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(path),
             ],
             timeout=600,

@@ -276,6 +276,8 @@ def compile_plan(
         # runner fills in once the pre-mix has measured the loudness
         args = [
             *_raw_input(timeline),
+            "-f",
+            "wav",
             "-i",
             mix_path,
             "-filter_complex",
@@ -298,7 +300,8 @@ def compile_plan(
         for k in range(n_segments):
             start, end = k * step, min(total, (k + 1) * step)
             seg_out = str(work / f"segment{k:04d}.mp4")
-            lines.append(f"file {concat_quote(seg_out)}")
+            # a name beside the list: the concat demuxer reads it in safe mode (no paths)
+            lines.append(f"file {concat_quote(Path(seg_out).name)}")
             # captions keep their absolute times: shift pts to the segment start, then back
             chain = f"setpts=PTS+{start},{vfilter},setpts=PTS-STARTPTS"
             args = [
@@ -316,10 +319,10 @@ def compile_plan(
         join = (
             "-f",
             "concat",
-            "-safe",
-            "0",
             "-i",
             list_path,
+            "-f",
+            "wav",
             "-i",
             mix_path,
             "-filter_complex",

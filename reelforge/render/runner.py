@@ -98,7 +98,7 @@ def refine_gain(plan: RenderPlan, level: AudioLevel) -> AudioLevel:
             break
         chain = level_filter(level, plan.true_peak_db)
         process = FfmpegProcess(
-            ["-i", mix, "-af", f"{chain},ebur128=peak=true", "-f", "null", "-"],
+            ["-f", "wav", "-i", mix, "-af", f"{chain},ebur128=peak=true", "-f", "null", "-"],
             stdin=None,
             loglevel="info",
         )

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reelforge.errors import MediaError
 from reelforge.media.ffmpeg import ffmpeg_binary, guard_inputs
@@ -83,14 +84,14 @@ class VideoReader:
         self._stderr: list[bytes] = []
         self._drain = threading.Thread(target=self._read_stderr, daemon=True)
         self._drain.start()
-        self._last: np.ndarray | None = None
+        self._last: NDArray[np.uint8] | None = None
 
     def _read_stderr(self) -> None:
         assert self._proc.stderr is not None
         for line in self._proc.stderr:
             self._stderr.append(line)
 
-    def read(self) -> np.ndarray:
+    def read(self) -> NDArray[np.uint8]:
         assert self._proc.stdout is not None
         buf = self._proc.stdout.read(self.frame_bytes)
         if buf is None or len(buf) < self.frame_bytes:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reelforge.errors import MediaError, RenderError
 from reelforge.media.ffmpeg import FILE_DEMUXERS, capture_ffmpeg, ffprobe_binary, run_ffprobe
@@ -239,7 +240,7 @@ def count_frames(path: Path) -> int:
     return count
 
 
-def _parse_ppm(data: bytes) -> np.ndarray:
+def _parse_ppm(data: bytes) -> NDArray[np.uint8]:
     """Decode one binary PPM (P6): its header carries the size ffmpeg actually produced."""
     match = re.match(rb"P6\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
     if match is None:
@@ -249,7 +250,9 @@ def _parse_ppm(data: bytes) -> np.ndarray:
     return np.frombuffer(body, dtype=np.uint8).reshape(height, width, 3).copy()
 
 
-def decode_frame(path: Path, time_s: float, size: tuple[int, int] | None = None) -> np.ndarray:
+def decode_frame(
+    path: Path, time_s: float, size: tuple[int, int] | None = None
+) -> NDArray[np.uint8]:
     """The picture shown at ``time_s`` as an RGB ``uint8`` array of shape ``(height, width, 3)``.
 
     ``size`` is ``(width, height)`` to scale to; by default the displayed size.
@@ -272,7 +275,7 @@ def decode_frame(path: Path, time_s: float, size: tuple[int, int] | None = None)
     return _parse_ppm(data)
 
 
-def _decode_samples(path: Path, start_s: float, duration_s: float | None) -> np.ndarray:
+def _decode_samples(path: Path, start_s: float, duration_s: float | None) -> NDArray[np.float32]:
     args = ["-ss", f"{max(0.0, start_s):.6f}"]
     if duration_s is not None:
         args += ["-t", f"{duration_s:.6f}"]

@@ -169,8 +169,8 @@ def test_compiled_plans_force_the_demuxer_of_reelforge_files(tmp_path: Path) -> 
 
     from reelforge.render.plan import compile_plan
 
-    timeline, seconds = cases.CASES["segmented_long_edit"](tmp_path / "media")
-    plan = compile_plan(timeline, tmp_path / "v.mp4", tmp_path / "work", segment_seconds=seconds)
+    timeline = cases.CASES["segmented_long_edit"](tmp_path / "media")
+    plan = compile_plan(timeline, tmp_path / "v.mp4", tmp_path / "work")
     assert "-safe" not in plan.join_args
     [listing] = [text for path, text in plan.files.items() if path.endswith(".txt")]
     assert "/" not in listing and listing.count("file 'segment") >= 2

@@ -128,15 +128,10 @@ def _voices() -> list[dict[str, Any]]:
 
 
 def _moods() -> list[dict[str, str]]:
+    from reelforge import list_moods
     from reelforge.spec.templates import MUSIC_MOODS
 
-    descriptions: dict[str, str] = {}
-    try:
-        from reelforge.engines.music.procedural import MOODS
-
-        descriptions = dict(MOODS)
-    except ImportError:  # the music extra is missing: the names are still valid choices
-        pass
+    descriptions = list_moods()  # light: the mood table imports no numpy or MIDI
     return [{"name": m, "description": descriptions.get(m, "")} for m in MUSIC_MOODS]
 
 
@@ -222,7 +217,7 @@ def list_voices(
     gender: Annotated[Literal["male", "female", "neutral"] | None, Query()] = None,
     age: Annotated[Literal["child", "young", "adult", "senior"] | None, Query()] = None,
 ) -> Any:
-    from reelforge.voices import primary_language
+    from reelforge.text.language import primary_language
 
     voices: list[dict[str, Any]] = _cached("voices", _voices)
     if language:

@@ -290,7 +290,7 @@ def _from_plain(tp: Any, data: Any) -> Any:
             tp, globals()
         )  # annotations are strings under `from __future__ import annotations`
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         kwargs = {
             f.name: _from_plain(hints[f.name], data[f.name])

@@ -156,7 +156,8 @@ class TransitionSpec(_Model):
 
 
 class MusicSpec(_Model):
-    mood: Name | None = None  # None = the template's mood
+    engine: Name = "procedural"  # the music engine that composes (`reelforge engines`)
+    mood: Name | None = None  # None = the template's mood (one of the engine's moods)
     path: FilePath | None = None  # a user music file instead of the composer
     volume_db: float = Field(-18.0, ge=-60.0, le=6.0)  # level under the narration, before ducking
     duck: bool = True
@@ -271,6 +272,8 @@ class Storyboard(_Model):
     padding: float = Field(0.5, ge=0.0, le=5.0)  # seconds of silence after each narration
     transition: TransitionSpec | None = None  # default for every scene
     grade: Name | None = None  # "none", "cinematic", "bright", "vintage", ...
+    # the visuals engine that draws scenes without a given picture (`reelforge engines`)
+    visual_engine: Name = "procedural"
     music: MusicSpec = MusicSpec()
     captions: CaptionSpec = CaptionSpec()
     narration: NarrationSpec | None = None

@@ -1,0 +1,284 @@
+"""Layout: what each clip shows (pictures, camera motion, titles), the caption look and the
+watermark, sized for the output's aspect ratio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelforge.engines import registry
+from reelforge.engines.base import VisualRequest
+from reelforge.errors import SpecError
+from reelforge.plan.timing import Slot, transition, transition_frames
+from reelforge.spec.model import MotionSpec, Storyboard, VisualSpec
+from reelforge.spec.templates import Template
+from reelforge.timeline import (
+    MOTION_PRESETS,
+    CaptionStyle,
+    Clip,
+    ImageOverlay,
+    Layer,
+    Motion,
+    TextOverlay,
+    Transition,
+)
+
+# Procedural art is soft (gradients, glows, blurred shapes): from 360p up it is drawn and
+# composed at half size and upscaled once with the finished clip (4x fewer pixels per frame).
+SOFT_ART_ENGINE = "procedural"
+SOFT_ART_DETAIL = 0.5
+SOFT_ART_MIN_SIDE = 360  # previews too: their soft art composes at 320x180
+PROMPT_FALLBACK = (
+    "prompt-fallback: prompt visuals were drawn by the procedural engine (no generative "
+    "visual engine is configured); the prompt seeds the design"
+)
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """The output picture and where planning writes the pictures it draws."""
+
+    width: int
+    height: int
+    fps: int
+    workdir: Path
+
+    @property
+    def vertical(self) -> bool:
+        return self.height > self.width
+
+    @property
+    def short_side(self) -> int:
+        return min(self.width, self.height)
+
+
+def motion(spec: MotionSpec | str | None, fallback: str) -> Motion:
+    if spec is None:
+        return MOTION_PRESETS[fallback]
+    if isinstance(spec, str):
+        if spec not in MOTION_PRESETS:
+            raise SpecError(
+                f"unknown motion {spec!r}", hint=f"use one of: {', '.join(MOTION_PRESETS)}"
+            )
+        return MOTION_PRESETS[spec]
+    return Motion(
+        spec.zoom[0], spec.zoom[1], spec.x[0], spec.x[1], spec.y[0], spec.y[1], spec.easing
+    )
+
+
+def caption_style(sb: Storyboard, template: Template, canvas: Canvas, lang: str) -> CaptionStyle:
+    from reelforge.captions.formats import caption_font_for
+
+    cap = sb.captions
+    width, height = canvas.width, canvas.height
+    size = cap.size or round(canvas.short_side * (0.074 if canvas.vertical else 0.06))
+    margin_frac = {"bottom": 0.2 if canvas.vertical else 0.09, "top": 0.12, "center": 0.0}
+    position = cap.position or "bottom"
+    return CaptionStyle(
+        name=cap.style or template.caption_style,
+        font=caption_font_for(lang, cap.font or "DejaVu Sans"),
+        size_px=size,
+        bold=True,
+        color=cap.color or template.caption_color,
+        highlight_color=cap.highlight_color or template.caption_highlight,
+        outline_px=cap.outline if cap.outline is not None else max(2, round(size / 16)),
+        position=position,
+        margin_v_px=cap.margin if cap.margin is not None else round(height * margin_frac[position]),
+        margin_h_px=round(width * 0.06),
+        uppercase=cap.uppercase if cap.uppercase is not None else template.caption_uppercase,
+        max_words=cap.max_words,
+        max_chars=cap.max_chars,
+    )
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def given_layers(visual: VisualSpec, moving: Motion) -> tuple[Layer, ...]:
+    """The user's own picture or video clip (checked by planning before any engine ran)."""
+    assert visual.path
+    if visual.type == "image":
+        return (Layer(visual.path, "image", visual.fit, moving),)
+    still = MOTION_PRESETS["none"] if visual.motion is None else moving
+    start_ms = round(visual.start * 1000)
+    return (Layer(visual.path, "video", visual.fit, still, 1.0, start_ms, visual.loop),)
+
+
+def drawn_layers(
+    request: VisualRequest,
+    engine_name: str,
+    folder: Path,
+    moving: Motion,
+    detail: float,
+) -> tuple[tuple[Layer, ...], dict[str, str]]:
+    """The visuals engine's picture layers for one scene (the first moves with the scene, the
+    parallax overlays their own way), and the engine's facts for the manifest."""
+    engine = registry.get("visuals", engine_name)
+    info = engine.info()
+    folder.mkdir(parents=True, exist_ok=True)
+    result = engine.generate(request, folder)
+    layers = []
+    for k, layer in enumerate(result.layers):
+        own = motion(layer.motion if layer.motion != "auto" else None, "drift-reverse")
+        layers.append(
+            Layer(
+                str(layer.path),
+                motion=moving if k == 0 else own,
+                opacity=layer.opacity,
+                detail=detail,
+            )
+        )
+    return tuple(layers), {"name": info.name, "version": info.version}
+
+
+def scene_layers(
+    sb: Storyboard,
+    template: Template,
+    canvas: Canvas,
+    index: int,
+    duration_ms: int,
+    engines: dict[str, dict[str, str]],
+    notes: list[str],
+) -> tuple[Layer, ...]:
+    """What scene ``index`` shows: a given picture or clip, else the visuals engine's art."""
+    scene = sb.scenes[index]
+    visual = scene.visual or VisualSpec(type="procedural")
+    moving = motion(visual.motion, template.motion_for(index))
+    if visual.type in ("image", "video"):
+        return given_layers(visual, moving)
+    engine_name = sb.visual_engine
+    if visual.type == "prompt" and engine_name == "procedural" and PROMPT_FALLBACK not in notes:
+        notes.append(PROMPT_FALLBACK)
+    soft = engine_name == SOFT_ART_ENGINE and canvas.short_side >= SOFT_ART_MIN_SIDE
+    detail = SOFT_ART_DETAIL if soft else 1.0
+    request = VisualRequest(
+        width=even(canvas.width * detail),
+        height=even(canvas.height * detail),
+        duration_ms=duration_ms,
+        style=visual.style or template.style_for(index),
+        palette=tuple(template.palette),
+        seed=sb.seed * 1009 + index,
+        prompt=visual.prompt or scene.narration or scene.title or sb.title,
+    )
+    folder = canvas.workdir / f"scene{index:03d}"
+    layers, engines["visuals"] = drawn_layers(request, engine_name, folder, moving, detail)
+    return layers
+
+
+def even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+# --------------------------------------------------------------------------- clips
+
+
+def clip(
+    sb: Storyboard,
+    template: Template,
+    canvas: Canvas,
+    all_slots: Sequence[Slot],
+    index: int,
+    spoken: bool,
+    language: str,
+    engines: dict[str, dict[str, str]],
+    notes: list[str],
+) -> Clip:
+    """Scene ``index``'s clip over its slot, starting earlier by its transition's frames."""
+    start, frames = all_slots[index]
+    kind, into = transition_frames(sb, template, all_slots, index, canvas.fps)
+    clip_frames = frames + into
+    duration_ms = clip_frames * 1000 // canvas.fps
+    span = (into, clip_frames - _leaving_frames(sb, template, index, canvas.fps))
+    return Clip(
+        start=start - into,
+        frames=clip_frames,
+        layers=scene_layers(sb, template, canvas, index, duration_ms, engines, notes),
+        transition=Transition(kind if into else "cut", into),
+        texts=titles(sb, template, canvas, index, span, spoken, language),
+        background=template.background,
+        scene=index,
+    )
+
+
+def _leaving_frames(sb: Storyboard, template: Template, index: int, fps: int) -> int:
+    """The frames of the transition out of scene ``index`` (0 for the last scene)."""
+    if index + 1 >= len(sb.scenes):
+        return 0
+    return round(transition(sb, sb.scenes[index + 1], template)[1] * fps)
+
+
+def titles(
+    sb: Storyboard,
+    template: Template,
+    canvas: Canvas,
+    index: int,
+    span: tuple[int, int],
+    spoken: bool,
+    language: str,
+) -> tuple[TextOverlay, ...]:
+    """The video's own title opens the first scene; that scene's title follows it. Titles show
+    from the end of the transition in to the start of the transition out."""
+    scene = sb.scenes[index]
+    texts = [t for t in (sb.title if index == 0 else None, scene.title) if t]
+    if len(texts) == 2 and texts[0].strip() == texts[1].strip():
+        texts = texts[:1]
+    if not texts:
+        return ()
+    first = span[0]
+    end = max(first + 2, span[1])
+    spans = [(first, end)]
+    if len(texts) == 2:
+        middle = first + max(1, (end - first) * 2 // 5)
+        spans = [(first, middle), (middle, end)]
+    size = round(canvas.short_side * (0.085 if canvas.vertical else 0.075))
+    position = "upper-third" if canvas.vertical or spoken else "center"
+    animation = "pop" if template.name == "childrens-story" else "fade-up"
+    return tuple(
+        TextOverlay(
+            text=text,
+            font=template.title_font,
+            size_px=size,
+            color="#ffffff",
+            stroke_px=0,
+            box_color="#00000066",
+            position=position,
+            start=shown,
+            end=hidden,
+            animation=animation,
+            language=language,
+        )
+        for text, (shown, hidden) in zip(texts, spans, strict=True)
+    )
+
+
+# --------------------------------------------------------------------------- watermark
+
+
+def watermark(sb: Storyboard, canvas: Canvas, language: str) -> ImageOverlay | None:
+    """The watermark: a given image, or its text drawn once into the work folder."""
+    if sb.watermark is None:
+        return None
+    path = sb.watermark.path
+    if sb.watermark.text:
+        path = str(canvas.workdir / "watermark.png")
+        _draw_watermark(sb.watermark.text, canvas, language, Path(path))
+    assert path
+    return ImageOverlay(path, sb.watermark.position, sb.watermark.width, sb.watermark.opacity)
+
+
+def _draw_watermark(text: str, canvas: Canvas, language: str, path: Path) -> None:
+    import cv2
+
+    from reelforge.text.fonts import font_file
+    from reelforge.text.sprites import render_watermark
+
+    sprite = render_watermark(
+        text,
+        font_file(None, language, bold=True),
+        max(12, round(canvas.short_side * 0.035)),
+        1.0,
+        language,
+    )
+    cv2.imwrite(str(path), cv2.cvtColor(sprite, cv2.COLOR_RGBA2BGRA))

@@ -22,21 +22,11 @@ from pydantic import BaseModel, Field
 
 from reelforge.service.api.deps import OptionalCallerDep, ServiceDep, SettingsDep
 from reelforge.service.api.problems import Forbidden, Unauthorized
+from reelforge.service.lifecycle import JobStatus
 
 router = APIRouter(tags=["health"])
 
 REQUIRED = ("database", "queue", "storage", "ffmpeg")
-STATUSES = (
-    "submitted",
-    "queued",
-    "processing",
-    "rendering",
-    "post_processing",
-    "uploading",
-    "completed",
-    "failed",
-    "cancelled",
-)
 
 
 class Part(BaseModel):
@@ -191,8 +181,8 @@ class _JobsCollector:
             yield up
             return
         up.add_metric([], 1.0)
-        for status in STATUSES:
-            by_status.add_metric([status], float(counts.get(status, 0)))
+        for status in JobStatus:
+            by_status.add_metric([status.value], float(counts.get(status.value, 0)))
         for queue in sorted({"cpu", "gpu", *queued}):
             depth.add_metric([queue], float(queued.get(queue, 0)))
         yield by_status

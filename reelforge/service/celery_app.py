@@ -12,7 +12,7 @@ How nothing gets lost:
   ran, so a worker killed mid-job leaves it in the broker (redelivered after the visibility
   timeout, sized to the longest job so a slow job is never handed out twice while it runs).
 - A reaper in every worker (one at a time across the cluster, through a Redis lock) re-queues
-  jobs whose lease expired (:func:`~reelforge.service.worker.requeue_expired`) and sends again
+  jobs whose lease expired (:func:`~reelforge.service.recovery.requeue_expired`) and sends again
   every queued job that has no message in the broker. A "sent" marker per job lives in Redis
   beside the messages, so when Redis loses its data (a restart without persistence) the
   markers go with the messages and the reaper sends those jobs again. A marker also expires
@@ -29,6 +29,7 @@ where ``critical`` = 3), so :func:`broker_priority` maps one to the other.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -42,8 +43,10 @@ from sqlalchemy import select
 from reelforge.service.db import Database
 from reelforge.service.lifecycle import JobStatus
 from reelforge.service.models import PRIORITIES, QUEUES, Job, JobEvent
+from reelforge.service.recovery import requeue_expired, worker_name
 from reelforge.service.settings import ServiceSettings, get_service_settings
 from reelforge.service.storage import Storage, storage_from_url
+from reelforge.service.worker import run_job
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +127,6 @@ class _Runtime:
     Made lazily and again after a fork (prefork pool children)."""
 
     def __init__(self, settings: ServiceSettings) -> None:
-        import os
-
-        from reelforge.service.executor import worker_name
-
         self.pid = os.getpid()
         self.settings = settings
         self.db = Database(settings.database_url)
@@ -149,8 +148,6 @@ _runtime_lock = threading.Lock()
 
 
 def runtime(settings: ServiceSettings) -> _Runtime:
-    import os
-
     with _runtime_lock:
         found = _runtimes.get(id(settings))
         if found is None or found.pid != os.getpid():
@@ -161,8 +158,6 @@ def runtime(settings: ServiceSettings) -> _Runtime:
 def _run_job_task(task: Any, job_id: str) -> str | None:
     """The Celery task: run job ``job_id`` through the database's claim; a retry the job asks
     for (status ``queued`` with a backoff) is sent again with a countdown."""
-    from reelforge.service.worker import run_job
-
     app = task.app
     settings: ServiceSettings = app.reelforge_settings
     here = runtime(settings)
@@ -320,8 +315,6 @@ class CeleryExecutor:
     def reap(self) -> dict[str, int]:
         """Re-queue jobs of lost workers, then send every ready queued job that has no message
         in the broker. Returns ``{"requeued": n, "sent": m}``."""
-        from reelforge.service.worker import requeue_expired
-
         requeued = requeue_expired(self.db, self.settings)
         with self.db.session() as session:
             queued = session.execute(

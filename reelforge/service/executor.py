@@ -8,17 +8,16 @@ claims it with a compare-and-set, so a lost notification or a restart loses noth
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from typing import Protocol, runtime_checkable
 
 from reelforge.errors import JobError
 from reelforge.service.db import Database
+from reelforge.service.recovery import requeue_expired, worker_name
 from reelforge.service.settings import ServiceSettings
 from reelforge.service.storage import Storage
+from reelforge.service.worker import pick_ready, run_job
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +35,6 @@ class Executor(Protocol):
     def shutdown(self, wait: bool = True) -> None:
         """Stop taking jobs; with ``wait``, let running ones finish."""
         ...
-
-
-def worker_name(prefix: str = "w") -> str:
-    """A worker id unique across machines and restarts: ``<prefix>-<host>-<pid>-<random>``."""
-    return f"{prefix}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 class InProcessExecutor:
@@ -132,15 +126,11 @@ class InProcessExecutor:
             return
         try:
             self._last_recovery = now
-            from reelforge.service.worker import requeue_expired
-
             requeue_expired(self.db, self.settings)
         finally:
             self._recovery_lock.release()
 
     def _loop(self, worker_id: str) -> None:
-        from reelforge.service.worker import pick_ready, run_job
-
         while not self._stopping.is_set():
             ran = False
             try:

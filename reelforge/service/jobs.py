@@ -1,45 +1,35 @@
 """JobService: submit, inspect, cancel, retry and delete jobs; store uploads; estimate prices.
 
 The database is the source of truth for job state; the executor only hears "there is work".
-Every status change goes through :mod:`reelforge.service.lifecycle`.
-
-A video request (what ``POST /api/videos`` carries) is a dict::
-
-    {"script": "...markdown or plain text..."}          # or
-    {"storyboard": {...storyboard fields...}}
-    # optional overrides (storyboard fields): template, language, voice, format, resolution,
-    # target_duration (alias: duration), max_scenes, music, captions, title, seed, ...
-    # optional: "preview": bool (small and fast), "queue": "cpu" | "gpu"
-
-Media files are never given as paths: upload them (:meth:`JobService.store_upload`) and refer to
-them as ``media:<id>`` in any path field (scene visuals, music, narration, watermark) or in a
-Markdown image ``![](media:<id>)``. Anything else in a path field is refused, so user input never
-names a file on the server.
+Every status change goes through :mod:`reelforge.service.lifecycle`. Jobs of every kind
+(:mod:`reelforge.kinds`) take one path in: :meth:`JobService.submit` checks the kind's request,
+its media and its workload, stores it, hashes it for the cache and queues it; a kind's route
+only builds its request (:func:`reelforge.service.requests.video_request` for videos).
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import hashlib
 import json
-import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any, BinaryIO, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from reelforge import kinds
 from reelforge.errors import JobError, ReelforgeError, SpecError
+from reelforge.kinds import JobKind, JobRequest, Output
 from reelforge.service.db import Database
 from reelforge.service.executor import Executor
 from reelforge.service.lifecycle import JobStatus, transition
 from reelforge.service.models import (
-    KINDS,
-    QUEUES,
     Job,
     JobEvent,
     Media,
@@ -47,41 +37,22 @@ from reelforge.service.models import (
     priority_value,
     utcnow,
 )
+from reelforge.service.pricing import admit, breakdown
+from reelforge.service.recovery import requeue_expired
+from reelforge.service.requests import (
+    MediaLookup,
+    check_media,
+    input_hash,
+    video_request,
+)
 from reelforge.service.settings import ServiceSettings
 from reelforge.service.storage import Storage
 from reelforge.service.uploads import UnsupportedMedia as UnsupportedMedia  # re-exported
 from reelforge.service.uploads import UploadTooLarge as UploadTooLarge  # re-exported
 from reelforge.service.uploads import store_upload
+from reelforge.service.webhooks import check_url
 
 T = TypeVar("T")
-
-REQUEST_KEYS = {"script", "storyboard", "preview", "queue"}
-OVERRIDE_KEYS = {
-    "title",
-    "template",
-    "language",
-    "voice",
-    "speed",
-    "format",
-    "resolution",
-    "fps",
-    "target_duration",
-    "duration",
-    "max_scenes",
-    "padding",
-    "transition",
-    "grade",
-    "music",
-    "captions",
-    "loudness",
-    "seed",
-    "watermark",
-}
-MEDIA_REF = re.compile(r"media:([0-9a-f]{32})(?:\.[A-Za-z0-9]{1,5})?")
-_CANONICAL_REF = re.compile(r"^media:([0-9a-f]{32})(\.[a-z0-9]{1,5})$")
-MAX_SCRIPT_CHARS = 200_000
-# A family name for fontconfig: no path separators, no ':' pattern properties (file=...).
-_FONT_FAMILY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$")
 
 
 class JobNotFound(JobError):
@@ -105,218 +76,6 @@ def retry_stale(action: Callable[[], T], attempts: int = 8) -> T:
                 ) from None
             time.sleep(0.01 * (attempt + 1))
     raise AssertionError("unreachable")
-
-
-# --- requests -> storyboards ---------------------------------------------------------------
-
-
-def media_path_fields(board: Any) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-    """Every file path a storyboard names: ``(field path, value, allowed media kinds)``."""
-    for number, scene in enumerate(board.scenes):
-        if scene.visual is not None and scene.visual.path:
-            yield f"scenes.{number}.visual.path", scene.visual.path, ("image", "video")
-    if board.music.path:
-        yield "music.path", board.music.path, ("audio",)
-    if board.captions.file:
-        yield "captions.file", board.captions.file, ()
-    if board.narration is not None:
-        yield "narration.path", board.narration.path, ("audio",)
-        if board.narration.words:
-            yield "narration.words", board.narration.words, ()
-    if board.watermark is not None and board.watermark.path:
-        yield "watermark.path", board.watermark.path, ("image",)
-
-
-def map_media_paths(board: Any, replace: Callable[[str], str]) -> Any:
-    """``board`` with every media path replaced by ``replace(path)`` (a new Storyboard)."""
-    scenes = []
-    for scene in board.scenes:
-        if scene.visual is not None and scene.visual.path:
-            visual = scene.visual.model_copy(update={"path": replace(scene.visual.path)})
-            scene = scene.model_copy(update={"visual": visual})
-        scenes.append(scene)
-    update: dict[str, Any] = {"scenes": tuple(scenes)}
-    if board.music.path:
-        update["music"] = board.music.model_copy(update={"path": replace(board.music.path)})
-    if board.narration is not None:
-        update["narration"] = board.narration.model_copy(
-            update={"path": replace(board.narration.path)}
-        )
-    if board.watermark is not None and board.watermark.path:
-        update["watermark"] = board.watermark.model_copy(
-            update={"path": replace(board.watermark.path)}
-        )
-    return board.model_copy(update=update)
-
-
-def _rewrite_refs(value: Any, rewrite: Callable[[str], str]) -> Any:
-    """Every ``media:<id>`` inside strings of ``value`` (nested dicts/lists) rewritten."""
-    if isinstance(value, str):
-        return MEDIA_REF.sub(lambda m: rewrite(m.group(1)), value)
-    if isinstance(value, dict):
-        return {k: _rewrite_refs(v, rewrite) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_rewrite_refs(v, rewrite) for v in value]
-    return value
-
-
-def normalise_request(request: Any) -> dict[str, Any]:
-    """Check the request's shape (not yet its storyboard): a dict with a script or storyboard."""
-    if not isinstance(request, dict):
-        raise SpecError("a video request must be a JSON object", hint='{"script": "Hello."}')
-    unknown = sorted(set(request) - REQUEST_KEYS - OVERRIDE_KEYS)
-    if unknown:
-        raise SpecError(
-            "unknown request field" + ("s" if len(unknown) > 1 else "") + ": " + ", ".join(unknown),
-            hint="fields: " + ", ".join(sorted(REQUEST_KEYS | OVERRIDE_KEYS)),
-        )
-    script, storyboard = request.get("script"), request.get("storyboard")
-    if (script is None) == (storyboard is None):
-        raise SpecError(
-            "give exactly one of 'script' (text) or 'storyboard' (an object)",
-            hint='{"script": "Hello there."} or {"storyboard": {"scenes": ["Hello there."]}}',
-        )
-    if script is not None and (not isinstance(script, str) or not script.strip()):
-        raise SpecError("'script' must be non-empty text", hint="write at least one sentence")
-    if isinstance(script, str) and len(script) > MAX_SCRIPT_CHARS:
-        raise SpecError(
-            f"the script is {len(script)} characters long; the limit is {MAX_SCRIPT_CHARS}",
-            hint="split it into several videos",
-        )
-    if storyboard is not None and not isinstance(storyboard, dict):
-        raise SpecError("'storyboard' must be an object", hint="see GET /api/schema")
-    preview = request.get("preview", False)
-    if not isinstance(preview, bool):
-        raise SpecError("'preview' must be true or false", hint='"preview": true')
-    queue = request.get("queue", "cpu")
-    if queue not in QUEUES:
-        raise SpecError(f"unknown queue {queue!r}", hint="one of: " + ", ".join(QUEUES))
-    out = dict(request)
-    if "duration" in out:
-        out.setdefault("target_duration", out.pop("duration"))
-        out.pop("duration", None)
-    out["preview"] = preview
-    out["queue"] = queue
-    return out
-
-
-def build_request_storyboard(
-    request: dict[str, Any], media: Callable[[str], Media | None] | None = None
-) -> tuple[Any, dict[str, Any]]:
-    """``(Storyboard, canonical request)`` for a normalised ``request``.
-
-    ``media(id)`` finds an uploaded file (``None`` when unknown or not the owner's); every
-    ``media:<id>`` becomes the canonical ``media:<id>.<ext>`` so the storyboard infers the right
-    visual type. With ``media=None`` (estimates) references are accepted unchecked. Raises
-    :class:`SpecError` for a bad storyboard, an unknown media id, a file path, or a media file of
-    the wrong kind for its field.
-    """
-    from reelforge.spec.parse import build_storyboard, storyboard_from_text
-
-    found: dict[str, Media] = {}
-    missing: list[str] = []
-
-    def canonical(media_id: str) -> str:
-        if media is None:
-            return f"media:{media_id}.png"
-        item = found.get(media_id) or media(media_id)
-        if item is None:
-            missing.append(media_id)
-            return f"media:{media_id}.bin"
-        found[media_id] = item
-        return item.reference
-
-    canonical_request = _rewrite_refs(request, canonical)
-    if missing:
-        raise SpecError(
-            "unknown media: " + ", ".join(f"media:{m}" for m in sorted(set(missing))),
-            hint="upload files with POST /api/media and use the id it returns",
-        )
-    overrides = {
-        k: v
-        for k, v in canonical_request.items()
-        if k in OVERRIDE_KEYS and v is not None and k != "duration"
-    }
-    if canonical_request.get("script") is not None:
-        board = storyboard_from_text(canonical_request["script"], source="the script", **overrides)
-    else:
-        board = build_storyboard(
-            {**canonical_request["storyboard"], **overrides}, source="the storyboard"
-        )
-    problems = []
-    for field, value, kinds in media_path_fields(board):
-        match = _CANONICAL_REF.match(value)
-        if not kinds:
-            problems.append(f"{field}: files of this kind cannot be uploaded to the service")
-        elif match is None:
-            problems.append(
-                f"{field}: {value!r} is a file path; the service only accepts uploaded media"
-            )
-        elif media is not None and found[match.group(1)].kind not in kinds:
-            problems.append(
-                f"{field}: media:{match.group(1)} is {found[match.group(1)].kind}, "
-                f"this field takes {' or '.join(kinds)}"
-            )
-    font = board.captions.font
-    if font is not None and (
-        not _FONT_FAMILY.match(font) or font.lower().endswith((".ttf", ".otf", ".ttc", ".otc"))
-    ):
-        problems.append(
-            f"captions.font: {font!r} is not a font family name (the service takes installed "
-            "family names, not font files)"
-        )
-    if problems:
-        raise SpecError(
-            "; ".join(problems),
-            hint="upload files with POST /api/media and refer to them as media:<id>",
-        )
-    return board, canonical_request
-
-
-def input_hash(board: Any, media_hashes: dict[str, str], preview: bool, kind: str) -> str:
-    """What determines a job's output: the resolved storyboard with uploads named by content."""
-    from reelforge import __version__
-
-    def by_content(path: str) -> str:
-        match = _CANONICAL_REF.match(path)
-        return f"sha256:{media_hashes[match.group(1)]}" if match else path
-
-    canonical = map_media_paths(board, by_content).model_dump(mode="json")
-    text = json.dumps(
-        {"kind": kind, "preview": preview, "storyboard": canonical, "reelforge": __version__},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def expected_duration(board: Any) -> float:
-    """Seconds the video will last, estimated before planning (narration at 2.5 words/s)."""
-    if board.target_duration:
-        return float(board.target_duration)
-    duration = 0.0
-    for scene in board.scenes:
-        spoken = len(scene.narration.split()) / 2.5 / board.speed
-        duration += max(spoken + board.padding, scene.duration or 0.0, 1.0)
-    return duration
-
-
-def check_limits(board: Any, settings: ServiceSettings) -> None:
-    """Refuse what this server will not render: too many scenes, too long a video."""
-    if len(board.scenes) > settings.max_scenes:
-        raise SpecError(
-            f"the video has {len(board.scenes)} scenes; this server renders at most "
-            f"{settings.max_scenes}",
-            hint="split it into several videos, or set max_scenes to merge scenes",
-        )
-    duration = expected_duration(board)
-    if duration > settings.max_video_seconds:
-        raise SpecError(
-            f"the video would last about {duration:.0f} s; this server renders at most "
-            f"{settings.max_video_seconds:.0f} s",
-            hint="shorten the script or target_duration, or split it into several videos",
-        )
 
 
 # --- the service -------------------------------------------------------------------------------
@@ -343,31 +102,35 @@ class JobService:
         priority: str = "medium",
         webhook_url: str | None = None,
     ) -> Job:
-        """Validate ``request`` (builds the Storyboard; SpecError/JobError when bad), store it
-        under ``jobs/<id>/input.json``, queue the job and tell the executor. Returns the job
-        (status ``queued``)."""
-        normalised = normalise_request(request)
+        """Queue a video from a lenient video request (see :mod:`reelforge.service.requests`)."""
+        with self.db.session() as session:
+            video = video_request(request, self._media_lookup(session, owner))
+        return self.submit("video", video, owner=owner, priority=priority, webhook_url=webhook_url)
+
+    def submit(
+        self,
+        kind_name: str,
+        request: JobRequest | dict[str, Any],
+        *,
+        owner: str | None = None,
+        priority: str = "medium",
+        webhook_url: str | None = None,
+    ) -> Job:
+        """Validate ``request`` for kind ``kind_name`` (its model, its media, this server's
+        limits: SpecError/JobError when bad), store it under ``jobs/<id>/input.json``, queue the
+        job and tell the executor. Returns the job (status ``queued``)."""
+        kind = kinds.get(kind_name)
+        parsed = self._parse(kind, request)
         priority_number = priority_value(priority)
         if webhook_url is not None:
-            from reelforge.service.webhooks import check_url
-
             check_url(webhook_url, self.settings)
+        admit(kind.workload(parsed), self.settings)
         with self.db.session() as session:
-
-            def find(media_id: str) -> Media | None:
-                item = session.get(Media, media_id)
-                return item if item is not None and item.owner == owner else None
-
-            board, canonical = build_request_storyboard(normalised, find)
-            check_limits(board, self.settings)
-            hashes = {
-                m.group(1): session.get(Media, m.group(1)).sha256  # type: ignore[union-attr]
-                for _, value, _ in media_path_fields(board)
-                if (m := _CANONICAL_REF.match(value))
-            }
-        digest = input_hash(board, hashes, canonical["preview"], "video")
+            uploads = check_media(kind, parsed, self._media_lookup(session, owner))
+            digest = input_hash(kind, parsed, uploads)
+        stored = parsed.model_dump(mode="json")
         job_id = new_id()
-        document = {"kind": "video", "request": canonical, "owner": owner}
+        document = {"kind": kind.name, "request": stored, "owner": owner}
         self.storage.put_bytes(
             f"jobs/{job_id}/input.json",
             json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8"),
@@ -377,11 +140,11 @@ class JobService:
         with self.db.transaction() as session:
             job = Job(
                 id=job_id,
-                kind="video",
+                kind=kind.name,
                 status=JobStatus.SUBMITTED.value,
                 priority=priority_number,
-                queue=canonical["queue"],
-                params=canonical,
+                queue=parsed.queue,
+                params=stored,
                 input_hash=digest,
                 owner=owner,
                 webhook_url=webhook_url,
@@ -397,6 +160,32 @@ class JobService:
             transition(session, job, JobStatus.QUEUED, note="accepted")
         self.executor.submit(job.id, job.queue, job.priority)
         return job
+
+    @staticmethod
+    def _parse(kind: JobKind, request: JobRequest | dict[str, Any]) -> JobRequest:
+        """``request`` as the kind's model (a dict is validated; a SpecError when bad)."""
+        if isinstance(request, kind.request):
+            return request
+        try:
+            return kind.request.model_validate(request)
+        except ValidationError as exc:
+            problems = "; ".join(
+                ".".join(str(part) for part in error["loc"]) + ": " + error["msg"]
+                for error in exc.errors()
+            )
+            raise SpecError(
+                f"a bad {kind.name} request: {problems}", hint="see GET /openapi.json"
+            ) from None
+
+    @staticmethod
+    def _media_lookup(session: Session, owner: str | None) -> MediaLookup:
+        """Finds the owner's uploads (``None`` for an unknown id or someone else's)."""
+
+        def find(media_id: str) -> Media | None:
+            item = session.get(Media, media_id)
+            return item if item is not None and item.owner == owner else None
+
+        return find
 
     def _load(self, session: Session, job_id: str, owner: str | None) -> Job:
         job = session.get(Job, job_id) if isinstance(job_id, str) else None
@@ -423,8 +212,8 @@ class JobService:
                 f"unknown status {status!r}",
                 hint="one of: " + ", ".join(s.value for s in JobStatus),
             )
-        if kind is not None and kind not in KINDS:
-            raise SpecError(f"unknown kind {kind!r}", hint="one of: " + ", ".join(KINDS))
+        if kind is not None and kind not in kinds.names():
+            raise SpecError(f"unknown kind {kind!r}", hint="one of: " + ", ".join(kinds.names()))
         if not 1 <= limit <= 1000 or offset < 0:
             raise SpecError("limit must be 1..1000 and offset >= 0", hint="?limit=50&offset=0")
         conditions = []
@@ -499,8 +288,6 @@ class JobService:
     def purge(self, older_than_s: float, owner: str | None = None) -> int:
         """Delete finished jobs (files and rows) that finished more than ``older_than_s``
         seconds ago; returns how many. For a retention policy run now and then."""
-        from datetime import timedelta
-
         cutoff = utcnow() - timedelta(seconds=older_than_s)
         conditions = [
             Job.status.in_(
@@ -534,8 +321,23 @@ class JobService:
             )
 
     def artifact_key(self, job_id: str, name: str, owner: str | None = None) -> str:
-        """The storage key of result ``name`` (``video``, ``srt``, ``vtt``, ``ass``,
-        ``words.json``, ``thumbnail``, ``manifest``) of a completed job, else JobNotFound."""
+        """The storage key of result ``name`` (``video``, ``srt``, ``manifest``...) of a
+        completed job, else JobNotFound."""
+        return self.artifact(job_id, name, owner)[0]
+
+    def download(self, job_id: str, download: str, owner: str | None = None) -> tuple[str, Output]:
+        """``(storage key, output)`` of the result a completed job's kind downloads as
+        ``download`` (``video``, ``captions.srt``...), else JobNotFound."""
+        job = self.get(job_id, owner)
+        found = kinds.get(job.kind).output_named(download)
+        if found is None:
+            raise JobNotFound(
+                f"job {job_id} has no {download!r} result", hint="see the job's links.files"
+            )
+        return self.artifact(job_id, found[0], owner)
+
+    def artifact(self, job_id: str, name: str, owner: str | None = None) -> tuple[str, Output]:
+        """``(storage key, output)`` of result ``name`` of a completed job."""
         job = self.get(job_id, owner)
         if job.status != JobStatus.COMPLETED:
             raise JobConflict(
@@ -543,18 +345,17 @@ class JobService:
                 hint="follow GET /api/jobs/<id> or its event stream",
             )
         key = (job.result or {}).get(name)
-        if key is None:
+        output = kinds.get(job.kind).outputs.get(name)
+        if key is None or output is None:
             raise JobNotFound(
                 f"job {job_id} has no {name!r} result",
                 hint="results: " + ", ".join(sorted(job.result or {})),
             )
-        return key
+        return key, output
 
     def recover(self) -> int:
         """Re-queue jobs whose worker died (lease expired) and hand every queued job to the
         executor again. Returns how many jobs were handed over."""
-        from reelforge.service.worker import requeue_expired
-
         requeue_expired(self.db, self.settings)
         with self.db.session() as session:
             queued = session.execute(
@@ -567,40 +368,20 @@ class JobService:
         return len(queued)
 
     def estimate(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Price estimate from the configured rates: ``{"duration_s", "compute_s", "queue",
-        "preview", "cost", "currency", "rates"}``. Validates the request like a submit."""
-        normalised = normalise_request(request)
-        board, canonical = build_request_storyboard(normalised, None)
-        check_limits(board, self.settings)
-        duration = expected_duration(board)
-        s = self.settings
-        factor = (
-            s.compute_per_output_second_preview
-            if canonical["preview"]
-            else (s.compute_per_output_second)
-        )
-        width, height = board.size()
-        pixels = (width * height) / (1920 * 1080)
-        compute = s.compute_overhead_s + duration * factor * (
-            1.0 if canonical["preview"] else max(pixels, 0.1)
-        )
-        rate = s.price_gpu_second if canonical["queue"] == "gpu" else s.price_cpu_second
-        return {
-            "duration_s": round(duration, 1),
-            "compute_s": round(compute, 1),
-            "queue": canonical["queue"],
-            "preview": canonical["preview"],
-            "scenes": len(board.scenes),
-            "cost": round(compute * rate, 6),
-            "currency": s.currency,
-            "rates": {
-                "cpu_second": s.price_cpu_second,
-                "gpu_second": s.price_gpu_second,
-                "compute_per_output_second": s.compute_per_output_second,
-                "compute_per_output_second_preview": s.compute_per_output_second_preview,
-                "overhead_s": s.compute_overhead_s,
-            },
-        }
+        """Price estimate of a lenient video request from the configured rates:
+        ``{"duration_s", "compute_s", "queue", "preview", "scenes", "cost", "currency",
+        "rates"}``. Validates the request like a submit."""
+        return self.quote("video", video_request(request, None))
+
+    def quote(self, kind_name: str, request: JobRequest | dict[str, Any]) -> dict[str, Any]:
+        """Price estimate of a request of kind ``kind_name``; refused like a submit when this
+        server would not take it."""
+        kind = kinds.get(kind_name)
+        parsed = self._parse(kind, request)
+        check_media(kind, parsed, None)
+        workload = kind.workload(parsed)
+        admit(workload, self.settings)
+        return breakdown(workload, parsed.preview, parsed.queue, self.settings)
 
     # --- uploads ------------------------------------------------------------------------------
 

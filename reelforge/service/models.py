@@ -32,7 +32,6 @@ PRIORITIES: dict[str, int] = {"critical": 3, "high": 2, "medium": 1, "low": 0}
 """Priority names -> stored integers; higher runs first."""
 
 QUEUES = ("cpu", "gpu")
-KINDS = ("video", "clips", "podcast")
 MEDIA_KINDS = ("image", "audio", "video")
 
 

@@ -1,16 +1,18 @@
-"""Running one job: claim it, render it, upload its outputs, finish it (or retry it).
+"""Running one job of any kind: claim it, run it, upload its outputs, finish it (or retry it).
 
-``run_job`` is what every executor calls, in a thread or in a Celery task. It is safe to call
+``run_job`` is what every executor calls, in a thread or in a Celery task. What the job does
+comes from its kind (:mod:`reelforge.kinds`): its request model reads the stored input, its run
+function makes the files, its output table names them; nothing here knows a kind. It is safe to call
 twice for the same job: only one call can claim it (a compare-and-set in
 :func:`reelforge.service.lifecycle.claim`), and outputs go to fixed keys under ``jobs/<id>/``
 so a re-run overwrites rather than duplicates.
 
 While it runs, the worker holds a lease (``lease_expires_at``) renewed by a heartbeat thread. A
-worker that dies stops renewing; :func:`requeue_expired` (run at start-up and periodically by
-executors) then puts the job back in the queue, or fails it when its attempts are spent.
-Every write the worker makes is conditional on still holding the lease, so a job that was
-cancelled, deleted or handed to another worker is never overwritten: the worker notices at its
-next progress report and stops.
+worker that dies stops renewing; :func:`reelforge.service.recovery.requeue_expired` (run at
+start-up and periodically by executors) then puts the job back in the queue, or fails it when
+its attempts are spent. Every write the worker makes is conditional on still holding the
+lease, so a job that was cancelled, deleted or handed to another worker is never overwritten:
+the worker notices at its next progress report and stops.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import threading
 import time
 import traceback
@@ -29,55 +30,29 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
+from reelforge import kinds
 from reelforge.errors import JobError, ReelforgeError, SpecError
+from reelforge.kinds import JobKind, JobRequest, Output
 from reelforge.service.db import Database
 from reelforge.service.lifecycle import ACTIVE, JobStatus, claim, transition
 from reelforge.service.models import Job, JobEvent, Media, utcnow
+from reelforge.service.requests import CANONICAL_REF
 from reelforge.service.settings import ServiceSettings
 from reelforge.service.storage import Storage, StorageFull
+from reelforge.service.webhooks import notify
 
 log = logging.getLogger(__name__)
 
-RESULT_FILES: dict[str, str] = {
-    "video": "video.mp4",
-    "srt": "video.srt",
-    "vtt": "video.vtt",
-    "ass": "video.ass",
-    "words.json": "video.words.json",
-    "thumbnail": "video.jpg",
-    "manifest": "video.json",
-}
-"""Result name -> file name under ``jobs/<id>/`` in storage."""
-
-CONTENT_TYPES = {
-    ".mp4": "video/mp4",
-    ".srt": "application/x-subrip",
-    ".vtt": "text/vtt",
-    ".ass": "text/x-ssa",
-    ".json": "application/json",
-    ".jpg": "image/jpeg",
-}
-
-# Pipeline progress stages -> (job stage, share of the whole job's progress [start, end)).
-_PLAN_STAGES = {"voice", "visuals", "music", "plan"}
+# Job stage -> its share of the whole job's progress [start, end).
 _SPANS: dict[JobStatus, tuple[float, float]] = {
     JobStatus.PROCESSING: (0.0, 0.35),
     JobStatus.RENDERING: (0.35, 0.9),
     JobStatus.POST_PROCESSING: (0.9, 0.93),
     JobStatus.UPLOADING: (0.93, 1.0),
-}
-
-
-# Pipeline stages inside a job stage -> their share of that job stage.
-_SUBSPANS = {
-    "voice": (0.0, 0.6),
-    "visuals": (0.6, 0.9),
-    "music": (0.9, 1.0),
-    "audio": (0.0, 0.15),
-    "video": (0.15, 1.0),
 }
 
 
@@ -98,88 +73,9 @@ class JobTimeout(JobError):
     """A job ran past its kind's time limit."""
 
 
-def result_key(job_id: str, name: str) -> str:
-    return f"jobs/{job_id}/{RESULT_FILES[name]}"
-
-
-def dead_local_worker(worker_id: str | None) -> bool:
-    """True when ``worker_id`` (``<prefix>-<host>-<pid>-<tag>``, see
-    :func:`reelforge.service.executor.worker_name`) names a process on this machine that no
-    longer exists: its jobs need not wait for the lease to run out."""
-    if not worker_id:
-        return False
-    parts = worker_id.split("-")
-    if len(parts) < 4 or "-".join(parts[1:-2]) != socket.gethostname():
-        return False
-    try:
-        pid = int(parts[-2])
-    except ValueError:
-        return False
-    if pid == os.getpid() or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists, owned by another user
-        return False
-    return False
-
-
-def requeue_expired(db: Database, settings: ServiceSettings) -> list[str]:
-    """Jobs held by a worker whose lease expired, or by a dead process on this machine, go back
-    to the queue (or fail when their attempts are spent). Returns their ids. Safe to run from
-    many processes at once."""
-    now = utcnow()
-    host = socket.gethostname()
-    with db.session() as session:
-        candidates = session.execute(
-            select(Job.id, Job.lease_owner, Job.lease_expires_at).where(
-                Job.status.in_([s.value for s in ACTIVE]),
-                (Job.lease_expires_at < now) | Job.lease_owner.contains(f"-{host}-"),
-            )
-        ).all()
-    expired = [
-        job_id
-        for job_id, owner, until in candidates
-        if (until is not None and until < now) or dead_local_worker(owner)
-    ]
-    done = []
-    for job_id in expired:
-        try:
-            with db.transaction() as session:
-                job = session.get(Job, job_id)
-                if job is None or job.status not in {s.value for s in ACTIVE}:
-                    continue
-                dead = dead_local_worker(job.lease_owner)
-                if not dead and (job.lease_expires_at is None or job.lease_expires_at >= now):
-                    continue
-                why = "its process is gone" if dead else "lease expired"
-                lost = f"worker {job.lease_owner} stopped responding ({why})"
-                if job.attempts < job.max_attempts:
-                    transition(
-                        session,
-                        job,
-                        JobStatus.QUEUED,
-                        note=f"{lost}; retrying",
-                        error=lost,
-                        hint="the job is retried automatically",
-                    )
-                else:
-                    transition(
-                        session,
-                        job,
-                        JobStatus.FAILED,
-                        note=lost,
-                        error=f"{lost} on the last of {job.max_attempts} attempts",
-                        hint="check the worker's logs (memory, crashes), then retry the job",
-                    )
-            done.append(job_id)
-        except StaleDataError:
-            continue  # another process recovered it, or the worker came back
-    if done:
-        log.info("re-queued %d job(s) whose worker was lost", len(done))
-    return done
+def result_key(job_id: str, output: Output) -> str:
+    """Where an output of job ``job_id`` is stored."""
+    return f"jobs/{job_id}/{output.file}"
 
 
 def pick_ready(db: Database, queues: tuple[str, ...], limit: int = 8) -> list[str]:
@@ -262,6 +158,7 @@ class _Run:
         self.notified = False
         self.local_media: dict[str, str] = {}  # local file of an upload -> its media: reference
         self.should_stop: Callable[[], bool] | None = None
+        self.kind: JobKind | None = None  # known once the run starts
 
     # --- ownership ------------------------------------------------------------------------------
 
@@ -396,13 +293,14 @@ class _Run:
                 f"the job ran longer than its limit of {self.timeout:g} s",
                 hint="shorten the video, use preview, or raise REELFORGE_TIMEOUTS",
             )
-        target = JobStatus.PROCESSING if stage in _PLAN_STAGES else JobStatus.RENDERING
+        where = self.kind.stage(stage) if self.kind is not None else kinds.Stage("rendering")
+        target = JobStatus(where.job_stage)
         if ACTIVE.index(target) > ACTIVE.index(self.status):
             self._advance(target)
         if target != self.status:  # a late report from an earlier stage
             return
-        low, high = _SUBSPANS.get(stage, (0.0, 1.0))
-        self._report(low + (high - low) * min(max(fraction, 0.0), 1.0), stage)
+        share = min(max(fraction, 0.0), 1.0)
+        self._report(where.start + (where.end - where.start) * share, stage)
 
     def _report(self, fraction: float, stage: str | None = None, force: bool = False) -> None:
         now = time.monotonic()
@@ -429,9 +327,10 @@ class _Run:
         try:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True, exist_ok=True)
-            result = self._cached() or self._render(work)
+            self.kind = kinds.get(self.snapshot["kind"])
+            result = self._cached(self.kind) or self._make(self.kind, work)
             self._advance(JobStatus.UPLOADING)
-            keys = self._upload(result)
+            keys = self._upload(self.kind, result)
             final = self._complete(keys)
         except _Stop as stop:
             final = self._abandoned(stop.reason)
@@ -455,58 +354,56 @@ class _Run:
             self._notify()
         return final
 
-    def _request(self) -> dict[str, Any]:
+    def _request(self, kind: JobKind) -> JobRequest:
+        """The stored request, read back by the kind's model (bad input is not retried)."""
         document = json.loads(
             b"".join(self.storage.open_range(f"jobs/{self.job_id}/input.json")).decode("utf-8")
         )
-        return dict(document["request"])
+        try:
+            return kind.request.model_validate(document["request"])
+        except (ValidationError, KeyError, TypeError) as exc:
+            raise SpecError(
+                f"the stored request of job {self.job_id} is not a {kind.name} request: {exc}",
+                hint="submit the request again",
+            ) from None
 
-    def _render(self, work: Path) -> dict[str, Path]:
-        from reelforge import pipeline
-        from reelforge.service.jobs import build_request_storyboard, map_media_paths
-
-        request = self._request()
+    def _with_local_media(self, kind: JobKind, request: JobRequest) -> JobRequest:
+        """``request`` with every ``media:`` reference replaced by the upload's local file."""
         owner = self.snapshot["owner"]
         with self.db.session() as session:
 
-            def find(media_id: str) -> Media | None:
-                item = session.get(Media, media_id)
-                return item if item is not None and item.owner == owner else None
-
-            board, _ = build_request_storyboard(request, find)
-
             def local(path: str) -> str:
-                item = find(path.removeprefix("media:").split(".", 1)[0])
-                if item is None:  # build_request_storyboard checked every reference
+                match = CANONICAL_REF.match(path)
+                item = session.get(Media, match.group(1)) if match else None
+                if item is None or item.owner != owner:  # deleted since the job was queued
                     raise SpecError(f"unknown media: {path}", hint="upload the file again")
                 where = str(self.storage.local_path(item.key))
                 self.local_media[where] = item.reference
                 return where
 
-            board = map_media_paths(board, local)
+            return kind.with_media(request, local)  # type: ignore[no-any-return]
+
+    def _make(self, kind: JobKind, work: Path) -> dict[str, Path]:
+        """Run the kind in ``work``; its output files by result name."""
+        request = self._with_local_media(kind, self._request(kind))
         self._check()
-        output = work / "video.mp4"
-        made = pipeline.make(
-            board,
-            output,
-            preview=bool(request.get("preview", False)),
-            progress=self.progress,
-            cache_dir=self.settings.cache_dir,
-        )
+        result = kind.run(request, work, self.progress, cache_dir=self.settings.cache_dir)
         self._advance(JobStatus.POST_PROCESSING)
-        files: dict[str, Path] = {"video": Path(made.video)}
-        for name, path in (made.captions or {}).items():
-            if name in RESULT_FILES:
-                files[name] = Path(path)
-        files["thumbnail"] = Path(made.thumbnail)
-        files["manifest"] = Path(made.manifest)
-        missing = [name for name, path in files.items() if not path.is_file()]
+        files = {name: Path(path) for name, path in result.files.items() if name in kind.outputs}
+        missing = [
+            name
+            for name, output in kind.outputs.items()
+            if (output.required and name not in files)
+            or (name in files and not files[name].is_file())
+        ]
         if missing:
             raise JobError(
-                "the render did not write: " + ", ".join(missing),
+                "the run did not write: " + ", ".join(missing),
                 hint="this is a bug in reelforge; the job's traceback has details",
             )
-        self._scrub_manifest(files["manifest"], work)
+        for name, path in files.items():
+            if kind.outputs[name].names_paths:
+                self._scrub_manifest(path, work)
         self._report(1.0, "post_processing", force=True)
         return files
 
@@ -543,7 +440,7 @@ class _Run:
             return  # not JSON (a fake renderer): leave it
         manifest.write_text(json.dumps(scrub(data), indent=1, ensure_ascii=False), encoding="utf-8")
 
-    def _cached(self) -> dict[str, Path] | None:
+    def _cached(self, kind: JobKind) -> dict[str, Path] | None:
         """A completed job with the same input: reuse its stored outputs (step cache)."""
         digest = self.snapshot["input_hash"]
         if not digest:
@@ -561,9 +458,8 @@ class _Run:
             ).all()
         for donor in donors:
             result = donor.result or {}
-            if set(result) >= set(RESULT_FILES) - {"srt", "vtt", "ass", "words.json"} and all(
-                self.storage.exists(key) for key in result.values()
-            ):
+            required = {name for name, output in kind.outputs.items() if output.required}
+            if set(result) >= required and all(self.storage.exists(key) for key in result.values()):
                 try:
                     files = {name: self.storage.local_path(key) for name, key in result.items()}
                 except ReelforgeError:
@@ -573,13 +469,14 @@ class _Run:
                 return files
         return None
 
-    def _upload(self, files: dict[str, Path]) -> dict[str, str]:
+    def _upload(self, kind: JobKind, files: dict[str, Path]) -> dict[str, str]:
         keys: dict[str, str] = {}
         total = len(files)
         for number, (name, path) in enumerate(sorted(files.items()), start=1):
             self._check()
-            key = result_key(self.job_id, name)
-            self.storage.put_file(key, path, CONTENT_TYPES.get(path.suffix.lower()))
+            output = kind.outputs[name]
+            key = result_key(self.job_id, output)
+            self.storage.put_file(key, path, output.content_type)
             keys[name] = key
             self._report(number / total, "uploading", force=number == total)
         return keys
@@ -639,8 +536,8 @@ class _Run:
 
     def _remove_outputs(self) -> None:
         """Delete outputs this job uploaded (the input stays, for a retry)."""
-        for name in RESULT_FILES:
-            key = result_key(self.job_id, name)
+        for output in self.kind.outputs.values() if self.kind is not None else ():
+            key = result_key(self.job_id, output)
             try:
                 if self.storage.exists(key):
                     self.storage.delete_prefix(key)
@@ -711,12 +608,7 @@ class _Run:
         if not self.snapshot.get("webhook_url") or self.notified:
             return
         self.notified = True
-        from reelforge.service.webhooks import notify
-
         try:
             notify(self.job_id, self.db, self.settings)
         except Exception:  # noqa: BLE001 - a webhook never fails the job
             log.warning("webhook for job %s could not be scheduled", self.job_id, exc_info=True)
-
-
-ProgressCallback = Callable[[str, float], None]

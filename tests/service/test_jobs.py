@@ -11,6 +11,7 @@ from conftest import TINY
 from sqlalchemy import func, select
 
 from reelforge.errors import JobError, MediaError, SpecError
+from reelforge.kinds.video import OUTPUTS
 from reelforge.service.jobs import (
     JobConflict,
     JobNotFound,
@@ -19,7 +20,7 @@ from reelforge.service.jobs import (
 )
 from reelforge.service.models import Job, JobEvent, Media
 from reelforge.service.uploads import sniff
-from reelforge.service.worker import RESULT_FILES, run_job
+from reelforge.service.worker import run_job
 
 
 def _count(service, model) -> int:
@@ -41,7 +42,9 @@ def test_submit_stores_input_and_queues(service):
     assert job.status == "queued" and job.kind == "video" and job.priority_name == "high"
     assert [h["status"] for h in job.history] == ["submitted", "queued"]
     stored = json.loads(b"".join(service.storage.open_range(f"jobs/{job.id}/input.json")))
-    assert stored["request"]["storyboard"] == TINY and stored["request"]["preview"] is True
+    assert stored["kind"] == "video" and stored["request"]["preview"] is True
+    board = stored["request"]["storyboard"]
+    assert [scene["narration"] for scene in board["scenes"]] == ["Hello there."]
     again = service.get(job.id)
     assert again.status == "queued" and again.queued_at is not None
     assert len(job.input_hash) == 64
@@ -57,7 +60,8 @@ def test_script_requests_and_overrides_are_accepted(service):
             "preview": True,
         }
     )
-    assert job.params["target_duration"] == 4 and "duration" not in job.params
+    board = job.params["storyboard"]
+    assert board["target_duration"] == 4 and board["format"] == "9:16"
 
 
 @pytest.mark.parametrize(
@@ -180,7 +184,7 @@ def test_delete_removes_files_rows_and_events(service, fake_make):
     job = service.submit_video({"storyboard": TINY})
     keep = service.submit_video({"storyboard": {"scenes": ["Another one."]}})
     assert run_job(job.id, service.db, service.storage, service.settings, "w") == "completed"
-    assert len(_files(service, f"jobs/{job.id}")) == len(RESULT_FILES) + 1
+    assert len(_files(service, f"jobs/{job.id}")) == len(OUTPUTS) + 1
     service.delete(job.id)
     assert _files(service, f"jobs/{job.id}") == []
     with pytest.raises(JobNotFound):
@@ -345,7 +349,8 @@ def test_media_reference_in_a_markdown_script(service, tmp_media):
     png = tmp_media.make_image("a.png").read_bytes()
     image = service.store_upload(None, "a.png", io.BytesIO(png), None)
     job = service.submit_video({"script": f"Hello there.\n\n![a picture](media:{image.id})"})
-    assert f"media:{image.id}.png" in job.params["script"]
+    visuals = [scene["visual"] for scene in job.params["storyboard"]["scenes"]]
+    assert {"type": "image", "path": f"media:{image.id}.png"}.items() <= visuals[-1].items()
 
 
 def test_same_content_uploaded_twice_is_stored_once_per_owner(service, tmp_media):

@@ -32,13 +32,13 @@ pytest.importorskip("celery")
 pytest.importorskip("boto3")
 pytest.importorskip("psycopg")
 
+from reelforge.kinds.video import OUTPUTS
 from reelforge.service.celery_app import CeleryExecutor
 from reelforge.service.db import Database
 from reelforge.service.jobs import JobService
 from reelforge.service.models import Job
 from reelforge.service.settings import ServiceSettings
 from reelforge.service.storage_s3 import S3Storage
-from reelforge.service.worker import RESULT_FILES
 
 LEASE_SECONDS = 3.0
 QUOTA = 20_000  # bytes: a job's input fits, a video does not
@@ -192,7 +192,7 @@ def worker_pid(lease_owner: str) -> int:
 
 def assert_outputs_once(cluster: Cluster, job: Job) -> None:
     """Every result stored once, under its fixed key, and nothing else beside the input."""
-    expected = {f"jobs/{job.id}/{name}" for name in RESULT_FILES.values()}
+    expected = {f"jobs/{job.id}/{output.file}" for output in OUTPUTS.values()}
     keys = stored_keys(cluster, job.id)
     assert len(keys) == len(set(keys))
     assert set(keys) - {f"jobs/{job.id}/input.json"} == set((job.result or {}).values())

@@ -24,8 +24,8 @@ pytest.importorskip("sqlalchemy")
 from reelforge.service.db import Database, alembic_config
 from reelforge.service.lifecycle import JobStatus, claim
 from reelforge.service.models import Job, utcnow
+from reelforge.service.recovery import requeue_expired
 from reelforge.service.settings import ServiceSettings
-from reelforge.service.worker import requeue_expired
 
 # The core's tests of submit, claim, run, retry, recovery and restart: collected here again, on
 # PostgreSQL. Looked up by name so a renamed test drops out instead of breaking collection.

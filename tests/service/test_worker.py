@@ -11,10 +11,14 @@ import pytest
 from conftest import TINY
 from sqlalchemy import select, update
 
+from reelforge.kinds.video import OUTPUTS
 from reelforge.service.executor import InProcessExecutor
 from reelforge.service.lifecycle import claim
 from reelforge.service.models import Job, utcnow
-from reelforge.service.worker import RESULT_FILES, pick_ready, requeue_expired, run_job
+from reelforge.service.recovery import requeue_expired
+from reelforge.service.worker import pick_ready, run_job
+
+FILES = [output.file for output in OUTPUTS.values()]
 
 
 def wait_for(condition, timeout: float = 20.0, step: float = 0.02):
@@ -41,10 +45,10 @@ def test_run_uploads_every_output_with_fixed_keys(service, fake_make):
     assert run(service, job.id) == "completed"
     done = service.get(job.id)
     assert done.status == "completed" and done.progress == 1.0 and done.eta_s == 0.0
-    assert set(done.result) == set(RESULT_FILES)
+    assert set(done.result) == set(OUTPUTS)
     for name, key in done.result.items():
-        assert key == f"jobs/{job.id}/{RESULT_FILES[name]}" and service.storage.exists(key)
-    assert stored(service, job.id) == sorted([*RESULT_FILES.values(), "input.json"])
+        assert key == f"jobs/{job.id}/{OUTPUTS[name].file}" and service.storage.exists(key)
+    assert stored(service, job.id) == sorted([*FILES, "input.json"])
     assert [h["status"] for h in done.history] == [
         "submitted",
         "queued",
@@ -74,7 +78,7 @@ def test_identical_input_reuses_the_finished_output(service, fake_make):
     assert run(service, second.id) == "completed"
     reused = service.get(second.id)
     assert reused.cached_from == first.id and len(fake_make.calls) == 1
-    assert set(reused.result) == set(RESULT_FILES)
+    assert set(reused.result) == set(OUTPUTS)
     # copies, not shared keys: deleting the first job keeps the second's files
     service.delete(first.id)
     assert all(service.storage.exists(key) for key in reused.result.values())
@@ -131,7 +135,7 @@ def test_crashed_worker_job_is_recovered_and_completes_once(service, fake_make):
     assert run(service, job.id, "w2") == "completed"
     done = service.get(job.id)
     assert done.attempts == 2
-    assert stored(service, job.id) == sorted([*RESULT_FILES.values(), "input.json"])
+    assert stored(service, job.id) == sorted([*FILES, "input.json"])
 
 
 def test_lost_lease_on_last_attempt_fails_the_job(service):
@@ -367,7 +371,7 @@ def test_real_preview_render_end_to_end(service):
     job = service.submit_video({"storyboard": TINY, "preview": True})
     assert run(service, job.id) == "completed", service.get(job.id).error
     done = service.get(job.id)
-    assert set(done.result) == set(RESULT_FILES)
+    assert set(done.result) == set(OUTPUTS)
     info = probe(service.storage.local_path(done.result["video"]))
     assert info.has_video and info.has_audio and info.duration_ms > 500
     srt = b"".join(service.storage.open_range(done.result["srt"])).decode()
@@ -429,8 +433,7 @@ def test_a_dead_local_process_job_is_recovered_without_waiting_for_the_lease(ser
     import subprocess
     import sys
 
-    from reelforge.service.executor import worker_name
-    from reelforge.service.worker import dead_local_worker
+    from reelforge.service.recovery import dead_local_worker, worker_name
 
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -499,7 +502,7 @@ def test_a_killed_worker_process_loses_nothing(service, fake_make, tmp_path):
     assert run(service, job.id, "survivor") == "completed"
     done = service.get(job.id)
     assert done.attempts == 2 and [h["status"] for h in done.history].count("completed") == 1
-    assert stored(service, job.id) == sorted([*RESULT_FILES.values(), "input.json"])
+    assert stored(service, job.id) == sorted([*FILES, "input.json"])
 
 
 def test_manifest_names_no_server_paths(service, fake_make, tmp_media, monkeypatch):

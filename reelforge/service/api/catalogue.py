@@ -15,9 +15,12 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from reelforge import kinds
+from reelforge.kinds import Workload
 from reelforge.service.api.deps import ServiceDep, SettingsDep
 from reelforge.service.api.problems import responses
 from reelforge.service.api.schemas import VideoRequest
+from reelforge.service.pricing import price
 
 router = APIRouter(prefix="/api", tags=["catalogue"])
 
@@ -183,7 +186,6 @@ def ffmpeg_available() -> bool:
 
 
 def _options() -> dict[str, Any]:
-    from reelforge.service.api.schemas import DOWNLOADS
     from reelforge.service.models import PRIORITIES
     from reelforge.spec.model import FORMATS
     from reelforge.spec.templates import CAPTION_STYLES, MUSIC_MOODS, TEMPLATES, VISUAL_STYLES
@@ -200,7 +202,7 @@ def _options() -> dict[str, Any]:
         "grades": list(GRADES),
         "templates": list(TEMPLATES),
         "priorities": list(PRIORITIES),
-        "downloads": list(DOWNLOADS),
+        "downloads": [output.download for output in kinds.get("video").outputs.values()],
         "engines": _cached("engines", engines),
         "ffmpeg": ffmpeg_available(),
     }
@@ -281,21 +283,16 @@ async def price_request(body: VideoRequest, service: ServiceDep) -> Any:
 
 
 def estimate(settings: Any, duration: float, preview: bool, accelerator: str) -> dict[str, Any]:
-    """Compute seconds and cost from the configured rates (REELFORGE_PRICE_* and friends)."""
-    per_second = (
-        settings.compute_per_output_second_preview
-        if preview
-        else settings.compute_per_output_second
-    )
-    compute = settings.compute_overhead_s + per_second * duration
-    rate = settings.price_gpu_second if accelerator == "gpu" else settings.price_cpu_second
+    """Compute seconds and cost of a 1080p video lasting ``duration`` seconds, from the
+    configured rates (REELFORGE_PRICE_* and friends), by the service's one pricing formula."""
+    priced = price(Workload(seconds=duration), preview, accelerator, settings)
     return {
         "duration_s": duration,
         "preview": preview,
         "accelerator": accelerator,
-        "compute_seconds": round(compute, 2),
-        "price_per_compute_second": rate,
-        "cost": round(compute * rate, 6),
+        "compute_seconds": round(priced.compute_s, 2),
+        "price_per_compute_second": priced.rate,
+        "cost": round(priced.cost, 6),
         "currency": settings.currency,
         "rates": {
             "compute_per_output_second": settings.compute_per_output_second,

@@ -1,42 +1,38 @@
 """Downloads of a completed job's results, with HTTP range requests so players can seek.
 
-The name is one of a fixed set (``video``, ``captions.srt``...), mapped to the job's result
-keys by the service: no part of the URL ever becomes a path. A store that can hand out
+The name is a download name of the job's kind (``video``, ``captions.srt``...; its output
+table in :mod:`reelforge.kinds`), mapped to the job's result keys by the service: no part of
+the URL ever becomes a path. A store that can hand out
 direct URLs (S3, presigned) gets a redirect; otherwise the API streams the bytes itself.
 """
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
+from fastapi import Path as PathParameter
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from reelforge.service.api.deps import CallerDep, ServiceDep, SettingsDep
 from reelforge.service.api.jobs import JobId
 from reelforge.service.api.problems import RangeNotSatisfiable, responses
-from reelforge.service.api.schemas import DOWNLOADS
 
 router = APIRouter(prefix="/api/jobs", tags=["files"])
 
-
-class FileName(enum.StrEnum):
-    """The downloadable results (the keys of :data:`~reelforge.service.api.schemas.DOWNLOADS`)."""
-
-    video = "video"
-    thumbnail = "thumbnail"
-    manifest = "manifest"
-    captions_srt = "captions.srt"
-    captions_vtt = "captions.vtt"
-    captions_ass = "captions.ass"
-    captions_json = "captions.json"
-
-
-assert {f.value for f in FileName} == set(DOWNLOADS)
+FileName = Annotated[
+    str,
+    PathParameter(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)?$",
+        description="a download name of the job's kind: video, thumbnail, manifest, "
+        "captions.srt, captions.vtt, captions.ass, captions.json for a video",
+    ),
+]
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.I)
 
 
@@ -107,21 +103,18 @@ async def download(
     range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
     if_range: Annotated[str | None, Header(alias="If-Range", max_length=200)] = None,
 ) -> Response:
-    result_key, media_type = DOWNLOADS[name.value]
-    key = await run_in_threadpool(service.artifact_key, job_id, result_key, owner=caller.owner)
+    key, output = await run_in_threadpool(service.download, job_id, name, owner=caller.owner)
+    media_type = output.content_type
     storage = service.storage
     url = await run_in_threadpool(storage.url, key, settings.download_url_expires_s)
     if url:
         return RedirectResponse(url, status_code=307)
     size = int(await run_in_threadpool(storage.size, key))
     etag = '"' + hashlib.sha256(f"{key}:{size}".encode()).hexdigest()[:32] + '"'
-    extension = {"video": ".mp4", "thumbnail": ".jpg", "manifest": ".json"}.get(
-        name.value, "." + name.value.split(".", 1)[-1]
-    )
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": etag,
-        "Content-Disposition": f'inline; filename="{job_id}{extension}"',
+        "Content-Disposition": f'inline; filename="{job_id}{_extension(output.file)}"',
         "Cache-Control": "private, max-age=3600",
         # Results carry user text (captions, manifest): never run as a page in a browser.
         "Content-Security-Policy": "default-src 'none'; sandbox",
@@ -144,3 +137,9 @@ async def download(
         headers=headers,
         media_type=media_type,
     )
+
+
+def _extension(file: str) -> str:
+    """The file name's last extension (``.srt`` of ``video.srt``, ``.json`` of
+    ``video.words.json``): what a saved download is called after the job id."""
+    return "." + file.rsplit(".", 1)[-1]

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -44,7 +44,9 @@ async def list_jobs(
     service: ServiceDep,
     caller: CallerDep,
     status: JobStatusName | None = None,
-    kind: Literal["video", "clips", "podcast"] | None = None,
+    kind: Annotated[
+        str | None, Query(max_length=16, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. video")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Any:

@@ -7,17 +7,8 @@ from typing import Any, Literal
 from fastapi import Request
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
-# What GET /api/jobs/{id}/files/{name} serves: a fixed set of names, never a user-given path.
-DOWNLOADS: dict[str, tuple[str, str]] = {
-    # name -> (the job's result key, media type)
-    "video": ("video", "video/mp4"),
-    "thumbnail": ("thumbnail", "image/jpeg"),
-    "manifest": ("manifest", "application/json"),
-    "captions.srt": ("srt", "application/x-subrip"),
-    "captions.vtt": ("vtt", "text/vtt"),
-    "captions.ass": ("ass", "text/x-ssa"),
-    "captions.json": ("words.json", "application/json"),
-}
+from reelforge import kinds
+
 Priority = Literal["critical", "high", "medium", "low"]
 JobStatusName = Literal[
     "submitted",
@@ -187,10 +178,11 @@ def links(request: Request, job: Any) -> JobLinks:
     base = f"/api/jobs/{job.id}"
     files: dict[str, str] = {}
     result = dict(job.result or {})
-    if job.status == "completed":
-        for name, (key, _type) in DOWNLOADS.items():
-            if key in result:
-                files[name] = _url(request, f"{base}/files/{name}")
+    if job.status == "completed" and job.kind in kinds.KINDS:
+        # What GET /api/jobs/{id}/files/{name} serves: the download names of the job's kind.
+        for name, output in kinds.get(job.kind).outputs.items():
+            if name in result:
+                files[output.download] = _url(request, f"{base}/files/{output.download}")
     return JobLinks(
         self=_url(request, base),
         events=_url(request, f"{base}/events"),

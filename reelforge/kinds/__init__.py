@@ -1,0 +1,189 @@
+"""Job kinds: what reelforge makes, by name, and the one contract every kind follows.
+
+A kind is a frozen :class:`JobKind` value in its own module; :data:`KINDS` maps names to
+``"module:attribute"`` strings, imported on first use (like the engine registry), so listing the
+kinds loads no renderer. The command line, the service's workers, its download endpoint and the
+manifest all read a kind's outputs from :attr:`JobKind.outputs` alone.
+
+Adding a kind is one module and one line here::
+
+    KINDS["clips"] = "reelforge.kinds.clips:CLIPS"
+
+The service needs no other change: it stores the kind's request, prices it from its workload,
+runs it in a work folder of its own, uploads the files its result names and serves them by the
+download names of its output table.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from reelforge.errors import JobError
+
+KINDS: dict[str, str] = {
+    "video": "reelforge.kinds.video:VIDEO",
+}
+"""Kind name -> ``"module:attribute"`` of its :class:`JobKind`."""
+
+Progress = Callable[[str, float], None]
+"""Called with a stage name of the kind (see :attr:`JobKind.stages`) and its progress in [0, 1]."""
+
+Rename = Callable[[str], str]
+
+
+class JobRequest(BaseModel):
+    """What every kind's request has: a queue (the hardware) and the preview choice. Kinds
+    subclass it with their own fields; requests are validated and frozen."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    queue: Literal["cpu", "gpu"] = "cpu"
+    preview: bool = False
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of a kind: its file name in the job's folder, its media type, the name it is
+    downloaded by, whether every run writes it, and whether it may name server paths (the
+    service rewrites those before anyone sees the file)."""
+
+    file: str
+    content_type: str
+    download: str
+    required: bool = True
+    names_paths: bool = False
+
+    @property
+    def suffix(self) -> str:
+        """The file name after its stem (``srt``, ``words.json``): sidecars share the stem."""
+        return self.file.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class KindResult:
+    """What a run made: output name -> file in the work folder; notes on what it could not do."""
+
+    files: Mapping[str, Path]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a request asks of the machine, estimated before it runs: seconds of output, the
+    share of a 1080p frame it renders, and how many parts (scenes) it has. The service prices
+    and admits jobs from this alone."""
+
+    seconds: float
+    pixels: float = 1.0
+    parts: int = 1
+
+
+@dataclass(frozen=True)
+class MediaField:
+    """A file a request names: where (``scenes.0.visual.path``), the value, and the media
+    kinds it may be (``image``, ``audio``, ``video``; empty: no upload can fill it)."""
+
+    field: str
+    value: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where a progress stage of a kind sits in a job: planning (``processing``) or
+    ``rendering``, and its share ``[start, end)`` of that job stage."""
+
+    job_stage: Literal["processing", "rendering"]
+    start: float = 0.0
+    end: float = 1.0
+
+
+class Runner(Protocol):
+    def __call__(
+        self, request: Any, workdir: Path, progress: Progress, *, cache_dir: Path | None = None
+    ) -> KindResult:
+        """Make the kind's outputs inside ``workdir``; ``cache_dir`` is a step cache shared by
+        runs (voices, music), ``None`` for the library's default."""
+        ...
+
+
+def _no_media(request: Any) -> Iterable[MediaField]:
+    return ()
+
+
+def _same(request: Any, rename: Rename) -> Any:
+    return request
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """One kind of job. ``request`` is its request model (a :class:`JobRequest`); ``run`` makes
+    it; ``outputs`` maps result names to :class:`Output`; ``workload`` estimates its cost;
+    ``media`` lists the files a request names and ``with_media`` returns the request with each
+    renamed (uploads to local copies, or to content hashes for the cache key)."""
+
+    name: str
+    request: type[JobRequest]
+    run: Runner
+    outputs: Mapping[str, Output]
+    workload: Callable[[Any], Workload]
+    media: Callable[[Any], Iterable[MediaField]] = _no_media
+    with_media: Callable[[Any, Rename], Any] = _same
+    stages: Mapping[str, Stage] = field(default_factory=dict)
+
+    def stage(self, name: str) -> Stage:
+        """Where progress stage ``name`` sits; an unknown stage counts as rendering."""
+        return self.stages.get(name) or Stage("rendering")
+
+    def output_named(self, download: str) -> tuple[str, Output] | None:
+        """``(result name, output)`` of the output downloaded as ``download``, or None."""
+        for name, output in self.outputs.items():
+            if output.download == download:
+                return name, output
+        return None
+
+
+_loaded: dict[str, JobKind] = {}
+
+
+def names() -> list[str]:
+    """The kinds this installation knows."""
+    return list(KINDS)
+
+
+def get(name: str) -> JobKind:
+    """The kind called ``name``, importing its module on first use."""
+    if name in _loaded:
+        return _loaded[name]
+    try:
+        target = KINDS[name]
+    except KeyError:
+        raise JobError(
+            f"unknown job kind {name!r}", hint="known kinds: " + ", ".join(KINDS)
+        ) from None
+    module_name, _, attribute = target.partition(":")
+    kind = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(kind, JobKind) or kind.name != name:
+        raise JobError(
+            f"{target} is not the job kind {name!r}", hint="KINDS maps a name to its JobKind"
+        )
+    _loaded[name] = kind
+    return kind
+
+
+def register(name: str, target: str) -> None:
+    """Add or replace a kind: ``"module:attribute"`` of its :class:`JobKind`."""
+    KINDS[name] = target
+    _loaded.pop(name, None)
+
+
+def unregister(name: str) -> None:
+    """Forget a kind (tests that registered one)."""
+    KINDS.pop(name, None)
+    _loaded.pop(name, None)

@@ -141,6 +141,12 @@ class JobKind:
         """Where progress stage ``name`` sits; an unknown stage counts as rendering."""
         return self.stages.get(name) or Stage("rendering")
 
+    def downloads(self, results: Iterable[str]) -> list[str]:
+        """The download names of the outputs among ``results`` (a finished job's result
+        names), in the order of the output table."""
+        present = set(results)
+        return [output.download for name, output in self.outputs.items() if name in present]
+
     def output_named(self, download: str) -> tuple[str, Output] | None:
         """``(result name, output)`` of the output downloaded as ``download``, or None."""
         for name, output in self.outputs.items():

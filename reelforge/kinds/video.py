@@ -1,6 +1,6 @@
 """The narrated video: a storyboard in, an MP4 with captions, thumbnail and manifest out.
 
-It wraps :func:`reelforge.pipeline.make`; the storyboard travels whole in the request, so the
+It wraps :func:`reelforge.make`; the storyboard travels whole in the request, so the
 request a worker reads back is the one that was priced, checked and hashed at submit time.
 """
 
@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import reelforge
 from reelforge.kinds import (
     JobKind,
     JobRequest,
@@ -64,13 +65,9 @@ def storyboard(
 ) -> Storyboard:
     """A storyboard from a script (plain text or Markdown) or from storyboard ``fields``;
     ``overrides`` (storyboard fields) win. Exactly one of ``script`` and ``fields``."""
-    # The front door (reelforge.parse_script / parse_storyboard) is landing beside this; the
-    # inner modules are used until then.
-    from reelforge.spec.parse import build_storyboard, storyboard_from_text
-
     if script is not None:
-        return storyboard_from_text(script, source="the script", **overrides)
-    return build_storyboard({**(fields or {}), **overrides}, source="the storyboard")
+        return reelforge.parse_script(script, **overrides)
+    return reelforge.parse_storyboard(fields or {}, **overrides)
 
 
 def media_fields(request: VideoRequest) -> Iterator[MediaField]:
@@ -142,9 +139,7 @@ def run(
     request: VideoRequest, workdir: Path, progress: Progress, *, cache_dir: Path | None = None
 ) -> KindResult:
     """Plan and render the storyboard into ``workdir/video.mp4`` and its sidecars."""
-    from reelforge import pipeline
-
-    made = pipeline.make(
+    made = reelforge.make(
         request.storyboard,
         workdir / OUTPUTS["video"].file,
         preview=request.preview,

@@ -32,6 +32,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from reelforge import kinds
 from reelforge.errors import SpecError
 from reelforge.service.db import Database
 from reelforge.service.models import Job, JobEvent, utcnow
@@ -195,15 +196,11 @@ def public_note(text: str | None) -> str | None:
 
 def payload(job: Job) -> dict[str, Any]:
     """The webhook body: public fields of the job and its download links."""
-    from reelforge.service.api.schemas import DOWNLOADS
-
     base = f"/api/jobs/{job.id}"
-    result = dict(job.result or {})
-    files = {
-        name: f"{base}/files/{name}"
-        for name, (key, _type) in DOWNLOADS.items()
-        if job.status == "completed" and key in result
-    }
+    files = {}
+    if job.status == "completed" and job.kind in kinds.KINDS:
+        for name in kinds.get(job.kind).downloads(job.result or {}):
+            files[name] = f"{base}/files/{name}"
     data = job.to_dict()
     fields = ("id", "kind", "status", "stage", "priority", "queue", "attempts", "max_attempts")
     times = ("created_at", "queued_at", "started_at", "finished_at", "updated_at")

@@ -177,12 +177,10 @@ def _url(request: Request, path: str) -> str:
 def links(request: Request, job: Any) -> JobLinks:
     base = f"/api/jobs/{job.id}"
     files: dict[str, str] = {}
-    result = dict(job.result or {})
     if job.status == "completed" and job.kind in kinds.KINDS:
         # What GET /api/jobs/{id}/files/{name} serves: the download names of the job's kind.
-        for name, output in kinds.get(job.kind).outputs.items():
-            if name in result:
-                files[output.download] = _url(request, f"{base}/files/{output.download}")
+        for name in kinds.get(job.kind).downloads(job.result or {}):
+            files[name] = _url(request, f"{base}/files/{name}")
     return JobLinks(
         self=_url(request, base),
         events=_url(request, f"{base}/events"),

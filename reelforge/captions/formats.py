@@ -24,7 +24,7 @@ from reelforge.captions.lines import (
 from reelforge.errors import MediaError, SpecError
 from reelforge.timeline import CaptionLine, CaptionStyle, TimedWord
 
-CAPTION_STYLES = ("plain", "bold", "boxed", "karaoke", "highlight")
+CAPTION_STYLES = ("plain", "bold", "karaoke", "highlight", "boxed")
 _ALIGNMENT = {"bottom": 2, "center": 5, "top": 8}
 
 # Families installed by fonts-noto-core / fonts-noto-cjk (checked with fc-list). libass would

@@ -29,14 +29,13 @@ import annotated_types
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from reelforge.errors import SpecError
+from reelforge.captions.formats import CAPTION_STYLES
+from reelforge.engines import registry
+from reelforge.errors import ReelforgeError, SpecError
 from reelforge.spec import model as spec_model
 from reelforge.spec.model import HEX_COLOUR, SceneSpec, Storyboard
 from reelforge.spec.nesting import MAX_NESTING, check_nesting
 from reelforge.spec.templates import (
-    CAPTION_STYLES,
-    MUSIC_MOODS,
-    VISUAL_STYLES,
     get_template,
 )
 from reelforge.timeline import GRADES, MOTION_PRESETS, TRANSITIONS
@@ -644,6 +643,30 @@ def _unknown(kind: str, value: str, allowed: Sequence[str]) -> str:
     return f"unknown {kind} {value!r} ({suggestion})"
 
 
+def _engine_choices(board: Storyboard) -> tuple[list[str] | None, list[str] | None, list[str]]:
+    """(moods, styles, problems): the moods and picture styles of the engines the storyboard
+    names (None for an engine that is unknown or cannot load, with the problem)."""
+    problems: list[str] = []
+    found: list[list[str] | None] = []
+    wanted = (
+        ("music", board.music.engine, "music.engine"),
+        ("visuals", board.visual_engine, "visual_engine"),
+    )
+    for kind, name, field_path in wanted:
+        if name not in registry.names(kind):
+            problems.append(
+                f"{field_path}: " + _unknown(f"{kind} engine", name, registry.names(kind))
+            )
+            found.append(None)
+            continue
+        try:
+            found.append(list(registry.choices(kind, name)))  # type: ignore[arg-type]
+        except ReelforgeError as exc:
+            problems.append(f"{field_path}: {exc.message}")
+            found.append(None)
+    return found[0], found[1], problems
+
+
 def _name_problems(board: Storyboard) -> list[str]:
     """Names the model keeps as free strings but the renderer knows only a few of."""
     problems: list[str] = []
@@ -653,8 +676,10 @@ def _name_problems(board: Storyboard) -> list[str]:
         )
     if board.grade is not None and board.grade not in GRADES:
         problems.append("grade: " + _unknown("grade", board.grade, GRADES))
-    if board.music.mood is not None and board.music.mood not in MUSIC_MOODS:
-        problems.append("music.mood: " + _unknown("music mood", board.music.mood, MUSIC_MOODS))
+    moods, styles, engine_problems = _engine_choices(board)
+    problems += engine_problems
+    if board.music.mood is not None and moods is not None and board.music.mood not in moods:
+        problems.append("music.mood: " + _unknown("music mood", board.music.mood, moods))
     if board.captions.style is not None and board.captions.style not in CAPTION_STYLES:
         problems.append(
             "captions.style: " + _unknown("caption style", board.captions.style, CAPTION_STYLES)
@@ -668,10 +693,9 @@ def _name_problems(board: Storyboard) -> list[str]:
         visual = scene.visual
         if visual is None:
             continue
-        if visual.type == "procedural" and visual.style and visual.style not in VISUAL_STYLES:
-            problems.append(
-                f"scenes.{i}.visual.style: " + _unknown("visual style", visual.style, VISUAL_STYLES)
-            )
+        style = visual.style
+        if visual.type == "procedural" and style and styles is not None and style not in styles:
+            problems.append(f"scenes.{i}.visual.style: " + _unknown("visual style", style, styles))
         if isinstance(visual.motion, str) and visual.motion not in MOTION_PRESETS:
             problems.append(
                 f"scenes.{i}.visual.motion: "

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from reelforge.captions.formats import CAPTION_STYLES
+from reelforge.engines import registry
 from reelforge.errors import SpecError
 from reelforge.timeline import GRADES, MOTION_PRESETS, TRANSITIONS
 
-# The procedural backgrounds, caption looks and music moods templates may choose from. The
-# visual, caption and music engines must accept every name listed here.
-VISUAL_STYLES = ("gradient", "bokeh", "waves", "geometric", "aurora", "confetti", "grid", "sunset")
-CAPTION_STYLES = ("plain", "bold", "karaoke", "highlight", "boxed")
-MUSIC_MOODS = ("cinematic", "upbeat", "calm", "corporate", "playful", "dramatic", "lofi", "indian")
+# The picture styles and music moods templates choose from: those of the default engines, read
+# from the engines' light metadata (no numpy or MIDI loads here), and the caption looks.
+VISUAL_STYLES = tuple(registry.choices("visuals", "procedural"))
+MUSIC_MOODS = tuple(registry.choices("music", "procedural"))
 
 # Culture keys, and the spellings people actually type for them.
 CULTURES = ("algerian", "maghreb", "indian", "french", "gulf")

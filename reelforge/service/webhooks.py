@@ -51,8 +51,9 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # deprecated IPv4-compatible form): `is_global` judges the IPv6 prefix, not the address inside.
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _COMPATIBLE = ipaddress.ip_network("::/96")
-# Worker ids (<prefix>-<host>-<pid>-<hex>, executor.worker_name) in job notes.
-_WORKER_ID = re.compile(r"\b[a-z]+-[A-Za-z0-9.-]+-\d+-[0-9a-f]{6}\b")
+# Worker ids (<prefix>-<host>-<pid>-<hex>, executor.worker_name) and job ids in job notes.
+_WORKER_ID = re.compile(r"\b[A-Za-z0-9_]+-[A-Za-z0-9._-]+-\d+-[0-9a-f]{6}\b")
+_JOB_ID = re.compile(r"\b[0-9a-f]{32}\b")
 
 
 class RefusedTarget(SpecError):
@@ -187,11 +188,13 @@ def _connection(
 # --------------------------------------------------------------------------- payload
 
 
-def public_note(text: str | None) -> str | None:
-    """A job note or event message without worker names (they carry host and process id)."""
+def public_note(text: str | None, job_id: str) -> str | None:
+    """Job ``job_id``'s note or event message as its owner may see it: without worker names
+    (they carry host and process id) or other jobs' ids (a cache donor may be anyone's)."""
     if text is None:
         return None
-    return _WORKER_ID.sub("a worker", text)
+    text = _WORKER_ID.sub("a worker", text)
+    return _JOB_ID.sub(lambda m: m.group(0) if m.group(0) == job_id else "another job", text)
 
 
 def payload(job: Job) -> dict[str, Any]:
@@ -206,7 +209,7 @@ def payload(job: Job) -> dict[str, Any]:
     times = ("created_at", "queued_at", "started_at", "finished_at", "updated_at")
     public = {name: data[name] for name in (*fields, *times)}
     public["progress"] = round(float(data["progress"] or 0.0) * 100, 1)
-    public["error"] = public_note(data["error"])
+    public["error"] = public_note(data["error"], job.id)
     public["hint"] = data["hint"]
     public["links"] = {"self": base, "events": f"{base}/events", "files": files}
     return {"event": f"job.{job.status}", "job": public}

@@ -19,6 +19,7 @@ from reelforge import __version__
 from reelforge.service.api import catalogue, files, health, jobs, media, problems, videos
 from reelforge.service.api.nesting import JsonNestingMiddleware
 from reelforge.service.api.settings import ApiSettings
+from reelforge.service.api.streams import StreamHub
 from reelforge.service.auth import RateLimiter
 
 DESCRIPTION = """\
@@ -57,6 +58,7 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
         try:
             yield
         finally:
+            await app.state.streams.close()
             await run_in_threadpool(service.close)
 
     app = FastAPI(
@@ -74,6 +76,12 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
         settings.rate_per_minute, settings.rate_burst, settings.rate_burst_s
     )
     app.state.metrics = health.Metrics(service)
+    app.state.streams = StreamHub(
+        service.db,
+        poll_s=settings.sse_poll_s,
+        per_owner=settings.sse_streams_per_owner,
+        total=settings.sse_streams_total,
+    )
 
     problems.install(app)
     for module in (videos, jobs, files, media, catalogue, health):

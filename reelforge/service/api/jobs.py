@@ -15,6 +15,8 @@ from fastapi.responses import StreamingResponse
 from reelforge.service.api.deps import CallerDep, ServiceDep, SettingsDep
 from reelforge.service.api.problems import responses
 from reelforge.service.api.schemas import JobOut, JobPage, JobStatusName, job_out
+from reelforge.service.api.streams import StreamHub, StreamSlot
+from reelforge.service.webhooks import public_note
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -92,7 +94,8 @@ async def retry_job(job_id: JobId, request: Request, service: ServiceDep, caller
         **responses(401, 404, 422, 429),
     },
     response_class=StreamingResponse,
-    summary="Server-sent events: the job's progress until it is completed, failed or cancelled",
+    summary="Server-sent events: the job's progress until it is completed, failed or cancelled "
+    "(a few streams per key; 429 beyond)",
 )
 async def job_events(
     job_id: JobId,
@@ -109,11 +112,28 @@ async def job_events(
     owner = caller.owner
     await run_in_threadpool(service.get, job_id, owner=owner)  # 404 before the stream starts
     start = max(after, last_event_id or 0)
-    return StreamingResponse(
-        _stream(request, service, settings, job_id, owner, start),
+    hub: StreamHub = request.app.state.streams
+    slot = hub.admit(owner)
+    return _CountedStream(
+        _stream(request, service, settings, hub, job_id, owner, start),
+        slot,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class _CountedStream(StreamingResponse):
+    """A stream that gives its slot back however it ends (even if it never started)."""
+
+    def __init__(self, content: AsyncIterator[str], slot: StreamSlot, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.slot = slot
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slot.release()
 
 
 def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
@@ -122,13 +142,39 @@ def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
 
 
 async def _stream(
-    request: Request, service: Any, settings: Any, job_id: str, owner: str, after: int
+    request: Request,
+    service: Any,
+    settings: Any,
+    hub: StreamHub,
+    job_id: str,
+    owner: str,
+    after: int,
 ) -> AsyncIterator[str]:
+    wake = hub.watch(job_id)
+    try:
+        async for chunk in _follow(request, service, settings, wake, job_id, owner, after):
+            yield chunk
+    finally:
+        hub.unwatch(job_id, wake)
+
+
+async def _follow(
+    request: Request,
+    service: Any,
+    settings: Any,
+    wake: asyncio.Event,
+    job_id: str,
+    owner: str,
+    after: int,
+) -> AsyncIterator[str]:
+    """The stream's events: reads the job when woken by the shared poller, or every
+    keep-alive interval (to notice a deleted job)."""
     from reelforge.errors import ReelforgeError
 
     yield f"retry: {int(settings.sse_poll_s * 4000)}\n\n"
-    started = last_beat = time.monotonic()
+    started = time.monotonic()
     while True:
+        wake.clear()  # before reading: news arriving during the read wakes the next wait
         try:
             # The job first, then its events: when the job read is final, every event up to
             # the final one is already stored, so none is skipped by the end.
@@ -140,21 +186,22 @@ async def _stream(
         for event in events:
             after = max(after, int(event.id))
             data = event.to_dict()
+            data["message"] = public_note(data.get("message"), job_id)
             if data.get("progress") is not None:
                 data["progress"] = round(float(data["progress"]) * 100, 1)
             yield _sse("progress", data, event.id)
         if job.status in FINAL:
             yield _sse("end", job_out(request, job).model_dump(mode="json"), after)
             return
-        now = time.monotonic()
-        if now - started > settings.sse_max_s:
+        left = settings.sse_max_s - (time.monotonic() - started)
+        if left <= 0:
             yield _sse(
                 "timeout", {"detail": "stream closed; reconnect to go on", "last_event_id": after}
             )
             return
-        if now - last_beat > settings.sse_keepalive_s:
-            last_beat = now
-            yield ": keep-alive\n\n"
         if await request.is_disconnected():
             return
-        await asyncio.sleep(settings.sse_poll_s)
+        try:
+            await asyncio.wait_for(wake.wait(), timeout=min(settings.sse_keepalive_s, left))
+        except TimeoutError:
+            yield ": keep-alive\n\n"

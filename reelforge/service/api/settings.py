@@ -33,6 +33,9 @@ class ApiSettings(ServiceSettings):
     sse_poll_s: float = Field(0.25, gt=0)
     sse_max_s: float = Field(3600.0, gt=0)
     sse_keepalive_s: float = Field(15.0, gt=0)
+    # Open event streams allowed per owner and in all, per API process (429 beyond).
+    sse_streams_per_owner: int = Field(10, ge=1)
+    sse_streams_total: int = Field(200, ge=1)
     # Presigned download URLs live this long (S3).
     download_url_expires_s: int = Field(3600, ge=60)
 

@@ -54,3 +54,13 @@ class JobError(ReelforgeError):
     """A job could not be submitted, run or found."""
 
     exit_code = 7
+
+
+class RenderCancelled(RenderError):
+    """The render was cancelled (the job was cancelled, deleted or taken over): its processes
+    were killed."""
+
+
+class ResourceLimitExceeded(RenderError):
+    """A render went over its memory or wall-clock limit and was stopped. Running it again
+    would hit the same limit, so the service does not retry it."""

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelforge.errors import MediaError
-from reelforge.media.ffmpeg import ffmpeg_binary, guard_inputs
+from reelforge.media.ffmpeg import ffmpeg_binary, guard_inputs, kill_group, spawn
 
 
 def _ffmpeg() -> str:
@@ -78,7 +78,7 @@ class VideoReader:
         options += ["-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"]
         args = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin"]
         args += guard_inputs(options)
-        self._proc = subprocess.Popen(
+        self._proc = spawn(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=self.frame_bytes
         )
         self._stderr: list[bytes] = []
@@ -109,7 +109,7 @@ class VideoReader:
 
     def close(self) -> None:
         if self._proc.poll() is None:
-            self._proc.kill()
+            kill_group(self._proc)
         self._proc.wait()
         if self._proc.stdout:
             self._proc.stdout.close()

@@ -3,29 +3,38 @@
 Everything that runs one of them goes through this module, so that progress parsing, timeouts,
 cleanup of killed processes and the translation of ffmpeg's stderr into a ``RenderError`` with a
 hint the user can act on live in one place.
+
+Every process starts in its own process group (session). Work run inside a
+:class:`Cancellation` (``with Cancellation(memory_bytes=...) as control: make(...)``) has each
+of its processes started under that memory limit (``RLIMIT_AS``), and ``control.cancel()``, from
+any thread, or its wall-clock limit kills them all at once, whatever they are doing: the job
+service cancels a render stuck inside libass this way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import queue
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from reelforge.errors import RenderError
+from reelforge.errors import RenderCancelled, RenderError, ResourceLimitExceeded
 
 __all__ = [
     "FILE_DEMUXERS",
+    "Cancellation",
     "FfmpegProcess",
     "atomic_output",
     "capture_ffmpeg",
@@ -36,6 +45,7 @@ __all__ = [
     "guard_inputs",
     "run_ffmpeg",
     "run_ffprobe",
+    "spawn",
     "start_ffmpeg",
 ]
 
@@ -161,6 +171,170 @@ def _failure(tool: str, returncode: int, stderr: str, args: Sequence[str]) -> Re
     return RenderError(f"{reason}: {tail}" if tail else reason, hint=hint)
 
 
+# --------------------------------------------------------------------------- process control
+_GiB = 1024 * _MiB
+# What a process that ran out of its address space says (or the loader, at start).
+_MEMORY_FAILURES = (
+    "Cannot allocate memory",
+    "failed to map segment",
+    "malloc of size",
+    "out of memory",
+    "Out of memory",
+    "bad_alloc",
+    "memory allocation failed",
+)
+# Signals of a process that crashed on a failed allocation (libraries that do not check).
+_CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGKILL})
+
+
+class Cancellation:
+    """The processes of one piece of work (a render), stoppable at once from any thread.
+
+    As a context manager it applies to every ffmpeg/ffprobe started inside it on this thread
+    (and in contexts copied from it): each runs under ``memory_bytes`` of address space
+    (``RLIMIT_AS``; ``None`` = no limit), and :meth:`cancel`, or ``wall_seconds`` passing,
+    kills every one of their process groups with SIGKILL. Processes started after a cancel are
+    killed as they start. The work then fails with the error given to :meth:`cancel`
+    (:class:`RenderCancelled` by default, :class:`ResourceLimitExceeded` for the limits).
+    """
+
+    def __init__(self, *, memory_bytes: int | None = None, wall_seconds: float | None = None):
+        self.memory_bytes = memory_bytes or None
+        self.wall_seconds = wall_seconds
+        self._lock = threading.Lock()
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._error: RenderError | None = None
+        self._timer: threading.Timer | None = None
+        self._tokens: list[contextvars.Token[Cancellation | None]] = []
+
+    @property
+    def error(self) -> RenderError | None:
+        """Why the work was stopped, or ``None`` while it may go on."""
+        return self._error
+
+    def check(self) -> None:
+        """Raise the cancellation's error if the work was stopped."""
+        if self._error is not None:
+            raise _fresh(self._error)
+
+    def cancel(self, error: RenderError | None = None) -> None:
+        """Stop the work now: kill every running process group (safe from any thread, twice)."""
+        with self._lock:
+            if self._error is None:
+                self._error = error or RenderCancelled(
+                    "the render was cancelled", hint="its processes were stopped"
+                )
+            running = list(self._processes)
+        for process in running:
+            kill_group(process)
+
+    def adopt(self, process: subprocess.Popen[bytes]) -> None:
+        """Put a just-started process under this cancellation (killed at once if cancelled)."""
+        with self._lock:
+            self._processes = [p for p in self._processes if p.returncode is None]
+            self._processes.append(process)
+            cancelled = self._error is not None
+        if cancelled:
+            kill_group(process)
+
+    def __enter__(self) -> Cancellation:
+        self._tokens.append(_CURRENT.set(self))
+        if self.wall_seconds is not None and self._timer is None:
+            limit = ResourceLimitExceeded(
+                f"the render ran longer than its limit of {self.wall_seconds:g} s and was stopped",
+                hint="render a shorter video or a preview, or raise the time limit",
+            )
+            self._timer = threading.Timer(self.wall_seconds, self.cancel, args=(limit,))
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _CURRENT.reset(self._tokens.pop())
+        if not self._tokens and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+_CURRENT: contextvars.ContextVar[Cancellation | None] = contextvars.ContextVar(
+    "reelforge_cancellation", default=None
+)
+
+
+def current_cancellation() -> Cancellation | None:
+    """The :class:`Cancellation` the work on this thread runs under, if any."""
+    return _CURRENT.get()
+
+
+def _fresh(error: RenderError) -> RenderError:
+    """A new instance of ``error``: one exception object is raised on one thread only."""
+    return type(error)(error.message, error.hint)
+
+
+def spawn(command: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own process group, under the current cancellation's memory
+    limit and registered with it. Raises the cancellation's error if it was already cancelled,
+    and ``RenderError`` if the program cannot start."""
+    control = _CURRENT.get()
+    if control is not None:
+        control.check()
+    try:
+        process: subprocess.Popen[bytes] = subprocess.Popen(
+            list(command), start_new_session=True, **popen
+        )
+    except OSError as exc:
+        raise RenderError(
+            f"could not start {Path(command[0]).name}: {exc}", hint=_INSTALL_HINT
+        ) from exc
+    if control is not None:
+        if control.memory_bytes:
+            _limit_memory(process.pid, control.memory_bytes)
+        control.adopt(process)
+    return process
+
+
+def _limit_memory(pid: int, limit: int) -> None:
+    """Cap ``pid``'s address space. Set right after the start: the dynamic loader is still
+    mapping libraries then, long before a filter could allocate anything."""
+    try:
+        import resource
+
+        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, AttributeError):  # not Linux: no per-process limit to set
+        pass
+    except (ProcessLookupError, PermissionError):  # it exited already
+        pass
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL ``process`` and everything in its process group, at once; safe to repeat."""
+    if process.poll() is not None:
+        return  # reaped: its pid (and group id) may belong to someone else now
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        with contextlib.suppress(OSError):
+            process.kill()
+
+
+def _stopped(
+    tool: str, returncode: int, stderr: str, args: Sequence[str], control: Cancellation | None
+) -> RenderError:
+    """The error of a failed process: the cancellation's own when it was stopped, a
+    :class:`ResourceLimitExceeded` when it ran out of its memory limit, else its failure."""
+    if control is not None and control.error is not None:
+        return _fresh(control.error)
+    limit = control.memory_bytes if control is not None else None
+    crashed = returncode < 0 and -returncode in _CRASH_SIGNALS
+    if limit and (crashed or any(text in stderr for text in _MEMORY_FAILURES)):
+        return ResourceLimitExceeded(
+            f"{tool} went over its memory limit of {limit / _MiB:.0f} MiB and was stopped",
+            hint="the video asks for more memory than a render may use: render a smaller "
+            "size, shorter captions or fewer layers, or raise the memory limit",
+        )
+    return _failure(tool, returncode, stderr, args)
+
+
 # --------------------------------------------------------------------------- process runner
 def _drain(stream: IO[bytes], sink: deque[str], lock: threading.Lock) -> None:
     """Read a pipe until EOF so the child never blocks on a full pipe buffer."""
@@ -217,15 +391,13 @@ class FfmpegProcess:
         self._exited_early = False
         self._values: queue.Queue[float | None] = queue.Queue()
         self._stdout_chunks: list[bytes] = []
-        try:
-            self._process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL if stdin is None else stdin,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-        except OSError as exc:
-            raise RenderError(f"could not start ffmpeg: {exc}", hint=_INSTALL_HINT) from exc
+        self._control = _CURRENT.get()
+        self._process = spawn(
+            command,
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         if self._process.stdin is not None:
             _widen_pipe(self._process.stdin.fileno())
         assert self._process.stdout is not None and self._process.stderr is not None
@@ -292,7 +464,7 @@ class FfmpegProcess:
             self._close_stdin()
             returncode = self._wait_and_join(timeout=30)
             if returncode != 0:
-                raise _failure("ffmpeg", returncode, self.stderr, self.args) from None
+                raise self._error(returncode) from None
             self._exited_early = True
         self._deliver_progress()
 
@@ -341,8 +513,11 @@ class FfmpegProcess:
             self.kill()  # Ctrl-C or a failing callback must not leave ffmpeg running
             raise
         if returncode != 0:
-            raise _failure("ffmpeg", returncode, self.stderr, self.args)
+            raise self._error(returncode)
         self._report(1.0)
+
+    def _error(self, returncode: int) -> RenderError:
+        return _stopped("ffmpeg", returncode, self.stderr, self.args, self._control)
 
     def output(self) -> bytes:
         """Everything ffmpeg wrote to stdout (only when started with ``capture_stdout``)."""
@@ -352,7 +527,7 @@ class FfmpegProcess:
         """Stop ffmpeg now; safe to call twice."""
         self._close_stdin()
         if self._process.poll() is None:
-            self._process.kill()
+            kill_group(self._process)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._process.wait(timeout=10)
 
@@ -565,21 +740,26 @@ def run_ffprobe(args: Sequence[str], *, timeout: float | None = 60) -> str:
         *args,
     ]
     logger.debug("running %s", shlex.join(command))
+    process = spawn(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
-        done = subprocess.run(
-            command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
-        )
+        out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        kill_group(process)
+        process.communicate()
         raise RenderError(
             f"ffprobe did not answer within {timeout:g} s",
             hint="the file may be on a slow or stalled disk or network share",
         ) from None
-    except OSError as exc:
-        raise RenderError(f"could not start ffprobe: {exc}", hint=_INSTALL_HINT) from exc
-    stderr = done.stderr.decode("utf-8", "replace")
-    if done.returncode != 0:
-        raise _failure("ffprobe", done.returncode, stderr, ["-i", args[-1]] if args else [])
-    return done.stdout.decode("utf-8", "replace")
+    except BaseException:
+        kill_group(process)  # Ctrl-C: its own process group no longer gets the terminal's
+        raise
+    stderr = err.decode("utf-8", "replace")
+    if process.returncode != 0:
+        inputs = ["-i", args[-1]] if args else []
+        raise _stopped("ffprobe", process.returncode, stderr, inputs, _CURRENT.get())
+    return out.decode("utf-8", "replace")
 
 
 # --------------------------------------------------------------------------- outputs

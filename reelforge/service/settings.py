@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     poll_seconds: float = Field(default=0.5, gt=0)  # how often idle workers look for work
     progress_interval_s: float = Field(default=0.5, ge=0)  # throttle for progress writes
     keep_work_dirs: bool = False
+    # Address space each ffmpeg/ffprobe of a job may use (RLIMIT_AS); None or 0 = no limit. A
+    # 4K x264 encode peaks near 1.3 GB on 2 cores; more cores mean more encoder threads.
+    ffmpeg_memory_bytes: int | None = Field(default=4 * 1024**3, ge=0)
 
     webhook_secret: str = ""  # HMAC key; empty = webhooks are sent unsigned
     webhook_timeout_s: float = Field(default=5.0, gt=0)

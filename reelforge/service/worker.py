@@ -35,8 +35,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from reelforge import kinds
-from reelforge.errors import JobError, ReelforgeError, SpecError
+from reelforge.errors import (
+    JobError,
+    ReelforgeError,
+    RenderCancelled,
+    ResourceLimitExceeded,
+    SpecError,
+)
 from reelforge.kinds import JobKind, JobRequest, Output
+from reelforge.media.ffmpeg import Cancellation
 from reelforge.service.db import Database
 from reelforge.service.lifecycle import ACTIVE, JobStatus, claim, transition
 from reelforge.service.models import Job, JobEvent, Media, utcnow
@@ -159,6 +166,8 @@ class _Run:
         self.local_media: dict[str, str] = {}  # local file of an upload -> its media: reference
         self.should_stop: Callable[[], bool] | None = None
         self.kind: JobKind | None = None  # known once the run starts
+        # The render's ffmpeg processes: memory-limited, killed at once when the job is lost.
+        self.control = Cancellation(memory_bytes=settings.ffmpeg_memory_bytes)
 
     # --- ownership ------------------------------------------------------------------------------
 
@@ -198,9 +207,11 @@ class _Run:
         return owned
 
     def _heartbeat(self) -> None:
-        interval = max(self.settings.lease_seconds / 3, 0.05)
+        # At least every second: a cancel must stop an ffmpeg stuck in a filter promptly.
+        interval = max(min(self.settings.lease_seconds / 3, 1.0), 0.05)
         while not self.done.wait(interval):
             if self.lost:
+                self.control.cancel(RenderCancelled(f"stopped: {self.lost}"))
                 return
             if time.monotonic() - self.started > self.timeout:
                 # The render is stuck (no progress report came to notice): record the timeout
@@ -214,6 +225,7 @@ class _Run:
                     force=True,
                 )
                 self.lost = self.lost or "timeout"
+                self.control.cancel(RenderCancelled("stopped: the job ran past its time limit"))
                 return
             try:
                 self._owned_update()
@@ -387,7 +399,8 @@ class _Run:
         """Run the kind in ``work``; its output files by result name."""
         request = self._with_local_media(kind, self._request(kind))
         self._check()
-        result = kind.run(request, work, self.progress, cache_dir=self.settings.cache_dir)
+        with self.control:
+            result = kind.run(request, work, self.progress, cache_dir=self.settings.cache_dir)
         self._advance(JobStatus.POST_PROCESSING)
         files = {name: Path(path) for name, path in result.files.items() if name in kind.outputs}
         missing = [
@@ -553,7 +566,10 @@ class _Run:
             hint = "an unexpected error; the job's traceback has details"
         # Bad input does not get better by retrying; a timeout is retried like a crash.
         # bad input, or a full store, fails the same way again: no automatic retry
-        retryable = not isinstance(exc, SpecError | StorageFull)
+        # Nor does a render that hit its memory or time limit: it would hit it again.
+        retryable = not isinstance(
+            exc, SpecError | StorageFull | ResourceLimitExceeded | JobTimeout
+        )
         settings = self.settings
 
         def attempt() -> str:

@@ -564,9 +564,8 @@ class _Run:
         else:
             error = f"{type(exc).__name__}: {exc}"
             hint = "an unexpected error; the job's traceback has details"
-        # Bad input does not get better by retrying; a timeout is retried like a crash.
-        # bad input, or a full store, fails the same way again: no automatic retry
-        # Nor does a render that hit its memory or time limit: it would hit it again.
+        # Bad input, a full store, or a render that hit its memory or time limit fail the same
+        # way again: no automatic retry. A crash or a lost worker is retried.
         retryable = not isinstance(
             exc, SpecError | StorageFull | ResourceLimitExceeded | JobTimeout
         )

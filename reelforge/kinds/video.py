@@ -121,10 +121,10 @@ def spoken_seconds(board: Storyboard) -> float:
 
 
 def expected_seconds(board: Storyboard) -> float:
-    """Seconds the video will last, estimated before planning."""
-    if board.target_duration:
-        return float(board.target_duration)
-    return spoken_seconds(board)
+    """Seconds the video will last, estimated before planning: its narration's own length,
+    or the target when that is longer (planning stretches to a target, never squeezes the
+    narration into one, so a short target must not make a long script look cheap)."""
+    return max(float(board.target_duration or 0.0), spoken_seconds(board))
 
 
 def workload(request: VideoRequest) -> Workload:

@@ -59,7 +59,8 @@ def admit(workload: Workload, settings: ServiceSettings) -> None:
         raise SpecError(
             f"the video would last about {workload.seconds:.0f} s; this server renders at most "
             f"{settings.max_video_seconds:.0f} s",
-            hint="shorten the script or target_duration, or split it into several videos",
+            hint="shorten the script (its narration counts, whatever target_duration says) "
+            "or split it into several videos",
         )
 
 

@@ -1,0 +1,52 @@
+"""Jobs stay within their owner and their size: attacks on pricing, the whole-job cache and the
+work folders, each performed through the HTTP API.
+
+- A long script with a tiny ``target_duration`` was priced and admitted as the target.
+- The whole-job cache served another tenant's output and named their job (``cached_from``).
+- A job's media were read in place from the shared store, and the work folder of a crashed
+  attempt survived the retry and the job's deletion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest_api import Api, assert_problem
+
+from reelforge.kinds.video import WORDS_PER_SECOND
+
+LONG_SCRIPT = " ".join(["word"] * 9000)  # about an hour of narration
+
+
+def _jobs(api: Api) -> int:
+    from sqlalchemy import func, select
+
+    from reelforge.service.models import Job
+
+    with api.service.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(Job)) or 0)
+
+
+def test_a_short_target_does_not_admit_a_long_script(api: Api) -> None:
+    key = api.key()
+    body = {"script": LONG_SCRIPT, "duration": 5, "music": "none"}
+    priced = api.client.post("/api/pricing", json=body)
+    assert "this server renders at most" in assert_problem(priced, 422)["detail"]
+    refused = api.client.post("/api/videos", json=body, headers=api.headers(key))
+    assert "this server renders at most" in assert_problem(refused, 422)["detail"]
+    assert _jobs(api) == 0
+
+
+def test_a_short_target_does_not_lower_the_price(api: Api) -> None:
+    words = 1000
+    script = " ".join(["word"] * words)
+    targeted = api.client.post("/api/pricing", json={"script": script, "duration": 5}).json()
+    plain = api.client.post("/api/pricing", json={"script": script}).json()
+    assert targeted["duration_s"] >= words / WORDS_PER_SECOND
+    assert targeted["cost"] == plain["cost"] and targeted["duration_s"] == plain["duration_s"]
+    longer = api.client.post("/api/pricing", json={"script": "Hello.", "duration": 90}).json()
+    assert longer["duration_s"] == 90  # a target longer than the narration still counts
+
+
+def _submit_and_wait(api: Api, key: str, body: dict[str, Any]) -> dict[str, Any]:
+    return api.wait(api.submit(key, body), key)

@@ -454,15 +454,21 @@ class _Run:
         manifest.write_text(json.dumps(scrub(data), indent=1, ensure_ascii=False), encoding="utf-8")
 
     def _cached(self, kind: JobKind) -> dict[str, Path] | None:
-        """A completed job with the same input: reuse its stored outputs (step cache)."""
+        """A completed job of the same owner with the same input: reuse its stored outputs.
+
+        Scoped per owner: another tenant's job is never a donor, so no job reveals that someone
+        else made the same video, nor its id, nor (by a quick answer) that it exists."""
         digest = self.snapshot["input_hash"]
         if not digest:
             return None
+        owner = self.snapshot["owner"]
+        same_owner = Job.owner.is_(None) if owner is None else Job.owner == owner
         with self.db.session() as session:
             donors = session.scalars(
                 select(Job)
                 .where(
                     Job.input_hash == digest,
+                    same_owner,
                     Job.status == JobStatus.COMPLETED.value,
                     Job.id != self.job_id,
                 )

@@ -50,3 +50,19 @@ def test_a_short_target_does_not_lower_the_price(api: Api) -> None:
 
 def _submit_and_wait(api: Api, key: str, body: dict[str, Any]) -> dict[str, Any]:
     return api.wait(api.submit(key, body), key)
+
+
+def test_the_cache_never_serves_or_names_another_tenants_job(api: Api, fake_make: Any) -> None:
+    alice, bob = api.key("alice"), api.key("bob")
+    body = {"script": "The same words from two tenants.", "music": "none", "preview": True}
+    first = _submit_and_wait(api, alice, body)
+    assert first["status"] == "completed" and len(fake_make.calls) == 1
+    theirs = _submit_and_wait(api, bob, body)
+    assert theirs["status"] == "completed" and theirs["cached_from"] is None
+    assert len(fake_make.calls) == 2  # bob's video was made for bob, not copied from alice's
+    seen = api.client.get(f"/api/jobs/{theirs['id']}", headers=api.headers(bob)).text
+    assert first["id"] not in seen
+    events = api.client.get(f"/api/jobs/{theirs['id']}/events", headers=api.headers(bob)).text
+    assert first["id"] not in events
+    again = _submit_and_wait(api, alice, body)  # the owner's own cache still works
+    assert again["cached_from"] == first["id"] and len(fake_make.calls) == 2

@@ -110,3 +110,16 @@ def test_rendering_the_saved_timeline_compiles_the_plan_make_ran(
     assert code == 0
     rendered = plans[-1]  # in a temporary work folder of its own
     assert _text(rendered, Path(rendered.segments[0].output).parent) == _text(made_plan, work)
+
+
+def test_timeline_json_round_trips_without_evaluating_anything() -> None:
+    golden = (Path(__file__).parent / "golden" / "planned_timeline.json").read_text("utf-8")
+    timeline = reelforge.Timeline.from_json(golden)
+    assert timeline.to_json(indent=1) + "\n" == golden
+    assert timeline.watermark is not None and timeline.captions[0].words
+    assert isinstance(timeline.clips[0].layers, tuple)
+    # values are data: an expression where a record belongs is refused, never run
+    data = json.loads(golden)
+    data["mix"] = "__import__('os').getcwd()"
+    with pytest.raises(TypeError, match="Mix must be a JSON object"):
+        reelforge.Timeline.from_dict(data)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
-import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+_Record = TypeVar("_Record")
 
 TRANSITIONS = (
     "cut",
@@ -262,7 +263,7 @@ class Timeline:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Timeline:
-        return _from_plain(cls, data)  # type: ignore[no-any-return]
+        return _timeline(data)
 
     @classmethod
     def from_json(cls, text: str) -> Timeline:
@@ -284,29 +285,54 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-def _from_plain(tp: Any, data: Any) -> Any:
-    if isinstance(tp, str):
-        tp = eval(
-            tp, globals()
-        )  # annotations are strings under `from __future__ import annotations`
-    origin = typing.get_origin(tp)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
-        kwargs = {
-            f.name: _from_plain(hints[f.name], data[f.name])
-            for f in dataclasses.fields(tp)
-            if f.name in data
-        }
-        return tp(**kwargs)
-    if origin is tuple:
-        (inner, *_rest) = typing.get_args(tp)
-        return tuple(_from_plain(inner, v) for v in data)
-    if origin in (typing.Union, types.UnionType):
-        if data is None:
-            return None
-        inner = [a for a in typing.get_args(tp) if a is not type(None)][0]
-        return _from_plain(inner, data)
-    return data
+# Reading JSON back: one loader per record, naming the records nested in it (no annotations
+# are evaluated). Unknown keys are ignored and missing ones take their defaults, so a timeline
+# written by an older reelforge still loads.
+
+
+def _record(cls: type[_Record], data: Any, **nested: Callable[[Any], Any]) -> _Record:
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} must be a JSON object, not {type(data).__name__}")
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    values = {k: nested[k](v) if k in nested else v for k, v in data.items() if k in names}
+    return cls(**values)
+
+
+def _many(load: Callable[[Any], _Record]) -> Callable[[Any], tuple[_Record, ...]]:
+    return lambda items: tuple(load(item) for item in items)
+
+
+def _layer(data: Any) -> Layer:
+    return _record(Layer, data, motion=lambda value: _record(Motion, value))
+
+
+def _clip(data: Any) -> Clip:
+    return _record(
+        Clip,
+        data,
+        layers=_many(_layer),
+        transition=lambda value: _record(Transition, value),
+        texts=_many(lambda value: _record(TextOverlay, value)),
+    )
+
+
+def _caption(data: Any) -> CaptionLine:
+    return _record(CaptionLine, data, words=_many(lambda value: _record(TimedWord, value)))
+
+
+def _timeline(data: Any) -> Timeline:
+    return _record(
+        Timeline,
+        data,
+        clips=_many(_clip),
+        audio=_many(lambda value: _record(AudioTrack, value)),
+        captions=_many(_caption),
+        caption_style=lambda value: _record(CaptionStyle, value),
+        watermark=lambda value: None if value is None else _record(ImageOverlay, value),
+        mix=lambda value: _record(Mix, value),
+        encoder=lambda value: _record(Encoder, value),
+        metadata=dict,
+    )
 
 
 __all__ = [

@@ -21,11 +21,11 @@ from reelforge.captions.formats import (
 from reelforge.captions.lines import (
     estimate_words,
     group_words,
-    is_rtl_language,
     line_words,
     shift,
     words_from_lines,
 )
+from reelforge.text.language import is_rtl as is_rtl_language
 
 __all__ = [
     "CAPTION_STYLES",

@@ -16,12 +16,13 @@ from typing import Any
 
 from reelforge.captions.lines import (
     HOLD_MS,
-    base_language,
     estimate_words,
     group_words,
     line_words,
 )
+from reelforge.colours import parse_hex
 from reelforge.errors import MediaError, SpecError
+from reelforge.text.language import primary_language
 from reelforge.timeline import CaptionLine, CaptionStyle, TimedWord
 
 CAPTION_STYLES = ("plain", "bold", "karaoke", "highlight", "boxed")
@@ -63,7 +64,7 @@ def caption_font_for(language: str, default: str) -> str:
     """The font family for captions in ``language``: a Noto family for non-Latin scripts,
     else ``default`` (the style's font)."""
     full = language.replace("_", "-").strip().lower()
-    return _FONT_BY_LANGUAGE.get(full) or _FONT_BY_LANGUAGE.get(base_language(full), default)
+    return _FONT_BY_LANGUAGE.get(full) or _FONT_BY_LANGUAGE.get(primary_language(full), default)
 
 
 def script_language(text: str) -> str | None:
@@ -177,15 +178,7 @@ def to_words_json(lines: Sequence[CaptionLine]) -> str:
 
 
 def _rgba(color: str) -> tuple[int, int, int, int]:
-    match = re.fullmatch(r"#([0-9a-fA-F]{6})([0-9a-fA-F]{2})?", color.strip())
-    if not match:
-        raise SpecError(
-            f"caption colour {color!r} is not '#rrggbb' or '#rrggbbaa'",
-            hint="write colours like '#ffd400' or '#00000099' (last pair = opacity)",
-        )
-    rgb = int(match.group(1), 16)
-    alpha = int(match.group(2), 16) if match.group(2) else 255
-    return rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF, alpha
+    return parse_hex(color, "caption colour")
 
 
 def ass_color(color: str) -> str:

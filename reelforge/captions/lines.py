@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from reelforge.errors import SpecError
+from reelforge.text.language import RTL_LANGUAGES, primary_language
 from reelforge.timeline import CaptionLine, TimedWord
 
 # A sentence ends here: the line should end here too, so the reader never sees two sentences
@@ -23,7 +24,6 @@ _TRAILING = "\"'”’»)]}」』）】"
 CJK_LANGUAGES = frozenset({"ja", "zh", "yue", "ko"})
 # Korean separates words with spaces; Chinese and Japanese do not.
 UNSPACED_LANGUAGES = frozenset({"ja", "zh", "yue"})
-RTL_LANGUAGES = frozenset({"ar", "he", "iw", "fa", "ur", "ps", "yi", "sd", "ug", "ckb"})
 # CJK glyphs are about twice as wide as Latin ones, so a 40-character Latin line is as wide as
 # about 16 CJK characters at the same font size.
 CJK_MAX_CHARS = 16
@@ -49,17 +49,8 @@ HOLD_MS = 300
 PAUSE_BREAK_MS = 800
 
 
-def base_language(language: str) -> str:
-    """``"ja-JP"`` / ``"zh_Hant"`` -> ``"ja"`` / ``"zh"``."""
-    return language.replace("_", "-").split("-", 1)[0].strip().lower()
-
-
-def is_rtl_language(language: str) -> bool:
-    return base_language(language) in RTL_LANGUAGES
-
-
 def is_unspaced_language(language: str) -> bool:
-    return base_language(language) in UNSPACED_LANGUAGES
+    return primary_language(language) in UNSPACED_LANGUAGES
 
 
 def _ends_with(text: str, marks: frozenset[str]) -> bool:
@@ -203,7 +194,7 @@ def group_words(
     _check_words(kept)
     if not kept:
         return ()
-    lang = base_language(language)
+    lang = primary_language(language)
     unspaced = lang in UNSPACED_LANGUAGES
     if lang in CJK_LANGUAGES:
         max_chars = min(max_chars, CJK_MAX_CHARS)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from reelforge.colours import parse_hex
 from reelforge.errors import MediaError
 from reelforge.media.ffmpeg import ffmpeg_binary, guard_inputs, kill_group, spawn
 
@@ -23,7 +24,8 @@ def _ffmpeg() -> str:
 
 def fit_filter(width: int, height: int, fit: str, background: str = "#000000") -> str:
     """The ffmpeg filter chain that fits any picture into width x height."""
-    bg = "0x" + background.lstrip("#")[:6]
+    red, green, blue, _ = parse_hex(background, "background colour")
+    bg = f"0x{red:02x}{green:02x}{blue:02x}"
     if fit == "contain":
         return (
             f"scale={width}:{height}:force_original_aspect_ratio=decrease:flags=bicubic,"

@@ -18,6 +18,7 @@ import numpy as np
 from cv2.typing import MatLike
 from numpy.typing import NDArray
 
+from reelforge.colours import parse_hex
 from reelforge.errors import MediaError
 from reelforge.media.decode import VideoReader
 from reelforge.timeline import Clip, ImageOverlay, Layer, Motion, TextOverlay, Timeline
@@ -34,11 +35,8 @@ def _u8(image: MatLike) -> Frame:
 
 
 def _hex_bgr(color: str) -> tuple[int, int, int]:
-    value = color.lstrip("#")
-    if len(value) < 6:
-        return (0, 0, 0)
-    r, g, b = int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
-    return (b, g, r)
+    red, green, blue, _ = parse_hex(color, "background colour")
+    return (blue, green, red)
 
 
 def _smooth(p: float) -> float:

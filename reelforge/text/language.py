@@ -62,7 +62,9 @@ _LANGUAGE_SCRIPT = {
     "sr": "cyrillic",
     "el": "greek",
 }
-_RTL = frozenset({"ar", "fa", "ur", "he", "yi", "ps", "sd", "ug", "dv"})
+# Languages written right to left (primary subtags; "iw" is Hebrew's old code): the caption
+# lines, the title sprites and the language helpers all read this one set.
+RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ug", "sd", "ckb", "dv", "he", "iw", "yi"})
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -196,7 +198,7 @@ def primary_language(language: str) -> str:
 
 def is_rtl(language: str) -> bool:
     """True for languages written right to left ("ar", "ar-dz", "he", "fa", "ur"...)."""
-    return primary_language(language) in _RTL
+    return primary_language(language) in RTL_LANGUAGES
 
 
 def script_of(language: str) -> str:

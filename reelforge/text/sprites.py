@@ -20,13 +20,13 @@ from numpy.typing import NDArray
 from PIL import Image, ImageColor, ImageDraw, ImageFont, UnidentifiedImageError
 
 from reelforge.errors import MediaError, SpecError
-from reelforge.text.fonts import face_index, normalize_language
+from reelforge.text.fonts import face_index
+from reelforge.text.language import RTL_LANGUAGES, primary_language
 
 RGBA = tuple[int, int, int, int]
 Float = NDArray[np.float32]  # premultiplied colour and coverage masks in [0, 1]
 SpriteImage = NDArray[np.uint8]  # straight-alpha RGBA, (h, w, 4)
 
-RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ug", "sd", "ckb", "dv", "he", "yi"})
 ALIGNS = ("center", "left", "right")
 
 # Japanese/Chinese line-breaking (kinsoku): these never start a line / never end one.
@@ -55,7 +55,7 @@ def parse_color(value: str) -> RGBA:
 
 def is_rtl(text: str, language: str = "en") -> bool:
     """Right-to-left base direction: by language, else by the first strong character."""
-    if normalize_language(language) in RTL_LANGUAGES:
+    if primary_language(language) in RTL_LANGUAGES:
         return True
     for char in text:
         kind = unicodedata.bidirectional(char)
@@ -116,7 +116,7 @@ class _Shaper:
         self.font = _load_font(str(font), size_px, face_index(Path(font), language))
         self.direction = "rtl" if rtl else "ltr"
         # raqm wants a BCP-47 tag; it picks language-specific forms (Urdu digits, Serbian...).
-        self.language = normalize_language(language).split("-")[0]
+        self.language = primary_language(language or "en")
 
     def width(self, line: str) -> float:
         return float(self.font.getlength(line, direction=self.direction, language=self.language))

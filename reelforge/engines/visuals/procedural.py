@@ -26,6 +26,7 @@ import numpy as np
 from cv2.typing import MatLike
 from numpy.typing import NDArray
 
+from reelforge.colours import parse_hex
 from reelforge.engines.base import EngineInfo, VisualLayer, VisualRequest, VisualResult
 from reelforge.engines.visuals.procedural_styles import STYLES
 from reelforge.errors import EngineFailed, SpecError
@@ -53,15 +54,8 @@ def _u8(image: MatLike) -> U8:
 
 
 def _hex(value: str) -> Color:
-    text = value.strip().lstrip("#")
-    if len(text) == 3:
-        text = "".join(c * 2 for c in text)
-    if len(text) not in (6, 8) or any(c not in "0123456789abcdefABCDEF" for c in text):
-        raise SpecError(
-            f"palette colour {value!r} is not a hex colour",
-            hint='write palette colours as "#rrggbb", dark to accent',
-        )
-    return np.array([int(text[i : i + 2], 16) for i in (0, 2, 4)], np.float32) / 255.0
+    red, green, blue, _ = parse_hex(value, "palette colour")
+    return np.array([red, green, blue], np.float32) / 255.0
 
 
 _M1 = np.array(

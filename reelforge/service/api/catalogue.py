@@ -186,9 +186,10 @@ def ffmpeg_available() -> bool:
 
 
 def _options() -> dict[str, Any]:
+    from reelforge.captions.formats import CAPTION_STYLES
     from reelforge.service.models import PRIORITIES
     from reelforge.spec.model import FORMATS
-    from reelforge.spec.templates import CAPTION_STYLES, MUSIC_MOODS, TEMPLATES, VISUAL_STYLES
+    from reelforge.spec.templates import MUSIC_MOODS, TEMPLATES, VISUAL_STYLES
     from reelforge.timeline import GRADES, TRANSITIONS
 
     languages = sorted({v["language"] for v in _cached("voices", _voices)})

@@ -645,6 +645,9 @@ def _seconds(item: dict[str, Any], key: str, path: Path, position: int) -> int:
 
 
 def _read_json(path: Path, text: str) -> list[CaptionLine]:
+    from reelforge.spec.nesting import check_json_nesting
+
+    check_json_nesting(text, str(path))  # json.loads recurses once per level
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

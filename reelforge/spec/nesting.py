@@ -26,8 +26,8 @@ _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 def nesting_error(source: str, limit: int = MAX_NESTING) -> SpecError:
     return SpecError(
         f"{source} is nested more than {limit} levels deep",
-        hint=f"a storyboard needs about 6 levels of lists and mappings; at most {limit} are "
-        "accepted",
+        hint="storyboards, timelines and caption files need under 10 levels of lists and "
+        f"mappings; at most {limit} are accepted",
     )
 
 

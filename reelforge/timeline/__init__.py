@@ -267,6 +267,9 @@ class Timeline:
 
     @classmethod
     def from_json(cls, text: str) -> Timeline:
+        from reelforge.spec.nesting import check_json_nesting
+
+        check_json_nesting(text, "the timeline")  # json.loads recurses once per level
         return cls.from_dict(json.loads(text))
 
     def replace(self, **changes: Any) -> Timeline:

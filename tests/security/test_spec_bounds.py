@@ -155,3 +155,15 @@ def test_brackets_inside_json_strings_do_not_count() -> None:
     assert not json_too_deep(text)
     assert json_too_deep("[" * 33 + "]" * 33)
     assert not json_too_deep("[" * 32 + "]" * 32)
+
+
+def test_deep_timeline_and_caption_json_files_are_refused(tmp_path: Any) -> None:
+    from reelforge.captions.formats import read_captions
+    from reelforge.timeline import Timeline
+
+    with pytest.raises(SpecError, match="nested more than 32"):
+        Timeline.from_json("[" * 100_000 + "]" * 100_000)
+    captions = tmp_path / "words.json"
+    captions.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(SpecError, match="nested more than 32"):
+        read_captions(captions)

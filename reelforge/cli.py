@@ -106,13 +106,10 @@ def _spec_options(parser: argparse.ArgumentParser) -> None:
 class _Bar:
     """A rich progress bar over the stages voice -> visuals -> music -> audio -> video."""
 
-    STAGES = ("voice", "visuals", "music", "audio", "video")
-
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet or not sys.stderr.isatty()
         self.progress: Any = None
         self.tasks: dict[str, Any] = {}
-        self.last_plain: dict[str, int] = {}
 
     def __enter__(self) -> _Bar:
         if not self.quiet:

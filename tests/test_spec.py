@@ -21,12 +21,9 @@ from reelforge.spec.parse import (
     word_count,
 )
 from reelforge.spec.templates import (
-    CULTURES,
     TEMPLATES,
     Template,
     get_template,
-    prompt_for,
-    resolve_culture,
 )
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -395,27 +392,6 @@ def test_invalid_template_definition_is_rejected() -> None:
     fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
     with pytest.raises(SpecError, match="palette.*grade 'sepia'"):
         Template(**fields)
-
-
-def test_prompt_puts_scene_first_then_culture_then_style() -> None:
-    prompt = prompt_for(get_template("restaurant"), "Our couscous is rolled by hand.", "Algeria")
-    assert prompt.startswith("Our couscous is rolled by hand, ")
-    assert "zellige" in prompt and "appetising food photography" in prompt
-    assert prompt.index("zellige") < prompt.index("appetising")
-    indian = prompt_for(get_template("childrens-story"), "A clever rabbit.", "indian")
-    assert "banyan" in indian
-    # A template without its own words for a culture still gets the culture's generic ones.
-    assert "marigold" in prompt_for(get_template("podcast"), "Two hosts talk.", "india")
-    assert prompt_for(get_template("news"), "", None) == ", ".join(
-        get_template("news").prompt_keywords
-    )
-
-
-def test_unknown_culture_suggests_one() -> None:
-    assert set(CULTURES) >= {"algerian", "maghreb", "indian", "french", "gulf"}
-    assert resolve_culture("DZ") == "algerian"
-    with pytest.raises(SpecError, match="did you mean 'indian'"):
-        resolve_culture("indain")
 
 
 @pytest.mark.skipif(shutil.which("fc-list") is None, reason="fontconfig is not installed")

@@ -28,50 +28,6 @@ MUSIC_MOODS = tuple(registry.choices("music", "procedural"))
 
 # Culture keys, and the spellings people actually type for them.
 CULTURES = ("algerian", "maghreb", "indian", "french", "gulf")
-_CULTURE_ALIASES = {
-    "algeria": "algerian",
-    "dz": "algerian",
-    "darija": "algerian",
-    "kabyle": "algerian",
-    "maghrebi": "maghreb",
-    "north-african": "maghreb",
-    "moroccan": "maghreb",
-    "tunisian": "maghreb",
-    "india": "indian",
-    "hindi": "indian",
-    "france": "french",
-    "khaleeji": "gulf",
-    "emirati": "gulf",
-    "saudi": "gulf",
-}
-
-# Generic context per culture, used when a template has nothing more specific to say.
-_CULTURE_BASE: dict[str, tuple[str, ...]] = {
-    "algerian": (
-        "Algiers",
-        "whitewashed Casbah houses",
-        "Mediterranean light",
-        "zellige tiles",
-        "Moorish arches",
-    ),
-    "maghreb": (
-        "North African",
-        "Mediterranean light",
-        "zellige mosaics",
-        "brass lanterns",
-        "terracotta and indigo colours",
-    ),
-    "indian": (
-        "India",
-        "marigold garlands",
-        "rangoli patterns",
-        "warm saffron light",
-        "vibrant textiles",
-    ),
-    "french": ("France", "Haussmann facades", "soft Parisian light", "wrought-iron balconies"),
-    "gulf": ("Arabian Gulf", "desert gold light", "mashrabiya screens", "modern skyline"),
-}
-
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -156,11 +112,6 @@ class Template:
     def motion_for(self, scene_index: int) -> str:
         """The motion preset of scene ``scene_index`` (0-based): the cycle repeats."""
         return self.motions[scene_index % len(self.motions)]
-
-    def culture_keywords(self, culture: str) -> tuple[str, ...]:
-        """Keywords for ``culture``: the template's own, else the culture's generic ones."""
-        key = resolve_culture(culture)
-        return self.cultural_contexts.get(key) or _CULTURE_BASE[key]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (for ``reelforge templates`` and the API)."""
@@ -548,42 +499,3 @@ def get_template(name: str | None) -> Template:
         f"unknown template {name!r}{suggestion}",
         hint="choose one of: " + ", ".join(TEMPLATES),
     )
-
-
-def resolve_culture(culture: str) -> str:
-    """The canonical culture key for ``culture`` ("Algeria" -> "algerian")."""
-    key = _normalise(culture)
-    key = _CULTURE_ALIASES.get(key, key)
-    if key in CULTURES:
-        return key
-    close = difflib.get_close_matches(key, [*CULTURES, *_CULTURE_ALIASES], n=1, cutoff=0.6)
-    suggestion = f" (did you mean {_CULTURE_ALIASES.get(close[0], close[0])!r}?)" if close else ""
-    raise SpecError(
-        f"unknown culture {culture!r}{suggestion}", hint="choose one of: " + ", ".join(CULTURES)
-    )
-
-
-# Text-to-image encoders read about 77 tokens; a long narration would push the style keywords
-# out of the window, so the scene text is cut to its first words.
-_PROMPT_SCENE_WORDS = 40
-
-
-def prompt_for(template: Template, scene_text: str, culture: str | None = None) -> str:
-    """A prompt for a generative visual engine: the scene, its cultural setting, the style.
-
-    The scene comes first because generative models weigh early words most; keywords repeated
-    between the culture and the template appear once.
-    """
-    words = scene_text.split()
-    scene = " ".join(words[:_PROMPT_SCENE_WORDS]).rstrip(" ,;:.!?。！？।؟۔")
-    parts: list[str] = [scene] if scene else []
-    if culture:
-        parts.extend(template.culture_keywords(culture))
-    parts.extend(template.prompt_keywords)
-    seen: set[str] = set()
-    unique = []
-    for part in parts:
-        if part.lower() not in seen:
-            seen.add(part.lower())
-            unique.append(part)
-    return ", ".join(unique)

@@ -1073,11 +1073,6 @@ def note_list(pm: pretty_midi.PrettyMIDI) -> list[tuple[str, int, bool, int, int
     ]
 
 
-def tempo_of(mood: str, seed: int = 0, tempo_bpm: int | None = None) -> int:
-    """The tempo ``compose_midi`` picks for a mood and seed."""
-    return _plan(mood, 1.0, seed, tempo_bpm).bpm
-
-
 # --------------------------------------------------------------------------- rendering
 @functools.lru_cache(maxsize=4)
 def _find_soundfont(override: str | None) -> Path | None:

@@ -6,7 +6,6 @@ listing voices loads every voice engine, which takes about a second.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import threading
 from typing import Annotated, Any, Literal
@@ -303,7 +302,3 @@ def estimate(settings: Any, duration: float, preview: bool, accelerator: str) ->
             "price_gpu_second": settings.price_gpu_second,
         },
     }
-
-
-def module_available(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None

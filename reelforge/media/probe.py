@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from reelforge.errors import MediaError, RenderError
 from reelforge.media.ffmpeg import FILE_DEMUXERS, capture_ffmpeg, ffprobe_binary, run_ffprobe
+from reelforge.media.images import MAX_IMAGE_PIXELS, read_image_header, reduction
 
 __all__ = [
     "MediaInfo",
@@ -325,25 +326,25 @@ def loudness(path: Path) -> float:
     return float(found[-1])  # the last one is the summary; earlier ones are per-frame logs
 
 
-def check_image(path: Path) -> tuple[int, int]:
-    """Fully decode an image with Pillow; return ``(width, height)`` or raise ``MediaError``."""
-    from PIL import Image, UnidentifiedImageError
+def check_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[int, int]:
+    """Check an image's header (format, at most ``max_pixels``: nothing is decoded before),
+    then decode it with Pillow (a big JPEG at a reduced scale); return ``(width, height)`` or
+    raise ``MediaError``."""
+    from PIL import Image
 
     path = _require_file(path)
+    header = read_image_header(path, max_pixels)
+    factor = reduction(header)
     try:
         with Image.open(path) as image:
+            if factor > 1:
+                image.draft(image.mode, (header.width // factor, header.height // factor))
             image.load()  # open() reads only the header: a truncated body fails here
-            width, height = image.size
-            return int(width), int(height)
-    except Image.DecompressionBombError as error:
-        raise MediaError(
-            f"the image {path} is too large to load safely ({error})",
-            hint="resize it to at most a few thousand pixels a side",
-        ) from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise MediaError(f"the image {path} is corrupt or not an image", hint=_CORRUPT_HINT) from (
             error
         )
+    return header.width, header.height
 
 
 def check_audio(path: Path) -> MediaInfo:

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from reelforge.colours import parse_hex
 from reelforge.errors import MediaError
 from reelforge.media.decode import VideoReader
+from reelforge.media.images import read_image_header, reduction
 from reelforge.timeline import Clip, ImageOverlay, Layer, Motion, TextOverlay, Timeline
 
 Frame = NDArray[np.uint8]  # BGR(A) pictures, I420 buffers and lookup tables
@@ -44,6 +45,15 @@ def _smooth(p: float) -> float:
     return p * p * (3 - 2 * p)
 
 
+# cv2.imread flags by JPEG reduction; EXIF orientation is applied by _upright, not twice
+_READ_FLAGS = {
+    1: cv2.IMREAD_UNCHANGED,
+    2: cv2.IMREAD_REDUCED_COLOR_2 | cv2.IMREAD_IGNORE_ORIENTATION,
+    4: cv2.IMREAD_REDUCED_COLOR_4 | cv2.IMREAD_IGNORE_ORIENTATION,
+    8: cv2.IMREAD_REDUCED_COLOR_8 | cv2.IMREAD_IGNORE_ORIENTATION,
+}
+
+
 def load_image(path: str | Path) -> Frame:
     """Read an image as BGR or BGRA uint8, or raise MediaError with a hint."""
     p = Path(path)
@@ -52,7 +62,8 @@ def load_image(path: str | Path) -> Frame:
             f"the image {p} does not exist",
             hint="check the path in the storyboard (paths are relative to the storyboard file)",
         )
-    image = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    # the header first: a pixel bomb is refused undecoded, a big JPEG decoded at 1/2..1/8
+    image = cv2.imread(str(p), _READ_FLAGS[reduction(read_image_header(p))])
     if image is None:
         # formats OpenCV lacks (GIF, some WebP): let Pillow try before giving up
         try:

@@ -65,6 +65,9 @@ class ServiceSettings(BaseSettings):
     webhook_allow_private: bool = False
 
     upload_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    # Pixels per uploaded image (read from its header, never decoded by the API): 40 MP is a
+    # 7680 x 5120 photo, far more than a 1080p (2 MP) or 4K (8 MP) frame can show.
+    max_image_pixels: int = Field(default=40_000_000, ge=1)
     max_scenes: int = Field(default=200, ge=1)  # per video request
     max_video_seconds: float = Field(default=1800.0, gt=0)  # per video request (estimated)
 

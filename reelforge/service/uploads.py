@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from sqlalchemy import select
 
@@ -23,7 +23,9 @@ from reelforge.service.models import Media, new_id, utcnow
 from reelforge.service.settings import ServiceSettings
 from reelforge.service.storage import Storage
 
-__all__ = ["UnsupportedMedia", "UploadTooLarge", "sniff", "store_upload"]
+T = TypeVar("T")
+
+__all__ = ["InvalidUpload", "UnsupportedMedia", "UploadTooLarge", "sniff", "store_upload"]
 
 
 class UploadTooLarge(MediaError):
@@ -31,7 +33,12 @@ class UploadTooLarge(MediaError):
 
 
 class UnsupportedMedia(MediaError):
-    """An upload is not an image, sound or video we accept, or is not what it claims to be."""
+    """An upload is not an image, sound or video we accept, or is declared as another kind."""
+
+
+class InvalidUpload(MediaError):
+    """An upload is not what its first bytes claim (a disguised playlist), is corrupt, or has
+    more pixels than a render can use (answered 422)."""
 
 
 # --- what a file is ---------------------------------------------------------------------------
@@ -80,14 +87,56 @@ def sniff(head: bytes) -> tuple[str, str, str] | None:
     return None
 
 
-def _verify_media(path: Path, kind: str) -> str:
-    """Decode/probe the stored temporary file; returns the kind (an mp4 of sound is audio)."""
-    from reelforge.media.probe import check_image, probe
+# The demuxer ffprobe must find for each sniffed format. First bytes are easy to fake: an ID3
+# tag followed by an #EXTM3U playlist sniffs as mp3, and ffmpeg, left to guess, plays whatever
+# local files the playlist names (another tenant's video). Nothing outside this table is
+# accepted: no hls, concat, playlist, "data" or tty format whatever the file starts with.
+_DEMUXER_OF = {
+    ".png": "png_pipe",
+    ".jpg": "jpeg_pipe",
+    ".gif": "gif",
+    ".bmp": "bmp_pipe",
+    ".webp": "webp_pipe",
+    ".mp3": "mp3",
+    ".wav": "wav",
+    ".flac": "flac",
+    ".ogg": "ogg",
+    ".m4a": "mov",
+    ".mp4": "mov",
+    ".mov": "mov",
+    ".webm": "matroska",
+    ".avi": "avi",
+}
+_PILLOW_FORMAT = {".png": "PNG", ".jpg": "JPEG", ".gif": "GIF", ".bmp": "BMP", ".webp": "WEBP"}
+_FORMATS_HINT = (
+    "images: PNG, JPEG, GIF, WebP, BMP; sound: WAV, MP3, FLAC, Ogg, M4A; "
+    "video: MP4, MOV, WebM/MKV, AVI"
+)
+
+
+def _verify_media(path: Path, kind: str, extension: str, max_pixels: int) -> str:
+    """Check the received file is what its first bytes claim; returns the kind (an mp4 of
+    sound is audio). Nothing is decoded in this process: an image's header is read for its
+    format and size, and ffprobe (another process) names the demuxer."""
+    from reelforge.media.images import read_image_header
+    from reelforge.media.probe import probe
 
     if kind == "image":
-        check_image(path)
+        header = _checked(lambda: read_image_header(path, max_pixels, name="you uploaded"), path)
+        if header.format != _PILLOW_FORMAT[extension]:
+            raise InvalidUpload(
+                f"the upload starts like {extension[1:].upper()} but is {header.format}",
+                hint="send the file as it is, not renamed or re-wrapped",
+            )
+    info = _checked(lambda: probe(path), path)
+    if info.demuxer != _DEMUXER_OF[extension]:
+        raise InvalidUpload(
+            f"the upload starts like {extension[1:].upper()} but ffmpeg reads it as "
+            f"{info.format_name or 'something else'}",
+            hint="send a plain media file (" + _FORMATS_HINT + "); playlists are refused",
+        )
+    if kind == "image":
         return kind
-    info = probe(path)
     if kind == "audio" and not info.has_audio:
         raise UnsupportedMedia("the file has no audio track", hint="upload a sound file")
     if kind == "video" and not info.has_video:
@@ -97,6 +146,17 @@ def _verify_media(path: Path, kind: str) -> str:
     if kind == "audio" and info.has_video and info.format_name.startswith("ogg"):
         return "video"  # an Ogg with Theora pictures
     return kind
+
+
+def _checked(check: Callable[[], T], path: Path) -> T:
+    """``check()``, its MediaError turned into an InvalidUpload that names no server path
+    (the temporary file lives in the data folder)."""
+    try:
+        return check()
+    except MediaError as error:
+        message = error.message.replace(f"the image {path}", "the image")
+        message = message.replace(str(path), "the upload")
+        raise InvalidUpload(message, hint=error.hint) from None
 
 
 def _chunks(stream: BinaryIO | Iterable[bytes], size: int = 1024 * 1024) -> Iterator[bytes]:
@@ -142,7 +202,7 @@ def _receive(
 
 
 def _identify(
-    temporary: Path, size: int, head: bytes, declared_type: str | None
+    temporary: Path, size: int, head: bytes, declared_type: str | None, max_pixels: int
 ) -> tuple[str, str, str]:
     """``(kind, content type, extension)`` of a received file, verified, or UnsupportedMedia."""
     if size == 0:
@@ -151,11 +211,10 @@ def _identify(
     if sniffed is None:
         raise UnsupportedMedia(
             "the upload is not an image, sound or video format reelforge reads",
-            hint="images: PNG, JPEG, GIF, WebP, BMP; sound: WAV, MP3, FLAC, Ogg, M4A; "
-            "video: MP4, MOV, WebM/MKV, AVI",
+            hint=_FORMATS_HINT,
         )
     kind, content_type, extension = sniffed
-    kind = _verify_media(temporary, kind)
+    kind = _verify_media(temporary, kind, extension, max_pixels)
     if kind == "audio" and extension == ".mp4":
         content_type, extension = "audio/mp4", ".m4a"
     declared_kind = (declared_type or "").split("/", 1)[0].strip().lower()
@@ -182,7 +241,9 @@ def store_upload(
     work = Path(settings.work_dir or settings.data_dir / "work") / "uploads"
     temporary, sha256, size, head = _receive(stream, work, settings.upload_max_bytes)
     try:
-        kind, content_type, extension = _identify(temporary, size, head, declared_type)
+        kind, content_type, extension = _identify(
+            temporary, size, head, declared_type, settings.max_image_pixels
+        )
         same = _same_upload(db, storage, owner, sha256, kind)
         if same is not None:
             return same  # the owner uploaded these bytes before: no second copy

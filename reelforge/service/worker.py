@@ -47,6 +47,7 @@ from reelforge.media.ffmpeg import Cancellation
 from reelforge.service.db import Database
 from reelforge.service.lifecycle import ACTIVE, JobStatus, claim, transition
 from reelforge.service.models import Job, JobEvent, Media, utcnow
+from reelforge.service.redact import redact_paths, server_folders
 from reelforge.service.requests import CANONICAL_REF
 from reelforge.service.settings import ServiceSettings
 from reelforge.service.storage import Storage, StorageFull
@@ -570,6 +571,9 @@ class _Run:
         else:
             error = f"{type(exc).__name__}: {exc}"
             hint = "an unexpected error; the job's traceback has details"
+        # tenants read the error and hint: no server paths (the stored traceback keeps them)
+        folders = server_folders(self.settings)
+        error, hint = redact_paths(error, folders), redact_paths(hint or "", folders)
         # Bad input, a full store, or a render that hit its memory or time limit fail the same
         # way again: no automatic retry. A crash or a lost worker is retried.
         retryable = not isinstance(

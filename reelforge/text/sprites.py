@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageColor, ImageDraw, ImageFont, UnidentifiedImageError
 
 from reelforge.errors import MediaError, SpecError
+from reelforge.media.images import read_image_header
 from reelforge.text.fonts import face_index
 from reelforge.text.language import RTL_LANGUAGES, primary_language
 
@@ -369,8 +370,11 @@ def render_image_sprite(path: Path, width_px: int, opacity: float = 1.0) -> Spri
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"image not found: {path}", hint="check the path of the logo/watermark")
+    header = read_image_header(path)  # a pixel bomb is refused before any decode
     try:
         with Image.open(path) as img:
+            if header.format == "JPEG" and img.width > 2 * width_px:
+                img.draft("RGB", (2 * width_px, 2 * width_px * img.height // img.width))
             img.load()
             picture = img.convert("RGBA")
     except (UnidentifiedImageError, OSError, ValueError) as exc:

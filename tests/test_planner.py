@@ -468,3 +468,22 @@ def test_planned_says_which_voice_spoke_each_scene(tmp_path: Path) -> None:
         {"language": "en", "voice": None, "engine": None},
     ]
     assert planned.scenes[0]["engine"]
+
+
+def test_voice_threads_run_under_the_callers_cancellation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job's Cancellation (a context variable) must reach ffmpeg started from voice threads."""
+    from reelforge.media.ffmpeg import Cancellation, current_cancellation
+    from reelforge.plan import narration
+
+    seen: list[object] = []
+
+    def record(*args: object) -> None:
+        seen.append(current_cancellation())
+
+    monkeypatch.setattr(narration, "speech_for", record)
+    board = _board(["One.", "Two.", "Three."])
+    with Cancellation() as control:
+        narration.synthesize_all(board, ["en"] * 3, tmp_path, None)
+    assert seen == [control, control, control]

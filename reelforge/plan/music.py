@@ -5,6 +5,7 @@ so it runs while the voices are synthesised; it is composed again only if too sh
 
 from __future__ import annotations
 
+import contextvars
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -50,7 +51,10 @@ class Composer:
         self.estimate_ms = estimate_ms
         self.seconds = 0.0  # time spent composing, for the timings
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="music")
-        self._job: Future[Music] = self._pool.submit(self._compose, estimate_ms)
+        # In a copy of this context, so a job's Cancellation reaches the composer's processes.
+        self._job: Future[Music] = self._pool.submit(
+            contextvars.copy_context().run, self._compose, estimate_ms
+        )
 
     def _compose(self, duration_ms: int) -> Music:
         started = time.perf_counter()

@@ -5,6 +5,7 @@ outrun it.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import json
@@ -139,8 +140,16 @@ def synthesize_all(
     workers = max(1, min(VOICE_WORKERS, os.cpu_count() or 1, len(todo)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice") as pool:
         futures = {
+            # Each task runs in a copy of this thread's context, so a job's Cancellation (a
+            # context variable) reaches any ffmpeg a voice engine starts.
             pool.submit(
-                speech_for, scenes[i], languages[i], scenes[i].voice or sb.voice, sb.speed, cache
+                contextvars.copy_context().run,
+                speech_for,
+                scenes[i],
+                languages[i],
+                scenes[i].voice or sb.voice,
+                sb.speed,
+                cache,
             ): i
             for i in todo
         }

@@ -30,6 +30,13 @@ class ServiceSettings(BaseSettings):
     # Filled from data_dir when not given: file://<data_dir>/storage
     storage_url: str = ""
     storage_quota_bytes: int | None = Field(default=None, ge=0)  # None = unlimited
+    # Each owner's uploads plus completed results (service/quotas.py); None = unlimited.
+    owner_quota_bytes: int | None = Field(default=None, ge=0)
+    # Uploads and finished jobs are deleted this long after they were stored / finished
+    # (service/retention.py, run by `reelforge serve` every retention_interval_s); None = kept.
+    media_retention_s: float | None = Field(default=None, gt=0)
+    job_retention_s: float | None = Field(default=None, gt=0)
+    retention_interval_s: float = Field(default=3600.0, gt=0)
     # Step cache (voices, music) shared by jobs; filled as <data_dir>/cache when not given.
     cache_dir: Path | None = None
     # Per-job work folders; filled as <data_dir>/work when not given.

@@ -7,6 +7,8 @@ jobs left by a previous run, starts the executor, and closes the service on shut
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +23,8 @@ from reelforge.service.api.nesting import JsonNestingMiddleware
 from reelforge.service.api.settings import ApiSettings
 from reelforge.service.api.streams import StreamHub
 from reelforge.service.auth import RateLimiter
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 Turn scripts and storyboards into narrated, captioned, scored videos.
@@ -55,9 +59,11 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(service.recover)
         await run_in_threadpool(service.executor.start)
+        expiry = asyncio.create_task(_expire_periodically(service, settings))
         try:
             yield
         finally:
+            expiry.cancel()
             await app.state.streams.close()
             await run_in_threadpool(service.close)
 
@@ -140,6 +146,22 @@ class NoSniffMiddleware:
 
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
+
+
+async def _expire_periodically(service: Any, settings: ApiSettings) -> None:
+    """Uploads and jobs past their retention are deleted now and every retention interval."""
+    from reelforge.service.retention import expire
+
+    if settings.media_retention_s is None and settings.job_retention_s is None:
+        return
+    while True:
+        try:
+            removed = await run_in_threadpool(expire, service)
+            if any(removed.values()):
+                log.info("retention: removed %(jobs)d jobs and %(media)d uploads", removed)
+        except Exception:  # noqa: BLE001 - try again next time; serving goes on
+            log.warning("retention run failed", exc_info=True)
+        await asyncio.sleep(settings.retention_interval_s)
 
 
 class BodyLimitMiddleware:

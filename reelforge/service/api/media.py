@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -23,6 +23,7 @@ from reelforge.service.api.problems import (
     responses,
 )
 from reelforge.service.api.schemas import MediaOut
+from reelforge.service.quotas import check_owner_quota
 
 router = APIRouter(prefix="/api/media", tags=["media"])
 
@@ -61,7 +62,7 @@ def _too_large(limit: int) -> PayloadTooLarge:
     status_code=201,
     response_model=MediaOut,
     openapi_extra=_UPLOAD_BODY,
-    responses=responses(400, 401, 413, 415, 422, 429),
+    responses=responses(400, 401, 413, 415, 422, 429, 507),
     summary="Upload an image, audio or video file (multipart field 'file')",
 )
 async def upload_media(
@@ -107,6 +108,9 @@ async def upload_media(
             raise _too_large(limit)
         if not upload.size:
             raise BadUpload("the uploaded file is empty", hint="choose a non-empty file")
+        await run_in_threadpool(
+            check_owner_quota, service.db, service.storage, settings, caller.owner, upload.size
+        )
         media = await run_in_threadpool(
             service.store_upload,
             caller.owner,
@@ -119,19 +123,29 @@ async def upload_media(
     return MediaOut(**{k: v for k, v in media.to_dict().items() if k in MediaOut.model_fields})
 
 
+MediaId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 @router.get(
     "/{media_id}",
     response_model=MediaOut,
     responses=responses(401, 404, 422, 429),
     summary="An upload's details",
 )
-async def get_media(
-    media_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
-    service: ServiceDep,
-    caller: CallerDep,
-) -> Any:
+async def get_media(media_id: MediaId, service: ServiceDep, caller: CallerDep) -> Any:
     media = await run_in_threadpool(service.get_media, media_id, owner=caller.owner)
     return MediaOut(**{k: v for k, v in media.to_dict().items() if k in MediaOut.model_fields})
+
+
+@router.delete(
+    "/{media_id}",
+    status_code=204,
+    responses=responses(401, 404, 422, 429),
+    summary="Delete one of your uploads (jobs that already used it keep their results)",
+)
+async def delete_media(media_id: MediaId, service: ServiceDep, caller: CallerDep) -> Response:
+    await run_in_threadpool(service.delete_media, media_id, owner=caller.owner)
+    return Response(status_code=204)
 
 
 def _safe_name(filename: str | None) -> str | None:

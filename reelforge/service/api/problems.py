@@ -29,6 +29,7 @@ from reelforge.errors import (
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:reelforge:problem:"
 log = logging.getLogger("reelforge.api")
+OWNER_QUOTA = "quota-exceeded"
 
 
 class ApiProblem(ReelforgeError):
@@ -108,8 +109,11 @@ def status_for(error: ReelforgeError) -> tuple[int, str, str]:
     """(status, slug, title) for a library or API error."""
     if isinstance(error, ApiProblem):
         return error.status, error.slug, error.title
+    from reelforge.service.quotas import OwnerQuotaExceeded
     from reelforge.service.storage import StorageError
 
+    if isinstance(error, OwnerQuotaExceeded):
+        return 507, OWNER_QUOTA, "Storage quota exceeded"
     if isinstance(error, StorageError):
         if "quota" in error.message.lower():
             return 507, "storage-full", "Insufficient storage"
@@ -199,7 +203,7 @@ def validation_problem(errors: list[dict[str, Any]], *, detail_prefix: str = "")
 async def _reelforge_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ReelforgeError)
     status, slug, title = status_for(exc)
-    if status >= 500:
+    if status >= 500 and slug != OWNER_QUOTA:  # a tenant's own limit is not a server fault
         log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
     headers = exc.headers if isinstance(exc, ApiProblem) else None
     return problem(status, title, exc.message, slug=slug, hint=exc.hint, headers=headers)

@@ -38,7 +38,7 @@ from reelforge.service.models import (
     utcnow,
 )
 from reelforge.service.pricing import admit, breakdown
-from reelforge.service.recovery import requeue_expired
+from reelforge.service.recovery import remove_work, requeue_expired
 from reelforge.service.requests import (
     MediaLookup,
     check_media,
@@ -260,6 +260,7 @@ class JobService:
             with contextlib.suppress(JobConflict):
                 self.cancel(job_id, owner)
         self.storage.delete_prefix(f"jobs/{job_id}/")
+        remove_work(self.settings, job.id)  # what a crashed attempt left on this machine
         with self.db.transaction() as session:
             session.execute(sql_delete(JobEvent).where(JobEvent.job_id == job_id))
             session.execute(sql_delete(Job).where(Job.id == job_id))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import uuid
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -51,6 +53,29 @@ def dead_local_worker(worker_id: str | None) -> bool:
     except OSError:  # exists, owned by another user
         return False
     return False
+
+
+def work_folder(settings: ServiceSettings, job_id: str) -> Path:
+    """Where job ``job_id`` runs on this machine: one sub-folder per attempt."""
+    return Path(settings.work_dir or settings.data_dir / "work") / job_id
+
+
+def remove_work(settings: ServiceSettings, job_id: str, keep: Path | None = None) -> None:
+    """Delete what earlier (crashed or timed-out) attempts of a job left on this machine, all
+    but ``keep``; everything when ``keep`` is None (the job is deleted)."""
+    folder = work_folder(settings, job_id)
+    if not folder.is_dir():
+        return
+    if keep is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for entry in folder.iterdir():
+        if entry == keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def requeue_expired(db: Database, settings: ServiceSettings) -> list[str]:

@@ -47,6 +47,7 @@ from reelforge.media.ffmpeg import Cancellation
 from reelforge.service.db import Database
 from reelforge.service.lifecycle import ACTIVE, JobStatus, claim, transition
 from reelforge.service.models import Job, JobEvent, Media, utcnow
+from reelforge.service.recovery import remove_work, work_folder
 from reelforge.service.redact import redact_paths, server_folders
 from reelforge.service.requests import CANONICAL_REF
 from reelforge.service.settings import ServiceSettings
@@ -79,6 +80,17 @@ class _Stop(BaseException):  # noqa: N818 - a control-flow signal, not an error
 
 class JobTimeout(JobError):
     """A job ran past its kind's time limit."""
+
+
+def _place(source: Path, target: Path) -> None:
+    """``source`` at ``target``, read-only: a hard link when both share a file system (no
+    copy), else a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    target.chmod(0o444)
 
 
 def result_key(job_id: str, output: Output) -> str:
@@ -334,10 +346,11 @@ class _Run:
         beat = threading.Thread(target=self._heartbeat, name=f"lease-{self.job_id}", daemon=True)
         beat.start()
         # One folder per attempt: a timed-out attempt that is still running never shares files
-        # with the retry that replaced it.
-        job_folder = Path(self.settings.work_dir or self.settings.data_dir / "work") / self.job_id
+        # with the retry that replaced it, and what a crashed attempt left is removed now.
+        job_folder = work_folder(self.settings, self.job_id)
         work = job_folder / f"attempt-{self.snapshot['attempts']}"
         try:
+            remove_work(self.settings, self.job_id, keep=work)
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True, exist_ok=True)
             self.kind = kinds.get(self.snapshot["kind"])
@@ -380,9 +393,12 @@ class _Run:
                 hint="submit the request again",
             ) from None
 
-    def _with_local_media(self, kind: JobKind, request: JobRequest) -> JobRequest:
-        """``request`` with every ``media:`` reference replaced by the upload's local file."""
+    def _with_local_media(self, kind: JobKind, request: JobRequest, work: Path) -> JobRequest:
+        """``request`` with every ``media:`` reference replaced by a read-only copy (or hard
+        link) of the upload in the attempt's ``inputs`` folder: a job's processes are handed
+        its own inputs only, never a path into the shared store."""
         owner = self.snapshot["owner"]
+        inputs = work / "inputs"
         with self.db.session() as session:
 
             def local(path: str) -> str:
@@ -390,15 +406,17 @@ class _Run:
                 item = session.get(Media, match.group(1)) if match else None
                 if item is None or item.owner != owner:  # deleted since the job was queued
                     raise SpecError(f"unknown media: {path}", hint="upload the file again")
-                where = str(self.storage.local_path(item.key))
-                self.local_media[where] = item.reference
-                return where
+                where = inputs / f"{item.id}{item.extension}"
+                if not where.exists():
+                    _place(self.storage.local_path(item.key), where)
+                self.local_media[str(where)] = item.reference
+                return str(where)
 
             return kind.with_media(request, local)  # type: ignore[no-any-return]
 
     def _make(self, kind: JobKind, work: Path) -> dict[str, Path]:
         """Run the kind in ``work``; its output files by result name."""
-        request = self._with_local_media(kind, self._request(kind))
+        request = self._with_local_media(kind, self._request(kind), work)
         self._check()
         with self.control:
             result = kind.run(request, work, self.progress, cache_dir=self.settings.cache_dir)

@@ -9,6 +9,7 @@ work folders, each performed through the HTTP API.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from conftest_api import Api, assert_problem
@@ -66,3 +67,67 @@ def test_the_cache_never_serves_or_names_another_tenants_job(api: Api, fake_make
     assert first["id"] not in events
     again = _submit_and_wait(api, alice, body)  # the owner's own cache still works
     assert again["cached_from"] == first["id"] and len(fake_make.calls) == 2
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 18), (200, 80, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_job_is_handed_copies_of_its_own_inputs_only(api: Api, fake_make: Any) -> None:
+    key = api.key()
+    data = _png()
+    uploaded = api.client.post(
+        "/api/media", headers=api.headers(key), files={"file": ("a.png", data, "image/png")}
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    media = uploaded.json()
+    seen: dict[str, Any] = {}
+
+    def look(board: Any) -> None:
+        path = Path(board.scenes[0].visual.path)
+        seen.setdefault("path", path)
+        seen.setdefault("bytes", path.read_bytes())
+        seen.setdefault("writable", bool(path.stat().st_mode & 0o222))  # root ignores modes
+
+    fake_make.before = look
+    body = {"storyboard": {"scenes": [{"narration": "Look.", "visual": media["reference"]}]}}
+    job = _submit_and_wait(api, key, {**body, "music": "none", "preview": True})
+    assert job["status"] == "completed", job
+    work = Path(api.settings.work_dir) / job["id"]
+    storage = Path(api.settings.data_dir) / "storage"
+    assert seen["path"].is_relative_to(work) and not seen["path"].is_relative_to(storage)
+    assert seen["bytes"] == data and seen["writable"] is False
+    assert not work.exists()  # removed once the job is done
+
+
+def test_a_crashed_attempts_work_folder_goes_on_retry_and_on_delete(
+    make_api: Any, fake_make: Any
+) -> None:
+    from reelforge.service.worker import run_job
+
+    api: Api = make_api(workers=0)  # this test plays the worker
+    key = api.key()
+    job_id = api.submit(key)
+    leftover = Path(api.settings.work_dir) / job_id / "attempt-0"  # a worker died in it
+    leftover.mkdir(parents=True)
+    (leftover / "narration.wav").write_bytes(b"what the crashed attempt had made")
+    during: list[bool] = []
+    fake_make.before = lambda board: during.append(leftover.exists())
+    service = api.service
+    assert run_job(job_id, service.db, service.storage, service.settings, "w2") == "completed"
+    assert during and not any(during)  # gone before the retry ran
+    assert not leftover.parent.exists()
+
+    other = api.submit(key, {"script": "Another one.", "music": "none", "preview": True})
+    crashed = Path(api.settings.work_dir) / other / "attempt-1"
+    crashed.mkdir(parents=True)
+    (crashed / "frame.png").write_bytes(b"left behind")
+    deleted = api.client.delete(f"/api/jobs/{other}", headers=api.headers(key))
+    assert deleted.status_code == 204
+    assert not crashed.parent.exists()

@@ -341,8 +341,9 @@ def test_media_references_resolve_for_the_owner_only(service, tmp_media, fake_ma
     board = seen["board"]
     visual = board.scenes[0].visual
     assert visual.type == "image"
-    assert visual.path == str(service.storage.local_path(image.key))
-    assert board.music.path == str(service.storage.local_path(sound.key))
+    inputs = service.settings.work_dir / job.id / "attempt-1" / "inputs"
+    assert visual.path == str(inputs / f"{image.id}.png")
+    assert board.music.path == str(inputs / f"{sound.id}.wav")
 
 
 def test_media_reference_in_a_markdown_script(service, tmp_media):

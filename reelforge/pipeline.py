@@ -15,6 +15,7 @@ from typing import Any
 
 from reelforge import __version__
 from reelforge.errors import MediaError, SpecError
+from reelforge.kinds.video import CAPTION_OUTPUTS, OUTPUTS
 from reelforge.plan import Planned
 from reelforge.plan import plan as plan_storyboard
 from reelforge.render.plan import compile_plan
@@ -112,8 +113,10 @@ class _workdir:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-CAPTION_SIDECARS = ("srt", "vtt", "ass", "words.json")
-OUTPUT_SIDECARS = (*CAPTION_SIDECARS, "jpg", "json")
+# What lands beside the video, from the video kind's one output table (the service stores and
+# serves the same names).
+CAPTION_SIDECARS = tuple(OUTPUTS[name].suffix for name in CAPTION_OUTPUTS)
+OUTPUT_SIDECARS = tuple(output.suffix for name, output in OUTPUTS.items() if name != "video")
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -191,7 +194,7 @@ def make(
         _return_free_memory()  # the voice and visual stages leave ~200 MB of freed heap
         t0 = time.perf_counter()
         plan = compile_plan(timeline, out, work)
-        thumbnail = out.with_suffix(".jpg")
+        thumbnail = out.with_suffix("." + OUTPUTS["thumbnail"].suffix)
         earlier = _identity(out)
         try:
             render_timings = run_plan(timeline, plan, progress, thumbnail=thumbnail)
@@ -200,7 +203,7 @@ def make(
             timings.update({k: v for k, v in render_timings.items() if k.endswith("_s")})
             captions = write_sidecars(timeline, out)
             timings["total_s"] = time.perf_counter() - started
-            manifest = out.with_suffix(".json")
+            manifest = out.with_suffix("." + OUTPUTS["manifest"].suffix)
             manifest.write_text(
                 json.dumps(
                     {

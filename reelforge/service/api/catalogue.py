@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+import reelforge
 from reelforge import kinds
 from reelforge.kinds import Workload
 from reelforge.service.api.deps import ServiceDep, SettingsDep
@@ -108,14 +109,10 @@ class Pricing(BaseModel):
 
 
 def _templates() -> list[dict[str, Any]]:
-    from reelforge.spec.templates import TEMPLATES
-
-    return [t.to_dict() for t in TEMPLATES.values()]
+    return [t.to_dict() for t in reelforge.list_templates()]
 
 
 def _voices() -> list[dict[str, Any]]:
-    from reelforge.voices import catalog
-
     return [
         {
             "id": v.id,
@@ -125,7 +122,7 @@ def _voices() -> list[dict[str, Any]]:
             "age": v.age,
             "description": v.description,
         }
-        for v in catalog()
+        for v in reelforge.list_voices()
     ]
 
 
@@ -139,45 +136,16 @@ def _moods() -> list[dict[str, str]]:
 
 def engines() -> list[dict[str, Any]]:
     """Every registered engine, whether it can run here, and if not why (with the fix)."""
-    from reelforge.engines import registry
-    from reelforge.errors import ReelforgeError
-
-    found = []
-    for kind in registry.AVAILABLE_ENGINES:
-        for name in registry.names(kind):
-            try:
-                info = registry.get(kind, name).info()
-                found.append(
-                    {
-                        "kind": kind,
-                        "name": name,
-                        "version": info.version,
-                        "available": bool(info.available),
-                        "reason": info.reason,
-                    }
-                )
-            except ReelforgeError as exc:
-                reason = exc.message + (f" ({exc.hint})" if exc.hint else "")
-                found.append(
-                    {
-                        "kind": kind,
-                        "name": name,
-                        "version": "",
-                        "available": False,
-                        "reason": reason,
-                    }
-                )
-            except Exception as exc:  # noqa: BLE001 - a broken engine must not break the list
-                found.append(
-                    {
-                        "kind": kind,
-                        "name": name,
-                        "version": "",
-                        "available": False,
-                        "reason": f"{type(exc).__name__}: {exc}",
-                    }
-                )
-    return found
+    return [
+        {
+            "kind": info.kind,
+            "name": info.name,
+            "version": info.version,
+            "available": bool(info.available),
+            "reason": info.reason,
+        }
+        for info in reelforge.list_engines()
+    ]
 
 
 def ffmpeg_available() -> bool:

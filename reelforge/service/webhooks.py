@@ -25,7 +25,6 @@ import http.client
 import ipaddress
 import json
 import logging
-import re
 import socket
 import threading
 import time
@@ -36,6 +35,7 @@ from reelforge import kinds
 from reelforge.errors import SpecError
 from reelforge.service.db import Database
 from reelforge.service.models import Job, JobEvent, utcnow
+from reelforge.service.redact import public_note
 from reelforge.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,6 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # deprecated IPv4-compatible form): `is_global` judges the IPv6 prefix, not the address inside.
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _COMPATIBLE = ipaddress.ip_network("::/96")
-# Worker ids (<prefix>-<host>-<pid>-<hex>, executor.worker_name) and job ids in job notes.
-_WORKER_ID = re.compile(r"\b[A-Za-z0-9_]+-[A-Za-z0-9._-]+-\d+-[0-9a-f]{6}\b")
-_JOB_ID = re.compile(r"\b[0-9a-f]{32}\b")
 
 
 class RefusedTarget(SpecError):
@@ -186,15 +183,6 @@ def _connection(
 
 
 # --------------------------------------------------------------------------- payload
-
-
-def public_note(text: str | None, job_id: str) -> str | None:
-    """Job ``job_id``'s note or event message as its owner may see it: without worker names
-    (they carry host and process id) or other jobs' ids (a cache donor may be anyone's)."""
-    if text is None:
-        return None
-    text = _WORKER_ID.sub("a worker", text)
-    return _JOB_ID.sub(lambda m: m.group(0) if m.group(0) == job_id else "another job", text)
 
 
 def payload(job: Job) -> dict[str, Any]:

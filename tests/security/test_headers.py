@@ -33,3 +33,14 @@ def test_every_api_response_says_nosniff(api: Api) -> None:
     ):
         response = api.client.request(method, url, headers=headers)
         assert response.headers.get("x-content-type-options") == "nosniff", (url, response)
+
+
+def test_docs_load_nothing_from_outside(open_api: Api) -> None:
+    """The API page runs no third-party script (FastAPI's default pulls Swagger UI from a CDN,
+    unreachable offline and run beside the keys people paste in)."""
+    import re
+
+    page = open_api.client.get("/docs")
+    assert page.status_code == 200 and "openapi.json" in page.text
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page.text, re.I)
+    assert "cdn" not in page.text.lower()

@@ -18,7 +18,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
 from reelforge import __version__
-from reelforge.service.api import catalogue, files, health, jobs, media, problems, videos
+from reelforge.service.api import (
+    catalogue,
+    docs,
+    files,
+    health,
+    jobs,
+    media,
+    problems,
+    videos,
+)
 from reelforge.service.api.nesting import JsonNestingMiddleware
 from reelforge.service.api.settings import ApiSettings
 from reelforge.service.api.streams import StreamHub
@@ -73,7 +82,7 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by api/docs.py without a CDN
         redoc_url=None,
     )
     app.state.service = service
@@ -90,7 +99,7 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     )
 
     problems.install(app)
-    for module in (videos, jobs, files, media, catalogue, health):
+    for module in (videos, jobs, files, media, catalogue, health, docs):
         app.include_router(module.router)
 
     origins = settings.cors_origin_list()

@@ -16,7 +16,7 @@ from reelforge.service.api.deps import CallerDep, ServiceDep, SettingsDep
 from reelforge.service.api.problems import responses
 from reelforge.service.api.schemas import JobOut, JobPage, JobStatusName, job_out
 from reelforge.service.api.streams import StreamHub, StreamSlot
-from reelforge.service.webhooks import public_note
+from reelforge.service.redact import public_note
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 

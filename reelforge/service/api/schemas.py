@@ -8,6 +8,7 @@ from fastapi import Request
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
 from reelforge import kinds
+from reelforge.service.redact import public_note
 
 Priority = Literal["critical", "high", "medium", "low"]
 JobStatusName = Literal[
@@ -192,5 +193,6 @@ def links(request: Request, job: Any) -> JobLinks:
 def job_out(request: Request, job: Any) -> JobOut:
     data = job.to_dict()
     data["progress"] = round(max(0.0, min(1.0, float(data.get("progress") or 0.0))) * 100, 1)
+    data["error"] = public_note(data.get("error"), job.id)  # no worker names, no other jobs
     fields = set(JobOut.model_fields) - {"links"}
     return JobOut(**{k: v for k, v in data.items() if k in fields}, links=links(request, job))

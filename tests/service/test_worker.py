@@ -510,7 +510,9 @@ def test_manifest_names_no_server_paths(service, fake_make, tmp_media, monkeypat
     import io
     import json
 
-    from conftest import FakeMake
+    # The fixture's class, not ``from conftest import``: another folder's conftest may hold that
+    # module name when the whole suite runs.
+    FakeMake = type(fake_make)  # noqa: N806
 
     png = tmp_media.make_image("a.png").read_bytes()
     image = service.store_upload(None, "a.png", io.BytesIO(png), None)

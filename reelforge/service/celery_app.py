@@ -43,7 +43,7 @@ from sqlalchemy import select
 from reelforge.service.db import Database
 from reelforge.service.lifecycle import JobStatus
 from reelforge.service.models import PRIORITIES, QUEUES, Job, JobEvent
-from reelforge.service.recovery import requeue_expired, worker_name
+from reelforge.service.recovery import queued_jobs, requeue_expired, worker_name
 from reelforge.service.settings import ServiceSettings, get_service_settings
 from reelforge.service.storage import Storage, storage_from_url
 from reelforge.service.worker import run_job
@@ -316,14 +316,8 @@ class CeleryExecutor:
         """Re-queue jobs of lost workers, then send every ready queued job that has no message
         in the broker. Returns ``{"requeued": n, "sent": m}``."""
         requeued = requeue_expired(self.db, self.settings)
-        with self.db.session() as session:
-            queued = session.execute(
-                select(Job.id, Job.queue, Job.priority)
-                .where(Job.status == JobStatus.QUEUED.value)
-                .order_by(Job.priority.desc(), Job.queued_at)
-            ).all()
         sent = 0
-        for job_id, queue, priority in queued:
+        for job_id, queue, priority in queued_jobs(self.db):
             if self._send(job_id, queue, priority):
                 sent += 1
                 self._note(job_id, "sent to the job queue again (its message was lost or late)")

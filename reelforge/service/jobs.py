@@ -38,7 +38,7 @@ from reelforge.service.models import (
     utcnow,
 )
 from reelforge.service.pricing import admit, breakdown
-from reelforge.service.recovery import remove_work, requeue_expired
+from reelforge.service.recovery import queued_jobs, remove_work, requeue_expired
 from reelforge.service.requests import (
     MediaLookup,
     check_media,
@@ -358,12 +358,7 @@ class JobService:
         """Re-queue jobs whose worker died (lease expired) and hand every queued job to the
         executor again. Returns how many jobs were handed over."""
         requeue_expired(self.db, self.settings)
-        with self.db.session() as session:
-            queued = session.execute(
-                select(Job.id, Job.queue, Job.priority)
-                .where(Job.status == JobStatus.QUEUED.value)
-                .order_by(Job.priority.desc(), Job.queued_at)
-            ).all()
+        queued = queued_jobs(self.db)
         for job_id, queue, priority in queued:
             self.executor.submit(job_id, queue, priority)
         return len(queued)

@@ -155,17 +155,24 @@ def transition(
     job.status = new.value
     job.updated_at = now
     job.history = [*(job.history or []), {"status": new.value, "at": now.isoformat(), "note": note}]
-    session.add(
-        JobEvent(
-            job_id=job.id,
-            at=now,
-            status=new.value,
-            stage=job.stage,
-            progress=job.progress,
-            message=note,
-        )
-    )
+    add_event(session, job.id, now, new.value, job.stage, job.progress, note)
     return job
+
+
+def add_event(
+    session: Session,
+    job_id: str,
+    at: datetime,
+    status: str,
+    stage: str | None,
+    progress: float | None,
+    message: str | None,
+) -> None:
+    """Append one entry to the job's event stream (what the SSE clients and pollers read)."""
+    event = JobEvent(
+        job_id=job_id, at=at, status=status, stage=stage, progress=progress, message=message
+    )
+    session.add(event)
 
 
 def claim(
@@ -216,14 +223,6 @@ def claim(
         *(job.history or []),
         {"status": JobStatus.PROCESSING.value, "at": now.isoformat(), "note": note},
     ]
-    session.add(
-        JobEvent(
-            job_id=job.id,
-            at=now,
-            status=JobStatus.PROCESSING.value,
-            stage=JobStatus.PROCESSING.value,
-            progress=0.0,
-            message=note,
-        )
-    )
+    processing = JobStatus.PROCESSING.value
+    add_event(session, job.id, now, processing, processing, 0.0, note)
     return job

@@ -78,6 +78,18 @@ def remove_work(settings: ServiceSettings, job_id: str, keep: Path | None = None
             entry.unlink(missing_ok=True)
 
 
+def queued_jobs(db: Database) -> list[tuple[str, str, int]]:
+    """(id, queue, priority) of every queued job, most urgent first: what an executor is
+    handed again after a restart or a lost broker message."""
+    with db.session() as session:
+        rows = session.execute(
+            select(Job.id, Job.queue, Job.priority)
+            .where(Job.status == JobStatus.QUEUED.value)
+            .order_by(Job.priority.desc(), Job.queued_at)
+        ).all()
+    return [(job_id, queue, priority) for job_id, queue, priority in rows]
+
+
 def requeue_expired(db: Database, settings: ServiceSettings) -> list[str]:
     """Jobs held by a worker whose lease expired, or by a dead process on this machine, go back
     to the queue (or fail when their attempts are spent). Returns their ids. Safe to run from

@@ -25,10 +25,10 @@ import shutil
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import ValidationError
 from sqlalchemy import select, update
@@ -45,8 +45,8 @@ from reelforge.errors import (
 from reelforge.kinds import JobKind, JobRequest, Output
 from reelforge.media.ffmpeg import Cancellation
 from reelforge.service.db import Database
-from reelforge.service.lifecycle import ACTIVE, JobStatus, claim, transition
-from reelforge.service.models import Job, JobEvent, Media, utcnow
+from reelforge.service.lifecycle import ACTIVE, JobStatus, add_event, claim, transition
+from reelforge.service.models import Job, Media, utcnow
 from reelforge.service.recovery import remove_work, work_folder
 from reelforge.service.redact import redact_paths, server_folders
 from reelforge.service.requests import CANONICAL_REF
@@ -55,6 +55,7 @@ from reelforge.service.storage import Storage, StorageFull
 from reelforge.service.webhooks import notify
 
 log = logging.getLogger(__name__)
+_ACTIVE_STATUSES = frozenset(status.value for status in ACTIVE)
 
 # Job stage -> its share of the whole job's progress [start, end).
 _SPANS: dict[JobStatus, tuple[float, float]] = {
@@ -205,16 +206,8 @@ class _Run:
             )
             owned = bool(result.rowcount == 1)  # type: ignore[attr-defined]
             if owned and "progress" in values:
-                session.add(
-                    JobEvent(
-                        job_id=self.job_id,
-                        at=now,
-                        status=self.status.value,
-                        stage=self.status.value,
-                        progress=values["progress"],
-                        message=message,
-                    )
-                )
+                status = self.status.value
+                add_event(session, self.job_id, now, status, status, values["progress"], message)
         if not owned and self.lost is None:
             self.lost = "the job was cancelled, deleted or taken over"
         return owned
@@ -245,6 +238,10 @@ class _Run:
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
                 log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
 
+    def _holds(self, job: Job | None, statuses: Collection[str]) -> TypeGuard[Job]:
+        """Whether this worker still holds ``job`` (its lease) in one of ``statuses``."""
+        return job is not None and job.lease_owner == self.worker_id and job.status in statuses
+
     def _check(self) -> None:
         if self.lost:
             raise _Stop(self.lost)
@@ -257,11 +254,7 @@ class _Run:
         def attempt() -> str:
             with self.write_lock, self.db.transaction() as session:
                 job = session.get(Job, self.job_id)
-                if (
-                    job is None
-                    or job.lease_owner != self.worker_id
-                    or (job.status not in {s.value for s in ACTIVE})
-                ):
+                if not self._holds(job, _ACTIVE_STATUSES):
                     return job.status if job is not None else JobStatus.CANCELLED.value
                 transition(
                     session,
@@ -288,11 +281,7 @@ class _Run:
         def attempt() -> None:
             with self.write_lock, self.db.transaction() as session:
                 job = session.get(Job, self.job_id)
-                if (
-                    job is None
-                    or job.lease_owner != self.worker_id
-                    or job.status != self.status.value
-                ):
+                if not self._holds(job, {self.status.value}):
                     self.lost = "the job was cancelled, deleted or taken over"
                     return
                 transition(session, job, status, note=note, progress=_SPANS[status][0])
@@ -523,7 +512,7 @@ class _Run:
         def attempt() -> bool:
             with self.write_lock, self.db.transaction() as session:
                 job = session.get(Job, self.job_id)
-                if job is None or job.lease_owner != self.worker_id or job.status != "uploading":
+                if not self._holds(job, {JobStatus.UPLOADING.value}):
                     return False
                 transition(
                     session,
@@ -602,11 +591,7 @@ class _Run:
         def attempt() -> str:
             with self.write_lock, self.db.transaction() as session:
                 job = session.get(Job, self.job_id)
-                if (
-                    job is None
-                    or job.lease_owner != self.worker_id
-                    or (job.status not in {s.value for s in ACTIVE})
-                ):
+                if not self._holds(job, _ACTIVE_STATUSES):
                     return job.status if job is not None else JobStatus.CANCELLED.value
                 if retryable and job.attempts < job.max_attempts:
                     delay = settings.backoff_for(job.attempts)

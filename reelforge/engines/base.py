@@ -34,6 +34,17 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Phoneme:
+    """One speech sound and when it is heard, in ms from the start of its audio. ``symbol`` is
+    IPA (piper, kokoro) or the engine's own phoneme name (espeak-ng's mnemonics); pauses are
+    left out."""
+
+    symbol: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
 class VoiceInfo:
     """One voice of the catalogue (``reelforge voices``)."""
 
@@ -63,6 +74,8 @@ class SpeechResult:
     words: tuple[Word, ...]  # in order, non-overlapping, inside [0, duration_ms]
     engine: str
     version: str
+    # in order, inside [0, duration_ms]; empty when the engine reports no phoneme timings
+    phonemes: tuple[Phoneme, ...] = ()
 
 
 @runtime_checkable

@@ -37,7 +37,14 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
+from reelforge.engines.base import (
+    EngineInfo,
+    Phoneme,
+    SpeechRequest,
+    SpeechResult,
+    VoiceInfo,
+    Word,
+)
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 _LIBRARY = "libespeak-ng.so.1"
@@ -328,6 +335,22 @@ def _word_times(text: str, spoken: _Spoken, duration_ms: int) -> list[tuple[str,
     return result
 
 
+def _phoneme_times(spoken: _Spoken, shift: float, duration_ms: int) -> tuple[Phoneme, ...]:
+    """Each sounded phoneme from its event to the next event, in the trimmed audio's time;
+    pauses (``_``...) and language-switch markers (``(en)``) are left out."""
+    events = spoken.phonemes
+    out: list[Phoneme] = []
+    for k, (ms, name) in enumerate(events):
+        if not name or name.startswith(("_", "(")):
+            continue
+        end = events[k + 1][0] if k + 1 < len(events) else duration_ms + shift
+        start_ms = max(0, round(ms - shift))
+        end_ms = min(duration_ms, round(end - shift))
+        if end_ms > start_ms:
+            out.append(Phoneme(name, start_ms, end_ms))
+    return tuple(out)
+
+
 def _write_wav(path: Path, samples: NDArray[np.int16], rate: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as wav:
@@ -444,6 +467,7 @@ class EspeakEngine:
             words=tuple(words),
             engine=self.name,
             version=self._version(),
+            phonemes=_phoneme_times(spoken, shift, duration_ms),
         )
 
     @staticmethod

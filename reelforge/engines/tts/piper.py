@@ -30,7 +30,14 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
+from reelforge.engines.base import (
+    EngineInfo,
+    Phoneme,
+    SpeechRequest,
+    SpeechResult,
+    VoiceInfo,
+    Word,
+)
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 VOICE_NAME = "en_US-joe-medium"
@@ -252,6 +259,19 @@ def _chunk_groups(chunk: Any, offset: int) -> list[_Group]:
     return groups
 
 
+def _chunk_phonemes(chunk: Any, offset: int) -> list[tuple[str, int, int]]:
+    """(IPA symbol, first sample, end sample) of each sounded phoneme of one sentence; empty
+    when the model gave no alignment for it (the mouth then follows the audio alone)."""
+    spans: list[tuple[str, int, int]] = []
+    pos = offset
+    for al in chunk.phoneme_alignments or ():
+        ph, n = al.phoneme, int(al.num_samples)
+        if ph != " " and ph not in _PUNCT_PHONEMES and ph not in _SKIP_PHONEMES and n > 0:
+            spans.append((ph, pos, pos + n))
+        pos += n
+    return spans
+
+
 def _write_wav(path: Path, samples: NDArray[np.int16], rate: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as wav:
@@ -324,6 +344,7 @@ class PiperEngine:
         rate = int(voice.config.sample_rate)
         pieces: list[NDArray[np.float32]] = []
         groups: list[_Group] = []
+        spans: list[tuple[str, int, int]] = []
         offset = 0
         try:
             # Piper yields one chunk per sentence; each keeps its own pauses, so plain
@@ -331,6 +352,7 @@ class PiperEngine:
             for chunk in voice.synthesize(request.text, config, include_alignments=True):
                 audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
                 groups.extend(_chunk_groups(chunk, offset))
+                spans.extend(_chunk_phonemes(chunk, offset))
                 pieces.append(audio)
                 offset += len(audio)
         except (RuntimeError, ValueError) as exc:
@@ -350,6 +372,12 @@ class PiperEngine:
         duration_ms = round(len(pcm) * 1000 / rate)
 
         words = self._words(tokens, groups, first, rate, duration_ms)
+        phonemes = tuple(
+            Phoneme(symbol, start, end)
+            for symbol, a, b in spans
+            if (start := max(0, round((a - first) * 1000 / rate)))
+            < (end := min(duration_ms, round((b - first) * 1000 / rate)))
+        )
         path = Path(workdir) / f"piper-{self._key(request)}.wav"
         _write_wav(path, pcm, rate)
         return SpeechResult(
@@ -359,6 +387,7 @@ class PiperEngine:
             words=words,
             engine=self.name,
             version=self._version(),
+            phonemes=phonemes,
         )
 
     @staticmethod

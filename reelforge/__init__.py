@@ -31,7 +31,7 @@ from reelforge.errors import (
 )
 
 if TYPE_CHECKING:
-    from reelforge.engines.base import EngineInfo, VoiceInfo
+    from reelforge.engines.base import EngineInfo, Transcript, VoiceInfo
     from reelforge.media.probe import MediaInfo
     from reelforge.pipeline import MakeResult
     from reelforge.plan import Planned
@@ -212,6 +212,34 @@ def probe_media(path: str | Path) -> MediaInfo:
     return probe(Path(path))
 
 
+def transcribe(
+    source: str | Path,
+    output: str | Path | None = None,
+    *,
+    language: str | None = None,
+    model: str = "",
+    format: str | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+) -> Transcript:
+    """The speech of a video or sound file as timed words (Whisper, offline), and written to
+    ``output`` as SRT, VTT or JSON (by its extension, or ``format``) when given. ``model``:
+    ``tiny.en``, ``base`` (multilingual, detects the language) or a model folder."""
+    import tempfile
+
+    from reelforge.transcription import output_format, transcribe_file, write_transcript
+
+    if output is not None:
+        output_format(Path(output), format)  # a bad name fails before minutes of decoding
+    with tempfile.TemporaryDirectory(prefix="reelforge-asr-") as work:
+        found = transcribe_file(
+            Path(source), Path(work), language=language, model=model, start_s=start_s, end_s=end_s
+        )
+    if output is not None:
+        write_transcript(found, Path(output), format)
+    return found
+
+
 # The result and value types, imported on first use (they live in modules that are light, but
 # importing every one of them up front would load most of the package).
 _TYPES = {
@@ -223,6 +251,7 @@ _TYPES = {
     "Storyboard": "reelforge.spec.model",
     "Template": "reelforge.spec.templates",
     "Timeline": "reelforge.timeline",
+    "Transcript": "reelforge.engines.base",
     "VoiceInfo": "reelforge.engines.base",
 }
 
@@ -251,6 +280,7 @@ __all__ = [
     "Storyboard",
     "Template",
     "Timeline",
+    "Transcript",
     "VoiceInfo",
     "__version__",
     "compile_timeline",
@@ -267,5 +297,6 @@ __all__ = [
     "plan_video",
     "probe_media",
     "render_timeline",
+    "transcribe",
     "storyboard_schema",
 ]

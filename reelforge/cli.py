@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     templates.add_argument("--json", action="store_true")
     sub.add_parser("moods", help="list music moods")
     sub.add_parser("engines", help="list engines and whether they can run here")
+    _add_clips_commands(sub)
     from reelforge.service.cli import add_service_commands  # serve, keys (imports nothing heavy)
 
     COMMANDS.update(add_service_commands(sub))
@@ -82,6 +83,48 @@ def _parser() -> argparse.ArgumentParser:
 
     COMMANDS.update(add_worker_command(sub))
     return parser
+
+
+def _add_clips_commands(sub: Any) -> None:
+    listen = sub.add_parser(
+        "transcribe",
+        help="the speech of a video or sound file as SRT, VTT or JSON (Whisper, offline)",
+    )
+    listen.add_argument("input", help="a video or sound file")
+    listen.add_argument("-o", "--output", help=".srt, .vtt or .json (default: print SRT)")
+    listen.add_argument("--language", help="spoken language (default: detected)")
+    listen.add_argument("--model", default="", help="tiny.en, base (default) or a model folder")
+    listen.add_argument("--from", dest="start", help="start (seconds or mm:ss)")
+    listen.add_argument("--to", dest="end", help="end (seconds or mm:ss)")
+
+
+def _clock(text: str | None) -> float | None:
+    """Seconds from ``75``, ``1:15`` or ``0:01:15.5``."""
+    if text is None:
+        return None
+    try:
+        seconds = 0.0
+        for part in text.strip().split(":"):
+            seconds = seconds * 60 + float(part)
+    except ValueError:
+        raise reelforge.SpecError(
+            f"{text!r} is not a time", hint="write seconds (75) or minutes:seconds (1:15)"
+        ) from None
+    return seconds
+
+
+def _cmd_transcribe(args: argparse.Namespace) -> int:
+    start, end = _clock(args.start) or 0.0, _clock(args.end)
+    found = reelforge.transcribe(
+        args.input, args.output, language=args.language, model=args.model, start_s=start, end_s=end
+    )
+    if args.output is None:
+        from reelforge.transcription import to_subtitles
+
+        print(to_subtitles(found, "srt"), end="")
+    else:
+        print(f"wrote {args.output} ({found.language}, {len(found.words)} words)", file=sys.stderr)
+    return 0
 
 
 def _spec_options(parser: argparse.ArgumentParser) -> None:
@@ -266,6 +309,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "templates": _cmd_templates,
     "moods": _cmd_moods,
     "engines": _cmd_engines,
+    "transcribe": _cmd_transcribe,
 }
 
 

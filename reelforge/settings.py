@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     debug: bool = False  # tracebacks on errors in the CLI
     segment_seconds: float | None = None  # render long edits in segments of this length
     segment_threshold_s: float = 600.0  # outputs longer than this render in segments
+    asr_model: str = ""  # Whisper model for transcription: tiny.en, base, or a folder
+    asr_model_dir: Path | None = None  # a local CTranslate2 Whisper model folder (when no model)
 
 
 @lru_cache(maxsize=1)

@@ -165,3 +165,60 @@ class VisualEngine(Protocol):
     def styles(self) -> list[str]: ...
 
     def generate(self, request: VisualRequest, workdir: Path) -> VisualResult: ...
+
+
+# --------------------------------------------------------------------------- speech recognition
+@dataclass(frozen=True)
+class TranscriptionRequest:
+    """Speech to transcribe: a mono 16-bit PCM wav (any rate; 16 kHz is what Whisper hears),
+    which the caller decodes from any media file (engines never start ffmpeg)."""
+
+    audio: Path
+    language: str | None = None  # None: detected from the first speech
+    model: str = ""  # "" = the engine's default; a model name the engine knows, or a folder
+    word_timestamps: bool = True
+    vad: bool = True  # skip silence before decoding
+    chunk_s: float = 600.0  # longest audio held in memory at once (long inputs stream)
+    initial_prompt: str = ""
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    """A stretch of speech the recogniser decoded in one piece (about a sentence)."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+    words: tuple[Word, ...]  # in order; empty when word timestamps were not asked for
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was said and when, in ms from the start of the audio."""
+
+    language: str
+    language_probability: float  # 1.0 when the language was given or the model knows one only
+    duration_ms: int
+    segments: tuple[TranscriptSegment, ...]
+    engine: str
+    version: str
+    model: str
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(word for segment in self.segments for word in segment.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(segment.text for segment in self.segments).strip()
+
+
+@runtime_checkable
+class AsrEngine(Protocol):
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+    def models(self) -> list[str]: ...
+
+    def transcribe(self, request: TranscriptionRequest, workdir: Path) -> Transcript: ...

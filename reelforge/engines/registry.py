@@ -10,10 +10,16 @@ import dataclasses
 import importlib
 from typing import Any, Literal, overload
 
-from reelforge.engines.base import EngineInfo, MusicEngine, VisualEngine, VoiceEngine
+from reelforge.engines.base import (
+    AsrEngine,
+    EngineInfo,
+    MusicEngine,
+    VisualEngine,
+    VoiceEngine,
+)
 from reelforge.errors import EngineUnavailable, ReelforgeError
 
-Engine = VoiceEngine | MusicEngine | VisualEngine
+Engine = VoiceEngine | MusicEngine | VisualEngine | AsrEngine
 
 AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "voice": {
@@ -27,6 +33,9 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "visuals": {
         "procedural": "reelforge.engines.visuals.procedural:ProceduralVisuals",
     },
+    "asr": {
+        "whisper": "reelforge.engines.asr.whisper:WhisperEngine",
+    },
 }
 
 # The contract each kind of engine implements (reelforge.engines.base).
@@ -34,6 +43,7 @@ CONTRACTS: dict[str, type[Any]] = {
     "voice": VoiceEngine,
     "music": MusicEngine,
     "visuals": VisualEngine,
+    "asr": AsrEngine,
 }
 
 # What an engine offers to choose from (music moods, picture styles), keyed by the engine's
@@ -73,6 +83,8 @@ def get(kind: Literal["voice"], name: str) -> VoiceEngine: ...
 def get(kind: Literal["music"], name: str) -> MusicEngine: ...
 @overload
 def get(kind: Literal["visuals"], name: str) -> VisualEngine: ...
+@overload
+def get(kind: Literal["asr"], name: str) -> AsrEngine: ...
 @overload
 def get(kind: str, name: str) -> Engine: ...
 def get(kind: str, name: str) -> Engine:

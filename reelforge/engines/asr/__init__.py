@@ -1,0 +1,1 @@
+"""Speech recognition engines (one file each, behind :class:`reelforge.engines.base.AsrEngine`)."""

@@ -124,7 +124,7 @@ class JobService:
         priority_number = priority_value(priority)
         if webhook_url is not None:
             check_url(webhook_url, self.settings)
-        admit(kind.workload(parsed), self.settings)
+        admit(kind.name, kind.workload(parsed), self.settings)
         with self.db.session() as session:
             uploads = check_media(kind, parsed, self._media_lookup(session, owner))
             digest = input_hash(kind, parsed, uploads)
@@ -376,7 +376,7 @@ class JobService:
         parsed = self._parse(kind, request)
         check_media(kind, parsed, None)
         workload = kind.workload(parsed)
-        admit(workload, self.settings)
+        admit(kind.name, workload, self.settings)
         return breakdown(workload, parsed.preview, parsed.queue, self.settings)
 
     # --- uploads ------------------------------------------------------------------------------

@@ -47,18 +47,20 @@ def rates(settings: ServiceSettings) -> dict[str, float]:
     }
 
 
-def admit(workload: Workload, settings: ServiceSettings) -> None:
-    """Refuse what this server will not render: too many parts (scenes), too long an output."""
+def admit(kind: str, workload: Workload, settings: ServiceSettings) -> None:
+    """Refuse what this server will not make: too many parts (scenes), or an output longer
+    than the kind's limit (:meth:`ServiceSettings.max_seconds_for`)."""
     if workload.parts > settings.max_scenes:
         raise SpecError(
-            f"the video has {workload.parts} scenes; this server renders at most "
+            f"the {kind} has {workload.parts} scenes; this server renders at most "
             f"{settings.max_scenes}",
             hint="split it into several videos, or set max_scenes to merge scenes",
         )
-    if workload.seconds > settings.max_video_seconds:
+    limit = settings.max_seconds_for(kind)
+    if workload.seconds > limit:
         raise SpecError(
-            f"the video would last about {workload.seconds:.0f} s; this server renders at most "
-            f"{settings.max_video_seconds:.0f} s",
+            f"the {kind} would last about {workload.seconds:.0f} s; this server renders at most "
+            f"{limit:.0f} s",
             hint="shorten the script (its narration counts, whatever target_duration says) "
             "or split it into several videos",
         )

@@ -77,6 +77,8 @@ class ServiceSettings(BaseSettings):
     max_image_pixels: int = Field(default=40_000_000, ge=1)
     max_scenes: int = Field(default=200, ge=1)  # per video request
     max_video_seconds: float = Field(default=1800.0, gt=0)  # per video request (estimated)
+    # Per-kind limits on the estimated output length (kind -> seconds); others: max_video_seconds.
+    max_output_seconds: dict[str, float] = Field(default_factory=dict)
 
     # Pricing: an estimate of compute seconds per second of output, and what a second costs.
     price_cpu_second: float = Field(default=0.0001, ge=0)
@@ -102,6 +104,10 @@ class ServiceSettings(BaseSettings):
     def timeout_for(self, kind: str) -> float:
         """The run time limit in seconds for jobs of ``kind``."""
         return float(self.timeouts.get(kind, self.timeout_s))
+
+    def max_seconds_for(self, kind: str) -> float:
+        """The longest output (estimated seconds) this server makes for a job of ``kind``."""
+        return float(self.max_output_seconds.get(kind, self.max_video_seconds))
 
     def backoff_for(self, attempt: int) -> float:
         """Seconds to wait before attempt ``attempt + 1`` after attempt ``attempt`` failed."""

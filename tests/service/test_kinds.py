@@ -162,3 +162,13 @@ def test_the_service_core_has_no_import_cycle() -> None:
 
     assert [module for module in CORE if reaches(module, module)] == []
     assert "jobs" not in graph["worker"] and "worker" in graph["executor"]
+
+
+def test_each_kind_is_admitted_under_its_own_length_limit(make_api, toy_kind) -> None:
+    from reelforge.errors import SpecError
+
+    api: Api = make_api(max_output_seconds={"toy": 2.0})
+    with pytest.raises(SpecError, match="the toy would last about 3 s; .* at most 2 s"):
+        api.service.submit("toy", {"text": "x" * 30})  # the toy's workload: 1 s per 10 letters
+    assert api.service.submit("toy", {"text": "x" * 20}).status == "queued"
+    assert api.service.estimate({"script": " ".join(["word"] * 100)})["duration_s"] > 2

@@ -109,3 +109,18 @@ def test_admin_keys_come_from_the_command_line(
     assert main(["keys", "list", "--json"]) == 0
     listed = capsys.readouterr().out
     assert '"admin": true' in listed and key not in listed
+
+
+def test_anonymous_health_checks_share_one_result(api: Api) -> None:
+    """A flood of anonymous health checks costs the database one check a second."""
+    from sqlalchemy import event
+
+    queries: list[str] = []
+    event.listen(
+        api.service.db.engine, "before_cursor_execute", lambda *args: queries.append(args[2])
+    )
+    api.client.get("/api/health")
+    before = len(queries)
+    for _ in range(20):
+        assert api.client.get("/api/health").status_code == 200
+    assert len(queries) - before <= 10  # a fresh check a second (a few queries), not 20

@@ -7,6 +7,7 @@ resolver and the connect call replaced by fakes that record what would have happ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -258,3 +259,72 @@ def test_payload_carries_no_server_internals(
     assert f"-{os.getpid()}-" not in body
     assert str(api.settings.data_dir) not in body
     assert "owner" not in job and "alice" not in body
+
+
+def test_https_connects_to_the_checked_address_with_the_name_for_tls(
+    make_api: Callable[..., Api],
+    fake_make: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    """For https the pinned connection still asks TLS for the URL's name (SNI, certificate
+    check): a loopback TLS server records the name it was asked for. Its self-signed
+    certificate is not trusted, so the delivery fails, as it should."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=hooks.receiver.example",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    asked: list[str | None] = []
+    context.sni_callback = lambda _sock, name, _context: asked.append(name)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve_once() -> None:
+        connection, _ = listener.accept()
+        with contextlib.suppress(OSError):
+            context.wrap_socket(connection, server_side=True).close()
+        connection.close()
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    api = make_api(webhook_allow_private=True, webhook_attempts=1)
+    network = FakeNetwork([["127.0.0.1"]])
+    monkeypatch.setattr(socket, "getaddrinfo", network.getaddrinfo)
+    api_key = api.key("alice")
+    port = listener.getsockname()[1]
+    job_id = _submit(api, api_key, f"https://hooks.receiver.example:{port}/hook").json()["id"]
+    api.wait(job_id, api_key)
+    try:
+        assert _webhook_messages(api, job_id, 1) == [
+            "webhook job.completed attempt 1: failed (could not connect)"
+        ]
+        thread.join(10)
+        assert asked == ["hooks.receiver.example"]
+    finally:
+        listener.close()

@@ -47,14 +47,28 @@ class Health(BaseModel):
     responses={503: {"model": Health, "description": "a required part is down"}},
     summary="Database, queue, storage, ffmpeg and each engine (details with an admin key)",
 )
-async def health(service: ServiceDep, caller: OptionalCallerDep) -> Any:
-    parts = await run_in_threadpool(_check_all, service)
+async def health(request: Request, service: ServiceDep, caller: OptionalCallerDep) -> Any:
+    admin = caller is not None and caller.admin
+    parts = await _parts(request, service, fresh=admin)
     down = [name for name, part in parts.items() if not part.ok]
     status = "down" if any(parts[n].required for n in down) else ("degraded" if down else "ok")
-    if caller is None or not caller.admin:
+    if not admin:
         parts = {name: Part(ok=part.ok, required=part.required) for name, part in parts.items()}
     body = Health(status=status, parts=parts).model_dump(mode="json")
     return JSONResponse(body, status_code=503 if status == "down" else 200)
+
+
+PUBLIC_TTL_S = 1.0  # anonymous health checks share one result a second: no database load
+
+
+async def _parts(request: Request, service: Any, *, fresh: bool) -> dict[str, Part]:
+    cached = getattr(request.app.state, "health_cache", None)
+    now = time.monotonic()
+    if not fresh and cached is not None and now - cached[0] < PUBLIC_TTL_S:
+        return dict(cached[1])
+    parts = await run_in_threadpool(_check_all, service)
+    request.app.state.health_cache = (now, parts)
+    return parts
 
 
 def _check_all(service: Any) -> dict[str, Part]:

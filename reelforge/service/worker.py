@@ -213,8 +213,12 @@ class _Run:
         return owned
 
     def _heartbeat(self) -> None:
-        # At least every second: a cancel must stop an ffmpeg stuck in a filter promptly.
+        # Look at least every second: a cancel must stop an ffmpeg stuck in a filter promptly.
+        # Writing is needed only to renew the lease (every third of it); in between, a read
+        # notices a cancel, so a running job does not write to the database every second.
         interval = max(min(self.settings.lease_seconds / 3, 1.0), 0.05)
+        renew_every = max(self.settings.lease_seconds / 3, interval)
+        renewed = time.monotonic()
         while not self.done.wait(interval):
             if self.lost:
                 self.control.cancel(RenderCancelled(f"stopped: {self.lost}"))
@@ -234,9 +238,24 @@ class _Run:
                 self.control.cancel(RenderCancelled("stopped: the job ran past its time limit"))
                 return
             try:
-                self._owned_update()
+                if time.monotonic() - renewed >= renew_every:
+                    self._owned_update()
+                    renewed = time.monotonic()
+                else:
+                    self._still_held()
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
                 log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
+
+    def _still_held(self) -> None:
+        """Read (no write) whether this worker still holds the job in its current status."""
+        with self.db.session() as session:
+            row = session.execute(
+                select(Job.lease_owner, Job.status).where(Job.id == self.job_id)
+            ).first()
+        if row is None or row[0] != self.worker_id or row[1] != self.status.value:
+            # The status may have just moved on with this worker: the conditional update
+            # (under the write lock) decides, and marks the job lost when it is not ours.
+            self._owned_update()
 
     def _holds(self, job: Job | None, statuses: Collection[str]) -> TypeGuard[Job]:
         """Whether this worker still holds ``job`` (its lease) in one of ``statuses``."""

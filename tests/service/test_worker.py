@@ -591,3 +591,33 @@ def test_health_reports_the_worker_pool(service):
         executor.shutdown()
     stopped = service.health()["queue"]
     assert stopped["ok"] and stopped["workers"]["alive"] == 0
+
+
+def test_heartbeat_reads_every_second_but_writes_only_to_renew_the_lease(service, fake_make):
+    """A running job is watched every second (a cancel must stop ffmpeg at once) without
+    writing to the database every second: the lease is renewed every third of its length."""
+    from sqlalchemy import event
+
+    service.settings.lease_seconds = 6  # renewed every 2 s; looked at every 1 s
+    job = service.submit_video({"storyboard": TINY})
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread().name == f"lease-{job.id}":
+            statements.append(statement.split(None, 1)[0].upper())
+
+    slept = []
+
+    def stall(storyboard):
+        if not slept:
+            slept.append(True)
+            time.sleep(4.5)  # a long stage that reports no progress
+
+    fake_make.before = stall
+    event.listen(service.db.engine, "before_cursor_execute", record)
+    try:
+        assert run(service, job.id) == "completed"
+    finally:
+        event.remove(service.db.engine, "before_cursor_execute", record)
+    assert 1 <= statements.count("UPDATE") <= 3
+    assert statements.count("SELECT") >= 2

@@ -38,6 +38,7 @@ from reelforge.service.models import (
     utcnow,
 )
 from reelforge.service.pricing import admit, breakdown
+from reelforge.service.quotas import check_owner_quota
 from reelforge.service.recovery import queued_jobs, remove_work, requeue_expired
 from reelforge.service.requests import (
     MediaLookup,
@@ -125,6 +126,8 @@ class JobService:
         if webhook_url is not None:
             check_url(webhook_url, self.settings)
         admit(kind.name, kind.workload(parsed), self.settings)
+        # An owner at their storage quota makes no new results (OwnerQuotaExceeded, a 507).
+        check_owner_quota(self.db, self.storage, self.settings, owner, 1)
         with self.db.session() as session:
             uploads = check_media(kind, parsed, self._media_lookup(session, owner))
             digest = input_hash(kind, parsed, uploads)

@@ -110,7 +110,7 @@ class StreamHub:
                 changed, cursor = await run_in_threadpool(self._changed_since, cursor)
             except Exception:  # noqa: BLE001 - a database hiccup: streams keep their keep-alive
                 log.warning("event stream poll failed", exc_info=True)
-                changed = None
+                changed = set()  # waking every stream would send them all to the database
             self.polls += 1
             for job_id, waiting in list(self.watchers.items()):
                 if changed is None or job_id in changed:

@@ -16,7 +16,6 @@ from reelforge.service import auth
 from reelforge.service.api.deps import CallerDep, ServiceDep
 from reelforge.service.api.problems import TooManyRequests, responses
 from reelforge.service.api.schemas import Accepted, VideoRequest, links
-from reelforge.service.quotas import check_owner_quota
 
 router = APIRouter(prefix="/api/videos", tags=["videos"])
 
@@ -35,10 +34,6 @@ async def create_video(
     service: ServiceDep,
     caller: CallerDep,
 ) -> Any:
-    # An owner at their storage quota makes no new results (no room: 507).
-    await run_in_threadpool(
-        check_owner_quota, service.db, service.storage, service.settings, caller.owner, 1
-    )
     try:
         await run_in_threadpool(auth.reserve_job, service.db, caller.owner, caller.jobs_per_day)
     except auth.QuotaExceeded as exc:

@@ -206,7 +206,11 @@ async def _reelforge_handler(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500 and slug != OWNER_QUOTA:  # a tenant's own limit is not a server fault
         log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
     headers = exc.headers if isinstance(exc, ApiProblem) else None
-    return problem(status, title, exc.message, slug=slug, hint=exc.hint, headers=headers)
+    message, hint = exc.message, exc.hint
+    if slug == "storage-full":  # the server's totals and keys are not a tenant's business
+        message = "the server's storage is full"
+        hint = "try again later; the operator has been told (the server log has the details)"
+    return problem(status, title, message, slug=slug, hint=hint, headers=headers)
 
 
 async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:

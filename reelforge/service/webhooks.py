@@ -44,6 +44,7 @@ SIGNATURE_HEADER = "X-Reelforge-Signature"
 TIMESTAMP_HEADER = "X-Reelforge-Timestamp"
 EVENT_HEADER = "X-Reelforge-Event"
 NOTIFIED = ("completed", "failed")
+UNREACHABLE = "failed (could not connect)"
 MAX_URL_CHARS = 2000
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -222,7 +223,7 @@ def deliver(url: str, body: bytes, event: str, settings: ServiceSettings) -> tup
     except RefusedTarget:
         return False, "failed (refused target)"
     except (OSError, UnicodeError, ValueError):
-        return False, "failed (could not connect)"
+        return False, UNREACHABLE
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     connection = _connection(parts.scheme, host, port, address, settings.webhook_timeout_s)
@@ -232,7 +233,7 @@ def deliver(url: str, body: bytes, event: str, settings: ServiceSettings) -> tup
         response.read(64 * 1024)  # drained, never stored
         status = response.status
     except (OSError, http.client.HTTPException, ValueError):
-        return False, "failed (could not connect)"
+        return False, UNREACHABLE
     finally:
         with contextlib.suppress(Exception):
             connection.close()
@@ -264,7 +265,12 @@ def send(job_id: str, db: Database, settings: ServiceSettings) -> bool:
         body = json.dumps(payload(job), ensure_ascii=False, separators=(",", ":")).encode()
     event = f"job.{status}"
     for attempt in range(1, settings.webhook_attempts + 1):
+        started = time.monotonic()
         ok, outcome = deliver(url, body, event, settings)
+        if outcome == UNREACHABLE:
+            # A refused port answers at once, a filtered one at the timeout: the event's time
+            # must not tell them apart either.
+            time.sleep(max(0.0, settings.webhook_timeout_s - (time.monotonic() - started)))
         _record(db, job_id, status, f"webhook {event} attempt {attempt}: {outcome}")
         if ok:
             return True

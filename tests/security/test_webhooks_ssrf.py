@@ -160,7 +160,7 @@ def test_dns_rebinding_cannot_redirect_the_connection(
 ) -> None:
     """The name answers a public address once, then loopback: each attempt connects to the
     address its own lookup checked, never to the one a second lookup would give."""
-    api = make_api(webhook_attempts=3, webhook_backoff_s=0.01)
+    api = make_api(webhook_attempts=3, webhook_backoff_s=0.01, webhook_timeout_s=0.3)
     network = FakeNetwork([["93.184.216.34"], ["127.0.0.1"]])
     monkeypatch.setattr(socket, "getaddrinfo", network.getaddrinfo)
     monkeypatch.setattr(socket, "create_connection", network.create_connection)
@@ -230,6 +230,10 @@ def test_outcomes_carry_no_network_detail(make_api: Callable[..., Api], fake_mak
         for job_id in jobs:
             api.wait(job_id, key)
             outcomes.append(_webhook_messages(api, job_id, 1)[0])
+            # Nor its time: a refusal is recorded no sooner than a timeout would be.
+            finished = api.service.get(job_id).finished_at
+            recorded = [e.at for e in api.service.events(job_id) if e.stage == "webhook"][0]
+            assert (recorded - finished).total_seconds() >= 0.3
             events = api.client.get(f"/api/jobs/{job_id}/events", headers=api.headers(key)).text
             assert "Errno" not in events and "refused" not in events.lower().replace(
                 "refused target", ""
@@ -313,7 +317,7 @@ def test_https_connects_to_the_checked_address_with_the_name_for_tls(
 
     thread = threading.Thread(target=serve_once, daemon=True)
     thread.start()
-    api = make_api(webhook_allow_private=True, webhook_attempts=1)
+    api = make_api(webhook_allow_private=True, webhook_attempts=1, webhook_timeout_s=2)
     network = FakeNetwork([["127.0.0.1"]])
     monkeypatch.setattr(socket, "getaddrinfo", network.getaddrinfo)
     api_key = api.key("alice")

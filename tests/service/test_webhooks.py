@@ -123,6 +123,7 @@ def test_failure_webhook_retries_until_delivered(service, fake_make):
 
 def test_unreachable_receiver_gives_up_without_blocking_the_worker(service, fake_make):
     service.settings.webhook_attempts = 2
+    service.settings.webhook_timeout_s = 0.3  # a failed attempt is recorded after the timeout
     job = service.submit_video({"storyboard": TINY}, webhook_url="http://127.0.0.1:9/nothing")
     started = time.monotonic()
     assert run_job(job.id, service.db, service.storage, service.settings, "w") == "completed"

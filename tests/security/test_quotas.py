@@ -149,3 +149,24 @@ def test_uploads_and_finished_jobs_expire(make_api: Callable[..., Api], fake_mak
     finally:
         gate.set()
     assert api.wait(running, key)["status"] == "completed"
+
+
+def test_each_owner_sees_their_own_usage(make_api: Callable[..., Api], fake_make: Any) -> None:
+    picture = _noise_png()
+    api = make_api(owner_quota_bytes=10**6)
+    alice, bob = api.key("alice"), api.key("bob")
+    assert _upload(api, alice, picture).status_code == 201
+    job = api.wait(api.submit(alice), alice)
+    results = sum(
+        len(api.client.get(url, headers=api.headers(alice)).content)
+        for url in job["links"]["files"].values()
+    )
+    usage = api.client.get("/api/media/usage", headers=api.headers(alice)).json()
+    assert usage == {
+        "uploads_bytes": len(picture),
+        "results_bytes": results,
+        "used_bytes": len(picture) + results,
+        "quota_bytes": 10**6,
+    }
+    other = api.client.get("/api/media/usage", headers=api.headers(bob)).json()
+    assert other["used_bytes"] == 0

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -23,7 +24,7 @@ from reelforge.service.api.problems import (
     responses,
 )
 from reelforge.service.api.schemas import MediaOut
-from reelforge.service.quotas import check_owner_quota
+from reelforge.service.quotas import check_owner_quota, owner_usage
 
 router = APIRouter(prefix="/api/media", tags=["media"])
 
@@ -121,6 +122,29 @@ async def upload_media(
     finally:
         await form.close()
     return MediaOut(**{k: v for k, v in media.to_dict().items() if k in MediaOut.model_fields})
+
+
+class Usage(BaseModel):
+    uploads_bytes: int
+    results_bytes: int = Field(description="results of your completed jobs")
+    used_bytes: int
+    quota_bytes: int | None = Field(description="null: no per-owner quota")
+
+
+@router.get(
+    "/usage",
+    response_model=Usage,
+    responses=responses(401, 429),
+    summary="What your uploads and results take in storage, and your quota",
+)
+async def usage(service: ServiceDep, settings: SettingsDep, caller: CallerDep) -> Any:
+    used = await run_in_threadpool(owner_usage, service.db, service.storage, caller.owner)
+    return Usage(
+        uploads_bytes=used["uploads"],
+        results_bytes=used["results"],
+        used_bytes=used["total"],
+        quota_bytes=settings.owner_quota_bytes,
+    )
 
 
 MediaId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -22,7 +22,8 @@ can_apt() { command -v apt-get >/dev/null 2>&1 && { [[ $(id -u) -eq 0 ]] || ((${
 # ---------------------------------------------------------------------------- 1. system packages
 APT_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 fluidsynth sox fontconfig
               fonts-noto-core fonts-noto-cjk fonts-dejavu-core
-              redis-server postgresql)  # the service tests start their own Redis and PostgreSQL
+              redis-server postgresql  # the service tests start their own Redis and PostgreSQL
+              chromium)                # the web studio's browser tests (Playwright drives it)
 FONTS=(/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf
        /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf
        /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
@@ -39,6 +40,7 @@ done
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgres >/dev/null 2>&1 \
   || missing+=(postgres)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # The espeak engine loads the shared library through ctypes, not the command.
 if ! compgen -G "/usr/lib/*/libespeak-ng.so.1" >/dev/null \
   && ! compgen -G "/usr/lib/libespeak-ng.so.1" >/dev/null; then
@@ -47,7 +49,7 @@ fi
 
 step "1/3 system tools and fonts"
 if ((${#missing[@]} == 0)); then
-  info "all present (ffmpeg, espeak-ng, fluidsynth, sox, fontconfig, Noto and DejaVu fonts, redis-server, postgresql)"
+  info "all present (ffmpeg, espeak-ng, fluidsynth, sox, fontconfig, Noto and DejaVu fonts, redis-server, postgresql, chromium)"
 else
   info "missing: ${missing[*]}"
   if command -v apt-get >/dev/null 2>&1 && ! can_apt; then

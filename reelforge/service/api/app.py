@@ -27,6 +27,7 @@ from reelforge.service.api import (
     media,
     problems,
     videos,
+    web,
 )
 from reelforge.service.api.nesting import JsonNestingMiddleware
 from reelforge.service.api.settings import ApiSettings
@@ -101,6 +102,7 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     problems.install(app)
     for module in (videos, jobs, files, media, catalogue, health, docs):
         app.include_router(module.router)
+    web.install(app)  # the studio at / (and Swagger UI's files for /docs)
 
     origins = settings.cors_origin_list()
     if origins:

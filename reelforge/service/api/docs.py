@@ -1,17 +1,49 @@
-"""``GET /docs``: the API reference as one self-contained page, read from ``/openapi.json``.
+"""``GET /docs``: the API reference, read from ``/openapi.json``, with no outside resources.
 
 FastAPI's Swagger UI loads its script and styles from a CDN, which an offline server cannot
-reach (and which would run third-party code next to the API keys people paste in). This page
-has no outside resources: it lists each operation with its summary, parameters and answers.
-``/openapi.json`` also loads into any OpenAPI viewer (Swagger UI, Redoc) one runs locally.
+reach (and which would run third-party code next to the API keys people paste in). Here Swagger
+UI's files come from the ``swagger-ui-bundle-v2`` package (the ``service`` extra) and are served
+by this server under ``/docs/assets``; without that package, ``/docs`` is one self-contained
+page listing each operation with its summary, parameters and answers. Either way the page's
+Content-Security-Policy allows this server only. ``/openapi.json`` also loads into any OpenAPI
+viewer one runs locally.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 router = APIRouter(include_in_schema=False)
+
+ASSETS = "/docs/assets"
+# Swagger UI starts from an inline script (FastAPI's page) and styles itself inline.
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def swagger_dir() -> Path | None:
+    """Swagger UI's files from the ``swagger-ui-bundle-v2`` package, or None without it."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    folder = Path(str(swagger_ui_path))
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
+
+
+def mount_assets(app: FastAPI) -> None:
+    """Serve Swagger UI's files under ``/docs/assets`` when the package is installed."""
+    folder = swagger_dir()
+    if folder is not None:
+        app.mount(ASSETS, StaticFiles(directory=folder), name="docs-assets")
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reelforge API</title>
@@ -60,4 +92,17 @@ fetch("openapi.json").then(r => r.json()).then(schema => {
 
 @router.get("/docs", response_class=HTMLResponse)
 async def docs() -> HTMLResponse:
-    return HTMLResponse(PAGE)
+    if swagger_dir() is None:
+        page = HTMLResponse(PAGE)
+    else:
+        page = get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="reelforge API",
+            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS}/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+            # No badge from the public validator service: nothing leaves this server.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+    page.headers["Content-Security-Policy"] = CSP
+    return page

@@ -72,6 +72,20 @@ async def delete_job(job_id: JobId, service: ServiceDep, caller: CallerDep) -> R
 
 
 @router.post(
+    "/{job_id}/cancel",
+    response_model=JobOut,
+    responses=responses(401, 404, 409, 422, 429),
+    summary="Cancel an unfinished job and keep it (its record can be retried; 409 when it has "
+    "already completed or failed)",
+)
+async def cancel_job(
+    job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep
+) -> Any:
+    job = await run_in_threadpool(service.cancel, job_id, owner=caller.owner)
+    return job_out(request, job)
+
+
+@router.post(
     "/{job_id}/retry",
     status_code=202,
     response_model=JobOut,

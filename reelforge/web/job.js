@@ -1,0 +1,219 @@
+// One job: live progress over its event stream (stage, percent, ETA), cancel, retry, delete;
+// then the result: the player with its caption track, the thumbnail, every download, and
+// "make a variant". Kinds other than video show their outputs in a grid.
+
+import { api, download, fileUrl, followEvents, getKey } from "./api.js";
+import { announce, formatSeconds, formatTime, h, replace } from "./dom.js";
+import { recall } from "./requests.js";
+
+const FINAL = new Set(["completed", "failed", "cancelled"]);
+const STATUS_TEXT = {
+  submitted: "Submitted", queued: "Waiting in the queue", processing: "Preparing",
+  rendering: "Rendering", post_processing: "Finishing", uploading: "Saving the results",
+  completed: "Done", failed: "Failed", cancelled: "Cancelled",
+};
+
+export function statusBadge(status) {
+  return h(`span.status.status-${status}`, {}, STATUS_TEXT[status] || status);
+}
+
+/** A file name for a saved download: "<job>-video.mp4" style. */
+function savedName(job, name) {
+  const ext = { video: ".mp4", thumbnail: ".jpg", manifest: ".json" }[name];
+  if (ext) return `${job.id}-${name}${ext}`;
+  return `${job.id}-${name}`;
+}
+
+function downloadLink(job, name, url) {
+  const link = h("a.download", { href: url, download: savedName(job, name) }, name);
+  link.addEventListener("click", (event) => {
+    if (!getKey()) return; // open mode: the browser fetches the link itself
+    event.preventDefault(); // with a key: fetch with the Authorization header, then save
+    download(url, savedName(job, name)).catch((error) => announce(`Download failed: ${error.message}`, "error"));
+  });
+  return link;
+}
+
+export async function renderJob(main, jobId) {
+  let job = await api("GET", `/api/jobs/${encodeURIComponent(jobId)}`);
+  let stop = null;
+  let lastFetch = 0;
+
+  const bar = h("progress#job-progress", { max: 100, value: job.progress, "aria-labelledby": "progress-label" });
+  const percent = h("span#progress-percent", {});
+  const stage = h("span#job-stage", {});
+  const eta = h("span#job-eta", {});
+  const status = h("span#job-status", {});
+  const errorBox = h("div.form-error#job-error", { role: "alert", hidden: true });
+  const actions = h("div.actions");
+  const result = h("section#job-result", { "aria-labelledby": "result-heading", hidden: true });
+  const times = h("p.small.meta#job-times");
+
+  replace(main,
+    h("h1", { tabindex: -1 }, `${job.kind.charAt(0).toUpperCase()}${job.kind.slice(1)} job `, h("code", {}, job.id)),
+    h("section.card.progress-card", { "aria-labelledby": "progress-label" },
+      h("h2#progress-label", {}, "Progress"),
+      h("div.progress-line", {}, bar, percent),
+      h("p.stage-line", {}, status, " ", stage, " ", eta),
+      times, errorBox, actions),
+    result);
+
+  function draw() {
+    bar.value = job.progress;
+    percent.textContent = `${Math.round(job.progress)} %`;
+    replace(status, statusBadge(job.status));
+    stage.textContent = job.stage && !FINAL.has(job.status) ? `· ${job.stage}` : "";
+    eta.textContent = job.eta_s && !FINAL.has(job.status) ? `· about ${formatSeconds(job.eta_s)} left` : "";
+    times.textContent = [
+      job.created_at ? `submitted ${formatTime(job.created_at)}` : "",
+      job.finished_at ? `finished ${formatTime(job.finished_at)}` : "",
+      job.cached_from ? `reused the result of job ${job.cached_from}` : "",
+      `attempt ${job.attempts} of ${job.max_attempts}`,
+    ].filter(Boolean).join(" · ");
+    if (job.error) {
+      replace(errorBox, h("strong", {}, "Error: "), job.error, job.hint ? h("span.hint", {}, ` Hint: ${job.hint}`) : null);
+      errorBox.hidden = false;
+    } else {
+      errorBox.hidden = true;
+    }
+    drawActions();
+  }
+
+  function drawActions() {
+    const buttons = [];
+    if (!FINAL.has(job.status)) {
+      buttons.push(h("button.secondary#cancel", { type: "button", onclick: cancel }, "Cancel"));
+    }
+    if (job.status === "failed" || job.status === "cancelled") {
+      buttons.push(h("button.primary#retry", { type: "button", onclick: retry }, "Retry"));
+    }
+    const asked = recall(job.id);
+    if (asked) {
+      const target = asked.kind === "video" ? `#/video?variant=${job.id}` : `#/kind/${asked.route || job.kind}?variant=${job.id}`;
+      buttons.push(h("a.button.secondary#variant", { href: target }, "Make a variant"));
+    }
+    buttons.push(h("button.danger#delete", { type: "button", onclick: remove }, "Delete"));
+    replace(actions, buttons);
+  }
+
+  async function refresh() {
+    job = await api("GET", `/api/jobs/${encodeURIComponent(job.id)}`);
+    lastFetch = Date.now();
+    draw();
+  }
+
+  async function cancel() {
+    try {
+      job = await api("POST", `/api/jobs/${encodeURIComponent(job.id)}/cancel`);
+      announce("Job cancelled.");
+      draw();
+    } catch (error) {
+      announce(`Cannot cancel: ${error.message}`, "error");
+      await refresh();
+    }
+  }
+
+  async function retry() {
+    try {
+      job = await api("POST", `/api/jobs/${encodeURIComponent(job.id)}/retry`);
+      announce("Job queued again.");
+      result.hidden = true;
+      draw();
+      follow();
+    } catch (error) {
+      announce(`Cannot retry: ${error.message}`, "error");
+    }
+  }
+
+  async function remove() {
+    if (!window.confirm(`Delete job ${job.id} and its files?`)) return;
+    try {
+      await api("DELETE", `/api/jobs/${encodeURIComponent(job.id)}`);
+      announce("Job deleted.");
+      location.hash = "#/history";
+    } catch (error) {
+      announce(`Cannot delete: ${error.message}`, "error");
+    }
+  }
+
+  function follow() {
+    if (stop) stop();
+    stop = followEvents(job.links.events, (name, data) => {
+      if (name === "progress") {
+        if (typeof data.progress === "number") job.progress = data.progress;
+        if (data.status) job.status = data.status;
+        if (data.stage || data.message) job.stage = [data.stage, data.message].filter(Boolean).join(": ");
+        draw();
+        if (Date.now() - lastFetch > 2000) {
+          lastFetch = Date.now();
+          api("GET", `/api/jobs/${encodeURIComponent(job.id)}`).then((fresh) => {
+            if (!FINAL.has(job.status)) {
+              job.eta_s = fresh.eta_s;
+              draw();
+            }
+          }).catch(() => {});
+        }
+      } else if (name === "end") {
+        job = data;
+        draw();
+        announce(`Job ${STATUS_TEXT[job.status] || job.status}.`);
+        if (job.status === "completed") showResult();
+      } else if (name === "error") {
+        replace(errorBox, data.detail || "the event stream failed", data.hint ? ` Hint: ${data.hint}` : "");
+        errorBox.hidden = false;
+      }
+    });
+  }
+
+  async function showResult() {
+    const files = job.links.files || {};
+    result.hidden = false;
+    replace(result, h("h2#result-heading", {}, "Result"), h("p.loading", {}, "Loading the result…"));
+    const parts = [h("h2#result-heading", {}, "Result")];
+    if (files.video) {
+      const player = h("video#player", { controls: true, preload: "metadata", playsinline: true });
+      player.src = await fileUrl(files.video);
+      if (files.thumbnail) player.poster = await fileUrl(files.thumbnail);
+      if (files["captions.vtt"]) {
+        player.append(h("track", { kind: "captions", label: "Captions", default: true, src: await fileUrl(files["captions.vtt"]) }));
+      }
+      parts.push(h("div.player", {}, player));
+    } else {
+      parts.push(await outputGrid(files));
+    }
+    if (files.thumbnail) {
+      parts.push(h("figure.thumb", {}, h("img#thumbnail", { src: await fileUrl(files.thumbnail), alt: "The video's thumbnail", width: 320 }),
+        h("figcaption.small", {}, "Thumbnail")));
+    }
+    parts.push(h("h3", {}, "Downloads"),
+      h("ul.downloads#downloads", {}, Object.entries(files).map(([name, url]) => h("li", {}, downloadLink(job, name, url)))));
+    replace(result, ...parts);
+  }
+
+  async function outputGrid(files) {
+    const cards = [];
+    for (const [name, url] of Object.entries(files)) {
+      let type = "";
+      try {
+        const head = await fetch(url, { method: "HEAD", headers: getKey() ? { Authorization: `Bearer ${getKey()}` } : {} });
+        type = head.headers.get("content-type") || "";
+      } catch {
+        /* shown as a plain download */
+      }
+      let preview = null;
+      if (type.startsWith("image/")) preview = h("img", { src: await fileUrl(url), alt: name });
+      else if (type.startsWith("video/")) preview = h("video", { src: await fileUrl(url), controls: true, preload: "metadata" });
+      else if (type.startsWith("audio/")) preview = h("audio", { src: await fileUrl(url), controls: true });
+      cards.push(h("li.output", {}, preview, h("span.small", {}, `${name}${type ? ` · ${type.split(";")[0]}` : ""}`)));
+    }
+    return h("ol.grid#outputs", {}, cards);
+  }
+
+  draw();
+  if (FINAL.has(job.status)) {
+    if (job.status === "completed") await showResult();
+  } else {
+    follow();
+  }
+  return () => stop && stop();
+}

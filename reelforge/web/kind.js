@@ -1,0 +1,43 @@
+// A page for a job kind that has no page of its own: its form is built from the request schema
+// of its submit route in the OpenAPI document; errors show beside their fields.
+
+import { api, openapi } from "./api.js";
+import { h, replace } from "./dom.js";
+import { clearErrors, schemaFields, showProblem } from "./forms.js";
+import { recall, remember } from "./requests.js";
+
+export async function renderKind(main, kind, { variant = null } = {}) {
+  const doc = await openapi();
+  const general = h("p.form-error", { role: "alert", tabindex: -1, hidden: true });
+  const fields = h("div.fields");
+  const submit = h("button.primary", { type: "submit" }, "Submit");
+  const form = h("form.card#kind-form", { novalidate: true }, fields, h("div.submit-bar", {}, general, submit));
+  const read = schemaFields(fields, kind.schema, doc);
+  const previous = variant ? recall(variant) : null;
+  if (previous?.body) {
+    for (const [name, value] of Object.entries(previous.body)) {
+      const control = form.elements.namedItem(name);
+      if (!control) continue;
+      if (control.type === "checkbox") control.checked = Boolean(value);
+      else control.value = typeof value === "object" ? JSON.stringify(value, null, 1) : String(value);
+    }
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    submit.disabled = true;
+    try {
+      const body = read();
+      const accepted = await api("POST", kind.path, { json: body });
+      remember(accepted.id, { kind: kind.name, route: kind.name, path: kind.path, body });
+      location.hash = `#/job/${accepted.id}`;
+    } catch (error) {
+      showProblem(form, error);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  const title = kind.name.charAt(0).toUpperCase() + kind.name.slice(1);
+  replace(main, h("h1", { tabindex: -1 }, title), kind.summary ? h("p.help", {}, kind.summary) : null, form);
+  return null;
+}

@@ -1,0 +1,262 @@
+// The video page: script (with its scenes previewed live) or storyboard, template gallery,
+// language, voice, music, format, captions, duration, uploads, price estimate, submit.
+
+import { api, ApiError } from "./api.js";
+import { debounce, h, replace, uniqueId } from "./dom.js";
+import { clearErrors, field, mediaButton, showProblem } from "./forms.js";
+import { recall, remember } from "./requests.js";
+import { splitScript } from "./scenes.js";
+
+const SAMPLE = `# Fresh bread
+
+## Every morning
+At five o'clock the ovens are already warm.
+
+## Made by hand
+Each loaf is shaped by hand and baked until golden.`;
+
+const cache = {};
+async function catalogue(name, path) {
+  cache[name] ??= api("GET", path);
+  return cache[name];
+}
+
+/** Where an error about storyboard field ``path`` shows on this form. */
+export function videoField(path) {
+  if (path.startsWith("(detail)")) {
+    const text = path.slice(8).toLowerCase();
+    for (const [word, name] of [["template", "template"], ["voice", "voice"], ["language", "language"],
+      ["music", "music"], ["caption", "captions"], ["format", "format"], ["duration", "duration"]]) {
+      if (text.includes(word)) return name;
+    }
+    return "source";
+  }
+  const first = path.split(".")[0];
+  return {
+    target_duration: "duration", scenes: "source", script: "source", storyboard: "source",
+    music: "music", captions: "captions", template: "template", voice: "voice",
+    language: "language", format: "format", title: "title", duration: "duration",
+    preview: "preview", resolution: "format",
+  }[first] || first;
+}
+
+function option(value, label, selected) {
+  return h("option", { value, selected: value === selected }, label);
+}
+
+export async function renderVideo(main, { variant = null } = {}) {
+  const [templates, voices, moods, options] = await Promise.all([
+    catalogue("templates", "/api/templates"),
+    catalogue("voices", "/api/voices"),
+    catalogue("moods", "/api/music-moods"),
+    catalogue("options", "/api/options"),
+  ]);
+  const previous = variant ? recall(variant) : null;
+  const start = previous?.kind === "video" ? previous.form : {};
+
+  // --- source: script or storyboard ---------------------------------------------------------
+  const script = h("textarea#script", { name: "script", rows: 12, dir: "auto", spellcheck: "true" });
+  script.value = start.script ?? SAMPLE;
+  const scenesList = h("ol.scenes#scene-preview", { "aria-live": "polite" });
+  const scenesSummary = h("p.help#scene-summary");
+  let storyboard = start.storyboard ?? null;
+  const boardStatus = h("p.help#storyboard-status", {}, storyboard ? "Storyboard loaded (from the earlier job)." : "");
+  const boardInput = h("input#storyboard-file", { type: "file", accept: ".json,application/json" });
+  const useScript = h("input", { type: "radio", name: "source-kind", value: "script", checked: !storyboard, id: uniqueId("src") });
+  const useBoard = h("input", { type: "radio", name: "source-kind", value: "storyboard", checked: Boolean(storyboard), id: uniqueId("src") });
+
+  const insertMedia = (media) => {
+    const name = (media.filename || media.kind).replace(/[[\]()]/gu, "");
+    const at = script.selectionEnd ?? script.value.length;
+    const before = script.value.slice(0, at);
+    const gap = before && !before.endsWith("\n\n") ? (before.endsWith("\n") ? "\n" : "\n\n") : "";
+    const snippet = `${gap}![${name}](${media.reference})\n`;
+    script.value = before + snippet + script.value.slice(at);
+    script.selectionStart = script.selectionEnd = at + snippet.length;
+  };
+  const scriptPanel = h("div.source-panel#script-panel",
+    field("source", "Script", script,
+      "Markdown or plain text: '# Title', one '## heading' per scene (or one paragraph per scene). Right-to-left scripts are shown right to left.").wrap,
+    h("div.upload-row", {}, h("span.help", {}, "Pictures or clips for a scene:"),
+      mediaButton(script, { insert: insertMedia })));
+  const boardPanel = h("div.source-panel#storyboard-panel",
+    field("storyboard", "Storyboard file (JSON)", boardInput,
+      "A storyboard as JSON (see `reelforge schema`); files in it only as media:<id> uploads.").wrap,
+    boardStatus);
+  boardInput.addEventListener("change", async () => {
+    const file = boardInput.files[0];
+    if (!file) return;
+    try {
+      const parsed = JSON.parse(await file.text());
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+      storyboard = parsed;
+      boardStatus.textContent = `${file.name}: ${Array.isArray(parsed.scenes) ? parsed.scenes.length : 0} scenes.`;
+    } catch (error) {
+      storyboard = null;
+      boardStatus.textContent = `${file.name} is not a JSON storyboard (${error.message}).`;
+    }
+    changed();
+  });
+
+  const sourceSwitch = h("fieldset.switch", {}, h("legend", {}, "Start from"),
+    h("span", {}, useScript, h("label", { for: useScript.id }, "a script")),
+    h("span", {}, useBoard, h("label", { for: useBoard.id }, "a storyboard file")));
+
+  // --- look and sound -------------------------------------------------------------------------
+  const gallery = h("div.gallery", { role: "radiogroup", "aria-labelledby": "template-label" },
+    [{ name: "", description: "The script's own choice, or the default look.", palette: [] }, ...templates].map((t) => {
+      const id = uniqueId("tpl");
+      return h("div.template", {},
+        h("input", { type: "radio", name: "template", value: t.name, id, checked: (start.template ?? "") === t.name }),
+        h("label", { for: id },
+          h("span.swatches", { "aria-hidden": "true" },
+            t.palette.length ? t.palette.map((c) => h("span.swatch", { style: { background: c } })) : h("span.swatch.none")),
+          h("strong", {}, t.name || "Automatic"),
+          h("span.small", {}, t.description),
+          t.name ? h("span.small.meta", {}, `${t.caption_style} captions · ${t.music_mood} music`) : null));
+    }));
+  const templateField = h("div.field", { dataset: { field: "template" } },
+    h("span.label#template-label", {}, "Template"), gallery,
+    h("p.field-error", { role: "alert", hidden: true }));
+
+  const languages = options.languages || [];
+  const language = h("select", { name: "language" }, option("", "Detect from the script", start.language ?? ""),
+    languages.map((l) => option(l, l, start.language)));
+  const gender = h("select", { name: "gender" }, option("", "Any", start.gender ?? ""),
+    ["female", "male", "neutral"].map((g) => option(g, g, start.gender)));
+  const age = h("select", { name: "age" }, option("", "Any", start.age ?? ""),
+    ["child", "young", "adult", "senior"].map((a) => option(a, a, start.age)));
+  const voice = h("select", { name: "voice" });
+  const fillVoices = () => {
+    const keep = voice.value || start.voice || "";
+    const shown = voices.filter((v) => (!language.value || v.language === language.value)
+      && (!gender.value || v.gender === gender.value) && (!age.value || v.age === age.value));
+    replace(voice, option("", shown.length ? "Automatic for the language" : "No voice matches: automatic", ""),
+      shown.map((v) => option(v.id, `${v.id} — ${v.description}`, keep)));
+  };
+  fillVoices();
+  for (const el of [language, gender, age]) el.addEventListener("change", fillVoices);
+
+  const music = h("select", { name: "music" }, option("", "The template's mood", start.music ?? ""),
+    moods.map((m) => option(m.name, `${m.name} — ${m.description}`, start.music)), option("none", "No music", start.music));
+  const format = h("select", { name: "format" }, option("", "The script's choice (16:9)", start.format ?? ""),
+    (options.formats || ["16:9", "9:16", "1:1"]).map((f) => option(f, { "16:9": "16:9 landscape", "9:16": "9:16 vertical", "1:1": "1:1 square" }[f] || f, start.format)));
+  const captions = h("select", { name: "captions" }, option("", "The template's style", start.captions ?? ""),
+    (options.caption_styles || []).map((c) => option(c, c === "none" ? "No captions" : c, start.captions)));
+  const duration = h("input", { type: "number", name: "duration", min: 1, max: 3600, step: "any", inputmode: "decimal", value: start.duration ?? "" });
+  const title = h("input", { type: "text", name: "title", maxlength: 200, dir: "auto", value: start.title ?? "" });
+  const preview = h("input", { type: "checkbox", name: "preview", checked: start.preview ?? true });
+
+  const price = h("output.price#price", { "aria-live": "polite" }, "…");
+  const general = h("p.form-error", { role: "alert", tabindex: -1, hidden: true });
+  const submit = h("button.primary#submit", { type: "submit" }, "Make the video");
+
+  const form = h("form.video-form#video-form", { novalidate: true },
+    h("div.columns", {},
+      h("section.card.source", { "aria-labelledby": "source-heading" },
+        h("h2#source-heading", {}, "Script"), sourceSwitch, scriptPanel, boardPanel,
+        h("h3", {}, "Scenes"), scenesSummary, scenesList),
+      h("section.card.settings", { "aria-labelledby": "settings-heading" },
+        h("h2#settings-heading", {}, "Look and sound"),
+        templateField,
+        field("title", "Title", title, "Shown on the first scene; the script's '# title' by default.").wrap,
+        h("div.row", {}, field("language", "Language", language).wrap, field("format", "Format", format).wrap),
+        h("fieldset.voice-filter", {}, h("legend", {}, "Voice"),
+          h("div.row", {}, field("gender", "Gender", gender).wrap, field("age", "Age", age).wrap),
+          field("voice", "Voice", voice).wrap),
+        h("div.row", {}, field("music", "Music", music).wrap, field("captions", "Captions", captions).wrap),
+        h("div.row", {}, field("duration", "Duration (seconds)", duration, "At least this long; empty: as long as the narration.").wrap,
+          field("preview", "Quick preview (360p, faster)", preview).wrap))),
+    h("div.submit-bar", {}, general, h("div.price-box", {}, h("span.label", {}, "Estimate"), price), submit));
+
+  replace(main, h("h1", { tabindex: -1 }, previous ? "Make a variant" : "Make a video"),
+    previous ? h("p.help", {}, `Same inputs as job ${variant}; change what you like.`) : null, form);
+
+  // --- behaviour ------------------------------------------------------------------------------
+  function formState() {
+    const chosen = form.querySelector("input[name=template]:checked");
+    return {
+      script: script.value, storyboard: useBoard.checked ? storyboard : null,
+      template: chosen ? chosen.value : "", language: language.value, gender: gender.value,
+      age: age.value, voice: voice.value, music: music.value, format: format.value,
+      captions: captions.value, duration: duration.value, title: title.value, preview: preview.checked,
+    };
+  }
+
+  function body() {
+    const s = formState();
+    const out = {};
+    if (useBoard.checked) out.storyboard = storyboard ?? {};
+    else out.script = s.script;
+    for (const name of ["template", "language", "voice", "music", "format", "captions", "title"]) {
+      if (s[name]) out[name] = s[name];
+    }
+    if (s.duration !== "") out.duration = Number(s.duration);
+    out.preview = s.preview;
+    return out;
+  }
+
+  function updateSource() {
+    scriptPanel.hidden = !useScript.checked;
+    boardPanel.hidden = !useBoard.checked;
+  }
+
+  function updateScenes() {
+    if (useBoard.checked) {
+      const scenes = Array.isArray(storyboard?.scenes) ? storyboard.scenes : [];
+      scenesSummary.textContent = `${scenes.length} scene${scenes.length === 1 ? "" : "s"} in the storyboard.`;
+      replace(scenesList, scenes.map((s) => h("li", { dir: "auto" }, s.title ? h("strong", {}, s.title) : null, h("span", {}, s.narration || ""))));
+      return;
+    }
+    const { title: found, scenes } = splitScript(script.value);
+    const words = scenes.reduce((sum, s) => sum + s.words, 0);
+    scenesSummary.textContent = scenes.length
+      ? `${scenes.length} scene${scenes.length === 1 ? "" : "s"}, ${words} words (about ${Math.round(words / 2.5)} s of narration)${found ? `; title: ${found}` : ""}.`
+      : "No scenes yet: write at least one sentence.";
+    replace(scenesList, scenes.map((s) => h("li", { dir: "auto" },
+      s.title ? h("strong", {}, s.title) : null,
+      h("span", {}, s.narration || "(a silent picture)"),
+      s.visual ? h("span.small.meta", {}, `picture: ${s.visual}`) : null,
+      h("span.small.meta", {}, `${s.words} words`))));
+  }
+
+  const updatePrice = debounce(async () => {
+    try {
+      const estimate = await api("POST", "/api/pricing", { json: body() });
+      const money = new Intl.NumberFormat(undefined, { style: "currency", currency: estimate.currency || "USD", maximumFractionDigits: 4 }).format(estimate.cost);
+      price.textContent = `${money} · about ${Math.round(estimate.duration_s)} s of video, ${Math.round(estimate.compute_s)} s of compute (${estimate.queue})`;
+      price.dataset.state = "ok";
+    } catch (error) {
+      price.textContent = error instanceof ApiError ? `Cannot price this yet: ${error.message}` : "Cannot price this yet.";
+      price.dataset.state = "error";
+    }
+  }, 350);
+
+  function changed() {
+    updateSource();
+    updateScenes();
+    updatePrice();
+  }
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    submit.disabled = true;
+    submit.textContent = "Submitting…";
+    try {
+      const sent = body();
+      const accepted = await api("POST", "/api/videos", { json: sent });
+      remember(accepted.id, { kind: "video", path: "/api/videos", body: sent, form: formState() });
+      location.hash = `#/job/${accepted.id}`;
+    } catch (error) {
+      showProblem(form, error, videoField);
+    } finally {
+      submit.disabled = false;
+      submit.textContent = "Make the video";
+    }
+  });
+  changed();
+  return null;
+}

@@ -1,0 +1,268 @@
+"""The web studio in a real browser (Debian's chromium, driven by Playwright) against real
+``reelforge serve`` processes: sign in, write a script, see its scenes, get an error beside the
+field, submit a preview job, follow it to 100 %, play the video with its caption track, download
+every output, cancel and retry, use the history, and fill a form built for a kind the page has
+never heard of. Screenshots at desktop and phone width (see conftest.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DESKTOP, PHONE, Browser, Server, screenshot
+
+pytestmark = pytest.mark.usefixtures("chromium_path")
+
+
+def open_studio(pages: Browser, server: Server, viewport: dict[str, int] = DESKTOP) -> Any:
+    page = pages.page(viewport)
+    page.goto(server.base + "/")
+    page.wait_for_selector("body[data-ready=true]")
+    return page
+
+
+def sign_in(page: Any, key: str) -> None:
+    page.wait_for_selector("#api-key")
+    page.fill("#api-key", key)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#video-form")
+
+
+def wait_for_final(page: Any, timeout: float = 90) -> dict[str, Any]:
+    """Watch the job page until the job ends; what the page showed on the way."""
+    seen: dict[str, Any] = {"progress": set(), "stages": set(), "etas": set()}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = page.evaluate(
+            """() => ({
+              progress: document.querySelector('#job-progress')?.value,
+              stage: document.querySelector('#job-stage')?.textContent,
+              eta: document.querySelector('#job-eta')?.textContent,
+              status: document.querySelector('#job-status')?.textContent,
+            })"""
+        )
+        seen["progress"].add(state["progress"])
+        if state["stage"]:
+            seen["stages"].add(state["stage"])
+        if state["eta"]:
+            seen["etas"].add(state["eta"])
+        if state["status"] in ("Done", "Failed", "Cancelled"):
+            seen["status"] = state["status"]
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"the job page never showed the end: {seen}")
+
+
+def test_sign_in_submit_follow_play_and_download(
+    pages: Browser, keyed_server: Server, shots: Path, tmp_path: Path
+) -> None:
+    page = open_studio(pages, keyed_server)
+    screenshot(page, shots, "signin")
+    # A wrong key is refused beside the field, and is not kept.
+    page.fill("#api-key", "rf_not_a_key")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#key-error:not([hidden])")
+    assert "unknown" in page.text_content("#key-error")
+    assert page.evaluate("() => localStorage.getItem('reelforge.apiKey')") is None
+    sign_in(page, keyed_server.key or "")
+    assert page.evaluate("() => localStorage.getItem('reelforge.apiKey')") == keyed_server.key
+    assert keyed_server.key not in page.url
+
+    # The scene preview follows the script as it is typed.
+    page.fill("#script", "# Bread\n\n## Morning\nOvens warm up.\n\n## Noon\nLoaves come out.")
+    page.wait_for_function("() => document.querySelectorAll('#scene-preview li').length === 2")
+    assert "Morning" in page.text_content("#scene-preview")
+    page.wait_for_function("() => /\\$|USD/.test(document.querySelector('#price').textContent)")
+    screenshot(page, shots, "video")
+
+    # A value the API refuses: its message shows beside the field it names.
+    page.fill("input[name=duration]", "99999")
+    page.click("#submit")
+    error = page.locator("[data-field=duration] .field-error")
+    error.wait_for(state="visible")
+    assert "3600" in error.text_content()
+    assert page.get_attribute("input[name=duration]", "aria-invalid") == "true"
+    assert "#/job/" not in page.url
+
+    page.fill("input[name=duration]", "")
+    page.fill("#script", "Hello there. This is reelforge.")
+    page.check("input[name=preview]")
+    page.click("#submit")
+    page.wait_for_selector("#job-progress")
+    job_id = page.url.rsplit("/", 1)[-1]
+    seen = wait_for_final(page)
+    assert seen["status"] == "Done", page.text_content("#job-error")
+    assert 100 in seen["progress"]
+    assert any(0 < (p or 0) < 100 for p in seen["progress"]), seen  # it moved, not jumped
+    assert seen["stages"], "no stage name was shown"
+
+    # The player plays, with the caption track of the job.
+    page.wait_for_selector("#player")
+    page.evaluate(
+        "() => { const v = document.querySelector('#player'); v.muted = true; v.play(); }"
+    )
+    page.wait_for_function("() => document.querySelector('#player').currentTime > 0.3")
+    track = page.evaluate(
+        """() => {
+          const v = document.querySelector('#player');
+          const t = v.textTracks[0];
+          return t ? { kind: t.kind, mode: t.mode, cues: t.cues ? t.cues.length : 0 } : null;
+        }"""
+    )
+    assert track is not None and track["kind"] == "captions"
+    page.wait_for_function("() => document.querySelector('#player').textTracks[0].cues?.length > 0")
+    screenshot(page, shots, "result")
+
+    # Every output the job lists is a working download (fetched with the key).
+    names = page.eval_on_selector_all("#downloads a", "links => links.map(a => a.textContent)")
+    assert {"video", "thumbnail", "captions.vtt", "captions.srt", "manifest"} <= set(names)
+    for name in names:
+        with page.expect_download() as info:
+            page.click(f"#downloads a:text-is('{name}')")
+        saved = tmp_path / name
+        info.value.save_as(saved)
+        assert saved.stat().st_size > 0, name
+        if name == "video":
+            assert saved.read_bytes()[4:8] == b"ftyp"
+        if name == "captions.vtt":
+            assert saved.read_text(encoding="utf-8").startswith("WEBVTT")
+
+    # The same result at phone width.
+    phone = pages.page(PHONE)
+    phone.goto(keyed_server.base + "/")
+    phone.evaluate("k => localStorage.setItem('reelforge.apiKey', k)", keyed_server.key)
+    phone.goto(f"{keyed_server.base}/#/job/{job_id}")
+    phone.reload()
+    phone.wait_for_selector("#player")
+    screenshot(phone, shots, "result")
+    phone.goto(keyed_server.base + "/#/video")
+    phone.wait_for_selector("#video-form")
+    screenshot(phone, shots, "video")
+    phone.evaluate("() => localStorage.clear()")
+    phone.goto(keyed_server.base + "/")
+    phone.wait_for_selector("#api-key")
+    screenshot(phone, shots, "signin")
+
+    # "Make a variant" re-opens the form with the same inputs.
+    page.click("#variant")
+    page.wait_for_selector("#video-form")
+    assert page.input_value("#script") == "Hello there. This is reelforge."
+    assert page.is_checked("input[name=preview]")
+
+
+def test_cancel_retry_history_and_delete(pages: Browser, keyed_server: Server, shots: Path) -> None:
+    page = open_studio(pages, keyed_server)
+    sign_in(page, keyed_server.key or "")
+    script = " ".join(["Here is one more sentence for the narrator to read."] * 6)
+    page.fill("#script", script)
+    page.check("input[name=preview]")
+    page.click("#submit")
+    page.click("#cancel")
+    page.wait_for_function(
+        "() => document.querySelector('#job-status').textContent === 'Cancelled'"
+    )
+    job_id = page.url.rsplit("/", 1)[-1]
+    page.click("#retry")
+    page.wait_for_function(
+        "() => document.querySelector('#job-status').textContent !== 'Cancelled'"
+    )
+    seen = wait_for_final(page)
+    assert seen["status"] == "Done"
+    page.wait_for_selector("#player")
+
+    # History: the job is listed; filters narrow the list; delete removes a job.
+    page.goto(keyed_server.base + "/#/history")
+    page.wait_for_selector(f"tr[data-job='{job_id}']")
+    page.select_option("#filter-status", "failed")
+    page.wait_for_selector("#history-list .empty")
+    page.select_option("#filter-status", "completed")
+    page.select_option("#filter-kind", "video")
+    page.wait_for_selector(f"tr[data-job='{job_id}']")
+    assert "status=completed" in page.url and "kind=video" in page.url
+    screenshot(page, shots, "history")
+    phone = pages.page(PHONE)
+    phone.goto(keyed_server.base + "/")
+    phone.evaluate("k => localStorage.setItem('reelforge.apiKey', k)", keyed_server.key)
+    phone.goto(keyed_server.base + "/#/history")
+    phone.reload()
+    phone.wait_for_selector(f"tr[data-job='{job_id}']")
+    screenshot(phone, shots, "history")
+
+    page.click(f"tr[data-job='{job_id}'] button:text-is('Delete')")
+    page.wait_for_selector(f"tr[data-job='{job_id}']", state="detached")
+    import httpx
+
+    gone = httpx.get(
+        f"{keyed_server.base}/api/jobs/{job_id}",
+        headers={"Authorization": f"Bearer {keyed_server.key}"},
+    )
+    assert gone.status_code == 404
+
+
+def test_a_new_kind_gets_a_form_from_the_openapi_document(
+    pages: Browser, toy_server: Server, shots: Path
+) -> None:
+    page = open_studio(pages, toy_server)
+    assert page.text_content("#account") == "Open mode"
+    page.click("#nav a:text-is('Toys')")
+    page.wait_for_selector("#kind-form")
+    assert page.is_visible("input[name=text]") and page.is_visible("input[name=copies]")
+    # The API's 422 names the field: its message shows beside it.
+    page.fill("input[name=copies]", "9")
+    page.fill("input[name=text]", "hello")
+    page.click("#kind-form button[type=submit]")
+    page.locator("[data-field=copies] .field-error").wait_for(state="visible")
+    assert "3" in page.text_content("[data-field=copies] .field-error")
+    page.fill("input[name=copies]", "2")
+    page.fill("input[name=colour]", "#cc3366")
+    screenshot(page, shots, "kind-form")
+    page.click("#kind-form button[type=submit]")
+    seen = wait_for_final(page, timeout=30)
+    assert seen["status"] == "Done"
+    page.wait_for_selector("#outputs img")
+    cards = page.eval_on_selector_all("#outputs li", "items => items.map(i => i.textContent)")
+    assert len(cards) == 3 and sum("image/png" in c for c in cards) == 2, cards
+    assert page.evaluate("() => document.querySelector('#outputs img').naturalWidth") == 160
+    screenshot(page, shots, "kind-result")
+
+
+def test_docs_are_served_without_a_network(pages: Browser, toy_server: Server, shots: Path) -> None:
+    page = pages.page(DESKTOP)
+    page.goto(toy_server.base + "/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+    assert "reelforge" in page.text_content(".swagger-ui .info .title")
+    page.get_by_text("/api/toys", exact=True).first.wait_for()
+    screenshot(page, shots, "docs")
+
+
+SCRIPTS = [
+    "Hello there. This is reelforge.",
+    "# Title\n\n## One\nFirst *scene*, with [a link](http://x).\n\n## Two\n- item one\n- item two",
+    "First paragraph here.\n\n![a picture](media:abc123)\n\nSecond paragraph, with its picture.",
+    "---\nmax_scenes: 2\n---\nOne.\n\nTwo.\n\nThree.\n\nFour.",
+    " ".join(f"Sentence number {i} is here." for i in range(40)),
+    "مرحبا بكم. هذا فيديو قصير.\n\nالمشهد الثاني هنا.",
+    "今日はいい天気です。散歩に行きましょう。\n\n次の場面です。",
+    "Dr. Smith met Mr. Jones at 3.5 p.m. They talked.\n\n```\ncode is never read\n```\n\nEnd.",
+]
+
+
+def test_the_scene_preview_splits_scripts_like_the_server(
+    pages: Browser, toy_server: Server
+) -> None:
+    from reelforge.spec.parse import storyboard_from_text
+
+    page = pages.page(DESKTOP)
+    page.goto(toy_server.base + "/")
+    page.wait_for_selector("body[data-ready=true]")
+    for script in SCRIPTS:
+        ours = page.evaluate(
+            "async s => (await import('/static/scenes.js')).splitScript(s)", script
+        )
+        board = storyboard_from_text(script)
+        theirs = [(s.title, s.narration) for s in board.scenes]
+        mine = [(s.get("title"), s["narration"]) for s in ours["scenes"]]
+        assert mine == theirs, script
+        assert (ours["title"] or "") == board.title

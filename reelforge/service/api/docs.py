@@ -45,6 +45,7 @@ def mount_assets(app: FastAPI) -> None:
     if folder is not None:
         app.mount(ASSETS, StaticFiles(directory=folder), name="docs-assets")
 
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reelforge API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -4,7 +4,9 @@ An open stream costs nothing while its job is quiet: one poller per process read
 table once per ``sse_poll_s`` (only the rows added since its last look, by primary key) and
 wakes the streams whose jobs have news; each stream then reads its own job. Without it, every
 stream polled the database on its own, so a few hundred idle streams slowed every request.
-A stream also wakes every ``sse_keepalive_s`` to send a keep-alive and notice a deleted job.
+A stream also wakes every ``sse_keepalive_s`` to send a keep-alive and notice a deleted job,
+or news whose wake the poller missed (on PostgreSQL an event can commit after one with a
+higher id that the poller already passed).
 
 Streams are capped per owner (``sse_streams_per_owner``) and in all (``sse_streams_total``);
 past either cap a new stream is a 429 with ``Retry-After``. The counts are per API process.

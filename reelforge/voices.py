@@ -20,7 +20,7 @@ from reelforge.errors import EngineUnavailable, ReelforgeError, SpecError
 from reelforge.text.language import primary_language
 
 # Engines in order of preference: an id offered by an earlier engine hides later ones.
-ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "espeak")
+ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "kokoro", "espeak")
 AGES: tuple[str, ...] = ("adult", "child", "senior", "young")
 GENDERS: tuple[str, ...] = ("male", "female", "neutral")
 # When no voice is named: the first of these the language has.

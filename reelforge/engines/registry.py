@@ -26,6 +26,7 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
         "piper": "reelforge.engines.tts.piper:PiperEngine",
         "espeak": "reelforge.engines.tts.espeak:EspeakEngine",
         "kokoro-ja": "reelforge.engines.tts.kokoro_ja:KokoroJaEngine",
+        "kokoro": "reelforge.engines.tts.kokoro:KokoroEngine",
     },
     "music": {
         "procedural": "reelforge.engines.music.procedural:ProceduralMusic",

@@ -156,7 +156,7 @@ export async function renderJob(main, jobId) {
       } else if (name === "end") {
         job = data;
         draw();
-        announce(`Job ${STATUS_TEXT[job.status] || job.status}.`);
+        announce(`The job is ${job.status}.`);
         if (job.status === "completed") showResult();
       } else if (name === "error") {
         replace(errorBox, data.detail || "the event stream failed", data.hint ? ` Hint: ${data.hint}` : "");
@@ -204,6 +204,14 @@ export async function renderJob(main, jobId) {
       if (type.startsWith("image/")) preview = h("img", { src: await fileUrl(url), alt: name });
       else if (type.startsWith("video/")) preview = h("video", { src: await fileUrl(url), controls: true, preload: "metadata" });
       else if (type.startsWith("audio/")) preview = h("audio", { src: await fileUrl(url), controls: true });
+      else if (type.startsWith("text/")) {
+        try {
+          const text = await (await fetch(await fileUrl(url))).text();
+          preview = h("pre.text-output", { dir: "auto" }, text.length > 600 ? `${text.slice(0, 600)}…` : text);
+        } catch {
+          /* a plain download then */
+        }
+      }
       cards.push(h("li.output", {}, preview, h("span.small", {}, `${name}${type ? ` · ${type.split(";")[0]}` : ""}`)));
     }
     return h("ol.grid#outputs", {}, cards);

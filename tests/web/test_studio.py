@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DESKTOP, PHONE, Browser, Server, screenshot
+from studio_support import DESKTOP, PHONE, Browser, Server, screenshot
 
 pytestmark = pytest.mark.usefixtures("chromium_path")
 

@@ -22,12 +22,15 @@ can_apt() { command -v apt-get >/dev/null 2>&1 && { [[ $(id -u) -eq 0 ]] || ((${
 # ---------------------------------------------------------------------------- 1. system packages
 APT_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 fluidsynth sox fontconfig
               fonts-noto-core fonts-noto-cjk fonts-dejavu-core
+              fonts-noto-color-emoji unicode-cldr-core  # illustrated scenes: emoji, their names
               redis-server postgresql  # the service tests start their own Redis and PostgreSQL
               chromium)                # the web studio's browser tests (Playwright drives it)
 FONTS=(/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf
        /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf
        /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
-       /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc)
+       /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+       /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+       /usr/share/unicode/cldr/common/annotations/fr.xml)
 
 missing=()
 for tool in ffmpeg ffprobe espeak-ng fluidsynth sox fc-list; do

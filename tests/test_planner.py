@@ -463,11 +463,15 @@ def test_template_styles_take_turns_over_the_scenes(tmp_path: Path) -> None:
 def test_planned_says_which_voice_spoke_each_scene(tmp_path: Path) -> None:
     board = _board([SCENES[0], {"title": "Silent card", "duration": 2}])
     planned = _plan(board, tmp_path)
-    assert planned.scenes == [
+    spoken = [{k: s[k] for k in ("language", "voice", "engine")} for s in planned.scenes]
+    assert spoken == [
         {"language": "en", "voice": FAKE, "engine": planned.scenes[0]["engine"]},
         {"language": "en", "voice": None, "engine": None},
     ]
     assert planned.scenes[0]["engine"]
+    # and what each picture shows: the narration's bread is drawn; a bare title card is not
+    assert "🍞" in str(planned.scenes[0]["picture"])
+    assert str(planned.scenes[1]["picture"]).startswith("procedural")
 
 
 def test_voice_threads_run_under_the_callers_cancellation(

@@ -133,6 +133,8 @@ class VisualRequest:
     palette: tuple[str, ...] = ("#0f172a", "#1e3a8a", "#f59e0b")  # hex colours, dark to accent
     seed: int = 0
     prompt: str = ""  # for generative engines; procedural ones may use it as a seed
+    language: str = ""  # the scene's language (engines that read the prompt's words)
+    title: str = ""  # the scene's on-screen title, if any (names its subject more than the rest)
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,13 @@ class VisualLayer:
     path: Path
     motion: str = "auto"  # a motion preset name (see reelforge.timeline.MOTION_PRESETS)
     opacity: float = 1.0
+    # A sprite instead of a full-frame picture: its centre (x, y) and width as fractions of the
+    # frame, moved by ``animation`` after ``entrance`` (see reelforge.timeline.SpriteMotion).
+    box: tuple[float, float, float] | None = None
+    animation: str = "still"
+    entrance: str = "none"
+    delay: float = 0.0  # seconds from the clip's start to the entrance
+    phase: float = 0.0  # 0..1: where a periodic animation starts, so neighbours differ
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,9 @@ class VisualResult:
     engine: str = ""
     version: str = ""
     extras: dict[str, str] = field(default_factory=dict)
+    # True when the layers are subjects to draw over the scene's backdrop (planning draws it
+    # with the procedural engine in the scene's style); an empty result then shows it alone.
+    over_backdrop: bool = False
 
 
 @runtime_checkable

@@ -33,6 +33,7 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     },
     "visuals": {
         "procedural": "reelforge.engines.visuals.procedural:ProceduralVisuals",
+        "illustrated": "reelforge.engines.visuals.illustrated:IllustratedVisuals",
     },
     "asr": {
         "whisper": "reelforge.engines.asr.whisper:WhisperEngine",
@@ -56,6 +57,10 @@ ENGINE_CHOICES: dict[str, str] = {
         "reelforge.engines.music.procedural_moods:MOODS"
     ),
     "reelforge.engines.visuals.procedural:ProceduralVisuals": (
+        "reelforge.engines.visuals.procedural_styles:STYLES"
+    ),
+    # the illustrated engine draws its subjects over the procedural engine's backdrops
+    "reelforge.engines.visuals.illustrated:IllustratedVisuals": (
         "reelforge.engines.visuals.procedural_styles:STYLES"
     ),
 }

@@ -50,6 +50,8 @@ class Planned:
     notes: list[str] = field(default_factory=list)
     # per scene: its language and, when it speaks, the voice and engine that said it
     scenes: list[dict[str, str | None]] = field(default_factory=list)
+    # per scene: what its picture shows and why (engine, matched subjects, the words)
+    pictures: list[dict[str, str]] = field(default_factory=list)
 
 
 def plan(
@@ -130,10 +132,23 @@ def plan(
         timeline = timeline.replace(captions=(), burn_captions=False)
     planned.timeline = timeline
     planned.scenes = [
-        {"language": lang, "voice": s.voice if s else None, "engine": s.engine if s else None}
-        for lang, s in zip(languages, said.speech, strict=True)
+        {
+            "language": lang,
+            "voice": s.voice if s else None,
+            "engine": s.engine if s else None,
+            "picture": _picture_summary(picture),
+        }
+        for lang, s, picture in zip(languages, said.speech, planned.pictures, strict=True)
     ]
     return planned
+
+
+def _picture_summary(picture: dict[str, str]) -> str:
+    """One line for the manifest: the engine, and what it drew and why."""
+    summary = picture.get("engine", "")
+    if picture.get("matched"):
+        summary += f": {picture['matched']} ({picture.get('why', '')})"
+    return summary
 
 
 def _check_something_to_show(sb: Storyboard) -> None:
@@ -189,8 +204,12 @@ def _clips(
     for i in range(len(slots)):
         spoken = said.speech[i] is not None
         engines, notes = planned.engines, planned.notes
-        clip = layout.clip(sb, template, canvas, slots, i, spoken, languages[i], engines, notes)
+        picture: dict[str, str] = {}
+        clip = layout.clip(
+            sb, template, canvas, slots, i, spoken, languages[i], engines, notes, picture
+        )
         clips.append(clip)
+        planned.pictures.append(picture)
         if progress:
             progress("visuals", (i + 1) / len(slots))
     return clips

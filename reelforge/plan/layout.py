@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelforge.engines import registry
-from reelforge.engines.base import VisualRequest
-from reelforge.errors import SpecError
+from reelforge.engines.base import VisualRequest, VisualResult
+from reelforge.errors import EngineUnavailable, SpecError
 from reelforge.plan.timing import Slot, transition, transition_frames
 from reelforge.spec.model import MotionSpec, Storyboard, VisualSpec
 from reelforge.spec.templates import Template
@@ -21,6 +21,7 @@ from reelforge.timeline import (
     ImageOverlay,
     Layer,
     Motion,
+    SpriteMotion,
     TextOverlay,
     Transition,
 )
@@ -30,9 +31,12 @@ from reelforge.timeline import (
 SOFT_ART_ENGINE = "procedural"
 SOFT_ART_DETAIL = 0.5
 SOFT_ART_MIN_SIDE = 360  # previews too: their soft art composes at 320x180
+DEFAULT_ENGINE = "illustrated"  # the storyboard's default visual_engine
+# engines whose pictures are abstract: a prompt only seeds their design
+BACKDROP_ENGINES = ("procedural", "illustrated")
 PROMPT_FALLBACK = (
-    "prompt-fallback: prompt visuals were drawn by the procedural engine (no generative "
-    "visual engine is configured); the prompt seeds the design"
+    "prompt-fallback: prompt visuals were drawn by the procedural or illustrated engine (no "
+    "generative visual engine is configured); the prompt seeds the design or picks subjects"
 )
 
 
@@ -112,15 +116,23 @@ def drawn_layers(
     folder: Path,
     moving: Motion,
     detail: float,
-) -> tuple[tuple[Layer, ...], dict[str, str]]:
+) -> tuple[tuple[Layer, ...], dict[str, str], VisualResult]:
     """The visuals engine's picture layers for one scene (the first moves with the scene, the
-    parallax overlays their own way), and the engine's facts for the manifest."""
+    parallax overlays their own way, sprites by their animation), the engine's facts for the
+    manifest, and its result."""
     engine = registry.get("visuals", engine_name)
     info = engine.info()
     folder.mkdir(parents=True, exist_ok=True)
     result = engine.generate(request, folder)
     layers = []
     for k, layer in enumerate(result.layers):
+        if layer.box is not None:
+            x, y, width = layer.box
+            sprite = SpriteMotion(
+                x, y, width, layer.animation, layer.entrance, layer.delay, layer.phase
+            )
+            layers.append(Layer(str(layer.path), opacity=layer.opacity, sprite=sprite))
+            continue
         own = motion(layer.motion if layer.motion != "auto" else None, "drift-reverse")
         layers.append(
             Layer(
@@ -130,7 +142,7 @@ def drawn_layers(
                 detail=detail,
             )
         )
-    return tuple(layers), {"name": info.name, "version": info.version}
+    return tuple(layers), {"name": info.name, "version": info.version}, result
 
 
 def scene_layers(
@@ -141,17 +153,82 @@ def scene_layers(
     duration_ms: int,
     engines: dict[str, dict[str, str]],
     notes: list[str],
+    language: str = "",
+    picture: dict[str, str] | None = None,
 ) -> tuple[Layer, ...]:
-    """What scene ``index`` shows: a given picture or clip, else the visuals engine's art."""
+    """What scene ``index`` shows: a given picture or clip, else the visuals engine's art.
+
+    An engine that draws subjects over a backdrop (the illustrated one) gets the scene's words
+    and language; the backdrop under its subjects, or alone when nothing matched, is the
+    procedural engine's picture in the scene's style. ``picture`` receives what was drawn and
+    why, for the manifest.
+    """
     scene = sb.scenes[index]
+    picture = {} if picture is None else picture
     visual = scene.visual or VisualSpec(type="procedural")
     moving = motion(visual.motion, template.motion_for(index))
     if visual.type in ("image", "video"):
+        picture["engine"] = "given"
         return given_layers(visual, moving)
     engine_name = sb.visual_engine
-    if visual.type == "prompt" and engine_name == "procedural" and PROMPT_FALLBACK not in notes:
+    if visual.type == "prompt" and engine_name in BACKDROP_ENGINES and PROMPT_FALLBACK not in notes:
         notes.append(PROMPT_FALLBACK)
-    soft = engine_name == SOFT_ART_ENGINE and canvas.short_side >= SOFT_ART_MIN_SIDE
+    folder = canvas.workdir / f"scene{index:03d}"
+    if engine_name != SOFT_ART_ENGINE:
+        subjects_request = VisualRequest(
+            width=canvas.width,
+            height=canvas.height,
+            duration_ms=duration_ms,
+            style=visual.style or template.style_for(index),
+            palette=tuple(template.palette),
+            seed=sb.seed * 1009 + index,
+            prompt=visual.prompt or scene.narration or scene.title or sb.title,
+            language=language,
+            title=scene.title or "",
+        )
+        try:
+            layers, engines["visuals"], result = drawn_layers(
+                subjects_request, engine_name, folder, moving, 1.0
+            )
+        except EngineUnavailable as exc:
+            if engine_name != DEFAULT_ENGINE:
+                raise
+            # the default engine lacks its font here: the scene keeps the procedural picture
+            note = f"illustrated-unavailable: {exc.message} ({exc.hint})"
+            if note not in notes:
+                notes.append(note)
+            result = VisualResult(over_backdrop=True)
+            layers = ()
+        picture.update({"engine": engine_name, **result.extras})
+        if not result.over_backdrop:
+            return layers
+        backdrop = _backdrop(sb, template, canvas, index, duration_ms, visual, folder, moving)
+        if not layers:
+            picture["engine"] = f"{SOFT_ART_ENGINE} (nothing to illustrate matched)"
+        return backdrop + layers
+    picture["engine"] = engine_name
+    layers = _backdrop(sb, template, canvas, index, duration_ms, visual, folder, moving)
+    engines["visuals"] = {"name": SOFT_ART_ENGINE, "version": _version(SOFT_ART_ENGINE)}
+    return layers
+
+
+def _version(engine_name: str) -> str:
+    return registry.get("visuals", engine_name).info().version
+
+
+def _backdrop(
+    sb: Storyboard,
+    template: Template,
+    canvas: Canvas,
+    index: int,
+    duration_ms: int,
+    visual: VisualSpec,
+    folder: Path,
+    moving: Motion,
+) -> tuple[Layer, ...]:
+    """The procedural engine's picture for a scene, in its style (soft art: half size)."""
+    scene = sb.scenes[index]
+    soft = canvas.short_side >= SOFT_ART_MIN_SIDE
     detail = SOFT_ART_DETAIL if soft else 1.0
     request = VisualRequest(
         width=even(canvas.width * detail),
@@ -162,9 +239,7 @@ def scene_layers(
         seed=sb.seed * 1009 + index,
         prompt=visual.prompt or scene.narration or scene.title or sb.title,
     )
-    folder = canvas.workdir / f"scene{index:03d}"
-    layers, engines["visuals"] = drawn_layers(request, engine_name, folder, moving, detail)
-    return layers
+    return drawn_layers(request, SOFT_ART_ENGINE, folder, moving, detail)[0]
 
 
 def even(value: float) -> int:
@@ -184,6 +259,7 @@ def clip(
     language: str,
     engines: dict[str, dict[str, str]],
     notes: list[str],
+    picture: dict[str, str] | None = None,
 ) -> Clip:
     """Scene ``index``'s clip over its slot, starting earlier by its transition's frames."""
     start, frames = all_slots[index]
@@ -194,7 +270,9 @@ def clip(
     return Clip(
         start=start - into,
         frames=clip_frames,
-        layers=scene_layers(sb, template, canvas, index, duration_ms, engines, notes),
+        layers=scene_layers(
+            sb, template, canvas, index, duration_ms, engines, notes, language, picture
+        ),
         transition=Transition(kind if into else "cut", into),
         texts=titles(sb, template, canvas, index, span, spoken, language),
         background=template.background,

@@ -9,6 +9,7 @@ burns them in the encoder process.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
@@ -22,7 +23,15 @@ from reelforge.colours import parse_hex
 from reelforge.errors import MediaError
 from reelforge.media.decode import VideoReader
 from reelforge.media.images import read_image_header, reduction
-from reelforge.timeline import Clip, ImageOverlay, Layer, Motion, TextOverlay, Timeline
+from reelforge.timeline import (
+    Clip,
+    ImageOverlay,
+    Layer,
+    Motion,
+    SpriteMotion,
+    TextOverlay,
+    Timeline,
+)
 
 Frame = NDArray[np.uint8]  # BGR(A) pictures, I420 buffers and lookup tables
 Weights = NDArray[np.float32]  # per-pixel blend weights in [0, 1]
@@ -324,6 +333,128 @@ class _LayerRenderer:
             self._video = None
 
 
+# --------------------------------------------------------------------------- sprites
+
+
+def _ease_back(p: float) -> float:
+    """0 -> 1 with a small overshoot: a pop that settles."""
+    p = min(1.0, max(0.0, p))
+    c = 1.70158
+    return 1 + (c + 1) * (p - 1) ** 3 + c * (p - 1) ** 2
+
+
+ENTRANCE_S = 0.55  # seconds an entrance takes
+
+
+class _SpriteRenderer:
+    """A small RGBA picture animated over the frame, drawn at full size on its box only.
+
+    The picture is loaded, scaled and graded once; a frame moves it (a translation), and only
+    entrances, pulses and sways resize or rotate it (a few hundred pixels, not the frame).
+    """
+
+    def __init__(self, layer: Layer, width: int, height: int, fps: int, lut: Frame | None) -> None:
+        assert layer.sprite is not None
+        self.spec: SpriteMotion = layer.sprite
+        self.width, self.height, self.fps = width, height, fps
+        image = load_image(layer.path)
+        if image.shape[2] == 3:
+            image = _u8(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA))
+        target_w = max(2, round(width * self.spec.width))
+        target_h = max(2, round(image.shape[0] * target_w / image.shape[1]))
+        interp = cv2.INTER_AREA if target_w < image.shape[1] else cv2.INTER_CUBIC
+        rgba = _u8(cv2.resize(image, (target_w, target_h), interpolation=interp))
+        if lut is not None:  # the clip's grade, applied once: sprites are drawn after it
+            rgba[..., :3] = cv2.LUT(np.ascontiguousarray(rgba[..., :3]), lut)
+        self.unit = max(target_w, target_h)
+        self.cx, self.cy = self.spec.x * width, self.spec.y * height
+        # blend only the pixels that show: crop the transparent margin, keep the centre
+        ys, xs = np.nonzero(rgba[..., 3] > 1)
+        if len(xs):
+            x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+            self.cx += (x0 + x1 - target_w) / 2
+            self.cy += (y0 + y1 - target_h) / 2
+            rgba = np.ascontiguousarray(rgba[y0:y1, x0:x1])
+        self.rgba = rgba
+        self.sprite = Sprite(rgba, layer.opacity)
+
+    def _state(self, index: int) -> tuple[float, float, float, float, float] | None:
+        """(dx, dy, scale, angle in degrees, opacity) at frame ``index``, None when hidden."""
+        spec, t = self.spec, index / self.fps
+        if t < spec.delay:
+            return None
+        p = (t - spec.delay) / ENTRANCE_S
+        dx = dy = angle = 0.0
+        scale = opacity = 1.0
+        if p < 1.0:
+            eased = _smooth(p)
+            if spec.entrance == "pop":
+                scale, opacity = max(0.05, _ease_back(p)), min(1.0, p * 3)
+            elif spec.entrance == "fade":
+                opacity = eased
+            elif spec.entrance == "rise":
+                dy, opacity = (1 - eased) * self.height * 0.12, eased
+            elif spec.entrance == "slide":
+                side = -1.0 if spec.x < 0.5 else 1.0
+                dx, opacity = side * (1 - eased) * self.width * 0.25, eased
+        u = self.unit
+        tau = t + spec.phase * 7.0
+        wave = math.tau
+        if spec.animation == "float":
+            dy += math.sin(wave * tau / 3.2) * u * 0.045
+            dx += math.sin(wave * tau / 5.3) * u * 0.02
+        elif spec.animation == "bounce":
+            dy -= abs(math.sin(math.pi * tau / 0.9)) * u * 0.1
+        elif spec.animation == "orbit":
+            dx += math.cos(wave * tau / 6.0) * u * 0.35
+            dy += math.sin(wave * tau / 6.0) * u * 0.22
+        elif spec.animation == "pulse":
+            scale *= 1 + 0.045 * math.sin(wave * tau / 1.6)
+        elif spec.animation == "sway":
+            angle = 7.0 * math.sin(wave * tau / 2.8)
+        elif spec.animation == "twinkle":
+            opacity *= 0.55 + 0.45 * math.sin(wave * tau / 2.2)
+            dy += math.sin(wave * tau / 4.0) * u * 0.3
+        elif spec.animation == "rise":  # steam: climbs, fading in and out, over and over
+            cycle = (tau / 2.4) % 1.0
+            dy -= cycle * u * 0.35
+            opacity *= math.sin(math.pi * cycle)
+        return dx, dy, scale, angle, opacity
+
+    def box(self, index: int) -> tuple[int, int, int, int] | None:
+        state = self._state(index)
+        if state is None or state[4] <= 0.004:
+            return None
+        dx, dy, scale, angle, _ = state
+        h, w = self.rgba.shape[:2]
+        grow = scale * (1.42 if angle else 1.0)
+        half_w, half_h = w * grow / 2 + 2, h * grow / 2 + 2
+        x, y = self.cx + dx, self.cy + dy
+        return (int(x - half_w), int(y - half_h), int(math.ceil(x + half_w)),
+                int(math.ceil(y + half_h)))  # fmt: skip
+
+    def drawer(self, index: int) -> Callable[[Frame, tuple[int, int]], None]:
+        return lambda frame, origin: self.draw(frame, index, origin)
+
+    def draw(self, frame: Frame, index: int, origin: tuple[int, int] = (0, 0)) -> None:
+        state = self._state(index)
+        if state is None:
+            return
+        dx, dy, scale, angle, opacity = state
+        x, y = self.cx + dx - origin[0], self.cy + dy - origin[1]
+        if abs(scale - 1.0) < 0.01 and not angle:
+            h, w = self.rgba.shape[:2]
+            self.sprite.draw(frame, round(x - w / 2), round(y - h / 2), opacity)
+            return
+        h, w = self.rgba.shape[:2]
+        side = max(2, int(math.ceil(max(w, h) * scale * (1.42 if angle else 1.0))) + 2)
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        matrix[0, 2] += side / 2 - w / 2
+        matrix[1, 2] += side / 2 - h / 2
+        moved = _u8(cv2.warpAffine(self.rgba, matrix, (side, side), flags=cv2.INTER_LINEAR))
+        blend_rgba(frame, moved, round(x - side / 2), round(y - side / 2), opacity)
+
+
 # --------------------------------------------------------------------------- text
 
 
@@ -524,14 +655,20 @@ class _ClipRenderer:
     def __init__(self, clip: Clip, timeline: Timeline, grades: _GradeCache) -> None:
         self.clip = clip
         w, h, fps = timeline.width, timeline.height, timeline.fps
-        scale = max((layer.detail for layer in clip.layers), default=1.0)
+        pictures = [layer for layer in clip.layers if layer.sprite is None]
+        scale = max((layer.detail for layer in pictures), default=1.0)
         scale = min(1.0, max(0.25, scale))
         lw, lh = (w, h) if scale >= 1.0 else (max(2, round(w * scale)), max(2, round(h * scale)))
         self.size = (w, h)
         self.scaled = (lw, lh) != (w, h)
-        self.layers = [_LayerRenderer(layer, lw, lh, fps, clip) for layer in clip.layers]
+        self.layers = [_LayerRenderer(layer, lw, lh, fps, clip) for layer in pictures]
         self.texts = [_TextRenderer(t, w, h, fps) for t in clip.texts]
         self.grade = grades.get(timeline.grade, lw, lh)
+        self.sprites = [
+            _SpriteRenderer(layer, w, h, fps, self.grade.lut)
+            for layer in clip.layers
+            if layer.sprite is not None
+        ]
         self.background = _hex_bgr(clip.background)
         self.shape = (lh, lw, 3)
 
@@ -560,6 +697,11 @@ class _ClipRenderer:
         out = _u8(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420))
         if self.scaled:
             out = upscale_i420(out, (frame.shape[1], frame.shape[0]), width, height)
+        for sprite in self.sprites:
+            box = sprite.box(index)
+            if box is not None:
+                out = writable(out)
+                draw_on_i420(out, width, height, box, sprite.drawer(index))
         for text in self.texts:
             box = text.box(index)
             if box is not None:

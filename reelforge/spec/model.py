@@ -272,8 +272,10 @@ class Storyboard(_Model):
     padding: float = Field(0.5, ge=0.0, le=5.0)  # seconds of silence after each narration
     transition: TransitionSpec | None = None  # default for every scene
     grade: Name | None = None  # "none", "cinematic", "bright", "vintage", ...
-    # the visuals engine that draws scenes without a given picture (`reelforge engines`)
-    visual_engine: Name = "procedural"
+    # the visuals engine that draws scenes without a given picture (`reelforge engines`):
+    # "illustrated" draws the narration's subjects over the procedural backdrop of the scene's
+    # style (the backdrop alone when nothing matches); "procedural" the backdrop only
+    visual_engine: Name = "illustrated"
     music: MusicSpec = MusicSpec()
     captions: CaptionSpec = CaptionSpec()
     narration: NarrationSpec | None = None

@@ -80,6 +80,28 @@ MOTION_PRESETS: dict[str, Motion] = {
 }
 
 
+SPRITE_ANIMATIONS = ("still", "float", "bounce", "orbit", "pulse", "sway", "twinkle", "rise")
+SPRITE_ENTRANCES = ("none", "pop", "fade", "rise", "slide")
+
+
+@dataclass(frozen=True)
+class SpriteMotion:
+    """A small picture placed on the frame and animated, instead of filling it.
+
+    Centre ``x``, ``y`` and ``width`` are fractions of the frame (the height follows the
+    picture). It appears ``delay`` seconds into its clip by ``entrance``, then moves by
+    ``animation`` (periodic; ``phase`` in [0, 1) shifts it so neighbours do not move in step).
+    """
+
+    x: float = 0.5
+    y: float = 0.5
+    width: float = 0.2
+    animation: str = "still"  # one of SPRITE_ANIMATIONS
+    entrance: str = "none"  # one of SPRITE_ENTRANCES
+    delay: float = 0.0
+    phase: float = 0.0
+
+
 @dataclass(frozen=True)
 class Layer:
     """A picture source of a clip: a still image or a video file, fitted to the frame."""
@@ -95,6 +117,9 @@ class Layer:
     # procedural art says 0.5 and the renderer composes its clip at half size, then upscales
     # once (4x fewer pixels to warp and blend); photos and video keep 1.0.
     detail: float = 1.0
+    # set for a sprite (an illustration's subject): drawn at full size over the composed
+    # picture, on its own box only, instead of filling the frame
+    sprite: SpriteMotion | None = None
 
 
 @dataclass(frozen=True)
@@ -306,7 +331,12 @@ def _many(load: Callable[[Any], _Record]) -> Callable[[Any], tuple[_Record, ...]
 
 
 def _layer(data: Any) -> Layer:
-    return _record(Layer, data, motion=lambda value: _record(Motion, value))
+    return _record(
+        Layer,
+        data,
+        motion=lambda value: _record(Motion, value),
+        sprite=lambda value: None if value is None else _record(SpriteMotion, value),
+    )
 
 
 def _clip(data: Any) -> Clip:
@@ -348,6 +378,7 @@ __all__ = [
     "GRADES",
     "ImageOverlay",
     "Layer",
+    "SpriteMotion",
     "MOTION_PRESETS",
     "Mix",
     "Motion",

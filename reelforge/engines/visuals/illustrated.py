@@ -1,0 +1,661 @@
+"""Illustrated scenes: the subjects of the narration, drawn as animated colour emoji.
+
+The engine reads what a scene says (its title, narration and visual prompt), picks the subjects
+it can draw (dishes, animals, places, objects, actions) from a multilingual keyword table
+(:mod:`reelforge.engines.visuals.illustrated_lexicon`) and the CLDR emoji names of the scene's
+language (Debian ``unicode-cldr-core``), and composes them: a hero on a medallion in the
+template's palette, companions around it, steam above hot dishes, a swarm of butterflies, small
+palette shapes. Every piece is a small RGBA sprite, drawn once here (Noto Color Emoji through
+Pillow, its 109 px bitmaps scaled) and moved per frame by the renderer (enter, float, bounce,
+orbit...), so a 1080p frame costs a few small blends.
+
+The sprites are subjects to draw *over* a backdrop (``VisualResult.over_backdrop``): planning
+draws the scene's backdrop with the procedural engine in the scene's style, so a chosen style
+is kept. When nothing in the scene matches, the result has no layers and planning shows the
+backdrop alone; ``extras`` says what matched and why, for the manifest.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import re
+import unicodedata
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from reelforge.colours import parse_hex
+from reelforge.engines.base import EngineInfo, VisualLayer, VisualRequest, VisualResult
+from reelforge.engines.visuals.illustrated_lexicon import LANGUAGES, TABLE
+from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+
+VERSION = "1.0"
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+CLDR_DIR = Path("/usr/share/unicode/cldr/common")
+EMOJI_STRIKE = 109  # the one bitmap size Noto Color Emoji (CBDT) holds
+MAX_SUBJECTS = 4
+# The best subject must score this much to draw the scene: one keyword of the table or one CLDR
+# name (an inflection counts 0.8); a minor subject alone (a time, a price) does not.
+CONFIDENT = 0.8
+# CLDR emoji groups whose names are things a scene can be about (not faces, hands, symbols).
+CLDR_GROUPS = ("Animals & Nature", "Food & Drink", "Travel & Places", "Activities", "Objects")
+# A keyword of this many letters or more also matches inflections: the keyword plus one of
+# these endings in Latin scripts, or up to two more letters in other scripts.
+INFLECT_MIN = 4
+LATIN_ENDINGS = ("s", "es", "x", "e", "ed", "d", "er", "ers", "ing", "n", "en")
+ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+_SPLIT = re.compile(r"[\s.,;:!?\"'’‘“”«»()\[\]{}।॥،؛؟…\-–—/*_#|]+")
+_ARABIC_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+Image = NDArray[np.uint8]
+
+
+# ----------------------------------------------------------------------------- matching
+
+
+def normalise(text: str) -> str:
+    """Case-folded, Latin accents and Arabic vowel marks removed, Arabic letters unified."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    out: list[str] = []
+    for char in text:
+        if unicodedata.category(char) == "Mn" and out and out[-1] < "\u0250":
+            continue  # an accent on a Latin letter (keep Devanagari and other marks)
+        out.append(char)
+    text = unicodedata.normalize("NFC", "".join(out))
+    text = _ARABIC_MARKS.sub("", text)
+    return text.translate(str.maketrans("أإآىة", "ااايه"))
+
+
+def tokens(text: str) -> list[str]:
+    return [t for t in _SPLIT.split(normalise(text)) if t]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One drawable subject of the table."""
+
+    emoji: str
+    tags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A subject found in a scene's text, and why."""
+
+    emoji: str
+    keyword: str  # as written in the table or CLDR
+    source: str  # "table" | "cldr"
+    score: float
+    position: int  # token index of the first hit (earlier = more central to the scene)
+    tags: frozenset[str]
+
+    def reason(self) -> str:
+        where = "keyword table" if self.source == "table" else "CLDR emoji name"
+        return f"{self.emoji} '{self.keyword}' ({where})"
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> dict[str, list[tuple[str, str, Subject]]]:
+    """language -> [(normalised keyword, keyword, subject)]."""
+    by_language: dict[str, list[tuple[str, str, Subject]]] = {lang: [] for lang in LANGUAGES}
+    for line in TABLE.strip().splitlines():
+        emoji, tags, *columns = (part.strip() for part in line.split("|"))
+        subject = Subject(emoji, frozenset(t.strip() for t in tags.split(",") if t.strip()))
+        for column in columns:
+            language, _, words = column.partition(":")
+            for word in words.split(","):
+                if word.strip():
+                    entry = (normalise(word.strip()), word.strip(), subject)
+                    by_language.setdefault(language.strip(), []).append(entry)
+    return by_language
+
+
+def _unicode_set(text: str) -> list[str]:
+    """The members of a CLDR UnicodeSet like ``[😀-😆{👨‍⚕️}☺]`` (ranges, strings, chars)."""
+    members: list[str] = []
+    body = text.strip()[1:-1]
+    i = 0
+    while i < len(body):
+        if body[i] == "{":
+            end = body.index("}", i)
+            members.append(body[i + 1 : end])
+            i = end + 1
+        elif i + 2 < len(body) and body[i + 1] == "-":
+            members += [chr(c) for c in range(ord(body[i]), ord(body[i + 2]) + 1)]
+            i += 3
+        else:
+            members.append(body[i])
+            i += 1
+    return members
+
+
+@functools.lru_cache(maxsize=1)
+def _cldr_drawable() -> frozenset[str]:
+    """Emoji of the CLDR groups that name things (from CLDR's own labels.txt)."""
+    labels = CLDR_DIR / "properties" / "labels.txt"
+    if not labels.is_file():
+        return frozenset()
+    found: set[str] = set()
+    for line in labels.read_text("utf-8").splitlines():
+        parts = [p.strip() for p in line.split(";")]
+        if len(parts) >= 2 and parts[1] in CLDR_GROUPS and parts[0].startswith("["):
+            found.update(m for m in _unicode_set(parts[0]) if "\u200d" not in m)
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=16)
+def _cldr_names(language: str) -> dict[str, tuple[str, str]]:
+    """normalised one-word CLDR name -> (emoji, name) for drawable emoji, in ``language``."""
+    path = CLDR_DIR / "annotations" / f"{language}.xml"
+    drawable = _cldr_drawable()
+    if not path.is_file() or not drawable:
+        return {}
+    names: dict[str, tuple[str, str]] = {}
+    for node in ElementTree.parse(path).iter("annotation"):
+        emoji = (node.get("cp") or "").replace("\ufe0f", "")
+        if node.get("type") != "tts" or not node.text or emoji not in drawable:
+            continue
+        name = node.text.strip()
+        key = normalise(name)
+        short = 2 if _CJK.search(key) else INFLECT_MIN
+        if len(tokens(name)) == 1 and len(key) >= short:
+            names.setdefault(key, (emoji, name))
+    return names
+
+
+def _word_hit(token: str, keyword: str, latin: bool) -> float:
+    """1.0 for the word itself, 0.8 for an inflection of it, else 0."""
+    if token == keyword:
+        return 1.0
+    if len(keyword) < INFLECT_MIN or not token.startswith(keyword):
+        return 0.0
+    rest = token[len(keyword) :]
+    if latin:
+        return 0.8 if rest in LATIN_ENDINGS else 0.0
+    return 0.8 if len(rest) <= 2 else 0.0
+
+
+def _variants(token: str) -> list[str]:
+    """The token, and for Arabic the token without its article or conjunction."""
+    found = [token]
+    if "\u0600" <= token[:1] <= "\u06ff":
+        for prefix in ARABIC_PREFIXES:
+            if token.startswith(prefix) and len(token) - len(prefix) >= 2:
+                found.append(token[len(prefix) :])
+    return found
+
+
+def match_subjects(text: str, language: str, title: str = "") -> list[Match]:
+    """The subjects ``text`` (and its ``title``, which weighs more) speaks of, best first."""
+    language = (language or "en").split("-")[0].lower()
+    entries = _table().get(language, [])
+    cldr = _cldr_names(language)
+    singles = [e for e in entries if " " not in e[0] and not _CJK.search(e[0])]
+    best: dict[str, Match] = {}
+
+    def add(subject: Subject, keyword: str, source: str, score: float, position: int) -> None:
+        if "minor" in subject.tags:
+            score *= 0.5
+        old = best.get(subject.emoji)
+        if old is None:
+            best[subject.emoji] = Match(
+                subject.emoji, keyword, source, score, position, subject.tags
+            )
+        else:
+            best[subject.emoji] = Match(
+                old.emoji,
+                old.keyword,
+                old.source,
+                old.score + score * 0.5,  # said again: more central, with diminishing weight
+                min(old.position, position),
+                old.tags,
+            )
+
+    for part, weight, offset in ((title, 1.5, 0), (text, 1.0, 1000)):
+        if not part.strip():
+            continue
+        words = tokens(part)
+        joined = " " + " ".join(words) + " "
+        flat = normalise(part)
+        consumed: set[int] = set()
+        for key, keyword, subject in entries:
+            if " " in key and f" {key} " in joined:
+                at = joined.find(f" {key} ")
+                first = joined[:at].count(" ")
+                consumed.update(range(first, first + key.count(" ") + 1))
+                add(subject, keyword, "table", weight, offset + first)
+        for index, word in enumerate(words):
+            if index in consumed:
+                continue
+            variants = _variants(word)
+            exact = [e for e in singles if e[0] in variants]
+            for _key, keyword, subject in exact:
+                add(subject, keyword, "table", weight, offset + index)
+            if exact:
+                continue  # the word itself is known: no inflection of another keyword
+            latin = word[:1].isascii()
+            for key, keyword, subject in singles:
+                hit = max(_word_hit(v, key, latin) for v in variants)
+                if hit:
+                    add(subject, keyword, "table", hit * weight, offset + index)
+            known = next((cldr[v] for v in variants if v in cldr), None)
+            if known is not None:
+                add(Subject(known[0], frozenset()), known[1], "cldr", 0.9 * weight, offset + index)
+        # CJK keywords anywhere (Japanese is written without spaces): the longest first, and a
+        # shorter keyword inside a longer one found is not counted again
+        taken: list[tuple[int, int]] = []
+        for key, keyword, subject in sorted(entries, key=lambda e: -len(e[0])):
+            if " " not in key and _CJK.search(key):
+                at = flat.find(key)
+                while at >= 0 and any(a <= at < b for a, b in taken):
+                    at = flat.find(key, at + 1)
+                if at >= 0:
+                    taken.append((at, at + len(key)))
+                    add(subject, keyword, "table", weight, offset + at)
+        if _CJK.search(flat):
+            for key, (emoji, name) in cldr.items():
+                if _CJK.search(key) and key in flat and not any(emoji == m for m in best):
+                    add(Subject(emoji, frozenset()), name, "cldr", 0.9 * weight, offset)
+    # a minor subject (a time, a price) never leads a scene that has a real one
+    return sorted(best.values(), key=lambda m: ("minor" in m.tags, -m.score, m.position))
+
+
+# ----------------------------------------------------------------------------- drawing
+
+
+def _rgb(value: str) -> tuple[int, int, int]:
+    red, green, blue, _ = parse_hex(value, "palette colour")
+    return red, green, blue
+
+
+def _luma(rgb: tuple[int, int, int]) -> float:
+    return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255
+
+
+def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
+    return (
+        round(a[0] + (b[0] - a[0]) * t),
+        round(a[1] + (b[1] - a[1]) * t),
+        round(a[2] + (b[2] - a[2]) * t),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _font() -> object:
+    from PIL import ImageFont
+
+    if not EMOJI_FONT.is_file():
+        raise EngineUnavailable(
+            f"the colour emoji font {EMOJI_FONT} is missing",
+            hint="install the Debian package fonts-noto-color-emoji (scripts/setup.sh does)",
+        )
+    return ImageFont.truetype(str(EMOJI_FONT), EMOJI_STRIKE)
+
+
+@functools.lru_cache(maxsize=256)
+def _glyph(emoji: str) -> Image:
+    """The emoji as tight RGBA at the font's bitmap size (cached: a glyph draws in ~1 ms)."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    font = _font()
+    canvas = PILImage.new("RGBA", (EMOJI_STRIKE * 2, EMOJI_STRIKE * 2), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).text((8, 8), emoji, font=font, embedded_color=True)  # type: ignore[arg-type]
+    box = canvas.getbbox()
+    if box is None:
+        raise EngineFailed(f"the emoji font drew nothing for {emoji!r}", hint="")
+    return np.asarray(canvas.crop(box))
+
+
+def _sprite(emoji: str, size: int, shadow: tuple[int, int, int]) -> Image:
+    """The emoji scaled to ``size`` px on its long side, with a soft drop shadow (RGBA)."""
+    from PIL import Image as PILImage
+    from PIL import ImageFilter
+
+    glyph = PILImage.fromarray(_glyph(emoji))
+    scale = size / max(glyph.size)
+    glyph = glyph.resize(
+        (max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))),
+        PILImage.Resampling.LANCZOS,
+    )
+    if scale > 1.3:  # bitmaps scaled up: restore a little edge contrast
+        glyph = glyph.filter(ImageFilter.UnsharpMask(radius=max(1, size // 120), percent=60))
+    pad = max(4, size // 6)
+    drop = max(2, size // 24)
+    canvas = PILImage.new("RGBA", (glyph.width + 2 * pad, glyph.height + 2 * pad), (0, 0, 0, 0))
+    alpha = glyph.getchannel("A").point(lambda a: a * 0.5)
+    dark = PILImage.new("RGBA", glyph.size, (*shadow, 255))
+    dark.putalpha(alpha)
+    canvas.alpha_composite(dark, (pad + drop // 2, pad + drop))
+    canvas = canvas.filter(ImageFilter.GaussianBlur(max(1.0, size / 40)))
+    canvas.alpha_composite(glyph, (pad, pad))
+    return np.asarray(canvas)
+
+
+def _medallion(size: int, fill: tuple[int, int, int], ring: tuple[int, int, int]) -> Image:
+    """A soft disc with an offset outline ring: the stage a hero stands on."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw, ImageFilter
+
+    big = 4  # drawn at 4x, then reduced: clean antialiased edges
+    s = size * big
+    canvas = PILImage.new("RGBA", (s, s), (0, 0, 0, 0))
+    glow = PILImage.new("RGBA", (s, s), (0, 0, 0, 0))
+    ImageDraw.Draw(glow).ellipse((s * 0.06, s * 0.06, s * 0.94, s * 0.94), fill=(*fill, 110))
+    glow = glow.filter(ImageFilter.GaussianBlur(s * 0.05))
+    canvas.alpha_composite(glow)
+    draw = ImageDraw.Draw(canvas)
+    draw.ellipse((s * 0.12, s * 0.12, s * 0.88, s * 0.88), fill=(*fill, 235))
+    width = max(big, round(s * 0.012))
+    draw.ellipse((s * 0.07, s * 0.1, s * 0.93, s * 0.96), outline=(*ring, 220), width=width)
+    return np.asarray(canvas.resize((size, size), PILImage.Resampling.LANCZOS))
+
+
+def _steam(size: int, colour: tuple[int, int, int], rng: np.random.Generator) -> Image:
+    """Three wavy strokes rising: steam above a hot dish."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw, ImageFilter
+
+    big = 4
+    w, h = size * big, round(size * 1.1) * big
+    canvas = PILImage.new("RGBA", (w, h), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(canvas)
+    for k, x in enumerate((0.28, 0.5, 0.72)):
+        phase = rng.uniform(0, math.tau)
+        top = 0.08 + 0.12 * (k % 2)
+        points = [
+            (
+                w * (x + 0.07 * math.sin(phase + t * math.tau * 1.3)),
+                h * (0.95 - t * (0.95 - top)),
+            )
+            for t in np.linspace(0.0, 1.0, 40)
+        ]
+        draw.line(points, fill=(*colour, 200), width=round(w * 0.045), joint="curve")
+    canvas = canvas.filter(ImageFilter.GaussianBlur(w * 0.012))
+    fade = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None] ** 0.7  # thin out at the top
+    rgba = np.asarray(canvas).copy()
+    rgba[..., 3] = (rgba[..., 3] * fade).astype(np.uint8)
+    return np.asarray(
+        PILImage.fromarray(rgba).resize((w // big, h // big), PILImage.Resampling.LANCZOS)
+    )
+
+
+def _shape(kind: str, size: int, colour: tuple[int, int, int]) -> Image:
+    """A small palette shape: a dot, a ring, a plus or a four-point sparkle."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    big = 4
+    s = max(4, size) * big
+    canvas = PILImage.new("RGBA", (s, s), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(canvas)
+    ink = (*colour, 235)
+    if kind == "dot":
+        draw.ellipse((s * 0.2, s * 0.2, s * 0.8, s * 0.8), fill=ink)
+    elif kind == "ring":
+        draw.ellipse((s * 0.1, s * 0.1, s * 0.9, s * 0.9), outline=ink, width=round(s * 0.13))
+    elif kind == "plus":
+        t = s * 0.09
+        draw.rounded_rectangle((s * 0.5 - t, s * 0.1, s * 0.5 + t, s * 0.9), t, fill=ink)
+        draw.rounded_rectangle((s * 0.1, s * 0.5 - t, s * 0.9, s * 0.5 + t), t, fill=ink)
+    else:  # sparkle
+        c, r, n = s * 0.5, s * 0.48, s * 0.09
+        draw.polygon(
+            [(c, c - r), (c + n, c - n), (c + r, c), (c + n, c + n), (c, c + r), (c - n, c + n),
+             (c - r, c), (c - n, c - n)],
+            fill=ink,
+        )  # fmt: skip
+    return np.asarray(canvas.resize((s // big, s // big), PILImage.Resampling.LANCZOS))
+
+
+# ----------------------------------------------------------------------------- composition
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A sprite and where and how it moves: centre (x, y) and width as fractions of the frame."""
+
+    name: str
+    rgba: Image
+    x: float
+    y: float
+    width: float
+    animation: str
+    entrance: str
+    delay: float
+    phase: float
+
+
+LAYOUTS = ("hero", "side", "row", "stack")
+
+
+def _layout_for(matches: list[Match], width: int, height: int, rng: np.random.Generator) -> str:
+    vertical = height > width * 1.1
+    if len(matches) == 1:
+        return "hero" if vertical or rng.random() < 0.5 else "side"
+    options = ["hero", "row"] if vertical else ["hero", "side", "row", "stack"]
+    if vertical:
+        options.append("stack")
+    return str(options[int(rng.integers(len(options)))])
+
+
+def compose(
+    matches: list[Match],
+    palette: tuple[str, ...],
+    width: int,
+    height: int,
+    rng: np.random.Generator,
+) -> tuple[str, list[_Piece]]:
+    """The pieces of a scene: a layout chosen from the seed, sized for the frame."""
+    colours = [_rgb(c) for c in palette]
+    dark, accent = colours[0], colours[-1]
+    mid = colours[1] if len(colours) > 2 else _mix(dark, accent, 0.5)
+    light = _mix(accent, (255, 255, 255), 0.55)
+    # the medallion is a light tint of the palette; on a light palette, a deeper one
+    fill = _mix(accent, (255, 255, 255), 0.7) if _luma(accent) < 0.8 else _mix(mid, accent, 0.5)
+    shadow = _mix(dark, (0, 0, 0), 0.5)
+    short = min(width, height)
+    vertical = height > width * 1.1
+    subjects = matches[:MAX_SUBJECTS]
+    layout = _layout_for(subjects, width, height, rng)
+    pieces: list[_Piece] = []
+    fx = short / width  # a size in short-side units as a fraction of the frame width
+    # below the titles (upper third), above the captions (lower fifth)
+    top, bottom = (0.4, 0.68) if vertical else (0.42, 0.76)
+    band = (top + bottom) / 2
+
+    def emoji(match: Match, x: float, y: float, size: float, delay: float, lead: bool) -> None:
+        px = max(8, round(size * short))
+        idle = "bounce" if "lively" in match.tags else "pulse" if "glow" in match.tags else "float"
+        if not lead and idle == "float" and rng.random() < 0.4:
+            idle = "orbit"
+        entrance = "pop" if lead else str(rng.choice(["pop", "rise", "slide"]))
+        sprite = _sprite(match.emoji, px, shadow)
+        spread = sprite.shape[1] / px  # the shadow's padding widens the sprite
+        pieces.append(
+            _Piece(match.emoji, sprite, x, y, size * spread * fx, idle, entrance, delay,
+                   float(rng.random()))
+        )  # fmt: skip
+        if "hot" in match.tags:
+            steam = _steam(max(8, round(size * short * 0.6)), light, rng)
+            pieces.append(
+                _Piece("steam", steam, x, y - size * short / height * 0.78,
+                       size * 0.6 * fx, "rise", "fade", delay + 0.4, float(rng.random()))
+            )  # fmt: skip
+
+    def medallion(x: float, y: float, size: float) -> None:
+        px = max(8, round(size * short))
+        pieces.append(
+            _Piece("medallion", _medallion(px, fill, accent), x, y, size * fx, "still", "pop",
+                   0.05, 0.0)
+        )  # fmt: skip
+
+    hero = subjects[0]
+    others = [m for m in subjects[1:] if "sky" not in m.tags]
+    sky = [m for m in subjects[1:] if "sky" in m.tags]
+    if "swarm" in hero.tags:
+        for k in range(int(rng.integers(6, 10))):
+            x = (k + rng.uniform(0.2, 0.8)) / 9
+            y = rng.uniform(0.1, bottom)
+            size = rng.uniform(0.07, 0.13)
+            pieces.append(
+                _Piece(hero.emoji, _sprite(hero.emoji, max(8, round(size * short)), shadow),
+                       x, y, size * 1.4 * fx, "orbit", "fade", rng.uniform(0.0, 1.2),
+                       float(rng.random()))
+            )  # fmt: skip
+    if layout in ("hero", "side"):
+        x = 0.5 if layout == "hero" else float(rng.choice([0.3, 0.7]))
+        size = 0.3 if vertical else 0.34
+        medallion(x, band, size * 1.45)
+        emoji(hero, x, band, size, 0.2, True)
+        around = len(others)
+        for k, match in enumerate(others):
+            if layout == "hero":  # companions left and right of the hero, alternating
+                side = -1 if k % 2 == 0 else 1
+                reach = (size * 0.72 + 0.12 + 0.06 * (k // 2)) * short / width
+                ox = x + side * reach
+                oy = band + (-0.07 if k // 2 == 0 else 0.1) * (1 if side < 0 else -1)
+            else:
+                ox = (1 - x) + (k - (around - 1) / 2) * 0.06
+                oy = top + (k + 0.5) * (bottom - top) / around
+            emoji(match, ox, oy, 0.16 if vertical else 0.17, 0.6 + 0.25 * k, False)
+    elif layout == "row":
+        row = [hero, *others]
+        n = len(row)
+        size = min(0.3, 0.8 / n) if vertical else min(0.3, 1.5 / (n + 1.6))
+        for k, match in enumerate(row):
+            if vertical:
+                x = 0.5 + (k - (n - 1) / 2) * 0.28 if n <= 2 else (k + 0.5) / n
+            else:
+                x = (k + 0.5) / n * 0.84 + 0.08
+            y = band + (0.03 if k % 2 else -0.03)
+            medallion(x, y, size * 1.35)
+            emoji(match, x, y, size, 0.15 + 0.25 * k, k == 0)
+    else:  # stack: overlapping, staggered, like a still life
+        row = [hero, *others]
+        n = len(row)
+        base = 0.3 if vertical else 0.3
+        medallion(0.5, band, base * 1.7)
+        for k, match in enumerate(row):
+            # the hero in the middle, the others alternating left and right, a little lower
+            step = (k + 1) // 2 * (1 if k % 2 else -1)
+            dx = step * (0.2 if vertical else 0.13)
+            dy = 0.06 if k else 0.0
+            size = base if k == 0 else base * 0.62
+            emoji(match, 0.5 + dx, band + dy, size, 0.15 + 0.3 * k, k == 0)
+    for k, match in enumerate(sky):
+        x = 0.82 if k % 2 == 0 else 0.18
+        emoji(match, x, 0.16, 0.14, 0.8 + 0.3 * k, False)
+    # small palette shapes around the subjects: depth and rhythm, never over the centre
+    for _ in range(int(rng.integers(5, 9))):
+        kind = str(rng.choice(["dot", "ring", "plus", "sparkle", "dot"]))
+        colour = [accent, light, mid][int(rng.integers(3))]
+        px = max(6, round(short * rng.uniform(0.018, 0.04)))
+        side = rng.choice([-1, 1])
+        x = 0.5 + side * rng.uniform(0.25, 0.46)
+        y = rng.uniform(0.12, bottom)
+        animation = str(rng.choice(["float", "twinkle", "orbit"]))
+        pieces.append(
+            _Piece(kind, _shape(kind, px, colour), x, y, px / width, animation, "fade",
+                   rng.uniform(0.2, 1.0), float(rng.random()))
+        )  # fmt: skip
+    return layout, pieces
+
+
+def _write_png(path: Path, rgba: Image) -> None:
+    from PIL import Image as PILImage
+
+    try:
+        PILImage.fromarray(rgba, "RGBA").save(path, compress_level=1)
+    except OSError as exc:
+        raise EngineFailed(f"could not write {path}: {exc}", hint="check the work folder") from exc
+
+
+class IllustratedVisuals:
+    """Subjects of the narration as animated colour-emoji illustrations, over a backdrop."""
+
+    name: ClassVar[str] = "illustrated"
+
+    def info(self) -> EngineInfo:
+        if not EMOJI_FONT.is_file():
+            return EngineInfo(
+                self.name,
+                "visuals",
+                VERSION,
+                available=False,
+                reason=f"{EMOJI_FONT} is missing (install Debian fonts-noto-color-emoji)",
+            )
+        return EngineInfo(name=self.name, kind="visuals", version=VERSION)
+
+    def styles(self) -> list[str]:
+        from reelforge.engines.visuals.procedural_styles import STYLES
+
+        return list(STYLES)  # the backdrops planning draws under the subjects
+
+    def check_inputs(self, request: VisualRequest) -> None:
+        if not (16 <= request.width <= 8192 and 16 <= request.height <= 8192):
+            raise SpecError(
+                f"visual size {request.width}x{request.height} is out of range",
+                hint="width and height must be between 16 and 8192 pixels",
+            )
+
+    def generate(self, request: VisualRequest, workdir: Path) -> VisualResult:
+        self.check_inputs(request)
+        text = "" if request.prompt.strip() == request.title.strip() else request.prompt
+        matches = match_subjects(text, request.language, request.title)
+        if not matches or matches[0].score < CONFIDENT:
+            weak = "; ".join(m.reason() for m in matches[:2])
+            return VisualResult(
+                engine=self.name,
+                version=VERSION,
+                over_backdrop=True,
+                extras={
+                    "matched": "",
+                    "why": f"no confident subject (only {weak})" if weak else "no subject found",
+                },
+            )
+        digest = hashlib.sha256(
+            f"{request.seed}\x00{request.title}\x00{request.prompt}".encode()
+        ).digest()
+        rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+        layout, pieces = compose(matches, request.palette, request.width, request.height, rng)
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha256(
+            f"{request.seed}|{request.prompt}|{request.width}x{request.height}|"
+            f"{','.join(request.palette)}".encode()
+        ).hexdigest()[:10]
+        layers = []
+        for k, piece in enumerate(pieces):
+            path = workdir / f"illustrated-{key}-{k:02d}.png"
+            _write_png(path, piece.rgba)
+            layers.append(
+                VisualLayer(
+                    path,
+                    motion="none",
+                    box=(piece.x, piece.y, piece.width),
+                    animation=piece.animation,
+                    entrance=piece.entrance,
+                    delay=round(piece.delay, 3),
+                    phase=round(piece.phase, 3),
+                )
+            )
+        drawn = matches[:MAX_SUBJECTS]
+        return VisualResult(
+            layers=tuple(layers),
+            engine=self.name,
+            version=VERSION,
+            over_backdrop=True,
+            extras={
+                "matched": " ".join(m.emoji for m in drawn),
+                "why": "; ".join(m.reason() for m in drawn),
+                "layout": layout,
+            },
+        )

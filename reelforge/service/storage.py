@@ -9,6 +9,7 @@ backslashes, empty parts, control characters). ``s3://bucket/prefix`` URLs are s
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ from reelforge.errors import JobError
 
 CHUNK = 1024 * 1024
 USAGE_TTL_S = 10.0  # how long a measured storage usage is trusted (quota checks)
+log = logging.getLogger(__name__)
 _KEY_PART = re.compile(r"^[A-Za-z0-9._@+=-]+$")
 
 
@@ -33,6 +35,22 @@ class StorageError(JobError):
 
 class StorageFull(StorageError):
     """The storage quota would be exceeded: retrying at once only renders the job again."""
+
+
+def quota_exceeded(key: str, incoming: int, would_use: int, quota: int) -> StorageFull:
+    """The error for a write over the store's quota. Tenants see it (a job's error), so it
+    names neither the key nor the store's totals; the operator's log has both."""
+    log.warning(
+        "storage quota exceeded: storing %d bytes under %s would use %d of %d bytes",
+        incoming,
+        key,
+        would_use,
+        quota,
+    )
+    return StorageFull(
+        "storage quota exceeded: the server's storage is full",
+        hint="try again later; the operator frees space or raises REELFORGE_STORAGE_QUOTA_BYTES",
+    )
 
 
 def check_key(key: str) -> str:
@@ -155,12 +173,7 @@ class LocalStorage:
                 assert self._usage_cache is not None
                 self._usage_cache = (self._usage_cache[0], used - replaced + incoming)
                 return
-        raise StorageFull(
-            f"storage quota exceeded: storing {incoming} bytes under {key} would use "
-            f"{used - replaced + incoming} of {self.quota_bytes} bytes",
-            hint="delete finished jobs (DELETE /api/jobs/<id>) or raise "
-            "REELFORGE_STORAGE_QUOTA_BYTES",
-        )
+        raise quota_exceeded(key, incoming, used - replaced + incoming, self.quota_bytes)
 
     def _write(self, key: str, fill: BinaryIO | bytes) -> None:
         path = self._path(key)

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from reelforge.service.storage import CHUNK, StorageError, StorageFull, check_key, check_prefix
+from reelforge.service.storage import (
+    CHUNK,
+    StorageError,
+    check_key,
+    check_prefix,
+    quota_exceeded,
+)
 
 try:
     import boto3
@@ -178,12 +184,7 @@ class S3Storage:
         replaced = self.size(key) if self.exists(key) else 0
         used = self.usage_bytes()
         if used - replaced + incoming > self.quota_bytes:
-            raise StorageFull(
-                f"storage quota exceeded: storing {incoming} bytes under {key} would use "
-                f"{used - replaced + incoming} of {self.quota_bytes} bytes",
-                hint="delete finished jobs (DELETE /api/jobs/<id>) or raise "
-                "REELFORGE_STORAGE_QUOTA_BYTES",
-            )
+            raise quota_exceeded(key, incoming, used - replaced + incoming, self.quota_bytes)
 
     # --- the Storage contract -----------------------------------------------------------------
 

@@ -115,6 +115,8 @@ def test_quota_refuses_writes_that_would_exceed_it(tmp_path):
     with pytest.raises(StorageError, match="quota") as info:
         store.put_bytes("a/two", b"x" * 50)
     assert "QUOTA" in info.value.hint
+    # tenants read this error: neither the key nor the store's totals are in it
+    assert "a/two" not in str(info.value) and "100" not in str(info.value)
     assert not store.exists("a/two")
     store.put_bytes("a/one", b"y" * 100)  # replacing a file counts only the difference
     assert store.usage_bytes() == 100

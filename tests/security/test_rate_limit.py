@@ -43,3 +43,19 @@ def test_bucket_sizes() -> None:
     assert limiter.capacity(1) == 1
     assert limiter.capacity(600) == 60
     assert limiter.capacity(100_000) == 60
+
+
+def test_anonymous_price_estimates_are_rate_limited_per_address(
+    make_api: Callable[..., Api], fake_make: Any
+) -> None:
+    """POST /api/pricing needs no key but validates a whole request: without a key, one
+    address cannot make the server do that work without limit."""
+    api = make_api(anonymous_rate_per_minute=30)  # a bucket of 3
+    body = {"script": "One. Two. Three.", "preview": True}
+    codes = [api.client.post("/api/pricing", json=body).status_code for _ in range(8)]
+    assert codes[:3] == [200, 200, 200] and codes.count(429) >= 4
+    refused = api.client.post("/api/pricing", json=body)
+    assert_problem(refused, 429)
+    # a caller with a key is limited as that key, not by the anonymous bucket
+    headers = api.headers(api.key("alice"))
+    assert api.client.post("/api/pricing", json=body, headers=headers).status_code == 200

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 import reelforge
 from reelforge import kinds
 from reelforge.kinds import Workload
-from reelforge.service.api.deps import ServiceDep, SettingsDep
+from reelforge.service.api.deps import LimitedCallerDep, ServiceDep, SettingsDep
 from reelforge.service.api.problems import responses
 from reelforge.service.api.schemas import VideoRequest
 from reelforge.service.pricing import price
@@ -243,10 +243,10 @@ class Estimate(BaseModel):
 @router.post(
     "/pricing",
     response_model=Estimate,
-    responses=responses(422),
+    responses=responses(422, 429),
     summary="Estimated compute seconds and cost of this video request",
 )
-async def price_request(body: VideoRequest, service: ServiceDep) -> Any:
+async def price_request(body: VideoRequest, service: ServiceDep, caller: LimitedCallerDep) -> Any:
     return await run_in_threadpool(service.estimate, body.to_service())
 
 

@@ -100,5 +100,27 @@ def optional_caller(
     return Caller(record.owner, record.id, quota, admin=bool(record.admin))
 
 
+def limit_anonymous(
+    request: Request,
+    settings: SettingsDep,
+    caller: Annotated[Caller | None, Depends(optional_caller)],
+) -> Caller | None:
+    """For endpoints open to anyone: a caller with a key is rate-limited as a key; one without
+    is rate-limited by client address, so nobody can make the server work without limit."""
+    if caller is not None:
+        return caller
+    limiter: auth.RateLimiter = request.app.state.limiter
+    address = request.client.host if request.client is not None else "unknown"
+    wait = limiter.take(f"anonymous:{address}", settings.anonymous_rate_per_minute)
+    if wait > 0:
+        raise TooManyRequests(
+            "too many requests without an API key from this address",
+            hint=f"retry in {wait:.1f} s, or send an API key",
+            headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+        )
+    return None
+
+
 CallerDep = Annotated[Caller, Depends(authenticate)]
 OptionalCallerDep = Annotated[Caller | None, Depends(optional_caller)]
+LimitedCallerDep = Annotated[Caller | None, Depends(limit_anonymous)]

@@ -23,6 +23,9 @@ class ApiSettings(ServiceSettings):
     rate_per_minute: float = Field(600.0, ge=0)
     rate_burst: int = Field(60, ge=1)
     rate_burst_s: float = Field(6.0, gt=0)
+    # Calls without a key to endpoints that work for anyone but cost work (a price estimate
+    # validates the whole request): per client address, per minute (0 = unlimited).
+    anonymous_rate_per_minute: float = Field(60.0, ge=0)
     # GET /metrics without an admin key (for a scraper on a private network).
     metrics_public: bool = False
     # Jobs a key's owner may submit in any 24 hours (0 = unlimited).

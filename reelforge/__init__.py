@@ -198,6 +198,28 @@ def list_styles(engine: str = "procedural") -> dict[str, str]:
     return registry.choices("visuals", engine)
 
 
+def sample_voice(voice: str, output: str | Path) -> Path:
+    """Write a short sample of catalogue voice ``voice`` (a fixed sentence in its language)
+    to ``output`` (.m4a)."""
+    from reelforge.samples import sample_voice as speak_sample
+
+    return speak_sample(voice, Path(output))
+
+
+def sample_music(mood: str, output: str | Path, engine: str = "procedural") -> Path:
+    """Write eight seconds of music in ``mood`` to ``output`` (.m4a)."""
+    from reelforge.samples import sample_music as compose_sample
+
+    return compose_sample(mood, Path(output), engine)
+
+
+def sample_template(name: str, output: str | Path) -> Path:
+    """Write a 320x180 JPEG still of template ``name`` (its title card and picture style)."""
+    from reelforge.samples import sample_template as draw_sample
+
+    return draw_sample(name, Path(output))
+
+
 def list_engines() -> list[EngineInfo]:
     """Every registered engine and whether it can run here (if not, why and the fix)."""
     from reelforge.engines import registry
@@ -297,6 +319,9 @@ __all__ = [
     "plan_video",
     "probe_media",
     "render_timeline",
+    "sample_music",
+    "sample_template",
+    "sample_voice",
     "transcribe",
     "storyboard_schema",
 ]

@@ -109,8 +109,10 @@ export async function renderVideo(main, { variant = null } = {}) {
       return h("div.template", {},
         h("input", { type: "radio", name: "template", value: t.name, id, checked: (start.template ?? "") === t.name }),
         h("label", { for: id },
-          h("span.swatches", { "aria-hidden": "true" },
-            t.palette.length ? t.palette.map((c) => h("span.swatch", { style: { background: c } })) : h("span.swatch.none")),
+          t.name
+            ? h("img.template-still", { src: `/api/templates/${encodeURIComponent(t.name)}/thumbnail`, alt: "",
+              width: 320, height: 180, loading: "lazy", decoding: "async" })
+            : h("span.template-still.none", { "aria-hidden": "true" }),
           h("strong", {}, t.name || "Automatic"),
           h("span.small", {}, t.description),
           t.name ? h("span.small.meta", {}, `${t.caption_style} captions · ${t.music_mood} music`) : null));
@@ -147,6 +149,57 @@ export async function renderVideo(main, { variant = null } = {}) {
   const title = h("input", { type: "text", name: "title", maxlength: 200, dir: "auto", value: start.title ?? "" });
   const preview = h("input", { type: "checkbox", name: "preview", checked: start.preview ?? true });
 
+  // --- samples to hear: one player for the page, a Listen button beside each select ----------
+  const player = new Audio();
+  player.preload = "none";
+  let playing = null; // the button whose sample plays
+  const stopSample = () => {
+    player.pause();
+    if (playing) setListen(playing, "idle");
+    playing = null;
+  };
+  player.addEventListener("playing", () => playing && setListen(playing, "playing"));
+  player.addEventListener("ended", stopSample);
+  player.addEventListener("error", () => {
+    if (playing) setListen(playing, "error");
+    playing = null;
+  });
+  const listenButton = (id, what, sampleUrl) => {
+    const button = h(`button.secondary.listen#${id}`, { type: "button", dataset: { what } });
+    setListen(button, "idle");
+    button.addEventListener("click", () => {
+      if (playing === button) {
+        stopSample();
+        return;
+      }
+      stopSample();
+      const url = sampleUrl();
+      if (!url) return;
+      playing = button;
+      setListen(button, "loading");
+      player.src = url;
+      player.play().catch(() => {
+        if (playing === button) setListen(button, "error");
+      });
+    });
+    return button;
+  };
+  const chosenTemplate = () => {
+    const name = form.querySelector("input[name=template]:checked")?.value || "default";
+    return templates.find((t) => t.name === name) || templates.find((t) => t.name === "default");
+  };
+  const voiceListen = listenButton("voice-listen", "voice", () =>
+    voice.value ? `/api/voices/${encodeURIComponent(voice.value)}/sample` : null);
+  const musicListen = listenButton("music-listen", "music mood", () => {
+    const mood = music.value || chosenTemplate()?.music_mood;
+    return mood && mood !== "none" ? `/api/music-moods/${encodeURIComponent(mood)}/sample` : null;
+  });
+  const updateListen = () => {
+    voiceListen.disabled = !voice.value;
+    voiceListen.title = voice.value ? "" : "Choose a voice to hear it";
+    musicListen.disabled = music.value === "none";
+  };
+
   const price = h("output.price#price", { "aria-live": "polite" }, "…");
   const general = h("p.form-error", { role: "alert", tabindex: -1, hidden: true });
   const submit = h("button.primary#submit", { type: "submit" }, "Make the video");
@@ -163,8 +216,8 @@ export async function renderVideo(main, { variant = null } = {}) {
         h("div.row", {}, field("language", "Language", language).wrap, field("format", "Format", format).wrap),
         h("fieldset.voice-filter", {}, h("legend", {}, "Voice"),
           h("div.row", {}, field("gender", "Gender", gender).wrap, field("age", "Age", age).wrap),
-          field("voice", "Voice", voice).wrap),
-        h("div.row", {}, field("music", "Music", music).wrap, field("captions", "Captions", captions).wrap),
+          withListen(field("voice", "Voice", voice), voiceListen)),
+        h("div.row", {}, withListen(field("music", "Music", music), musicListen), field("captions", "Captions", captions).wrap),
         h("div.row", {}, field("duration", "Duration (seconds)", duration, "At least this long; empty: as long as the narration.").wrap,
           field("preview", "Quick preview (360p, faster)", preview).wrap))),
     h("div.submit-bar", {}, general, h("div.price-box", {}, h("span.label", {}, "Estimate"), price), submit));
@@ -232,7 +285,9 @@ export async function renderVideo(main, { variant = null } = {}) {
     }
   }, 350);
 
-  function changed() {
+  function changed(event) {
+    if (event && (event.target === voice || event.target === music || event.target?.name === "template")) stopSample();
+    updateListen();
     updateSource();
     updateScenes();
     updatePrice();
@@ -258,5 +313,20 @@ export async function renderVideo(main, { variant = null } = {}) {
     }
   });
   changed();
-  return null;
+  return stopSample;
+}
+
+/** The field's control and its Listen button side by side. */
+function withListen(built, button) {
+  const row = h("div.with-action", {});
+  built.control.replaceWith(row);
+  row.append(built.control, button);
+  return built.wrap;
+}
+
+function setListen(button, state) {
+  button.dataset.state = state;
+  button.textContent = { loading: "… Loading", playing: "■ Stop", error: "⚠ No sample" }[state] || "▶ Listen";
+  const spoken = { loading: "Loading the sample of the", playing: "Stop the sample of the", error: "No sample of the" }[state] || "Listen to a sample of the";
+  button.setAttribute("aria-label", `${spoken} ${button.dataset.what}`);
 }

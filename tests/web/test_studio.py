@@ -266,3 +266,52 @@ def test_the_scene_preview_splits_scripts_like_the_server(
         mine = [(s.get("title"), s["narration"]) for s in ours["scenes"]]
         assert mine == theirs, script
         assert (ours["title"] or "") == board.title
+
+
+def test_template_stills_and_voice_and_mood_samples(
+    pages: Browser, toy_server: Server, shots: Path
+) -> None:
+    page = open_studio(pages, toy_server)
+    page.wait_for_selector("#video-form")
+    # The gallery shows each template's still, drawn by the server from the template itself.
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.gallery img.template-still')]
+                  .every(i => i.complete && i.naturalWidth === 320)""",
+        timeout=60_000,
+    )
+    names = page.eval_on_selector_all(
+        ".gallery img.template-still", "imgs => imgs.map(i => i.getAttribute('src'))"
+    )
+    assert len(names) >= 5 and all(n.endswith("/thumbnail") for n in names), names
+
+    # Automatic voice: nothing to hear yet; a chosen voice plays its sample sentence.
+    assert page.is_disabled("#voice-listen")
+    page.select_option("select[name=language]", "de")
+    page.select_option("select[name=voice]", "de-adult-female")
+    page.click("#voice-listen")
+    page.wait_for_function(
+        "() => document.querySelector('#voice-listen').dataset.state === 'playing'",
+        timeout=30_000,
+    )
+    assert "Stop" in page.text_content("#voice-listen")
+    page.wait_for_function(  # the sentence ends by itself
+        "() => document.querySelector('#voice-listen').dataset.state === 'idle'", timeout=20_000
+    )
+    # The template's mood, then another mood; Stop stops it.
+    page.click("#music-listen")
+    page.wait_for_function(
+        "() => document.querySelector('#music-listen').dataset.state === 'playing'",
+        timeout=30_000,
+    )
+    page.select_option("select[name=music]", "calm")
+    assert page.get_attribute("#music-listen", "data-state") == "idle"
+    page.click("#music-listen")
+    page.wait_for_function(
+        "() => document.querySelector('#music-listen').dataset.state === 'playing'",
+        timeout=30_000,
+    )
+    page.click("#music-listen")
+    assert page.get_attribute("#music-listen", "data-state") == "idle"
+    page.select_option("select[name=music]", "none")
+    assert page.is_disabled("#music-listen")
+    screenshot(page, shots, "video-samples")

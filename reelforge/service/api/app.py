@@ -26,6 +26,7 @@ from reelforge.service.api import (
     jobs,
     media,
     problems,
+    samples,
     videos,
     web,
 )
@@ -100,7 +101,7 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     )
 
     problems.install(app)
-    for module in (videos, jobs, files, media, catalogue, health, docs):
+    for module in (videos, jobs, files, media, catalogue, samples, health, docs):
         app.include_router(module.router)
     web.install(app)  # the studio at / (and Swagger UI's files for /docs)
 

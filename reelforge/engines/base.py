@@ -52,9 +52,12 @@ class VoiceInfo:
     engine: str  # registry name of the engine that speaks it
     language: str  # BCP-47-ish primary tag: "en", "fr", "ar", "hi", "ja"...
     gender: str  # "male" | "female" | "neutral"
-    age: str  # "child" | "young" | "adult" | "senior"
+    age: str  # "baby" | "toddler" | "child" | "preteen" | "teen" | "young" | "adult" | "senior"
     description: str = ""
     engine_voice: str = ""  # the engine's own voice name, e.g. "en_US-joe-medium" or "fr+m3"
+    # Applied by the voice layer after the engine speaks (reelforge.speech_transform): WORLD
+    # F0 / envelope / breath changes and a speed factor, e.g. "f0=1.45;envelope=1.18".
+    transform: str = ""
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,7 @@ def speech_for(
                 voice.engine,
                 engine.info().version,
                 voice.engine_voice,
+                voice.transform,
                 scene.narration,
                 speed,
                 language,
@@ -236,10 +237,12 @@ def _synthesize_into(
 def _synthesize(
     engine: VoiceEngine, voice: VoiceInfo, request: SpeechRequest, workdir: Path
 ) -> SpeechResult:
+    from reelforge.voices import speak
+
     if engine.concurrent:
-        return engine.synthesize(request, workdir)
+        return speak(engine, voice, request, workdir)
     with _engine_lock(voice.engine):
-        return engine.synthesize(request, workdir)
+        return speak(engine, voice, request, workdir)
 
 
 # --------------------------------------------------------------------------- placement

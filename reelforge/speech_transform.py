@@ -1,0 +1,180 @@
+"""Age and pitch for any voice with the WORLD vocoder (``pyworld``), and how a voice measures.
+
+WORLD splits speech into its fundamental frequency (F0), its spectral envelope (the formants:
+the size of the vocal tract) and its aperiodicity (breath). Moving them independently makes
+real ages, not chipmunks: a child has a higher F0 *and* higher formants (a shorter tract), so
+the F0 is scaled and the envelope stretched along the frequency axis; a senior is a little
+lower, with a slightly longer tract and more breath. A plain pitch shift (``pitch`` semitones)
+scales F0 alone. Resampling or ``sox pitch`` would move the formants with F0 (or not at all)
+and change the timing; WORLD keeps the frame timing, so the output has the input's length and
+every word time stays exact.
+
+A transform is written in a voice's ``VoiceInfo.transform`` as ``key=value`` pairs::
+
+    "f0=1.45;envelope=1.18"                 a girl from an adult woman
+    "f0=0.9;envelope=0.96;breath=0.2;speed=0.9"   a senior: lower, breathier, slower
+
+``speed`` is not applied here: the voice layer multiplies the request's speed by it, so the
+engine itself speaks slower and its word times stay exact.
+"""
+
+from __future__ import annotations
+
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from reelforge.errors import EngineUnavailable, SpecError
+
+_INSTALL_HINT = "pip install 'reelforge[voices]' (pyworld-prebuilt)"
+_FRAME_MS = 5.0
+_PEAK = 0.9
+
+
+@dataclass(frozen=True)
+class Transform:
+    f0: float = 1.0  # F0 ratio
+    envelope: float = 1.0  # spectral envelope stretch: >1 raises every formant
+    breath: float = 0.0  # 0..1: share of aperiodicity added (breathier)
+    speed: float = 1.0  # multiplies the request's speed (applied by the engine)
+
+    @property
+    def identity(self) -> bool:
+        return self.f0 == 1.0 and self.envelope == 1.0 and self.breath == 0.0
+
+
+_BOUNDS = {"f0": (0.25, 4.0), "envelope": (0.7, 1.5), "breath": (0.0, 0.8), "speed": (0.5, 2.0)}
+
+
+def parse(text: str) -> Transform:
+    """``"f0=1.45;envelope=1.18"`` -> Transform(f0=1.45, envelope=1.18)."""
+    values: dict[str, float] = {}
+    for item in text.split(";"):
+        if not item.strip():
+            continue
+        key, _, raw = item.partition("=")
+        key = key.strip()
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        low, high = _BOUNDS.get(key, (1.0, 0.0))
+        if not low <= value <= high:
+            known = ", ".join(f"{k} {a}..{b}" for k, (a, b) in _BOUNDS.items())
+            raise SpecError(f"bad voice transform {item.strip()!r}", hint=f"use {known}")
+        values[key] = value
+    return Transform(**values)
+
+
+def _world() -> Any:
+    try:
+        import pyworld
+    except ImportError as exc:
+        raise EngineUnavailable(
+            "age voices and pitch shifts need pyworld, which is not installed", hint=_INSTALL_HINT
+        ) from exc
+    return pyworld
+
+
+def read_wav(path: Path) -> tuple[NDArray[np.float64], int]:
+    with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != 2:
+            raise SpecError(f"{path.name} is not 16-bit PCM", hint="give a 16-bit wav")
+        rate = wav.getframerate()
+        channels = wav.getnchannels()
+        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+    if channels > 1:
+        data = data.reshape(-1, channels).mean(axis=1)
+    return data / 32768.0, rate
+
+
+def write_wav(path: Path, audio: NDArray[np.float64], rate: int) -> None:
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak > 0:
+        audio = audio * (_PEAK / peak)
+    pcm = np.clip(np.round(audio * 32767.0), -32767, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm.tobytes())
+
+
+def _stretch_envelope(sp: NDArray[np.float64], ratio: float) -> NDArray[np.float64]:
+    """Move every formant up (ratio > 1) or down: new(f) = old(f / ratio)."""
+    bins = np.arange(sp.shape[1], dtype=np.float64)
+    source = np.clip(bins / ratio, 0, sp.shape[1] - 1)
+    out = np.empty_like(sp)
+    for i in range(sp.shape[0]):
+        out[i] = np.interp(source, bins, sp[i])
+    return out
+
+
+def apply(source: Path, target: Path, transform: Transform, pitch: float = 0.0) -> None:
+    """Write ``source`` spoken with ``transform`` and ``pitch`` semitones to ``target``.
+
+    The output has exactly the input's length, so word times are unchanged.
+    """
+    if not -12.0 <= pitch <= 12.0:
+        raise SpecError(f"pitch {pitch} semitones is out of range", hint="use -12 to +12")
+    world = _world()
+    audio, rate = read_wav(source)
+    if audio.size == 0:
+        raise SpecError(f"{source.name} holds no audio", hint="synthesise some speech first")
+    f0, times = world.dio(audio, rate, frame_period=_FRAME_MS)
+    f0 = world.stonemask(audio, f0, times, rate)
+    sp = world.cheaptrick(audio, f0, times, rate)
+    ap = world.d4c(audio, f0, times, rate)
+    f0 = f0 * transform.f0 * (2.0 ** (pitch / 12.0))
+    if transform.envelope != 1.0:
+        sp = _stretch_envelope(sp, transform.envelope)
+    if transform.breath > 0:
+        ap = 1.0 - (1.0 - ap) * (1.0 - transform.breath)
+    out = world.synthesize(f0, sp, ap, rate, frame_period=_FRAME_MS)
+    out = np.asarray(out, dtype=np.float64)
+    if out.size >= audio.size:
+        out = out[: audio.size]
+    else:
+        out = np.concatenate([out, np.zeros(audio.size - out.size)])
+    write_wav(target, out, rate)
+
+
+# --------------------------------------------------------------------------- measurement
+@dataclass(frozen=True)
+class VoiceMeasure:
+    f0_hz: float  # median F0 over voiced frames
+    formants_hz: tuple[float, float, float]  # median F1, F2, F3 over voiced frames
+
+
+def measure(path: Path) -> VoiceMeasure:
+    """Median F0 (WORLD's DIO) and median F1-F3 (spectral envelope peaks on voiced frames)."""
+    world = _world()
+    audio, rate = read_wav(path)
+    f0, times = world.dio(audio, rate, frame_period=10.0)
+    f0 = world.stonemask(audio, f0, times, rate)
+    voiced = f0 > 0
+    median_f0 = float(np.median(f0[voiced])) if voiced.any() else 0.0
+    # Formants: peaks of WORLD's F0-adaptive spectral envelope (LPC locks onto harmonics at
+    # a child's F0), on voiced frames loud enough to matter, each frame's first three peaks
+    # between 200 and 5000 Hz.
+    sp = world.cheaptrick(audio, f0, times, rate)
+    freqs = np.arange(sp.shape[1]) * rate / (2 * (sp.shape[1] - 1))
+    band = (freqs >= 200) & (freqs <= 5000)
+    energy = sp.sum(axis=1)
+    loud = voiced & (energy > 0.05 * np.max(energy[voiced])) if voiced.any() else voiced
+    found: list[list[float]] = []
+    for row in sp[loud]:
+        db = 10 * np.log10(row + 1e-12)
+        maxima = np.flatnonzero((db[1:-1] > db[:-2]) & (db[1:-1] >= db[2:])) + 1
+        peaks = [int(k) for k in maxima if band[k]]
+        if len(peaks) >= 3:
+            found.append([float(freqs[k]) for k in peaks[:3]])
+    if not found:
+        return VoiceMeasure(median_f0, (0.0, 0.0, 0.0))
+    table = np.array(found)
+    f1, f2, f3 = (float(np.median(table[:, k])) for k in range(3))
+    return VoiceMeasure(median_f0, (f1, f2, f3))

@@ -24,12 +24,33 @@ function savedName(job, name) {
   return `${job.id}-${name}`;
 }
 
-function downloadLink(job, name, url) {
-  const link = h("a.download", { href: url, download: savedName(job, name) }, name);
-  link.addEventListener("click", (event) => {
+/** When a signed link stops opening its file (Unix seconds), from its token; null if none. */
+function linkExpiry(url) {
+  const token = new URL(url, location.href).searchParams.get("token");
+  return token ? Number(token.split(".")[0]) : null;
+}
+
+/**
+ * A download link. A signed link (the job's links.signed) is followed by the browser itself,
+ * streaming to disk; one about to expire is refreshed first. Without signed links (an older
+ * server), a key means fetching with the Authorization header, then saving.
+ */
+function downloadLink(job, name, links) {
+  const signed = links.signed(name);
+  const link = h("a.download", { href: signed || links.plain(name), download: savedName(job, name), dataset: { name } }, name);
+  link.addEventListener("click", async (event) => {
+    const current = link.getAttribute("href");
+    const expiry = linkExpiry(current);
+    if (expiry !== null) {
+      if (expiry - Date.now() / 1000 > 20) return; // the browser follows the signed link
+      event.preventDefault();
+      await links.refresh();
+      link.click();
+      return;
+    }
     if (!getKey()) return; // open mode: the browser fetches the link itself
-    event.preventDefault(); // with a key: fetch with the Authorization header, then save
-    download(url, savedName(job, name)).catch((error) => announce(`Download failed: ${error.message}`, "error"));
+    event.preventDefault();
+    download(current, savedName(job, name)).catch((error) => announce(`Download failed: ${error.message}`, "error"));
   });
   return link;
 }
@@ -165,6 +186,22 @@ export async function renderJob(main, jobId) {
     });
   }
 
+  // The result's links: signed ones (no key in any URL; a <video> or <a download> streams them)
+  // when the server gives them, else the plain API links (fetched whole with the key).
+  const links = {
+    signed: (name) => job.links.signed?.[name] || null,
+    plain: (name) => (job.links.files || {})[name],
+    url: async (name) => links.signed(name) || fileUrl(links.plain(name)),
+    /** Fetch the job again for fresh signed links, and put them on the page. */
+    async refresh() {
+      job = await api("GET", `/api/jobs/${encodeURIComponent(job.id)}`);
+      for (const link of result.querySelectorAll("a.download[data-name]")) {
+        const fresh = links.signed(link.dataset.name);
+        if (fresh) link.href = fresh;
+      }
+    },
+  };
+
   async function showResult() {
     const files = job.links.files || {};
     result.hidden = false;
@@ -172,41 +209,58 @@ export async function renderJob(main, jobId) {
     const parts = [h("h2#result-heading", {}, "Result")];
     if (files.video) {
       const player = h("video#player", { controls: true, preload: "metadata", playsinline: true });
-      player.src = await fileUrl(files.video);
-      if (files.thumbnail) player.poster = await fileUrl(files.thumbnail);
+      player.src = await links.url("video");
+      if (files.thumbnail) player.poster = await links.url("thumbnail");
       if (files["captions.vtt"]) {
-        player.append(h("track", { kind: "captions", label: "Captions", default: true, src: await fileUrl(files["captions.vtt"]) }));
+        player.append(h("track", { kind: "captions", label: "Captions", default: true, src: await links.url("captions.vtt") }));
       }
+      // A signed link expires after a few minutes: a player that seeks later gets a 403, so
+      // it resumes where it was with a fresh link.
+      player.addEventListener("error", async () => {
+        if (!links.signed("video") || player.dataset.renewed === String(job.links.signed.video)) return;
+        const at = player.currentTime;
+        const wasPlaying = !player.paused;
+        try {
+          await links.refresh();
+        } catch {
+          return;
+        }
+        player.dataset.renewed = job.links.signed.video;
+        player.src = job.links.signed.video;
+        player.currentTime = at;
+        if (wasPlaying) player.play().catch(() => {});
+      });
       parts.push(h("div.player", {}, player));
     } else {
       parts.push(await outputGrid(files));
     }
     if (files.thumbnail) {
-      parts.push(h("figure.thumb", {}, h("img#thumbnail", { src: await fileUrl(files.thumbnail), alt: "The video's thumbnail", width: 320 }),
+      parts.push(h("figure.thumb", {}, h("img#thumbnail", { src: await links.url("thumbnail"), alt: "The video's thumbnail", width: 320 }),
         h("figcaption.small", {}, "Thumbnail")));
     }
     parts.push(h("h3", {}, "Downloads"),
-      h("ul.downloads#downloads", {}, Object.entries(files).map(([name, url]) => h("li", {}, downloadLink(job, name, url)))));
+      h("ul.downloads#downloads", {}, Object.keys(files).map((name) => h("li", {}, downloadLink(job, name, links)))));
     replace(result, ...parts);
   }
 
   async function outputGrid(files) {
     const cards = [];
     for (const [name, url] of Object.entries(files)) {
+      const signed = links.signed(name);
       let type = "";
       try {
-        const head = await fetch(url, { method: "HEAD", headers: getKey() ? { Authorization: `Bearer ${getKey()}` } : {} });
+        const head = await fetch(signed || url, { method: "HEAD", headers: !signed && getKey() ? { Authorization: `Bearer ${getKey()}` } : {} });
         type = head.headers.get("content-type") || "";
       } catch {
         /* shown as a plain download */
       }
       let preview = null;
-      if (type.startsWith("image/")) preview = h("img", { src: await fileUrl(url), alt: name });
-      else if (type.startsWith("video/")) preview = h("video", { src: await fileUrl(url), controls: true, preload: "metadata" });
-      else if (type.startsWith("audio/")) preview = h("audio", { src: await fileUrl(url), controls: true });
+      if (type.startsWith("image/")) preview = h("img", { src: await links.url(name), alt: name });
+      else if (type.startsWith("video/")) preview = h("video", { src: await links.url(name), controls: true, preload: "metadata" });
+      else if (type.startsWith("audio/")) preview = h("audio", { src: await links.url(name), controls: true });
       else if (type.startsWith("text/")) {
         try {
-          const text = await (await fetch(await fileUrl(url))).text();
+          const text = await (await fetch(await links.url(name))).text();
           preview = h("pre.text-output", { dir: "auto" }, text.length > 600 ? `${text.slice(0, 600)}…` : text);
         } catch {
           /* a plain download then */

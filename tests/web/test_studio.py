@@ -113,9 +113,24 @@ def test_sign_in_submit_follow_play_and_download(
     )
     assert track is not None and track["kind"] == "captions"
     page.wait_for_function("() => document.querySelector('#player').textTracks[0].cues?.length > 0")
+    # The player streams a signed link (range requests), never a blob or a URL with the key.
+    source = page.evaluate("() => document.querySelector('#player').currentSrc")
+    assert "/files/video?token=" in source and keyed_server.key not in source, source
+    assert not any(url.startswith("blob:") for url in pages.requests)
+    assert all(keyed_server.key not in url for url in pages.requests)
+    # A link that stopped working (expired, here altered) is renewed where the player was.
+    page.evaluate(
+        """() => { const v = document.querySelector('#player');
+                   v.src = v.currentSrc.replace(/token=\\d+\\./, 'token=1.'); }"""
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#player').dataset.renewed?.includes('token=')"
+    )
+    page.evaluate("() => document.querySelector('#player').play()")
+    page.wait_for_function("() => document.querySelector('#player').currentTime > 0.3")
     screenshot(page, shots, "result")
 
-    # Every output the job lists is a working download (fetched with the key).
+    # Every output the job lists is a working download (its signed link, no key needed).
     names = page.eval_on_selector_all("#downloads a", "links => links.map(a => a.textContent)")
     assert {"video", "thumbnail", "captions.vtt", "captions.srt", "manifest"} <= set(names)
     for name in names:

@@ -12,14 +12,15 @@ import hashlib
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import Path as PathParameter
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from reelforge.service.api.deps import CallerDep, ServiceDep, SettingsDep
+from reelforge.service.api import signing
+from reelforge.service.api.deps import OptionalCallerDep, ServiceDep, SettingsDep
 from reelforge.service.api.jobs import JobId
-from reelforge.service.api.problems import RangeNotSatisfiable, responses
+from reelforge.service.api.problems import RangeNotSatisfiable, Unauthorized, responses
 
 router = APIRouter(prefix="/api/jobs", tags=["files"])
 
@@ -74,7 +75,7 @@ _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "the whole file", "content": {"application/octet-stream": {}}},
     206: {"description": "the requested byte range", "content": {"application/octet-stream": {}}},
     307: {"description": "redirect to a direct (presigned) download URL"},
-    **responses(401, 404, 409, 416, 422, 429),
+    **responses(401, 403, 404, 409, 416, 422, 429),
 }
 _FILE_SUMMARY = "Download a result: video, thumbnail, manifest or captions (srt, vtt, ass, json)"
 
@@ -99,11 +100,30 @@ async def download(
     request: Request,
     service: ServiceDep,
     settings: SettingsDep,
-    caller: CallerDep,
+    caller: OptionalCallerDep,
     range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
     if_range: Annotated[str | None, Header(alias="If-Range", max_length=200)] = None,
+    token: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=r"^[0-9]{1,12}\.[A-Za-z0-9_-]{1,64}$",
+            description="a signed link's token (the job's links.signed), instead of an API key",
+        ),
+    ] = None,
 ) -> Response:
-    key, output = await run_in_threadpool(service.download, job_id, name, owner=caller.owner)
+    owner: str | None
+    if caller is not None:
+        owner = caller.owner
+    elif token is not None:
+        owner = await run_in_threadpool(_token_owner, service, settings, job_id, name, token)
+    else:
+        raise Unauthorized(
+            "this download needs an API key or a signed link",
+            hint="send 'Authorization: Bearer rf_...', or use the job's links.signed",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    key, output = await run_in_threadpool(service.download, job_id, name, owner=owner)
     media_type = output.content_type
     storage = service.storage
     url = await run_in_threadpool(storage.url, key, settings.download_url_expires_s)
@@ -137,6 +157,15 @@ async def download(
         headers=headers,
         media_type=media_type,
     )
+
+
+def _token_owner(service: Any, settings: Any, job_id: str, name: str, token: str) -> str | None:
+    """The owner of job ``job_id`` when ``token`` opens its download ``name`` now; 404 for no
+    such job (as for a key), 403 for a token that does not open this file."""
+    job = service.get(job_id)
+    signing.verify(signing.secret_for(settings), token, job_id, name, job.owner)
+    owner: str | None = job.owner
+    return owner
 
 
 def _extension(file: str) -> str:

@@ -8,6 +8,7 @@ from fastapi import Request
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
 from reelforge import kinds
+from reelforge.service.api import signing
 from reelforge.service.redact import public_note
 
 Priority = Literal["critical", "high", "medium", "low"]
@@ -120,6 +121,12 @@ class JobLinks(BaseModel):
     files: dict[str, str] = Field(
         default_factory=dict, description="download links of a completed job, by name"
     )
+    signed: dict[str, str] = Field(
+        default_factory=dict,
+        description="the same downloads as links that need no API key for a few minutes "
+        "(for <video>, <track> and <a download>, which send no Authorization header); "
+        "fetch the job again for fresh ones",
+    )
 
 
 class JobOut(BaseModel):
@@ -178,15 +185,21 @@ def _url(request: Request, path: str) -> str:
 def links(request: Request, job: Any) -> JobLinks:
     base = f"/api/jobs/{job.id}"
     files: dict[str, str] = {}
+    signed: dict[str, str] = {}
     if job.status == "completed" and job.kind in kinds.KINDS:
+        settings = request.app.state.settings
+        secret = signing.secret_for(settings)
         # What GET /api/jobs/{id}/files/{name} serves: the download names of the job's kind.
         for name in kinds.get(job.kind).downloads(job.result or {}):
             files[name] = _url(request, f"{base}/files/{name}")
+            token = signing.sign(secret, job.id, name, job.owner, settings.signed_url_ttl_s)
+            signed[name] = f"{files[name]}?token={token}"
     return JobLinks(
         self=_url(request, base),
         events=_url(request, f"{base}/events"),
         retry=_url(request, f"{base}/retry"),
         files=files,
+        signed=signed,
     )
 
 

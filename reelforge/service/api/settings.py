@@ -41,6 +41,10 @@ class ApiSettings(ServiceSettings):
     sse_streams_total: int = Field(200, ge=1)
     # Presigned download URLs live this long (S3).
     download_url_expires_s: int = Field(3600, ge=60)
+    # Signed download links in a job's links.signed (api/signing.py): the HMAC key (empty: a
+    # random one kept in <data_dir>/download-secret) and how long a link opens its file.
+    download_secret: str = Field("", repr=False)
+    signed_url_ttl_s: float = Field(600.0, ge=30, le=86400)
 
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

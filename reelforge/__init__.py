@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from reelforge.spec.model import Storyboard
     from reelforge.spec.templates import Template
     from reelforge.timeline import Timeline
+    from reelforge.writer import WrittenScript
 
 __version__ = "0.1.0"
 
@@ -262,6 +263,31 @@ def transcribe(
     return found
 
 
+def write_script(
+    idea: str,
+    *,
+    language: str | None = None,
+    template: str | None = None,
+    seconds: float | None = None,
+    engine: str | None = None,
+    max_scenes: int = 6,
+) -> WrittenScript:
+    """A script (storyboard and Markdown) written from an idea, notes or a transcript: by a
+    language model when ``REELFORGE_LLM_ENDPOINT`` is set (``engine="openai-compatible"``),
+    else by the offline rule-based writer (``engine="rule-based"``). ``language`` defaults to
+    the idea's, ``seconds`` to the length the idea names or 30."""
+    from reelforge.writer import write_script as write
+
+    return write(
+        idea,
+        language=language,
+        template=template,
+        seconds=seconds,
+        engine=engine,
+        max_scenes=max_scenes,
+    )
+
+
 # The result and value types, imported on first use (they live in modules that are light, but
 # importing every one of them up front would load most of the package).
 _TYPES = {
@@ -275,6 +301,7 @@ _TYPES = {
     "Timeline": "reelforge.timeline",
     "Transcript": "reelforge.engines.base",
     "VoiceInfo": "reelforge.engines.base",
+    "WrittenScript": "reelforge.writer",
 }
 
 
@@ -304,6 +331,7 @@ __all__ = [
     "Timeline",
     "Transcript",
     "VoiceInfo",
+    "WrittenScript",
     "__version__",
     "compile_timeline",
     "list_engines",
@@ -324,4 +352,5 @@ __all__ = [
     "sample_voice",
     "transcribe",
     "storyboard_schema",
+    "write_script",
 ]

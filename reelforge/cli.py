@@ -18,6 +18,8 @@ EXAMPLES = """examples:
   reelforge make examples/restaurant.md -o out/restaurant.mp4
   reelforge make story.txt --format 9:16 --voice en-adult-male --music cinematic -o short.mp4
   reelforge make examples/explainer.yaml --preview -o out/preview.mp4
+  reelforge write "a 30-second promo for a couscous restaurant in Algiers" --language fr
+  reelforge make --idea "a bedtime story about a brave little butterfly" --preview
   reelforge voices --language fr
   reelforge schema > storyboard.schema.json
 """
@@ -41,8 +43,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Render a script or storyboard to an MP4 with SRT/VTT/ASS captions, a "
         "thumbnail and a JSON manifest beside it (same folder and name).",
     )
-    make.add_argument("input", help="script (.txt, .md) or storyboard (.yaml, .yml, .json)")
+    make.add_argument(
+        "input", nargs="?", help="script (.txt, .md) or storyboard (.yaml, .yml, .json)"
+    )
     make.add_argument("-o", "--output", help="output .mp4 (default: out/<input name>.mp4)")
+    make.add_argument(
+        "--idea", help="write the script from this idea first (saved beside the video as .md)"
+    )
+    make.add_argument("--writer", help="the writer engine for --idea (see `reelforge write`)")
     _spec_options(make)
     make.add_argument("--keep-work", action="store_true", help="keep the work folder")
     make.add_argument(
@@ -67,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     planp.add_argument("-o", "--output", help="timeline .json (default: stdout)")
     _spec_options(planp)
 
+    _add_write_command(sub)
     sub.add_parser("schema", help="print the storyboard JSON Schema")
     voices = sub.add_parser("voices", help="list voices")
     voices.add_argument("--language", help="only voices of this language (e.g. fr, ar, hi)")
@@ -96,6 +105,110 @@ def _add_clips_commands(sub: Any) -> None:
     listen.add_argument("--model", default="", help="tiny.en, base (default) or a model folder")
     listen.add_argument("--from", dest="start", help="start (seconds or mm:ss)")
     listen.add_argument("--to", dest="end", help="end (seconds or mm:ss)")
+
+
+def _add_write_command(sub: Any) -> None:
+    write = sub.add_parser(
+        "write",
+        help="write a script from an idea, notes or a voice note",
+        description="Write a Markdown script (title, scenes, visual prompts) from an idea, "
+        "notes or a voice note. With REELFORGE_LLM_ENDPOINT set, a language model writes it; "
+        "offline, the rule-based writer drafts it from phrase templates.",
+    )
+    write.add_argument("idea", nargs="?", help="the idea, or '-' to read notes from stdin")
+    write.add_argument(
+        "-o", "--output", help=".md script, or .yaml/.json storyboard (default: print)"
+    )
+    write.add_argument("--language", help="language of the script (default: the idea's)")
+    write.add_argument("--template", help="template whose tone to use (default: guessed)")
+    write.add_argument("--seconds", type=float, help="length of the video (default: 30)")
+    write.add_argument("--max-scenes", type=int, default=6, help="at most N scenes (default 6)")
+    write.add_argument("--engine", help="rule-based or openai-compatible (default: by settings)")
+    write.add_argument(
+        "--from-audio", metavar="FILE", help="transcribe a voice note (offline) and write from it"
+    )
+
+
+def _idea_from_args(args: argparse.Namespace) -> tuple[str, str | None]:
+    """(idea text, language) from the command line, stdin or a transcribed voice note."""
+    if getattr(args, "from_audio", None):
+        if args.idea:
+            raise reelforge.SpecError(
+                "give an idea or --from-audio, not both",
+                hint="the voice note's transcript is the idea",
+            )
+        heard = reelforge.transcribe(args.from_audio, language=args.language)
+        if not heard.text.strip():
+            raise reelforge.SpecError(
+                f"no speech was heard in {args.from_audio}",
+                hint="record the idea again closer to the microphone, or type it",
+            )
+        print(f"heard ({heard.language}): {heard.text}", file=sys.stderr)
+        return heard.text, args.language or heard.language
+    idea = args.idea
+    if idea == "-":
+        idea = sys.stdin.read()
+    if idea is None:
+        raise reelforge.SpecError(
+            "no idea given",
+            hint='reelforge write "a 30-second promo for a bakery in Lyon", or --from-audio',
+        )
+    return idea, args.language
+
+
+def _write(
+    idea: str,
+    language: str | None,
+    template: str | None,
+    seconds: float | None,
+    engine: str | None,
+    max_scenes: int,
+) -> Any:
+    written = reelforge.write_script(
+        idea,
+        language=language,
+        template=template,
+        seconds=seconds,
+        engine=engine,
+        max_scenes=max_scenes,
+    )
+    model = f", {written.model}" if written.model else ""
+    tries = f", {written.attempts} attempts" if written.attempts > 1 else ""
+    print(
+        f"written by the {written.engine} writer{model}{tries}: "
+        f"{len(written.storyboard.scenes)} scenes",
+        file=sys.stderr,
+    )
+    for note in written.notes:
+        print(f"  note: {note}", file=sys.stderr)
+    return written
+
+
+def _cmd_write(args: argparse.Namespace) -> int:
+    idea, language = _idea_from_args(args)
+    written = _write(idea, language, args.template, args.seconds, args.engine, args.max_scenes)
+    if args.output is None:
+        print(written.markdown)
+        return 0
+    output = Path(args.output)
+    suffix = output.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        import yaml
+
+        text = yaml.safe_dump(written.fields, allow_unicode=True, sort_keys=False)
+    elif suffix == ".json":
+        text = json.dumps(written.fields, indent=2, ensure_ascii=False) + "\n"
+    elif suffix in (".md", ".markdown", ".txt"):
+        text = written.markdown
+    else:
+        raise reelforge.SpecError(
+            f"cannot write a script as {suffix or 'a file without extension'!r}",
+            hint="name it .md (a script) or .yaml/.json (a storyboard with visual prompts)",
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}; make it with: reelforge make {output}", file=sys.stderr)
+    return 0
 
 
 def _clock(text: str | None) -> float | None:
@@ -209,6 +322,23 @@ def _load(args: argparse.Namespace) -> reelforge.Storyboard:
 
 
 def _cmd_make(args: argparse.Namespace) -> int:
+    if args.idea is not None:
+        if args.input:
+            raise reelforge.SpecError(
+                "give a script or --idea, not both",
+                hint='reelforge make script.md, or reelforge make --idea "..."',
+            )
+        written = _write(args.idea, args.language, args.template, args.duration, args.writer, 6)
+        output = Path(args.output or Path("out") / "idea.mp4")
+        script = output.with_suffix(".md")
+        script.parent.mkdir(parents=True, exist_ok=True)
+        script.write_text(written.markdown, encoding="utf-8")
+        print(f"wrote {script}", file=sys.stderr)
+        args.input, args.output = str(script), str(output)
+    elif not args.input:
+        raise reelforge.SpecError(
+            "no script given", hint='reelforge make script.md, or reelforge make --idea "..."'
+        )
     storyboard = _load(args)
     output = Path(args.output or Path("out") / (Path(args.input).stem + ".mp4"))
     if args.print_plan:  # the plan `make` would run: planning decides every render choice
@@ -310,6 +440,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "moods": _cmd_moods,
     "engines": _cmd_engines,
     "transcribe": _cmd_transcribe,
+    "write": _cmd_write,
 }
 
 

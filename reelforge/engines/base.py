@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class EngineInfo:
     """What an engine is, for manifests and ``reelforge engines``."""
 
     name: str
-    kind: str  # "voice" | "music" | "visuals"
+    kind: str  # "voice" | "music" | "visuals" | "asr" | "writer"
     version: str
     available: bool = True
     reason: str = ""  # why it is unavailable, with the fix
@@ -237,3 +237,39 @@ class AsrEngine(Protocol):
     def models(self) -> list[str]: ...
 
     def transcribe(self, request: TranscriptionRequest, workdir: Path) -> Transcript: ...
+
+
+# --------------------------------------------------------------------------- story writing
+@dataclass(frozen=True)
+class WritingRequest:
+    """An idea to turn into a storyboard: a sentence ("a 30-second promo for a couscous
+    restaurant in Algiers"), notes or bullet points, or a transcribed voice note."""
+
+    idea: str
+    language: str = "en"  # primary tag of the narration to write: "en", "fr", "ar"...
+    template: str = ""  # a template name (its tone and vocabulary); "" = the engine's choice
+    seconds: float = 30.0  # target length of the video
+    max_scenes: int = 6  # the storyboard has 3 to max_scenes scenes (fewer for short ideas)
+
+
+@dataclass(frozen=True)
+class WrittenStoryboard:
+    """What a writer wrote: storyboard fields (``title``, ``template``, ``language``,
+    ``target_duration`` and ``scenes`` of ``title``, ``narration`` and ``visual.prompt``) that
+    :func:`reelforge.parse_storyboard` accepts, and how it came to be."""
+
+    storyboard: dict[str, Any]
+    engine: str
+    version: str
+    model: str = ""  # the language model that wrote it ("" for the rule-based writer)
+    attempts: int = 1  # answers asked for until one validated
+    notes: tuple[str, ...] = ()  # what the user should know (a guess made, a field dropped)
+
+
+@runtime_checkable
+class WriterEngine(Protocol):
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+    def write(self, request: WritingRequest) -> WrittenStoryboard: ...

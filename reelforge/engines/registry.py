@@ -16,10 +16,11 @@ from reelforge.engines.base import (
     MusicEngine,
     VisualEngine,
     VoiceEngine,
+    WriterEngine,
 )
 from reelforge.errors import EngineUnavailable, ReelforgeError
 
-Engine = VoiceEngine | MusicEngine | VisualEngine | AsrEngine
+Engine = VoiceEngine | MusicEngine | VisualEngine | AsrEngine | WriterEngine
 
 AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "voice": {
@@ -38,6 +39,10 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "asr": {
         "whisper": "reelforge.engines.asr.whisper:WhisperEngine",
     },
+    "writer": {
+        "rule-based": "reelforge.engines.llm.rule_based:RuleBasedWriter",
+        "openai-compatible": "reelforge.engines.llm.openai_compatible:OpenAICompatibleWriter",
+    },
 }
 
 # The contract each kind of engine implements (reelforge.engines.base).
@@ -46,6 +51,7 @@ CONTRACTS: dict[str, type[Any]] = {
     "music": MusicEngine,
     "visuals": VisualEngine,
     "asr": AsrEngine,
+    "writer": WriterEngine,
 }
 
 # What an engine offers to choose from (music moods, picture styles), keyed by the engine's
@@ -91,6 +97,8 @@ def get(kind: Literal["music"], name: str) -> MusicEngine: ...
 def get(kind: Literal["visuals"], name: str) -> VisualEngine: ...
 @overload
 def get(kind: Literal["asr"], name: str) -> AsrEngine: ...
+@overload
+def get(kind: Literal["writer"], name: str) -> WriterEngine: ...
 @overload
 def get(kind: str, name: str) -> Engine: ...
 def get(kind: str, name: str) -> Engine:

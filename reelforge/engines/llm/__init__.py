@@ -1,0 +1,1 @@
+"""Story writers (one file each, behind :class:`reelforge.engines.base.WriterEngine`)."""

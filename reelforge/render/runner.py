@@ -10,7 +10,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -24,6 +24,9 @@ from reelforge.render.plan import RenderPlan
 from reelforge.timeline import Timeline
 
 Progress = Callable[[str, float], None]  # (stage, fraction 0..1)
+# Frames [start, end) as raw I420 arrays, for renders drawn by something other than the
+# compositor (talking characters, podcasts); the plan's audio, captions and encode stay the same.
+FrameSource = Callable[[int, int], Iterator[Frame]]
 
 
 @dataclass(frozen=True)
@@ -137,9 +140,10 @@ def _encode(
     done_before: int,
     keep: frozenset[int] = frozenset(),
     kept: dict[int, Frame] | None = None,
+    source: FrameSource | None = None,
 ) -> None:
     """Encode frames [start, end); copies of the frames numbered in ``keep`` go to ``kept``."""
-    compositor = Compositor(timeline)
+    produce = source if source is not None else Compositor(timeline).frames_i420
     frames: queue.Queue[Frame | None] = queue.Queue(maxsize=6)
     failure: list[BaseException] = []
 
@@ -159,7 +163,7 @@ def _encode(
         total = timeline.frames
         step = max(1, (end - start) // 100)
         try:
-            for number, frame in enumerate(compositor.frames_i420(start, end), start):
+            for number, frame in enumerate(produce(start, end), start):
                 if failure:
                     break
                 frames.put(frame)
@@ -181,11 +185,12 @@ def run_plan(
     plan: RenderPlan,
     progress: Progress | None = None,
     thumbnail: Path | None = None,
+    source: FrameSource | None = None,
 ) -> dict[str, float]:
     """Execute ``plan`` (compiled from ``timeline``); returns stage timings in seconds.
 
     With ``thumbnail``, the thumbnail JPEG is chosen from frames kept while encoding (no
-    second rendering pass)."""
+    second rendering pass). ``source`` draws the frames instead of the compositor."""
     keep = frozenset(thumbnail_frames(timeline)) if thumbnail else frozenset()
     kept: dict[int, Frame] = {}
     timings: dict[str, float] = {}
@@ -211,7 +216,7 @@ def run_plan(
             segment = plan.segments[0]
             args = _fill(segment.args, level_chain)
             args[-1] = str(partial)
-            _encode(timeline, args, segment.start, segment.end, progress, 0, keep, kept)
+            _encode(timeline, args, segment.start, segment.end, progress, 0, keep, kept, source)
         else:
             for segment in plan.segments:
                 _encode(
@@ -223,6 +228,7 @@ def run_plan(
                     segment.start,
                     keep,
                     kept,
+                    source,
                 )
             join = _fill(plan.join_args, level_chain)
             join[-1] = str(partial)

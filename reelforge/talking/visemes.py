@@ -220,7 +220,7 @@ def _band_shares(samples: Float, rate: int, fps: int) -> tuple[Float, Float, Flo
     )
 
 
-def _smooth(values: Float, sigma_frames: float) -> Float:
+def smooth(values: Float, sigma_frames: float) -> Float:
     """Zero-phase Gaussian smoothing (no lag)."""
     if sigma_frames <= 0 or len(values) < 2:
         return values
@@ -244,10 +244,10 @@ def track_from_audio(samples: Float, rate: int, fps: int) -> MouthTrack:
     opening = envelope * (1.0 - 0.6 * fricative)
     track = MouthTrack(
         fps,
-        _smooth(np.clip(opening * 0.95, 0, 1).astype(np.float32), 0.6),
-        _smooth((0.6 * spread - 0.8 * rounded + 0.2 * fricative).astype(np.float32), 1.0),
-        _smooth(rounded.astype(np.float32), 1.0),
-        _smooth(np.clip(0.3 * envelope + 0.7 * fricative, 0, 1).astype(np.float32), 1.0),
+        smooth(np.clip(opening * 0.95, 0, 1).astype(np.float32), 0.6),
+        smooth((0.6 * spread - 0.8 * rounded + 0.2 * fricative).astype(np.float32), 1.0),
+        smooth(rounded.astype(np.float32), 1.0),
+        smooth(np.clip(0.3 * envelope + 0.7 * fricative, 0, 1).astype(np.float32), 1.0),
         np.zeros_like(envelope),
         source="audio",
     )
@@ -315,8 +315,8 @@ def track_from_phonemes(
     sigma = COARTICULATION_MS / _STEP_MS
     # Dominance blend (Cohen and Massaro): each shape pulls on its neighbours in proportion
     # to its weight, so a short p still closes the lips between two open vowels.
-    norm = _smooth(weight, sigma)
-    blended = np.stack([_smooth(row * weight, sigma) / norm for row in poses])
+    norm = smooth(weight, sigma)
+    blended = np.stack([smooth(row * weight, sigma) / norm for row in poses])
     frames = max(1, round(duration_ms * fps / 1000))
     at = np.minimum(((np.arange(frames) + 0.5) * 1000 / fps / _STEP_MS).astype(np.int64), steps - 1)
     sampled = blended[:, at]
@@ -324,7 +324,7 @@ def track_from_phonemes(
     if audio is not None:
         envelope = loudness_envelope(audio[0], audio[1], fps)
         envelope = np.pad(envelope, (0, max(0, frames - len(envelope))))[:frames]
-        sampled[0] *= 0.35 + 0.65 * _smooth(envelope, 0.7) ** 0.7
+        sampled[0] *= 0.35 + 0.65 * smooth(envelope, 0.7) ** 0.7
     return MouthTrack(
         fps,
         np.clip(sampled[0], 0, 1),

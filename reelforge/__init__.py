@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from reelforge.render.plan import RenderPlan
     from reelforge.spec.model import Storyboard
     from reelforge.spec.templates import Template
+    from reelforge.talking.make import TalkingResult
     from reelforge.timeline import Timeline
     from reelforge.writer import WrittenScript
 
@@ -164,6 +165,24 @@ def make(
         cache_dir=Path(cache_dir) if cache_dir is not None else None,
         segment_seconds=segment_seconds,
     )
+
+
+def make_talking(script: str, output: str | Path, **options: Any) -> TalkingResult:
+    """A lip-synced talking video of ``script``: a built-in ``character="maya"`` or a
+    ``portrait="photo.jpg"``; options: voice, format, language, preview, speed, captions."""
+    from reelforge.talking.make import make_talking as make_it
+
+    return make_it(script, output, **options)
+
+
+def make_podcast(
+    dialogue: str | Mapping[str, Any], output: str | Path, **options: Any
+) -> TalkingResult:
+    """A podcast video of a ``HOST: ...`` / ``GUEST: ...`` dialogue (or storyboard fields);
+    options: speakers, layout (split, host-guest, pip, interview), format, language, preview."""
+    from reelforge.talking.podcast import make_podcast as make_it
+
+    return make_it(dialogue, output, **options)
 
 
 # --------------------------------------------------------------------------- catalogues
@@ -297,6 +316,7 @@ _TYPES = {
     "Planned": "reelforge.plan",
     "RenderPlan": "reelforge.render.plan",
     "Storyboard": "reelforge.spec.model",
+    "TalkingResult": "reelforge.talking.make",
     "Template": "reelforge.spec.templates",
     "Timeline": "reelforge.timeline",
     "Transcript": "reelforge.engines.base",
@@ -327,6 +347,7 @@ __all__ = [
     "RenderPlan",
     "SpecError",
     "Storyboard",
+    "TalkingResult",
     "Template",
     "Timeline",
     "Transcript",
@@ -342,6 +363,8 @@ __all__ = [
     "load_spec",
     "load_timeline",
     "make",
+    "make_podcast",
+    "make_talking",
     "parse_script",
     "parse_storyboard",
     "plan_video",

@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("moods", help="list music moods")
     sub.add_parser("engines", help="list engines and whether they can run here")
     _add_clips_commands(sub)
+    from reelforge.talking.cli import add_talking_commands  # talk, podcast, characters
+
+    COMMANDS.update(add_talking_commands(sub))
     from reelforge.service.cli import add_service_commands  # serve, keys (imports nothing heavy)
 
     COMMANDS.update(add_service_commands(sub))

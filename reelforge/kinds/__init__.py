@@ -28,6 +28,8 @@ from reelforge.errors import JobError
 
 KINDS: dict[str, str] = {
     "video": "reelforge.kinds.video:VIDEO",
+    "talking": "reelforge.kinds.talking:TALKING",
+    "podcast": "reelforge.kinds.podcast:PODCAST",
 }
 """Kind name -> ``"module:attribute"`` of its :class:`JobKind`."""
 

@@ -90,7 +90,8 @@ def motion(
 
     def wave(period: float, amplitude: float) -> Float:
         phase = rng.uniform(0, 2 * math.pi)
-        return (amplitude * np.sin(2 * math.pi * t / period + phase)).astype(np.float32)
+        values: Float = (amplitude * np.sin(2 * math.pi * t / period + phase)).astype(np.float32)
+        return values
 
     emphasis = smooth(np.asarray(speaking, np.float32)[:frames], 4.0 * scale)
     emphasis = np.pad(emphasis, (0, max(0, frames - len(emphasis))))

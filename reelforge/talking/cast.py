@@ -28,6 +28,7 @@ BGR = tuple[int, int, int]
 Frame = NDArray[np.uint8]
 
 OPEN_SCALE = 0.25  # the widest mouth opening, in face widths
+CAVITY: BGR = (48, 30, 72)  # the inside of the mouth
 _SHIFT = 4  # sub-pixel bits for cv2 polygons
 _SCALE = 1 << _SHIFT
 
@@ -198,16 +199,28 @@ class Pose:
 # --------------------------------------------------------------------------- geometry
 
 
-def _bezier(p0: tuple[float, float], p1: tuple[float, float], p2: tuple[float, float],
-            p3: tuple[float, float], n: int = 12) -> Points:  # fmt: skip
+def _bezier(
+    p0: tuple[float, float],
+    p1: tuple[float, float],
+    p2: tuple[float, float],
+    p3: tuple[float, float],
+    n: int = 12,
+) -> Points:
     t = np.linspace(0.0, 1.0, n)[:, None]
     a, b, c, d = (np.array(p, np.float64) for p in (p0, p1, p2, p3))
     out: Points = (1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t**2 * c + t**3 * d
     return out
 
 
-def _ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 32,
-             a0: float = 0.0, a1: float = 2 * math.pi) -> Points:  # fmt: skip
+def _ellipse(
+    cx: float,
+    cy: float,
+    rx: float,
+    ry: float,
+    n: int = 32,
+    a0: float = 0.0,
+    a1: float = 2 * math.pi,
+) -> Points:
     t = np.linspace(a0, a1, n, endpoint=(a1 - a0) < 2 * math.pi - 1e-6)
     return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
 
@@ -286,16 +299,19 @@ class _Canvas:
         if len(pts) < 2:
             return
         scaled = np.round((pts - self.offset) * _SCALE).astype(np.int32)
-        cv2.polylines(
-            self.view, [scaled], closed, color, max(1, round(width)), cv2.LINE_AA, _SHIFT
-        )
+        cv2.polylines(self.view, [scaled], closed, color, max(1, round(width)), cv2.LINE_AA, _SHIFT)
 
     def circle(self, centre: Points, radius: float, color: BGR) -> None:
         c = np.round((centre - self.offset) * _SCALE).astype(np.int32)
         cv2.circle(
-            self.view, (int(c[0]), int(c[1])), max(1, round(radius * _SCALE)), color, -1,
-            cv2.LINE_AA, _SHIFT,
-        )  # fmt: skip
+            self.view,
+            (int(c[0]), int(c[1])),
+            max(1, round(radius * _SCALE)),
+            color,
+            -1,
+            cv2.LINE_AA,
+            _SHIFT,
+        )
 
 
 # --------------------------------------------------------------------------- the look
@@ -464,16 +480,25 @@ def _hair_shapes(ch: Character) -> tuple[list[Points], list[Points]]:
         radius = 0.7 + 0.045 * np.cos(t * 14)
         outer = np.stack([radius * np.cos(t), top + 0.46 + 0.62 * radius * np.sin(t)], axis=1)
         back.append(
-            _path(outer, _bezier((0.66, 0.2), (0.68, 0.5), (0.4, 0.62), (0.0, 0.6)),
-                  _bezier((0.0, 0.6), (-0.4, 0.62), (-0.68, 0.5), (-0.66, 0.2)))
-        )  # fmt: skip
+            _path(
+                outer,
+                _bezier((0.66, 0.2), (0.68, 0.5), (0.4, 0.62), (0.0, 0.6)),
+                _bezier((0.0, 0.6), (-0.4, 0.62), (-0.68, 0.5), (-0.66, 0.2)),
+            )
+        )
         # the hairline: a row of curls across the forehead
         ft = np.linspace(0, 1, 60)
         fx = 0.6 - 1.2 * ft
         fy = -0.24 - 0.08 * np.sin(ft * math.pi) + 0.04 * np.abs(np.sin(ft * math.pi * 9))
         crown = np.stack([0.66 * np.cos(t), top + 0.46 + 0.45 * np.sin(t)], axis=1)
-        front.append(_path(np.array([[-0.6, -0.05]]), crown[::-1][::-1], np.array([[0.6, -0.05]]),
-                           np.stack([fx, fy], axis=1)))  # fmt: skip
+        front.append(
+            _path(
+                np.array([[-0.6, -0.05]]),
+                crown[::-1][::-1],
+                np.array([[0.6, -0.05]]),
+                np.stack([fx, fy], axis=1),
+            )
+        )
     elif style == "buzz":
         crown = _ellipse(0, top + 0.4, 0.535, 0.43, 36, math.pi, 2 * math.pi)
         hairline = _path(
@@ -485,12 +510,20 @@ def _hair_shapes(ch: Character) -> tuple[list[Points], list[Points]]:
         for side in (-1, 1):
             front.append(
                 _path(
-                    _bezier((side * 0.49, -0.3), (side * 0.58, -0.25), (side * 0.6, 0.0),
-                            (side * 0.52, 0.1)),
-                    _bezier((side * 0.52, 0.1), (side * 0.5, 0.0), (side * 0.46, -0.15),
-                            (side * 0.49, -0.3)),
+                    _bezier(
+                        (side * 0.49, -0.3),
+                        (side * 0.58, -0.25),
+                        (side * 0.6, 0.0),
+                        (side * 0.52, 0.1),
+                    ),
+                    _bezier(
+                        (side * 0.52, 0.1),
+                        (side * 0.5, 0.0),
+                        (side * 0.46, -0.15),
+                        (side * 0.49, -0.3),
+                    ),
                 )
-            )  # fmt: skip
+            )
     return back, front
 
 
@@ -507,8 +540,11 @@ def _eye(canvas: _Canvas, tf: _Transform, look: _Look, side: int, pose: Pose) ->
     lower = _ellipse(cx, cy, rx, down, 16, 0, math.pi)
     lash_width = max(1.5, tf.unit * 0.014)
     if openness < 0.12:  # closed: a lid line
-        canvas.line(tf.apply(_ellipse(cx, cy, rx, size * 0.2, 12, 0.1, math.pi - 0.1)),
-                    (40, 30, 30), lash_width)  # fmt: skip
+        canvas.line(
+            tf.apply(_ellipse(cx, cy, rx, size * 0.2, 12, 0.1, math.pi - 0.1)),
+            (40, 30, 30),
+            lash_width,
+        )
         return
     shape = _path(upper, lower)
     canvas.fill(tf.apply(shape), (250, 250, 252))
@@ -523,8 +559,15 @@ def _eye(canvas: _Canvas, tf: _Transform, look: _Look, side: int, pose: Pose) ->
         canvas.circle(tf.apply(glint)[0], size * 0.13 * tf.unit, (255, 255, 255))
     canvas.line(tf.apply(upper), (40, 30, 30), lash_width)
     if look.eye_size < 0.1:  # adults: a soft crease line above the lid
-        crease = _ellipse(cx, cy - size * 0.15, rx * 0.95, size * 1.05 * max(openness, 0.3),
-                          12, math.pi * 1.15, math.pi * 1.85)  # fmt: skip
+        crease = _ellipse(
+            cx,
+            cy - size * 0.15,
+            rx * 0.95,
+            size * 1.05 * max(openness, 0.3),
+            12,
+            math.pi * 1.15,
+            math.pi * 1.85,
+        )
         canvas.line(tf.apply(crease), look.skin_shadow, max(1.0, tf.unit * 0.008))
 
 
@@ -538,32 +581,61 @@ def _mouth(canvas: _Canvas, tf: _Transform, look: _Look, pose: Pose) -> float:
     corner_lift = (pose.smile * 0.035) * (1 - m.round) * (1 - min(1.0, m.open * 1.5))
     if opening < 0.012:
         # closed: a smile line with a hint of lower lip
-        line = _bezier((-half_w, cy - corner_lift), (-half_w * 0.4, cy + 0.022 + corner_lift),
-                       (half_w * 0.4, cy + 0.022 + corner_lift), (half_w, cy - corner_lift), 16)
-        lower = _bezier((-half_w * 0.45, cy + 0.045), (-half_w * 0.2, cy + 0.065),
-                        (half_w * 0.2, cy + 0.065), (half_w * 0.45, cy + 0.045), 10)  # fmt: skip
+        line = _bezier(
+            (-half_w, cy - corner_lift),
+            (-half_w * 0.4, cy + 0.022 + corner_lift),
+            (half_w * 0.4, cy + 0.022 + corner_lift),
+            (half_w, cy - corner_lift),
+            16,
+        )
+        lower = _bezier(
+            (-half_w * 0.45, cy + 0.045),
+            (-half_w * 0.2, cy + 0.065),
+            (half_w * 0.2, cy + 0.065),
+            (half_w * 0.45, cy + 0.045),
+            10,
+        )
         canvas.line(tf.apply(line), shade(look.lip, 0.7), lip_w * 1.1)
         canvas.line(tf.apply(lower), look.skin_shadow, lip_w * 0.8)
         return 0.0
     top = cy - opening * 0.35
     bottom = cy + opening * 0.65
     roundness = 0.55 + 0.4 * m.round
-    upper = _bezier((-half_w, cy - corner_lift), (-half_w * roundness, top - 0.004),
-                    (half_w * roundness, top - 0.004), (half_w, cy - corner_lift), 16)
-    lower = _bezier((half_w, cy - corner_lift), (half_w * roundness, bottom),
-                    (-half_w * roundness, bottom), (-half_w, cy - corner_lift), 16)  # fmt: skip
+    upper = _bezier(
+        (-half_w, cy - corner_lift),
+        (-half_w * roundness, top - 0.004),
+        (half_w * roundness, top - 0.004),
+        (half_w, cy - corner_lift),
+        16,
+    )
+    lower = _bezier(
+        (half_w, cy - corner_lift),
+        (half_w * roundness, bottom),
+        (-half_w * roundness, bottom),
+        (-half_w, cy - corner_lift),
+        16,
+    )
     cavity = _path(upper, lower[1:-1])
-    canvas.fill(tf.apply(cavity), (48, 30, 72))
+    canvas.fill(tf.apply(cavity), CAVITY)
     if m.teeth > 0.05:
         depth = min(opening * 0.55, 0.03 + 0.02 * m.teeth)
         teeth = np.array(
-            [[-half_w, top - 0.02], [half_w, top - 0.02], [half_w, top + depth],
-             [-half_w, top + depth]]
-        )  # fmt: skip
+            [
+                [-half_w, top - 0.02],
+                [half_w, top - 0.02],
+                [half_w, top + depth],
+                [-half_w, top + depth],
+            ]
+        )
         canvas.fill(tf.apply(_clip(teeth, cavity)), (240, 244, 248))
     if m.tongue > 0.1 or m.open > 0.35:
-        tongue = _ellipse(0, bottom - opening * 0.12 * (1 - m.tongue * 0.8),
-                          half_w * 0.6, opening * (0.28 + 0.3 * m.tongue), 20)  # fmt: skip
+        tongue = _ellipse(
+            0,
+            bottom - opening * 0.12 * (1 - m.tongue * 0.8),
+            half_w * 0.6,
+            opening * (0.28 + 0.3 * m.tongue),
+            20,
+        )
         canvas.fill(tf.apply(_clip(tongue, cavity)), (110, 95, 215))
     canvas.line(tf.apply(upper), look.lip, lip_w)
     canvas.line(tf.apply(lower), look.lip, lip_w * 1.5)
@@ -603,25 +675,39 @@ def draw_character(
     for side in (-1, 1):
         ear = _ellipse(side * 0.5, 0.04, 0.075, 0.11, 18)
         canvas.fill(head_tf.apply(ear), look.skin_shadow)
-        canvas.fill(head_tf.apply(_ellipse(side * 0.505, 0.04, 0.04, 0.065, 12)),
-                    shade(look.skin_shadow, 0.9))  # fmt: skip
+        canvas.fill(
+            head_tf.apply(_ellipse(side * 0.505, 0.04, 0.04, 0.065, 12)),
+            shade(look.skin_shadow, 0.9),
+        )
     face = _jawed(look.face, look, jaw)
     canvas.fill(head_tf.apply(face), look.skin)
     # a soft shade under the hairline and on the cheeks
     for side in (-1, 1):
-        canvas.fill(head_tf.apply(_ellipse(side * 0.27, 0.2 + pose.nod, 0.075, 0.045, 16)),
-                    look.blush)  # fmt: skip
+        canvas.fill(
+            head_tf.apply(_ellipse(side * 0.27, 0.2 + pose.nod, 0.075, 0.045, 16)), look.blush
+        )
     if ch.beard:
         beard = _jawed(
             _path(
-                _bezier((-0.46, 0.05), (-0.46, 0.5), (-0.2, look.face_h + 0.06), (0, look.face_h + 0.07)),
-                _bezier((0, look.face_h + 0.07), (0.2, look.face_h + 0.06), (0.46, 0.5), (0.46, 0.05)),
-                _bezier((0.46, 0.05), (0.4, 0.3), (0.3, look.mouth_y - 0.07), (0, look.mouth_y - 0.08)),
-                _bezier((0, look.mouth_y - 0.08), (-0.3, look.mouth_y - 0.07), (-0.4, 0.3), (-0.46, 0.05)),
+                _bezier(
+                    (-0.46, 0.05), (-0.46, 0.5), (-0.2, look.face_h + 0.06), (0, look.face_h + 0.07)
+                ),
+                _bezier(
+                    (0, look.face_h + 0.07), (0.2, look.face_h + 0.06), (0.46, 0.5), (0.46, 0.05)
+                ),
+                _bezier(
+                    (0.46, 0.05), (0.4, 0.3), (0.3, look.mouth_y - 0.07), (0, look.mouth_y - 0.08)
+                ),
+                _bezier(
+                    (0, look.mouth_y - 0.08),
+                    (-0.3, look.mouth_y - 0.07),
+                    (-0.4, 0.3),
+                    (-0.46, 0.05),
+                ),
             ),
             look,
             jaw,
-        )  # fmt: skip
+        )
         canvas.fill(head_tf.apply(beard), look.hair)
     for side in (-1, 1):
         _eye(canvas, head_tf, look, side, pose)
@@ -629,12 +715,21 @@ def draw_character(
     brow_y = look.eye_y - look.eye_size * 1.9 - 0.04 * pose.brow + pose.nod
     for side in (-1, 1):
         x0, x1 = side * (look.eye_x - 0.1), side * (look.eye_x + 0.11)
-        arch = _bezier((x0, brow_y + 0.01), (side * look.eye_x - side * 0.02, brow_y - 0.04),
-                       (side * look.eye_x + side * 0.06, brow_y - 0.035), (x1, brow_y + 0.02), 10)
+        arch = _bezier(
+            (x0, brow_y + 0.01),
+            (side * look.eye_x - side * 0.02, brow_y - 0.04),
+            (side * look.eye_x + side * 0.06, brow_y - 0.035),
+            (x1, brow_y + 0.02),
+            10,
+        )
         lower = arch[::-1] + np.array([0, look.brow_thick])
-        lower[:, 1] -= np.linspace(0, look.brow_thick * 0.7, len(lower))[:: 1 if side > 0 else -1] * 0
-        canvas.fill(head_tf.apply(_path(arch, lower)), look.hair_dark
-                    if ch.hair_style != "bald" else shade(look.hair, 0.7))  # fmt: skip
+        lower[:, 1] -= (
+            np.linspace(0, look.brow_thick * 0.7, len(lower))[:: 1 if side > 0 else -1] * 0
+        )
+        canvas.fill(
+            head_tf.apply(_path(arch, lower)),
+            look.hair_dark if ch.hair_style != "bald" else shade(look.hair, 0.7),
+        )
     # nose: a soft shadow curve
     ny = 0.2 + pose.nod
     nose = _bezier((0.02, ny - 0.14), (0.05, ny - 0.04), (0.07, ny), (0.0, ny + 0.02), 10)
@@ -655,20 +750,32 @@ def draw_character(
         canvas.fill(head_tf.apply(shape), front_colour)
     if ch.hair_style in ("long", "short", "bob", "ponytail", "bun"):
         # one highlight stroke for volume
-        highlight = _ellipse(-0.12, -(look.face_h - 0.02), 0.28, 0.14, 12, math.pi * 1.15, math.pi * 1.6)
+        highlight = _ellipse(
+            -0.12, -(look.face_h - 0.02), 0.28, 0.14, 12, math.pi * 1.15, math.pi * 1.6
+        )
         canvas.line(head_tf.apply(highlight), look.hair_light, max(2.0, unit * 0.025))
     if ch.age == "senior":  # smile lines
         for side in (-1, 1):
-            fold = _bezier((side * 0.19, 0.2 + pose.nod), (side * 0.23, 0.27),
-                           (side * 0.23, 0.33), (side * 0.2, 0.4 + jaw * 0.5), 8)  # fmt: skip
+            fold = _bezier(
+                (side * 0.19, 0.2 + pose.nod),
+                (side * 0.23, 0.27),
+                (side * 0.23, 0.33),
+                (side * 0.2, 0.4 + jaw * 0.5),
+                8,
+            )
             canvas.line(head_tf.apply(fold), look.skin_shadow, max(1.0, unit * 0.01))
     if ch.glasses:
         frame_color = (40, 35, 35)
         for side in (-1, 1):
             rim = _ellipse(side * look.eye_x, look.eye_y + pose.nod * 0.8, 0.14, 0.11, 28)
             canvas.line(head_tf.apply(rim), frame_color, max(2.0, unit * 0.018), closed=True)
-        bridge = _bezier((-0.06, look.eye_y - 0.02), (-0.02, look.eye_y - 0.05),
-                         (0.02, look.eye_y - 0.05), (0.06, look.eye_y - 0.02), 8)  # fmt: skip
+        bridge = _bezier(
+            (-0.06, look.eye_y - 0.02),
+            (-0.02, look.eye_y - 0.05),
+            (0.02, look.eye_y - 0.05),
+            (0.06, look.eye_y - 0.02),
+            8,
+        )
         canvas.line(head_tf.apply(bridge), frame_color, max(2.0, unit * 0.016))
 
 
@@ -676,18 +783,33 @@ def _body(canvas: _Canvas, tf: _Transform, look: _Look, ch: Character, breath: f
     sw = look.shoulders * (1 + breath * 0.5)
     neck_w = look.neck_w
     top = 0.86
-    neck = np.array([[-neck_w, 0.3], [neck_w, 0.3], [neck_w * 1.05, top + 0.12],
-                     [-neck_w * 1.05, top + 0.12]])  # fmt: skip
+    neck = np.array(
+        [[-neck_w, 0.3], [neck_w, 0.3], [neck_w * 1.05, top + 0.12], [-neck_w * 1.05, top + 0.12]]
+    )
     canvas.fill(tf.apply(neck), look.skin_shadow)
-    canvas.fill(tf.apply(_path(
-        _bezier((-neck_w, 0.62), (-neck_w * 0.4, 0.75), (neck_w * 0.4, 0.75), (neck_w, 0.62), 10),
-        np.array([[neck_w, top + 0.12], [-neck_w, top + 0.12]]),
-    )), shade(look.skin_shadow, 0.92))  # fmt: skip
+    canvas.fill(
+        tf.apply(
+            _path(
+                _bezier(
+                    (-neck_w, 0.62), (-neck_w * 0.4, 0.75), (neck_w * 0.4, 0.75), (neck_w, 0.62), 10
+                ),
+                np.array([[neck_w, top + 0.12], [-neck_w, top + 0.12]]),
+            )
+        ),
+        shade(look.skin_shadow, 0.92),
+    )
     torso = _path(
-        _bezier((-neck_w * 1.3, top), (-sw * 0.6, top + 0.02), (-sw, top + 0.08), (-sw * 1.02, top + 0.5)),
+        _bezier(
+            (-neck_w * 1.3, top),
+            (-sw * 0.6, top + 0.02),
+            (-sw, top + 0.08),
+            (-sw * 1.02, top + 0.5),
+        ),
         np.array([[-sw * 1.08, 4.0], [sw * 1.08, 4.0]]),
-        _bezier((sw * 1.02, top + 0.5), (sw, top + 0.08), (sw * 0.6, top + 0.02), (neck_w * 1.3, top)),
-    )  # fmt: skip
+        _bezier(
+            (sw * 1.02, top + 0.5), (sw, top + 0.08), (sw * 0.6, top + 0.02), (neck_w * 1.3, top)
+        ),
+    )
     canvas.fill(tf.apply(torso), look.outfit)
     outfit = ch.outfit
     if outfit == "tshirt":
@@ -696,40 +818,74 @@ def _body(canvas: _Canvas, tf: _Transform, look: _Look, ch: Character, breath: f
         canvas.line(tf.apply(collar), look.outfit_dark, max(2.0, tf.unit * 0.03))
     elif outfit == "hoodie":
         hood = _path(
-            _bezier((-sw * 0.75, top + 0.05), (-sw * 0.6, top - 0.12), (-neck_w * 1.2, top - 0.12), (0, top + 0.04)),
-            _bezier((0, top + 0.04), (neck_w * 1.2, top - 0.12), (sw * 0.6, top - 0.12), (sw * 0.75, top + 0.05)),
-            _bezier((sw * 0.75, top + 0.05), (sw * 0.5, top + 0.3), (-sw * 0.5, top + 0.3), (-sw * 0.75, top + 0.05)),
-        )  # fmt: skip
+            _bezier(
+                (-sw * 0.75, top + 0.05),
+                (-sw * 0.6, top - 0.12),
+                (-neck_w * 1.2, top - 0.12),
+                (0, top + 0.04),
+            ),
+            _bezier(
+                (0, top + 0.04),
+                (neck_w * 1.2, top - 0.12),
+                (sw * 0.6, top - 0.12),
+                (sw * 0.75, top + 0.05),
+            ),
+            _bezier(
+                (sw * 0.75, top + 0.05),
+                (sw * 0.5, top + 0.3),
+                (-sw * 0.5, top + 0.3),
+                (-sw * 0.75, top + 0.05),
+            ),
+        )
         canvas.fill(tf.apply(hood), look.outfit_dark)
-        canvas.fill(tf.apply(_ellipse(0, top + 0.02, neck_w * 1.1, 0.1, 20, 0, math.pi)),
-                    look.skin_shadow)  # fmt: skip
+        canvas.fill(
+            tf.apply(_ellipse(0, top + 0.02, neck_w * 1.1, 0.1, 20, 0, math.pi)), look.skin_shadow
+        )
         for side in (-1, 1):
             string = np.array([[side * 0.09, top + 0.12], [side * 0.1, top + 0.55]])
             canvas.line(tf.apply(string), look.accent, max(2.0, tf.unit * 0.02))
     elif outfit == "sweater":
         collar = _path(
-            _bezier((-neck_w * 1.4, top - 0.01), (-neck_w, top + 0.16), (neck_w, top + 0.16), (neck_w * 1.4, top - 0.01)),
-            _bezier((neck_w * 1.4, top - 0.01), (neck_w, top + 0.06), (-neck_w, top + 0.06), (-neck_w * 1.4, top - 0.01)),
-        )  # fmt: skip
+            _bezier(
+                (-neck_w * 1.4, top - 0.01),
+                (-neck_w, top + 0.16),
+                (neck_w, top + 0.16),
+                (neck_w * 1.4, top - 0.01),
+            ),
+            _bezier(
+                (neck_w * 1.4, top - 0.01),
+                (neck_w, top + 0.06),
+                (-neck_w, top + 0.06),
+                (-neck_w * 1.4, top - 0.01),
+            ),
+        )
         canvas.fill(tf.apply(collar), look.outfit_dark)
         for k in range(3):  # a knit band
             y = top + 0.55 + k * 0.05
-            canvas.line(tf.apply(np.array([[-sw * 0.9, y], [sw * 0.9, y]])), look.outfit_dark,
-                        max(1.0, tf.unit * 0.01))  # fmt: skip
+            canvas.line(
+                tf.apply(np.array([[-sw * 0.9, y], [sw * 0.9, y]])),
+                look.outfit_dark,
+                max(1.0, tf.unit * 0.01),
+            )
     elif outfit == "blazer":
         shirt = _path(
             np.array([[-neck_w * 1.5, top - 0.01], [neck_w * 1.5, top - 0.01]]),
             np.array([[0.0, top + 0.75]]),
         )
         canvas.fill(tf.apply(shirt), (245, 245, 245) if sum(look.outfit) < 500 else look.accent)
-        canvas.fill(tf.apply(_ellipse(0, top - 0.01, neck_w * 1.05, 0.1, 16, 0, math.pi)),
-                    look.skin_shadow)  # fmt: skip
+        canvas.fill(
+            tf.apply(_ellipse(0, top - 0.01, neck_w * 1.05, 0.1, 16, 0, math.pi)), look.skin_shadow
+        )
         for side in (-1, 1):
             lapel = np.array(
-                [[side * neck_w * 1.5, top - 0.02], [side * neck_w * 1.9, top + 0.25],
-                 [side * neck_w * 1.45, top + 0.32], [0.0, top + 0.8],
-                 [side * neck_w * 0.2, top + 0.78]]
-            )  # fmt: skip
+                [
+                    [side * neck_w * 1.5, top - 0.02],
+                    [side * neck_w * 1.9, top + 0.25],
+                    [side * neck_w * 1.45, top + 0.32],
+                    [0.0, top + 0.8],
+                    [side * neck_w * 0.2, top + 0.78],
+                ]
+            )
             canvas.fill(tf.apply(lapel), look.outfit_dark)
         canvas.circle(tf.apply(np.array([[0.35, top + 0.62]]))[0], tf.unit * 0.03, look.accent)
 
@@ -737,8 +893,9 @@ def _body(canvas: _Canvas, tf: _Transform, look: _Look, ch: Character, breath: f
 # --------------------------------------------------------------------------- backgrounds
 
 
-def studio_background(width: int, height: int, top: str, bottom: str, accent: str,
-                      seed: int = 0) -> Frame:  # fmt: skip
+def studio_background(
+    width: int, height: int, top: str, bottom: str, accent: str, seed: int = 0
+) -> Frame:
     """A soft studio backdrop: a vertical gradient with two large blurred light shapes."""
     t = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
     a = np.array(hex_bgr(top), np.float32)[None, None, :]
@@ -746,15 +903,18 @@ def studio_background(width: int, height: int, top: str, bottom: str, accent: st
     column = a * (1 - t) + b * t
     image = np.repeat(column, width, axis=1)
     small = (max(8, width // 8), max(8, height // 8))
-    glow = np.zeros((small[1], small[0]), np.float32)
+    glow: NDArray[np.float32] = np.zeros((small[1], small[0]), np.float32)
     rng = np.random.default_rng(seed)
     for _ in range(2):
         cx = rng.uniform(0.15, 0.85) * small[0]
         cy = rng.uniform(0.1, 0.5) * small[1]
         r = rng.uniform(0.25, 0.4) * max(small)
-        cv2.circle(glow, (int(cx), int(cy)), int(r), 1.0, -1)
-    glow = cv2.GaussianBlur(glow, (0, 0), max(small) * 0.08)
-    glow = cv2.resize(glow, (width, height), interpolation=cv2.INTER_LINEAR)[:, :, None]
+        cv2.circle(glow, (int(cx), int(cy)), int(r), (1.0,), -1)
+    blurred = cv2.GaussianBlur(glow, (0, 0), max(small) * 0.08)
+    glow = np.asarray(
+        cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR), np.float32
+    )[:, :, None]
     light = np.array(hex_bgr(accent), np.float32)[None, None, :]
     image = image * (1 - 0.22 * glow) + light * 0.22 * glow
-    return np.clip(image, 0, 255).astype(np.uint8)
+    out: Frame = np.clip(image, 0, 255).astype(np.uint8)
+    return out

@@ -11,14 +11,17 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reelforge.errors import SpecError
 from reelforge.talking import animate, cast, produce
 from reelforge.talking.visemes import MouthTrack
 
 Progress = Callable[[str, float], None]
+Frame = NDArray[np.uint8]
 CAPTION_COLOURS = ("#ffffff", "#ffd166", "#7bdff2", "#f7a1c4")
 
 
@@ -44,6 +47,10 @@ def script_turns(script: str) -> list[str]:
     if not texts:
         raise SpecError("the script has nothing to say", hint="write a few sentences")
     return texts
+
+
+class _Stage(Protocol):
+    def draw(self, number: int) -> Frame: ...
 
 
 class CharacterStage:
@@ -75,7 +82,7 @@ class CharacterStage:
             self.unit * 1.3,
         )
 
-    def draw(self, number: int) -> np.ndarray:
+    def draw(self, number: int) -> Frame:
         frame = self.background.copy()
         pose = self.motion.pose(number, self.mouth)
         cast.draw_character(frame, self.character, pose, self.centre, self.unit)
@@ -141,7 +148,7 @@ def make_talking(
         lines = produce.captions(spoken, language)
         notes: list[str] = []
         portrait_y = 0.8
-        stage: CharacterStage | object
+        stage: _Stage
         if portrait is not None:
             from reelforge.talking.portrait import PortraitStage
 
@@ -155,22 +162,32 @@ def make_talking(
             motion = animate.motion(frames, fps, seed, mouth.open)
             stage = CharacterStage(who, mouth, motion, size, None)
         painter = (
-            produce.CaptionPainter(lines, CAPTION_COLOURS, size[0], size[1], fps, portrait_y,
-                                   language)
+            produce.CaptionPainter(
+                lines, CAPTION_COLOURS, size[0], size[1], fps, portrait_y, language
+            )
             if captions
             else None
-        )  # fmt: skip
+        )
 
-        def draw(number: int) -> np.ndarray:
-            frame: np.ndarray = stage.draw(number)  # type: ignore[attr-defined]
+        def draw(number: int) -> Frame:
+            frame: Frame = stage.draw(number)
             if painter is not None:
                 painter.draw(frame, number)
             return frame
 
         timings = produce.encode(
-            draw, spoken, lines, frames, fps, size, out, work / "render",
-            language=language, preview=preview, progress=progress,
-        )  # fmt: skip
+            draw,
+            spoken,
+            lines,
+            frames,
+            fps,
+            size,
+            out,
+            work / "render",
+            language=language,
+            preview=preview,
+            progress=progress,
+        )
         sidecars = produce.write_sidecars(lines, out, ["speaker"]) if captions else {}
         thumb = produce.write_thumbnail(draw(min(frames - 1, frames // 3)), out.with_suffix(".jpg"))
         duration = frames / fps

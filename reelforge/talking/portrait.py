@@ -136,8 +136,9 @@ def locate_face(image: Frame) -> Face | None:
             f"the face is too small ({w} px wide in a {width}x{height} picture)",
             hint="use a closer portrait: the face should be at least a tenth of the picture",
         )
-    margin = 0.04 * w
-    if x < margin or y < margin or x + w > width - margin or y + 1.25 * h > height:
+    # the detector's box is tighter than the head: cheeks and chin reach past it
+    side, above = 0.1 * w, 0.15 * h
+    if x < side or y < above or x + w > width - side or y + 1.25 * h > height:
         raise SpecError(
             "the face is cut by the edge of the picture",
             hint="use a photo with the whole face and the chin inside the frame",
@@ -145,7 +146,9 @@ def locate_face(image: Frame) -> Face | None:
     return fit_face(image, boxes[0])
 
 
-def _cover(image: Frame, face: Face | None, size: tuple[int, int]) -> tuple[Frame, float, float, float]:
+def _cover(
+    image: Frame, face: Face | None, size: tuple[int, int]
+) -> tuple[Frame, float, float, float]:
     """The picture scaled to cover ``size`` * MARGIN, the face placed in the upper middle;
     returns (picture, scale, x offset, y offset) so that picture = image * scale - offset."""
     out_w, out_h = round(size[0] * MARGIN), round(size[1] * MARGIN)
@@ -158,10 +161,11 @@ def _cover(image: Frame, face: Face | None, size: tuple[int, int]) -> tuple[Fram
     cy = face.box[1] + face.box[3] * 0.55 if face else height / 2
     ox = min(max(cx * scale - out_w / 2, 0), width * scale - out_w)
     oy = min(max(cy * scale - out_h * 0.4, 0), height * scale - out_h)
-    matrix = np.float32([[scale, 0, -ox], [0, scale, -oy]])
+    matrix = np.array([[scale, 0, -ox], [0, scale, -oy]], np.float32)
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    picture = cv2.warpAffine(image, matrix, (out_w, out_h), flags=interpolation,
-                             borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    picture: Frame = cv2.warpAffine(  # type: ignore[assignment]
+        image, matrix, (out_w, out_h), flags=interpolation, borderMode=cv2.BORDER_REPLICATE
+    )
     return picture, scale, ox, oy
 
 
@@ -191,8 +195,12 @@ class PortraitStage:
         size: tuple[int, int],
     ) -> None:
         self.picture, self.face, self.mouth, self.motion, self.size = (
-            picture, face, mouth, motion, size,
-        )  # fmt: skip
+            picture,
+            face,
+            mouth,
+            motion,
+            size,
+        )
         self.notes: list[str] = []
         self.caption_y = 0.84
         ph, pw = picture.shape[:2]
@@ -212,8 +220,9 @@ class PortraitStage:
             min(ph, int(y + 1.65 * h)),
         )
         rx0, ry0, rx1, ry1 = self.roi
-        gx, gy = np.meshgrid(np.arange(rx0, rx1, dtype=np.float32),
-                             np.arange(ry0, ry1, dtype=np.float32))  # fmt: skip
+        gx, gy = np.meshgrid(
+            np.arange(rx0, rx1, dtype=np.float32), np.arange(ry0, ry1, dtype=np.float32)
+        )
         self.base_x, self.base_y = gx - rx0, gy - ry0
         self.pivot = (x + w / 2, y + 1.1 * h)
         inner = np.hypot((gx - (x + w / 2)) / (0.72 * w), (gy - (y + 0.5 * h)) / (0.95 * h))
@@ -267,7 +276,9 @@ class PortraitStage:
     ) -> PortraitStage:
         face = locate_face(image)
         picture, scale, ox, oy = _cover(image, face, size)
-        return cls(picture, _scaled_face(face, scale, ox, oy) if face else None, mouth, motion, size)
+        return cls(
+            picture, _scaled_face(face, scale, ox, oy) if face else None, mouth, motion, size
+        )
 
     def _inner_mouth(
         self, roi: Frame, opening: float, teeth: float, tongue: float, move: NDArray[np.float64]
@@ -282,7 +293,8 @@ class PortraitStage:
 
         def placed(points: NDArray[np.float64]) -> NDArray[np.int32]:
             moved = points @ move[:, :2].T + move[:, 2] - [rx0, ry0]
-            return np.round(moved * shift).astype(np.int32)
+            spot: NDArray[np.int32] = np.round(moved * shift).astype(np.int32)
+            return spot
 
         upper = np.stack([mx + xs, top], axis=1)
         lower = np.stack([mx + xs[::-1], bottom[::-1]], axis=1)
@@ -290,8 +302,9 @@ class PortraitStage:
         # the back of the mouth is darker than its edges
         inner = np.stack([mx + xs * 0.7, my + opening * lens * 0.25], axis=1)
         inner_low = np.stack([mx + xs[::-1] * 0.7, my + opening * lens[::-1] * 0.8], axis=1)
-        cv2.fillPoly(roi, [placed(np.concatenate([inner, inner_low]))], (20, 14, 30),
-                     cv2.LINE_AA, 4)  # fmt: skip
+        cv2.fillPoly(
+            roi, [placed(np.concatenate([inner, inner_low]))], (20, 14, 30), cv2.LINE_AA, 4
+        )
         gap = bottom - top
         if teeth > 0.05 and opening > 3:
             depth = np.minimum(gap * 0.28, 0.03 * h * teeth)
@@ -304,8 +317,13 @@ class PortraitStage:
                 [mx + xs * 0.6, my + opening * (0.95 - 0.3 * np.clip(1 - (xs / half) ** 2, 0, 1))],
                 axis=1,
             )
-            cv2.fillPoly(roi, [placed(np.concatenate([tongue_pts, lower[4:-4]]))],
-                         (72, 64, 148), cv2.LINE_AA, 4)  # fmt: skip
+            cv2.fillPoly(
+                roi,
+                [placed(np.concatenate([tongue_pts, lower[4:-4]]))],
+                (72, 64, 148),
+                cv2.LINE_AA,
+                4,
+            )
         # soften the drawn edges into the photo
         corners = placed(np.array([[mx - half, my - 0.12 * opening], [mx + half, my + opening]]))
         (x0, y0), (x1, y1) = corners // int(shift)
@@ -321,8 +339,12 @@ class PortraitStage:
         mx, my, half, h = self.mouth_geometry
         ox = (self.picture.shape[1] - self.size[0]) // 2
         oy = (self.picture.shape[0] - self.size[1]) // 2
-        return (int(mx - half - ox), int(my - 0.05 * h - oy), int(2 * half),
-                int((0.05 + MAX_OPEN * 1.1) * h))  # fmt: skip
+        return (
+            int(mx - half - ox),
+            int(my - 0.05 * h - oy),
+            int(2 * half),
+            int((0.05 + MAX_OPEN * 1.1) * h),
+        )
 
     def draw(self, number: int) -> Frame:
         k = min(max(number, 0), len(self.motion.blink) - 1)
@@ -350,18 +372,23 @@ class PortraitStage:
             if abs(pinch) > 0.01:
                 map_x = map_x + pinch * self.pinch
         rx0, ry0, rx1, ry1 = self.roi
-        warped = cv2.remap(self.picture[ry0:ry1, rx0:rx1], map_x, map_y, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        warped = cv2.remap(
+            self.picture[ry0:ry1, rx0:rx1],
+            map_x,
+            map_y,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         if opening > 1.0:
             c, s = math.cos(angle), math.sin(angle)
             px, py = self.pivot
-            move = np.array(
-                [[c, -s, px - c * px + s * py + tx], [s, c, py - s * px - c * py + ty]]
-            )
-            self._inner_mouth(warped, opening, teeth, tongue, move)
+            move = np.array([[c, -s, px - c * px + s * py + tx], [s, c, py - s * px - c * py + ty]])
+            self._inner_mouth(np.asarray(warped, np.uint8), opening, teeth, tongue, move)
         frame = self.picture[oy : oy + height, ox : ox + width].copy()
         x0, y0 = max(rx0, ox), max(ry0, oy)
         x1, y1 = min(rx1, ox + width), min(ry1, oy + height)
         if x1 > x0 and y1 > y0:
-            frame[y0 - oy : y1 - oy, x0 - ox : x1 - ox] = warped[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
+            frame[y0 - oy : y1 - oy, x0 - ox : x1 - ox] = warped[
+                y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0
+            ]
         return frame

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from reelforge import voices
 from reelforge.captions.formats import to_srt, to_vtt
@@ -24,9 +25,9 @@ from reelforge.engines.base import SpeechResult
 from reelforge.errors import SpecError
 from reelforge.render.compositor import Sprite
 from reelforge.talking.visemes import MouthTrack, combine, silent_track, track_for_speech
-from reelforge.timeline import AudioTrack, CaptionLine, Encoder, Mix, Timeline, TimedWord
+from reelforge.timeline import AudioTrack, CaptionLine, Encoder, Mix, TimedWord, Timeline
 
-Frame = np.ndarray
+Frame = NDArray[np.uint8]
 Progress = Callable[[str, float], None]
 
 FORMATS: dict[str, tuple[int, int]] = {
@@ -117,7 +118,9 @@ def mouth_tracks(
     return [combine(tracks) if tracks else silent_track(frames, fps) for tracks in per]
 
 
-def speaking_mask(spoken: Sequence[SpokenTurn], speakers: int, frames: int, fps: int) -> Frame:
+def speaking_mask(
+    spoken: Sequence[SpokenTurn], speakers: int, frames: int, fps: int
+) -> NDArray[np.float32]:
     """(speakers, frames): 1 while each speaker's turn lasts."""
     mask = np.zeros((speakers, frames), np.float32)
     for turn in spoken:
@@ -185,7 +188,9 @@ class CaptionPainter:
                 language=self.language,
                 shadow=True,
             )
-            self._cache = {index: Sprite(cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))}
+            self._cache = {
+                index: Sprite(np.asarray(cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA), np.uint8))
+            }
         return self._cache[index]
 
     def draw(self, frame: Frame, number: int) -> None:
@@ -248,7 +253,7 @@ def encode(
 
     def source(start: int, end: int) -> Iterator[Frame]:
         for number in range(start, end):
-            yield cv2.cvtColor(draw(number), cv2.COLOR_BGR2YUV_I420)
+            yield np.asarray(cv2.cvtColor(draw(number), cv2.COLOR_BGR2YUV_I420), np.uint8)
 
     t0 = time.perf_counter()
     timings = run_plan(timeline, plan, progress, source=source)

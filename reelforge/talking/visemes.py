@@ -324,7 +324,7 @@ def track_from_phonemes(
     if audio is not None:
         envelope = loudness_envelope(audio[0], audio[1], fps)
         envelope = np.pad(envelope, (0, max(0, frames - len(envelope))))[:frames]
-        sampled[0] *= 0.35 + 0.65 * smooth(envelope, 0.7) ** 0.7
+        sampled[0] *= 0.15 + 0.85 * smooth(envelope, 0.7)
     return MouthTrack(
         fps,
         np.clip(sampled[0], 0, 1),

@@ -27,6 +27,7 @@ from reelforge.service.api import (
     media,
     problems,
     samples,
+    talking,
     videos,
     web,
 )
@@ -101,7 +102,7 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     )
 
     problems.install(app)
-    for module in (videos, jobs, files, media, catalogue, samples, health, docs):
+    for module in (videos, talking, jobs, files, media, catalogue, samples, health, docs):
         app.include_router(module.router)
     web.install(app)  # the studio at / (and Swagger UI's files for /docs)
 

@@ -1,0 +1,149 @@
+"""The podcast: a dialogue between two to four characters (built-in or portraits), each
+lip-synced on their turns, in a chosen layout (``POST /api/podcasts``, ``reelforge podcast``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+import reelforge
+from reelforge.kinds import (
+    JobKind,
+    JobRequest,
+    KindResult,
+    MediaField,
+    Output,
+    Progress,
+    Rename,
+    Stage,
+    Workload,
+)
+from reelforge.kinds.talking import LANGUAGE_PATTERN, SIZES, WORDS_PER_SECOND
+
+OUTPUTS: Mapping[str, Output] = {
+    "video": Output("podcast.mp4", "video/mp4", "video"),
+    "srt": Output("podcast.srt", "application/x-subrip", "captions.srt", required=False),
+    "vtt": Output("podcast.vtt", "text/vtt", "captions.vtt", required=False),
+    "thumbnail": Output("podcast.jpg", "image/jpeg", "thumbnail"),
+    "manifest": Output("podcast.json", "application/json", "manifest"),
+}
+
+STAGES: Mapping[str, Stage] = {
+    "voice": Stage("processing"),
+    "audio": Stage("rendering", 0.0, 0.1),
+    "video": Stage("rendering", 0.1, 1.0),
+}
+
+
+class SpeakerSpec(BaseModel):
+    """One speaker: the label used in the dialogue and who they are."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z][\w .'-]*$")
+    name: str | None = Field(None, max_length=40)
+    role: str | None = Field(None, max_length=60)
+    voice: str | None = Field(None, max_length=64)
+    character: str | None = Field(None, max_length=40)
+    portrait: str | None = Field(None, max_length=300, description="a photo, media:<id>")
+
+    @field_validator("character")
+    @classmethod
+    def _known_character(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from reelforge.errors import SpecError
+        from reelforge.talking.cast import character
+
+        try:
+            return character(value).name
+        except SpecError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from None
+
+
+class PodcastRequest(JobRequest):
+    """A dialogue (``HOST: ...`` lines) and how to show it."""
+
+    dialogue: str = Field(min_length=1, max_length=40_000, description="'LABEL: words' lines")
+    speakers: tuple[SpeakerSpec, ...] = Field((), max_length=4)
+    layout: Literal["split", "host-guest", "pip", "interview"] = "split"
+    format: Literal["16:9", "9:16", "1:1"] = "16:9"
+    language: str = Field("en", min_length=2, max_length=16, pattern=LANGUAGE_PATTERN)
+    speed: float = Field(1.0, ge=0.5, le=2.0)
+    captions: bool = True
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _dialogue_parses(self) -> PodcastRequest:
+        from reelforge.errors import SpecError
+        from reelforge.talking.podcast import dialogue_from_fields
+
+        try:
+            dialogue_from_fields(
+                {"dialogue": self.dialogue, "speakers": [s.model_dump() for s in self.speakers]}
+            )
+        except SpecError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from None
+        return self
+
+
+def workload(request: PodcastRequest) -> Workload:
+    width, height = SIZES[request.format]
+    pixels = 1.0 if request.preview else width * height / (1920 * 1080)
+    seconds = len(request.dialogue.split()) / WORDS_PER_SECOND / request.speed
+    turns = max(1, request.dialogue.count(":"))
+    return Workload(seconds=seconds + 0.4 * turns + 1.0, pixels=pixels, parts=turns)
+
+
+def media_fields(request: PodcastRequest) -> Iterator[MediaField]:
+    for k, speaker in enumerate(request.speakers):
+        if speaker.portrait:
+            yield MediaField(f"speakers.{k}.portrait", speaker.portrait, ("image",))
+
+
+def with_media(request: PodcastRequest, rename: Rename) -> PodcastRequest:
+    speakers = tuple(
+        s.model_copy(update={"portrait": rename(s.portrait)}) if s.portrait else s
+        for s in request.speakers
+    )
+    return request.model_copy(update={"speakers": speakers})
+
+
+def run(
+    request: PodcastRequest, workdir: Path, progress: Progress, *, cache_dir: Path | None = None
+) -> KindResult:
+    made = reelforge.make_podcast(
+        request.dialogue,
+        workdir / OUTPUTS["video"].file,
+        speakers=[s.model_dump() for s in request.speakers],
+        layout=request.layout,
+        format=request.format,
+        language=request.language,
+        preview=request.preview,
+        speed=request.speed,
+        captions=request.captions,
+        seed=request.seed,
+        workdir=workdir / "work",
+        progress=progress,
+    )
+    files: dict[str, Path] = {"video": made.video}
+    files.update(made.captions)
+    files["thumbnail"] = made.thumbnail
+    files["manifest"] = made.manifest
+    return KindResult(files, made.notes)
+
+
+PODCAST = JobKind(
+    name="podcast",
+    request=PodcastRequest,
+    run=run,
+    outputs=OUTPUTS,
+    workload=workload,
+    media=media_fields,
+    with_media=with_media,
+    stages=STAGES,
+)

@@ -1,0 +1,136 @@
+"""The talking character: a script said by a built-in character or a portrait photo,
+lip-synced, with captions, thumbnail and manifest (``POST /api/talking``, ``reelforge talk``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+import reelforge
+from reelforge.kinds import (
+    JobKind,
+    JobRequest,
+    KindResult,
+    MediaField,
+    Output,
+    Progress,
+    Rename,
+    Stage,
+    Workload,
+)
+
+OUTPUTS: Mapping[str, Output] = {
+    "video": Output("talking.mp4", "video/mp4", "video"),
+    "srt": Output("talking.srt", "application/x-subrip", "captions.srt", required=False),
+    "vtt": Output("talking.vtt", "text/vtt", "captions.vtt", required=False),
+    "thumbnail": Output("talking.jpg", "image/jpeg", "thumbnail"),
+    "manifest": Output("talking.json", "application/json", "manifest"),
+}
+
+STAGES: Mapping[str, Stage] = {
+    "voice": Stage("processing"),
+    "audio": Stage("rendering", 0.0, 0.1),
+    "video": Stage("rendering", 0.1, 1.0),
+}
+
+WORDS_PER_SECOND = 2.5
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
+SIZES = {"9:16": (1080, 1920), "16:9": (1920, 1080), "1:1": (1080, 1080)}
+
+
+class TalkingRequest(JobRequest):
+    """A script and who says it: a built-in character or a portrait (``media:<id>``)."""
+
+    script: str = Field(min_length=1, max_length=20_000, description="plain text or Markdown")
+    character: str | None = Field(
+        None, max_length=40, description="a built-in character (GET /api/characters)"
+    )
+    portrait: str | None = Field(None, max_length=300, description="a photo, media:<id>")
+    voice: str | None = Field(None, max_length=64, description="see GET /api/voices")
+    format: Literal["9:16", "16:9", "1:1"] = "9:16"
+    language: str = Field("en", min_length=2, max_length=16, pattern=LANGUAGE_PATTERN)
+    speed: float = Field(1.0, ge=0.5, le=2.0)
+    captions: bool = True
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+    @field_validator("character")
+    @classmethod
+    def _known_character(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from reelforge.errors import SpecError
+        from reelforge.talking.cast import character
+
+        try:
+            return character(value).name
+        except SpecError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from None
+
+    @field_validator("script")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not value.split():
+            raise ValueError("the script is empty")
+        return value
+
+
+def spoken_seconds(script: str, speed: float) -> float:
+    return len(script.split()) / WORDS_PER_SECOND / speed + 1.0
+
+
+def workload(request: TalkingRequest) -> Workload:
+    width, height = SIZES[request.format]
+    pixels = 1.0 if request.preview else width * height / (1920 * 1080)
+    return Workload(seconds=spoken_seconds(request.script, request.speed), pixels=pixels)
+
+
+def media_fields(request: TalkingRequest) -> Iterator[MediaField]:
+    if request.portrait:
+        yield MediaField("portrait", request.portrait, ("image",))
+
+
+def with_media(request: TalkingRequest, rename: Rename) -> TalkingRequest:
+    if not request.portrait:
+        return request
+    return request.model_copy(update={"portrait": rename(request.portrait)})
+
+
+def run(
+    request: TalkingRequest, workdir: Path, progress: Progress, *, cache_dir: Path | None = None
+) -> KindResult:
+    made = reelforge.make_talking(
+        request.script,
+        workdir / OUTPUTS["video"].file,
+        character=request.character,
+        portrait=request.portrait,
+        voice=request.voice,
+        format=request.format,
+        language=request.language,
+        preview=request.preview,
+        speed=request.speed,
+        captions=request.captions,
+        seed=request.seed,
+        workdir=workdir / "work",
+        progress=progress,
+    )
+    files: dict[str, Path] = {"video": made.video}
+    files.update(made.captions)
+    files["thumbnail"] = made.thumbnail
+    files["manifest"] = made.manifest
+    return KindResult(files, made.notes)
+
+
+TALKING = JobKind(
+    name="talking",
+    request=TalkingRequest,
+    run=run,
+    outputs=OUTPUTS,
+    workload=workload,
+    media=media_fields,
+    with_media=with_media,
+    stages=STAGES,
+)

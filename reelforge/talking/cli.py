@@ -1,0 +1,152 @@
+"""``reelforge talk`` and ``reelforge podcast``: thin clients of the front door."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import reelforge
+from reelforge.errors import SpecError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
+    """Add ``talk`` and ``podcast``; returns {command name: handler}."""
+    talk = subparsers.add_parser(
+        "talk",
+        help="a lip-synced talking character (a photo or a built-in one) saying a script",
+        description="reelforge talk [portrait.jpg] script.md -o out.mp4 [--character maya]",
+    )
+    talk.add_argument("inputs", nargs="+", help="[portrait image] script (.txt, .md)")
+    talk.add_argument("-o", "--output", help="output .mp4 (default: out/<script name>.mp4)")
+    talk.add_argument("--character", help="a built-in character (see --list-characters)")
+    talk.add_argument("--voice", help="voice id (see `reelforge voices`)")
+    talk.add_argument("--format", default="9:16", choices=["9:16", "16:9", "1:1"])
+    talk.add_argument("--language", default="en")
+    talk.add_argument("--speed", type=float, default=1.0)
+    talk.add_argument("--no-captions", action="store_true")
+    talk.add_argument("--preview", action="store_true", help="a third of the size, fast")
+
+    podcast = subparsers.add_parser(
+        "podcast",
+        help="a podcast video of a HOST:/GUEST: dialogue, every speaker lip-synced",
+        description="reelforge podcast episode.md -o ep1.mp4 --layout split",
+    )
+    podcast.add_argument("input", help="dialogue (.txt, .md) or storyboard (.yaml, .json)")
+    podcast.add_argument("-o", "--output", help="output .mp4 (default: out/<input name>.mp4)")
+    podcast.add_argument(
+        "--layout", default="split", choices=["split", "host-guest", "pip", "interview"]
+    )
+    podcast.add_argument("--format", default="16:9", choices=["16:9", "9:16", "1:1"])
+    podcast.add_argument("--language", default="en")
+    podcast.add_argument("--speed", type=float, default=1.0)
+    podcast.add_argument("--no-captions", action="store_true")
+    podcast.add_argument("--preview", action="store_true", help="a third of the size, fast")
+
+    characters = subparsers.add_parser("characters", help="list the built-in cast")
+    characters.add_argument("--json", action="store_true")
+    return {"talk": _cmd_talk, "podcast": _cmd_podcast, "characters": _cmd_characters}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read {path}: {exc}", hint="give a UTF-8 text file") from None
+
+
+def _report(result: reelforge.TalkingResult, started: float) -> None:
+    took = time.perf_counter() - started
+    print(
+        f"wrote {result.video} ({result.duration_s:.1f} s video in {took:.1f} s, "
+        f"{result.duration_s / max(took, 1e-6):.1f}x real time)"
+    )
+    for kind, path in result.captions.items():
+        print(f"  captions {kind}: {path}")
+    print(f"  thumbnail: {result.thumbnail}\n  manifest:  {result.manifest}")
+    for note in result.notes:
+        print(f"  note: {note}")
+
+
+def _cmd_talk(args: argparse.Namespace) -> int:
+    if len(args.inputs) > 2:
+        raise SpecError("too many inputs", hint="reelforge talk [portrait.jpg] script.md")
+    portrait = Path(args.inputs[0]) if len(args.inputs) == 2 else None
+    script = Path(args.inputs[-1])
+    output = Path(args.output or Path("out") / (script.stem + ".mp4"))
+    started = time.perf_counter()
+    result = reelforge.make_talking(
+        _read(script),
+        output,
+        character=args.character,
+        portrait=portrait,
+        voice=args.voice,
+        format=args.format,
+        language=args.language,
+        speed=args.speed,
+        captions=not args.no_captions,
+        preview=args.preview,
+    )
+    _report(result, started)
+    return 0
+
+
+def _cmd_podcast(args: argparse.Namespace) -> int:
+    source = Path(args.input)
+    text = _read(source)
+    dialogue: str | dict[str, Any] = text
+    if source.suffix.lower() in (".yaml", ".yml", ".json"):
+        import yaml
+
+        loaded = json.loads(text) if source.suffix.lower() == ".json" else yaml.safe_load(text)
+        if not isinstance(loaded, dict):
+            raise SpecError(f"{source} is not a podcast storyboard", hint="speakers: and turns:")
+        for speaker in loaded.get("speakers", []):  # portraits relative to the storyboard
+            if isinstance(speaker, dict) and speaker.get("portrait"):
+                speaker["portrait"] = str(source.parent / str(speaker["portrait"]))
+        dialogue = loaded
+    output = Path(args.output or Path("out") / (source.stem + ".mp4"))
+    started = time.perf_counter()
+    result = reelforge.make_podcast(
+        dialogue,
+        output,
+        layout=args.layout,
+        format=args.format,
+        language=args.language,
+        speed=args.speed,
+        captions=not args.no_captions,
+        preview=args.preview,
+    )
+    _report(result, started)
+    return 0
+
+
+def _cmd_characters(args: argparse.Namespace) -> int:
+    from reelforge.talking.cast import CAST
+
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": c.name,
+                        "display_name": c.display_name,
+                        "age": c.age,
+                        "gender": c.gender,
+                        "voice": c.voice,
+                        "description": c.description,
+                    }
+                    for c in CAST.values()
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    for c in CAST.values():
+        print(f"{c.name:8} {c.age:6} {c.gender:6} {c.voice:18} {c.description}")
+    return 0

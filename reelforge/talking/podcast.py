@@ -1,0 +1,499 @@
+"""Podcasts: two (or more) characters in conversation, each lip-synced on their own turns.
+
+A dialogue is ``HOST: ...`` / ``GUEST: ...`` lines (any label before a colon names a
+speaker), or a storyboard (YAML/JSON) with ``speakers`` (label, name, role, voice, character
+or portrait) and ``turns``. Turns are voiced one after the other with natural gaps; each
+speaker's mouth moves only on their own turns, listeners blink, nod and look at the speaker.
+
+Layouts: ``split`` (side by side; stacked in 9:16), ``host-guest`` (60/40), ``pip`` (the
+speaker full frame, the listener in a corner) and ``interview`` (alternating close-ups on the
+speaker). Active-speaker emphasis (a border in their colour, listeners dimmed), lower thirds
+with names and roles, captions in each speaker's colour.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from reelforge.errors import SpecError
+from reelforge.talking import animate, cast, produce
+from reelforge.talking.make import TalkingResult
+from reelforge.talking.visemes import MouthTrack
+
+Progress = Callable[[str, float], None]
+Frame = NDArray[np.uint8]
+Box = tuple[int, int, int, int]
+LAYOUTS = ("split", "host-guest", "pip", "interview")
+SPEAKER_COLOURS = ("#ffd166", "#7bdff2", "#f7a1c4", "#b9fbc0")
+_LABEL = re.compile(r"^\s*\**([A-Za-z][\w .'-]{0,31}?)\**\s*:\s*(.*)$")
+MAX_SPEAKERS = 4
+
+
+@dataclass(frozen=True)
+class Speaker:
+    label: str  # as written in the dialogue ("HOST")
+    name: str
+    role: str
+    voice: str | None = None
+    character: str | None = None
+    portrait: str | None = None
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    title: str
+    speakers: tuple[Speaker, ...]
+    turns: tuple[produce.Turn, ...]
+
+
+def parse_dialogue(text: str) -> Dialogue:
+    """``LABEL: words`` lines (a line without a label continues the previous turn; ``#`` is
+    the title). Speakers are numbered in order of appearance."""
+    title = ""
+    labels: list[str] = []
+    turns: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            title = title or line.lstrip("#").strip()
+            continue
+        match = _LABEL.match(line)
+        if match:
+            label = match.group(1).strip().upper()
+            if label not in labels:
+                if len(labels) == MAX_SPEAKERS:
+                    raise SpecError(
+                        f"line {number}: a fifth speaker {label!r}",
+                        hint=f"a podcast has at most {MAX_SPEAKERS} speakers",
+                    )
+                labels.append(label)
+            turns.append((labels.index(label), match.group(2).strip()))
+        elif turns:
+            speaker, said = turns[-1]
+            turns[-1] = (speaker, f"{said} {line}".strip())
+        else:
+            raise SpecError(
+                f"line {number} has no speaker: {line[:40]!r}",
+                hint="start each turn with a label and a colon, e.g. 'HOST: Welcome back.'",
+            )
+    if not turns:
+        raise SpecError("the dialogue has no turns", hint="write lines like 'HOST: Hello.'")
+    for index, (_, said) in enumerate(turns):
+        if not said.split():
+            raise SpecError(
+                f"turn {index + 1} ({labels[turns[index][0]]}) is empty",
+                hint="give every turn some words",
+            )
+    speakers = tuple(
+        Speaker(label, label.title(), "Host" if k == 0 else "Guest")
+        for k, label in enumerate(labels)
+    )
+    return Dialogue(title, speakers, tuple(produce.Turn(s, t) for s, t in turns))
+
+
+def dialogue_from_fields(data: Mapping[str, Any]) -> Dialogue:
+    """A storyboard: ``speakers`` (label, name, role, voice, character, portrait) and
+    ``turns`` (speaker, text), or ``dialogue`` text with the speakers described."""
+    described = {
+        str(s.get("label", s.get("id", ""))).strip().upper(): s
+        for s in data.get("speakers", [])
+        if isinstance(s, Mapping)
+    }
+    if "dialogue" in data:
+        base = parse_dialogue(str(data["dialogue"]))
+    else:
+        lines = []
+        for turn in data.get("turns", []):
+            if not isinstance(turn, Mapping):
+                raise SpecError("each turn is {speaker, text}", hint="see the podcast docs")
+            lines.append(f"{turn.get('speaker', '')}: {turn.get('text', '')}")
+        base = parse_dialogue("\n".join(lines))
+    unknown = [s.label for s in base.speakers if described and s.label not in described]
+    if unknown:
+        raise SpecError(
+            f"the dialogue names an unknown speaker {unknown[0]!r}",
+            hint="speakers described: " + ", ".join(described),
+        )
+    speakers = []
+    for k, speaker in enumerate(base.speakers):
+        about = described.get(speaker.label, {})
+        speakers.append(
+            Speaker(
+                speaker.label,
+                str(about.get("name") or speaker.name)[:40],
+                str(about.get("role") or speaker.role)[:60],
+                about.get("voice"),
+                about.get("character"),
+                about.get("portrait"),
+            )
+        )
+        del k
+    return Dialogue(str(data.get("title", base.title))[:200], tuple(speakers), base.turns)
+
+
+def _renamed(board: Dialogue, index: int, name: str) -> Dialogue:
+    speakers = list(board.speakers)
+    old = speakers[index]
+    speakers[index] = Speaker(old.label, name, old.role, old.voice, old.character, old.portrait)
+    return Dialogue(board.title, tuple(speakers), board.turns)
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def panels(layout: str, size: tuple[int, int], speakers: int, active: int) -> list[Box | None]:
+    """Where each speaker is drawn (x, y, w, h), None where they are not shown."""
+    width, height = size
+    portrait = height > width
+    if layout == "interview":
+        return [(0, 0, width, height) if k == active else None for k in range(speakers)]
+    if layout == "pip":
+        small_w = width // (3 if portrait else 4)
+        small_h = round(small_w * (1.25 if portrait else 0.75))
+        small_h -= small_h % 2
+        boxes: list[Box | None] = []
+        others = [k for k in range(speakers) if k != active]
+        for k in range(speakers):
+            if k == active:
+                boxes.append((0, 0, width, height))
+            else:
+                slot = others.index(k)
+                x = width - small_w - width // 30 - slot * (small_w + width // 60)
+                boxes.append((x, height // 30, small_w, small_h))
+        return boxes
+    shares = [1.0] * speakers
+    if layout == "host-guest" and speakers == 2:
+        shares = [0.4, 0.6]
+    total = sum(shares)
+    out: list[Box | None] = []
+    at = 0
+    length = height if portrait else width
+    for k in range(speakers):
+        size_k = round(length * shares[k] / total) if k < speakers - 1 else length - at
+        out.append((0, at, width, size_k) if portrait else (at, 0, size_k, height))
+        at += size_k
+    return out
+
+
+class _Actor:
+    """One speaker: how they are drawn into a panel."""
+
+    def __init__(
+        self,
+        speaker: Speaker,
+        character: cast.Character | None,
+        portrait_image: Frame | None,
+        mouth: MouthTrack,
+        motion: animate.Motion,
+        colour: str,
+        seed: int,
+    ) -> None:
+        self.speaker, self.character, self.mouth, self.motion = speaker, character, mouth, motion
+        self.portrait_image = portrait_image
+        self.colour = colour
+        self.seed = seed
+        self._backgrounds: dict[tuple[int, int], Frame] = {}
+        self._portraits: dict[tuple[int, int], Any] = {}
+
+    def background(self, w: int, h: int) -> Frame:
+        if (w, h) not in self._backgrounds:
+            accent = self.character.accent_color if self.character else self.colour
+            tops = ("#f4efe6", "#e8eef7", "#f3e9f1", "#eaf4ec")
+            self._backgrounds[(w, h)] = cast.studio_background(
+                w, h, tops[self.seed % len(tops)], "#cdd8e8", accent, seed=self.seed
+            )
+        return self._backgrounds[(w, h)]
+
+    def draw(self, frame: Frame, number: int, box: Box) -> None:
+        x, y, w, h = box
+        if self.portrait_image is not None:
+            from reelforge.talking.portrait import PortraitStage
+
+            stage = self._portraits.get((w, h))
+            if stage is None:
+                stage = PortraitStage.from_image(
+                    self.portrait_image, self.mouth, self.motion, (w, h)
+                )
+                self._portraits[(w, h)] = stage
+            frame[y : y + h, x : x + w] = stage.draw(number)
+            return
+        assert self.character is not None
+        frame[y : y + h, x : x + w] = self.background(w, h)
+        unit = min(w * 0.42, h * 0.34)
+        centre = (x + w / 2, y + h * 0.42)
+        pose = self.motion.pose(number, self.mouth)
+        cast.draw_character(frame, self.character, pose, centre, unit, box)
+
+
+class _LowerThird:
+    def __init__(self, speaker: Speaker, colour: str, height: int, language: str) -> None:
+        from reelforge.render.compositor import Sprite
+        from reelforge.text.fonts import font_file
+        from reelforge.text.sprites import render_text
+
+        size = max(10, round(height * 0.034))
+        name = render_text(
+            speaker.name,
+            font_file(None, language, bold=True),
+            size,
+            color="#ffffff",
+            box_color="#101522d0",
+            language=language,
+            align="left",
+        )
+        role = render_text(
+            speaker.role,
+            font_file(None, language),
+            max(9, round(size * 0.8)),
+            color=colour,
+            box_color="#101522d0",
+            language=language,
+            align="left",
+        )
+        self.name = Sprite(np.asarray(cv2.cvtColor(name, cv2.COLOR_RGBA2BGRA), np.uint8))
+        self.role = Sprite(np.asarray(cv2.cvtColor(role, cv2.COLOR_RGBA2BGRA), np.uint8))
+
+    def draw(self, frame: Frame, box: Box) -> None:
+        x, y, w, h = box
+        margin = max(6, w // 30)
+        top = y + round(h * 0.8) - self.name.height - self.role.height
+        self.name.draw(frame, x + margin, top)
+        self.role.draw(frame, x + margin, top + self.name.height)
+
+
+class PodcastStage:
+    def __init__(
+        self,
+        actors: Sequence[_Actor],
+        thirds: Sequence[_LowerThird],
+        layout: str,
+        size: tuple[int, int],
+        speaking: NDArray[np.float32],
+    ) -> None:
+        self.actors, self.thirds, self.layout, self.size = actors, thirds, layout, size
+        self.speaking = speaking
+        # who has the floor: the current speaker, else the last one (gaps keep the shot)
+        frames = speaking.shape[1]
+        self.active = np.zeros(frames, np.int32)
+        current = 0
+        for n in range(frames):
+            talking = np.flatnonzero(speaking[:, n] > 0)
+            if len(talking):
+                current = int(talking[0])
+            self.active[n] = current
+
+    def draw(self, number: int) -> Frame:
+        width, height = self.size
+        frame = np.zeros((height, width, 3), np.uint8)
+        active = int(self.active[min(number, len(self.active) - 1)])
+        boxes = panels(self.layout, self.size, len(self.actors), active)
+        order = sorted(
+            range(len(self.actors)), key=lambda k: 0 if boxes[k] == (0, 0, width, height) else 1
+        )
+        for k in order:
+            box = boxes[k]
+            if box is None:
+                continue
+            self.actors[k].draw(frame, number, box)
+            x, y, w, h = box
+            if k != active and self.layout in ("split", "host-guest"):
+                view = frame[y : y + h, x : x + w]
+                cv2.convertScaleAbs(view, view, 0.82, 0)
+            self.thirds[k].draw(frame, box)
+            thickness = max(2, min(width, height) // 180)
+            colour = cast.hex_bgr(self.actors[k].colour) if k == active else (40, 40, 48)
+            if self.layout != "interview":
+                cv2.rectangle(
+                    frame,
+                    (x + thickness // 2, y + thickness // 2),
+                    (x + w - 1 - thickness // 2, y + h - 1 - thickness // 2),
+                    colour,
+                    thickness,
+                )
+        return frame
+
+
+def _gaze_targets(
+    layout: str, size: tuple[int, int], speaking: NDArray[np.float32]
+) -> list[NDArray[np.float32]]:
+    """Per speaker, where to look each frame: towards the speaker's panel (-1 left .. 1 right)."""
+    count, frames = speaking.shape
+    out = []
+    portrait = size[1] > size[0]
+    for k in range(count):
+        look = np.zeros(frames, np.float32)
+        for j in range(count):
+            if j == k:
+                continue
+            if layout in ("split", "host-guest") and not portrait:
+                direction = 1.0 if j > k else -1.0
+            else:
+                direction = 0.6 if j > k else -0.6
+            look += direction * speaking[j]
+        out.append(np.clip(look, -1, 1))
+    return out
+
+
+def make_podcast(
+    dialogue: str | Mapping[str, Any],
+    output: str | Path,
+    *,
+    layout: str = "split",
+    format: str = "16:9",
+    language: str = "en",
+    preview: bool = False,
+    fps: int = 30,
+    speed: float = 1.0,
+    captions: bool = True,
+    seed: int = 0,
+    speakers: Sequence[Mapping[str, Any]] = (),
+    workdir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> TalkingResult:
+    """A podcast video of ``dialogue`` (``HOST:``/``GUEST:`` text, or storyboard fields)."""
+    if layout not in LAYOUTS:
+        raise SpecError(f"unknown layout {layout!r}", hint="use one of " + ", ".join(LAYOUTS))
+    if isinstance(dialogue, str):
+        board = dialogue_from_fields({"dialogue": dialogue, "speakers": list(speakers)})
+    else:
+        board = dialogue_from_fields(dialogue)
+    from reelforge.voices import resolve_voice
+
+    taken: list[str] = []
+    voice_of: list[str] = []
+    characters: list[cast.Character | None] = []
+    images: list[Frame | None] = []
+    notes: list[str] = []
+    default_voices = ("en-adult-female", "en-adult-male", "en-senior-female", "en-young-male")
+    for k, speaker in enumerate(board.speakers):
+        chosen = cast.character(speaker.character) if speaker.character else None
+        voice = speaker.voice or (chosen.voice if chosen else default_voices[k % 4])
+        try:
+            voice = resolve_voice(voice, language).id
+        except SpecError:
+            if speaker.voice:
+                raise
+            voice = resolve_voice(None, language).id
+        if speaker.portrait:
+            from reelforge.render.compositor import load_image
+
+            image = load_image(Path(speaker.portrait))
+            images.append(np.ascontiguousarray(image[..., :3]))
+            characters.append(None)
+        else:
+            images.append(None)
+            chosen = chosen or cast.for_voice(voice, tuple(taken))
+            characters.append(chosen)
+            taken.append(chosen.name)
+            if speaker.name == speaker.label.title():  # no name given: the character's own
+                board = _renamed(board, k, chosen.display_name)
+        voice_of.append(voice)
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    size = produce.frame_size(format, preview)
+    with tempfile.TemporaryDirectory(prefix="podcast-") as scratch:
+        work = Path(workdir) if workdir else Path(scratch)
+        spoken = produce.speak(
+            board.turns, voice_of, language, work, speed=speed, progress=progress
+        )
+        frames = produce.total_frames(spoken, fps)
+        count = len(board.speakers)
+        mouths = produce.mouth_tracks(spoken, count, frames, fps)
+        speaking = produce.speaking_mask(spoken, count, frames, fps)
+        looks = _gaze_targets(layout, size, speaking)
+        actors = []
+        for k, speaker in enumerate(board.speakers):
+            listening = np.clip(speaking.sum(axis=0) - speaking[k], 0, 1)
+            motion = animate.motion(
+                frames, fps, seed * 31 + k, mouths[k].open, look_at=looks[k], listening=listening
+            )
+            colour = SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)]
+            actors.append(_Actor(speaker, characters[k], images[k], mouths[k], motion, colour, k))
+        thirds = [
+            _LowerThird(s, SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)], size[1], language)
+            for k, s in enumerate(board.speakers)
+        ]
+        stage = PodcastStage(actors, thirds, layout, size, speaking)
+        lines = produce.captions(spoken, language)
+        painter = (
+            produce.CaptionPainter(
+                lines,
+                SPEAKER_COLOURS,
+                size[0],
+                size[1],
+                fps,
+                0.92 if size[1] <= size[0] else 0.5,
+                language,
+            )
+            if captions
+            else None
+        )
+
+        def draw(number: int) -> Frame:
+            frame = stage.draw(number)
+            if painter is not None:
+                painter.draw(frame, number)
+            return frame
+
+        timings = produce.encode(
+            draw,
+            spoken,
+            lines,
+            frames,
+            fps,
+            size,
+            out,
+            work / "render",
+            language=language,
+            preview=preview,
+            progress=progress,
+        )
+        names = [s.name for s in board.speakers]
+        sidecars = produce.write_sidecars(lines, out, names) if captions else {}
+        thumb = produce.write_thumbnail(draw(min(frames - 1, frames // 3)), out.with_suffix(".jpg"))
+        duration = frames / fps
+        manifest = produce.write_manifest(
+            out.with_suffix(".json"),
+            {
+                "kind": "podcast",
+                "video": out.name,
+                "title": board.title,
+                "duration_s": duration,
+                "size": list(size),
+                "fps": fps,
+                "layout": layout,
+                "speakers": [
+                    {
+                        "label": s.label,
+                        "name": s.name,
+                        "role": s.role,
+                        "voice": voice_of[k],
+                        "character": getattr(characters[k], "name", None),
+                        "portrait": bool(s.portrait),
+                    }
+                    for k, s in enumerate(board.speakers)
+                ],
+                "turns": [
+                    {
+                        "speaker": board.speakers[t.speaker].label,
+                        "start_ms": t.start_ms,
+                        "end_ms": t.end_ms,
+                    }
+                    for t in spoken
+                ],
+                "notes": notes,
+                "timings": timings,
+            },
+        )
+    return TalkingResult(out, sidecars, thumb, manifest, duration, tuple(notes), timings)

@@ -1,0 +1,116 @@
+"""Podcasts: dialogue parsing with clear errors, layouts, and on every turn the speaker's mouth
+moves while the listener's stays closed (measured on the decoded video)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import decode_frames, mouth_interior
+
+import reelforge
+from reelforge.errors import SpecError
+from reelforge.talking.cast import _look, character
+from reelforge.talking.podcast import dialogue_from_fields, panels, parse_dialogue
+
+EPISODE = """# Pilot
+HOST: Welcome back to the show.
+GUEST: Thanks for having me here.
+HOST: So, where do we start?
+GUEST: With a short script
+and a good voice.
+"""
+
+
+def test_dialogue_lines_turns_and_errors() -> None:
+    board = parse_dialogue(EPISODE)
+    assert board.title == "Pilot"
+    assert [s.label for s in board.speakers] == ["HOST", "GUEST"]
+    assert [t.speaker for t in board.turns] == [0, 1, 0, 1]
+    assert board.turns[3].text == "With a short script and a good voice."
+    with pytest.raises(SpecError, match="no speaker"):
+        parse_dialogue("Hello there.\nHOST: hi")
+    with pytest.raises(SpecError, match="empty"):
+        parse_dialogue("HOST: hi\nGUEST:   ")
+    with pytest.raises(SpecError, match="unknown speaker 'GUEST'"):
+        dialogue_from_fields(
+            {"dialogue": "HOST: hi\nGUEST: hello", "speakers": [{"label": "HOST"}]}
+        )
+    described = dialogue_from_fields(
+        {
+            "turns": [{"speaker": "ana", "text": "Hi."}, {"speaker": "Ben", "text": "Hey."}],
+            "speakers": [
+                {"label": "ANA", "name": "Ana Ruiz", "role": "Host", "character": "nadia"},
+                {"label": "BEN", "name": "Ben Ode", "role": "Chef", "character": "omar"},
+            ],
+        }
+    )
+    assert [(s.name, s.role, s.character) for s in described.speakers] == [
+        ("Ana Ruiz", "Host", "nadia"),
+        ("Ben Ode", "Chef", "omar"),
+    ]
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1080, 1080)])
+@pytest.mark.parametrize("layout", ["split", "host-guest", "pip", "interview"])
+def test_layouts_fill_the_frame(layout: str, size: tuple[int, int]) -> None:
+    for active in (0, 1):
+        boxes = panels(layout, size, 2, active)
+        shown = [b for b in boxes if b is not None]
+        assert shown, layout
+        for x, y, w, h in shown:
+            assert x >= 0 and y >= 0 and x + w <= size[0] and y + h <= size[1]
+        if layout in ("split", "host-guest"):
+            assert sum(w * h for _, _, w, h in shown) == size[0] * size[1]
+        if layout in ("pip", "interview"):
+            assert boxes[active] == (0, 0, *size)  # the speaker fills the frame
+        if layout == "interview":
+            assert boxes[1 - active] is None
+
+
+def test_speaker_moves_and_listener_stays_closed_on_every_turn(tmp_path: Path) -> None:
+    out = tmp_path / "ep.mp4"
+    speakers = [
+        {"label": "HOST", "character": "maya", "name": "Maya", "role": "Host"},
+        {"label": "GUEST", "character": "leo", "name": "Leo", "role": "Guest"},
+    ]
+    result = reelforge.make_podcast(EPISODE, out, speakers=speakers, preview=True, fps=30)
+    manifest = json.loads(result.manifest.read_text())
+    assert [s["character"] for s in manifest["speakers"]] == ["maya", "leo"]
+    assert "Maya: " in result.captions["srt"].read_text()  # captions say who speaks
+    frames = decode_frames(out)
+    width, height = frames.shape[2], frames.shape[1]
+    boxes = panels("split", (width, height), 2, 0)
+    areas = []
+    for k, name in enumerate(("maya", "leo")):
+        x, y, w, h = boxes[k]  # type: ignore[misc]
+        unit = min(w * 0.42, h * 0.34)
+        cx, cy = x + w / 2, y + h * 0.42
+        my = cy + _look(character(name)).mouth_y * unit
+        box = (int(cx - 0.16 * unit), int(my - 0.05 * unit), int(0.32 * unit), int(0.28 * unit))
+        areas.append(mouth_interior(frames, box))
+    for turn in manifest["turns"]:
+        speaker = 0 if turn["speaker"] == "HOST" else 1
+        # inside the turn (its first frames still show the dimming change of the panels)
+        a, b = turn["start_ms"] * 30 // 1000 + 2, turn["end_ms"] * 30 // 1000
+        talking, listening = areas[speaker][a:b], areas[1 - speaker][a:b]
+        assert talking.max() - talking.min() > 25 and talking.std() > 5, (turn, talking)
+        # the listener's closed lips: the same few pixels on every frame
+        assert listening.max() - listening.min() <= 0.1 * talking.max(), (turn, listening)
+    print("turns:", [(t["speaker"], t["start_ms"], t["end_ms"]) for t in manifest["turns"]])
+
+
+def test_unknown_layout_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="unknown layout"):
+        reelforge.make_podcast(EPISODE, tmp_path / "x.mp4", layout="round-table-9")
+
+
+def test_podcast_layouts_render(tmp_path: Path) -> None:
+    dialogue = "HOST: Hi there.\nGUEST: Hello."
+    for layout, fmt in (("pip", "9:16"), ("interview", "1:1")):
+        out = tmp_path / f"{layout}.mp4"
+        reelforge.make_podcast(dialogue, out, layout=layout, format=fmt, preview=True)
+        frames = decode_frames(out)
+        assert frames.shape[0] > 20 and float(np.std(frames[frames.shape[0] // 2])) > 10

@@ -1,0 +1,113 @@
+"""Talking videos, measured on the decoded output: the mouth opens with the narration's
+loudness (peak correlation within one frame of zero lag), for a built-in character and for a
+photo; bad portraits get a clear error or the stated whole-image fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import (
+    dark_area,
+    decode_envelope,
+    decode_frames,
+    lagged_correlation,
+    mouth_interior,
+)
+
+import reelforge
+from reelforge.errors import SpecError
+from reelforge.media.probe import probe
+from reelforge.talking import animate, cast
+from reelforge.talking.make import CharacterStage
+from reelforge.talking.portrait import PortraitStage, locate_face
+from reelforge.talking.visemes import silent_track
+
+SCRIPT = "Hello, I am Maya. Today I show you how to make a video on your own laptop."
+FPS = 30
+
+
+def test_character_mouth_follows_the_narration(tmp_path: Path) -> None:
+    out = tmp_path / "maya.mp4"
+    result = reelforge.make_talking(SCRIPT, out, character="leo", preview=True, fps=FPS)
+    info = probe(out)
+    assert (info.width, info.height) == (360, 640)
+    assert info.has_audio and abs(info.duration_ms / 1000 - result.duration_s) < 0.15
+    assert result.captions["srt"].read_text().count("-->") >= 2
+    frames = decode_frames(out)
+    # where the mouth is drawn: the stage's own geometry
+    stage = CharacterStage(
+        cast.character("leo"),
+        silent_track(1, FPS),
+        animate.motion(1, FPS, 0, np.zeros(1, np.float32)),
+        (360, 640),
+        None,
+    )
+    cx, cy = stage.centre
+    unit = stage.unit
+    look_y = cy + 0.36 * unit
+    box = (int(cx - 0.2 * unit), int(look_y - 0.05 * unit), int(0.4 * unit), int(0.32 * unit))
+    area = mouth_interior(frames, box)
+    envelope = decode_envelope(out, FPS)
+    corr = lagged_correlation(area, envelope)
+    best = max(corr, key=lambda lag: corr[lag])
+    print(f"built-in character: mouth area vs loudness, correlation by lag {corr}")
+    assert abs(best) <= 1 and corr[best] > 0.5, corr
+    assert area[: int(0.2 * FPS)].max() < 0.05 * area.max()  # closed before the first word
+
+
+def test_photo_mouth_follows_the_narration(tmp_path: Path, astronaut: Path) -> None:
+    out = tmp_path / "photo.mp4"
+    result = reelforge.make_talking(SCRIPT, out, portrait=astronaut, preview=True, fps=FPS)
+    assert result.notes == ()
+    frames = decode_frames(out)
+    image = cv2.imread(str(astronaut))
+    stage = PortraitStage.from_image(
+        image,
+        silent_track(1, FPS),
+        animate.motion(1, FPS, 0, np.zeros(1, np.float32)),
+        (360, 640),
+    )
+    box = stage.mouth_box()
+    assert box is not None
+    area = dark_area(frames, box, level=70)
+    envelope = decode_envelope(out, FPS)
+    corr = lagged_correlation(area, envelope)
+    best = max(corr, key=lambda lag: corr[lag])
+    print(f"photo: mouth area vs loudness, correlation by lag {corr}")
+    assert abs(best) <= 1 and corr[best] > 0.5, corr
+    # the warp stays on the face: far from the mouth, frames match the photo's first frame
+    corner = frames[:, : box[1] - 40, :]
+    assert np.abs(corner.astype(int) - corner[0].astype(int)).mean() < 6
+
+
+def test_portrait_problems_are_clear(tmp_path: Path, astronaut: Path) -> None:
+    photo = cv2.imread(str(astronaut))
+    assert locate_face(photo) is not None
+    with pytest.raises(SpecError, match="[23] faces"):
+        locate_face(np.hstack([photo, photo]))
+    small = np.full((2000, 2000, 3), 200, np.uint8)
+    small[900:1028, 900:1028] = cv2.resize(photo, (128, 128))
+    with pytest.raises(SpecError, match="too small|no face"):
+        if locate_face(small) is None:
+            raise SpecError("no face")
+    with pytest.raises(SpecError, match="cut by the edge"):
+        locate_face(photo[:170])  # the chin cut off
+    with pytest.raises(SpecError, match="cut by the edge"):
+        locate_face(photo[:, 185:])  # the left cheek cut off
+    # a picture without a face: the whole-image mode, said in the result
+    blank = tmp_path / "pattern.png"
+    gradient = np.tile(np.linspace(0, 255, 320, dtype=np.uint8), (240, 1))
+    cv2.imwrite(str(blank), cv2.merge([gradient, gradient[::-1], gradient]))
+    result = reelforge.make_talking("Hi there.", tmp_path / "none.mp4", portrait=blank,
+                                    preview=True)  # fmt: skip
+    assert any("whole-image mode" in note for note in result.notes)
+
+
+def test_character_and_portrait_are_exclusive(tmp_path: Path, astronaut: Path) -> None:
+    with pytest.raises(SpecError, match="not both"):
+        reelforge.make_talking("Hi.", tmp_path / "x.mp4", character="maya", portrait=astronaut)
+    with pytest.raises(SpecError, match="unknown character"):
+        reelforge.make_talking("Hi.", tmp_path / "x.mp4", character="nobody")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import decode_frames, mouth_interior
+from talking_measure import decode_frames, mouth_interior
 
 import reelforge
 from reelforge.errors import SpecError

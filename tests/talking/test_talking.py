@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import (
+from talking_measure import (
     dark_area,
     decode_envelope,
     decode_frames,

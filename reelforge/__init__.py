@@ -79,6 +79,16 @@ def parse_storyboard(
     return build_storyboard({**data, **overrides}, source=source)
 
 
+def read_storyboard_text(
+    text: str, syntax: str = "yaml", *, source: str = "the storyboard", aliases: bool = True
+) -> dict[str, Any]:
+    """The fields of a storyboard written as YAML or JSON text (for ``parse_storyboard``):
+    syntax, nesting and shape checked; ``aliases=False`` refuses YAML anchors (untrusted text)."""
+    from reelforge.spec.load import read_storyboard_text as read
+
+    return read(text, syntax, source, aliases=aliases)
+
+
 def storyboard_schema() -> dict[str, Any]:
     """The JSON Schema of a storyboard file."""
     from reelforge.spec.load import storyboard_schema as schema
@@ -369,6 +379,7 @@ __all__ = [
     "parse_storyboard",
     "plan_video",
     "probe_media",
+    "read_storyboard_text",
     "render_timeline",
     "sample_music",
     "sample_template",

@@ -76,35 +76,61 @@ def load_spec(path: str | Path, **overrides: Any) -> Storyboard:
 
 
 def _read_storyboard(text: str, file: Path, suffix: str) -> dict[str, Any]:
-    if suffix == ".json":
-        check_json_nesting(text, str(file))  # json.loads recurses once per level
+    return read_storyboard_text(text, "json" if suffix == ".json" else "yaml", str(file))
+
+
+def read_storyboard_text(
+    text: str, syntax: str = "yaml", source: str = "the storyboard", *, aliases: bool = True
+) -> dict[str, Any]:
+    """The fields of a storyboard written as ``syntax`` ("yaml" or "json") text, before any
+    validation: syntax, nesting (at most 32 levels) and shape checked, each problem a SpecError
+    naming ``source`` and the line. ``aliases=False`` refuses YAML anchors and aliases (text from
+    a network: a few lines of aliases can stand for billions of values)."""
+    if syntax == "json":
+        check_json_nesting(text, source)  # json.loads recurses once per level
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SpecError(
-                f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}",
+                f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}",
                 hint=exc.msg,
             ) from None
-    else:
+    elif syntax == "yaml":
         try:
+            if not aliases:
+                _refuse_aliases(text, source)
             data = parse_yaml(text)
         except yaml.YAMLError as exc:
             where = yaml_error_location(exc)
             problem = getattr(exc, "problem", None) or str(exc)
             raise SpecError(
-                f"{file}: invalid YAML{where}",
+                f"{source}: invalid YAML{where}",
                 hint=f"{problem}; check the indentation and quote text containing ': ' or '#'",
             ) from None
+    else:
+        raise SpecError(f"unknown storyboard syntax {syntax!r}", hint="yaml or json")
     if data is None:
-        raise SpecError(f"{file}: the storyboard is empty", hint="add at least 'scenes:'")
+        raise SpecError(f"{source}: the storyboard is empty", hint="add at least 'scenes:'")
     if isinstance(data, list):
         return {"scenes": data}  # a bare list of scenes is a storyboard with defaults
     if not isinstance(data, dict):
         raise SpecError(
-            f"{file}: a storyboard must be a mapping of fields",
+            f"{source}: a storyboard must be a mapping of fields",
             hint="start with 'title:' and 'scenes:' lines; see examples/README.md",
         )
     return data
+
+
+def _refuse_aliases(text: str, source: str) -> None:
+    """SpecError at the first YAML anchor or alias (read as events: nothing is built)."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            raise SpecError(
+                f"{source}: YAML anchors and aliases ('&name', '*name') are not accepted here "
+                f"(line {line})",
+                hint="write each scene's fields out in full",
+            )
 
 
 def resolve_paths(board: Storyboard, base: str | Path) -> Storyboard:

@@ -61,7 +61,9 @@ export async function renderVideo(main, { variant = null } = {}) {
   const scenesSummary = h("p.help#scene-summary");
   let storyboard = start.storyboard ?? null;
   const boardStatus = h("p.help#storyboard-status", {}, storyboard ? "Storyboard loaded (from the earlier job)." : "");
-  const boardInput = h("input#storyboard-file", { type: "file", accept: ".json,application/json" });
+  const boardInput = h("input#storyboard-file", { type: "file", accept: ".yaml,.yml,.json,application/json,application/yaml,text/yaml" });
+  // The storyboard's scenes as the server read them (POST /api/storyboards/validate).
+  let boardScenes = storyboard ? sceneList(storyboard) : [];
   const useScript = h("input", { type: "radio", name: "source-kind", value: "script", checked: !storyboard, id: uniqueId("src") });
   const useBoard = h("input", { type: "radio", name: "source-kind", value: "storyboard", checked: Boolean(storyboard), id: uniqueId("src") });
 
@@ -80,20 +82,30 @@ export async function renderVideo(main, { variant = null } = {}) {
     h("div.upload-row", {}, h("span.help", {}, "Pictures or clips for a scene:"),
       mediaButton(script, { insert: insertMedia })));
   const boardPanel = h("div.source-panel#storyboard-panel",
-    field("storyboard", "Storyboard file (JSON)", boardInput,
-      "A storyboard as JSON (see `reelforge schema`); files in it only as media:<id> uploads.").wrap,
+    field("storyboard", "Storyboard file (YAML or JSON)", boardInput,
+      "A storyboard as YAML or JSON (see `reelforge schema`), checked by the server as you load it; files in it only as media:<id> uploads.").wrap,
     boardStatus);
   boardInput.addEventListener("change", async () => {
     const file = boardInput.files[0];
     if (!file) return;
+    const wrap = boardPanel.querySelector("[data-field=storyboard]");
+    const errorLine = wrap.querySelector(".field-error");
+    errorLine.hidden = true;
+    boardInput.removeAttribute("aria-invalid");
+    boardStatus.textContent = `Checking ${file.name}…`;
     try {
-      const parsed = JSON.parse(await file.text());
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
-      storyboard = parsed;
-      boardStatus.textContent = `${file.name}: ${Array.isArray(parsed.scenes) ? parsed.scenes.length : 0} scenes.`;
+      const syntax = /\.json$/iu.test(file.name) ? "json" : "yaml";
+      const checked = await api("POST", "/api/storyboards/validate", { json: { text: await file.text(), syntax } });
+      storyboard = checked.storyboard;
+      boardScenes = checked.scenes;
+      boardStatus.textContent = `${file.name}: ${checked.scenes.length} scene${checked.scenes.length === 1 ? "" : "s"}, about ${Math.round(checked.duration_s)} s.`;
     } catch (error) {
       storyboard = null;
-      boardStatus.textContent = `${file.name} is not a JSON storyboard (${error.message}).`;
+      boardScenes = [];
+      boardStatus.textContent = "";
+      errorLine.textContent = `${file.name}: ${error.message}${error.problem?.hint ? ` (${error.problem.hint})` : ""}`;
+      errorLine.hidden = false;
+      boardInput.setAttribute("aria-invalid", "true");
     }
     changed();
   });
@@ -124,10 +136,14 @@ export async function renderVideo(main, { variant = null } = {}) {
   const languages = options.languages || [];
   const language = h("select", { name: "language" }, option("", "Detect from the script", start.language ?? ""),
     languages.map((l) => option(l, l, start.language)));
+  // The genders and ages the catalogue has, youngest first (the voices' own words).
+  const AGE_ORDER = ["baby", "toddler", "child", "preteen", "teen", "young", "adult", "senior"];
+  const ranked = (values, order) => [...new Set(values)].sort((a, b) =>
+    ((order.indexOf(a) + 1) || 99) - ((order.indexOf(b) + 1) || 99) || a.localeCompare(b));
   const gender = h("select", { name: "gender" }, option("", "Any", start.gender ?? ""),
-    ["female", "male", "neutral"].map((g) => option(g, g, start.gender)));
+    ranked(voices.map((v) => v.gender), ["female", "male", "neutral"]).map((g) => option(g, g, start.gender)));
   const age = h("select", { name: "age" }, option("", "Any", start.age ?? ""),
-    ["child", "young", "adult", "senior"].map((a) => option(a, a, start.age)));
+    ranked(voices.map((v) => v.age), AGE_ORDER).map((a) => option(a, a, start.age)));
   const voice = h("select", { name: "voice" });
   const fillVoices = () => {
     const keep = voice.value || start.voice || "";
@@ -256,9 +272,15 @@ export async function renderVideo(main, { variant = null } = {}) {
 
   function updateScenes() {
     if (useBoard.checked) {
-      const scenes = Array.isArray(storyboard?.scenes) ? storyboard.scenes : [];
-      scenesSummary.textContent = `${scenes.length} scene${scenes.length === 1 ? "" : "s"} in the storyboard.`;
-      replace(scenesList, scenes.map((s) => h("li", { dir: "auto" }, s.title ? h("strong", {}, s.title) : null, h("span", {}, s.narration || ""))));
+      const scenes = boardScenes;
+      scenesSummary.textContent = storyboard
+        ? `${scenes.length} scene${scenes.length === 1 ? "" : "s"} in the storyboard.`
+        : "Load a storyboard file to see its scenes.";
+      replace(scenesList, scenes.map((s) => h("li", { dir: "auto" },
+        s.title ? h("strong", {}, s.title) : null,
+        h("span", {}, s.narration || "(a silent picture)"),
+        s.visual ? h("span.small.meta", {}, `picture: ${s.visual}`) : null,
+        s.duration ? h("span.small.meta", {}, `${s.duration} s`) : null)));
       return;
     }
     const { title: found, scenes } = splitScript(script.value);
@@ -306,7 +328,11 @@ export async function renderVideo(main, { variant = null } = {}) {
       remember(accepted.id, { kind: "video", path: "/api/videos", body: sent, form: formState() });
       location.hash = `#/job/${accepted.id}`;
     } catch (error) {
-      showProblem(form, error, videoField);
+      // In storyboard mode, what concerns the scenes belongs to the storyboard file.
+      showProblem(form, error, (path) => {
+        const name = videoField(path);
+        return name === "source" && useBoard.checked ? "storyboard" : name;
+      });
     } finally {
       submit.disabled = false;
       submit.textContent = "Make the video";
@@ -314,6 +340,13 @@ export async function renderVideo(main, { variant = null } = {}) {
   });
   changed();
   return stopSample;
+}
+
+/** The scenes of a storyboard kept from an earlier job (strings are narration only). */
+function sceneList(board) {
+  return (Array.isArray(board?.scenes) ? board.scenes : []).map((scene) => (typeof scene === "string"
+    ? { narration: scene }
+    : { title: scene?.title, narration: scene?.narration || "", visual: scene?.visual?.path, duration: scene?.duration }));
 }
 
 /** The field's control and its Listen button side by side. */

@@ -330,3 +330,36 @@ def test_template_stills_and_voice_and_mood_samples(
     page.select_option("select[name=music]", "none")
     assert page.is_disabled("#music-listen")
     screenshot(page, shots, "video-samples")
+
+
+def test_a_yaml_storyboard_is_checked_by_the_server_and_previewed(
+    pages: Browser, toy_server: Server, shots: Path
+) -> None:
+    page = open_studio(pages, toy_server)
+    page.wait_for_selector("#video-form")
+    page.check("input[name=source-kind][value=storyboard]")
+    board = (
+        "title: Fresh bread\nformat: 9:16\nscenes:\n"
+        "  - title: Morning\n    narration: The ovens are warm.\n"
+        "  - narration: Loaves come out golden.\n    duration: 3\n"
+    )
+    page.set_input_files(
+        "#storyboard-file",
+        files=[{"name": "bread.yaml", "mimeType": "text/yaml", "buffer": board.encode()}],
+    )
+    page.wait_for_function("() => document.querySelectorAll('#scene-preview li').length === 2")
+    assert "Morning" in page.text_content("#scene-preview")
+    assert "3 s" in page.text_content("#scene-preview")
+    assert "2 scenes" in page.text_content("#storyboard-status")
+    page.wait_for_function("() => /\\$|USD/.test(document.querySelector('#price').textContent)")
+    screenshot(page, shots, "storyboard")
+    # A broken file: the server's message, with its line, beside the file field.
+    page.set_input_files(
+        "#storyboard-file",
+        files=[{"name": "broken.yml", "mimeType": "text/yaml", "buffer": b"scenes:\n  - [oops\n"}],
+    )
+    error = page.locator("[data-field=storyboard] .field-error")
+    error.wait_for(state="visible")
+    assert "invalid YAML at line" in error.text_content()
+    assert page.get_attribute("#storyboard-file", "aria-invalid") == "true"
+    assert page.locator("#scene-preview li").count() == 0

@@ -27,6 +27,7 @@ from reelforge.service.api import (
     media,
     problems,
     samples,
+    storyboards,
     talking,
     videos,
     web,
@@ -102,7 +103,8 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     )
 
     problems.install(app)
-    for module in (videos, talking, jobs, files, media, catalogue, samples, health, docs):
+    modules = (videos, talking, jobs, files, media, catalogue, samples, storyboards, health, docs)
+    for module in modules:
         app.include_router(module.router)
     web.install(app)  # the studio at / (and Swagger UI's files for /docs)
 

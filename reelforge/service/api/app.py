@@ -27,6 +27,7 @@ from reelforge.service.api import (
     media,
     problems,
     samples,
+    scripts,
     storyboards,
     talking,
     videos,
@@ -106,6 +107,7 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     modules = (videos, talking, jobs, files, media, catalogue, samples, storyboards, health, docs)
     for module in modules:
         app.include_router(module.router)
+    app.include_router(scripts.router)  # POST /api/scripts: write a script from an idea
     web.install(app)  # the studio at / (and Swagger UI's files for /docs)
 
     origins = settings.cors_origin_list()

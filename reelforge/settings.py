@@ -23,6 +23,22 @@ class Settings(BaseSettings):
     segment_threshold_s: float = 600.0  # outputs longer than this render in segments
     asr_model: str = ""  # Whisper model for transcription: tiny.en, base, or a folder
     asr_model_dir: Path | None = None  # a local CTranslate2 Whisper model folder (when no model)
+    # Generative visuals (the `gen` extra): each model is a local diffusers folder (one with a
+    # model_index.json) or a hub repo id already in the Hugging Face cache; nothing downloads.
+    gen_image_model: str = ""  # text-to-image (SDXL-Turbo, SD 1.5...): engine "sd-image"
+    gen_video_model: str = ""  # image-to-video (Stable Video Diffusion): engine "svd-video"
+    gen_t2v_model: str = ""  # text-to-video (Zeroscope v2, ModelScope): engine "t2v-video"
+    gen_device: str = "auto"  # auto | cuda | cuda:N | mps | cpu
+    gen_dtype: str = "auto"  # auto (fp16 on cuda/mps, fp32 on cpu), float16, bfloat16, float32
+    gen_offload: bool = False  # CPU offload of idle sub-models (less GPU memory, slower)
+    gen_vae_tiling: bool = True  # decode large pictures tile by tile (less memory)
+    gen_steps: int = Field(0, ge=0, le=200)  # 0 = the model family's default
+    gen_guidance: float | None = None  # None = the model family's default
+    gen_size: int = Field(0, ge=0, le=4096)  # longest generated side; 0 = the model's own
+    gen_frames: int = Field(0, ge=0, le=256)  # frames per generated clip; 0 = the model's own
+    gen_batch: int = Field(4, ge=1, le=64)  # scenes generated in one pipeline call
+    gen_threads: int = Field(0, ge=0, le=256)  # torch CPU threads; 0 = torch's default
+    gen_fit: str = "auto"  # clip shorter than its scene: auto | loop | slow | hold
 
     # Story writing (`reelforge write`, `make --idea`, POST /api/scripts). The engine that
     # writes: "" = "openai-compatible" when llm_endpoint is set, else "rule-based" (offline).

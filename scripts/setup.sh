@@ -123,6 +123,12 @@ JA_NO_DEPS=(pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0)
 if [[ "${REELFORGE_JAPANESE:-1}" != 0 ]]; then
   EXTRAS="default,ja,test"
 fi
+# Generative visuals (torch + diffusers, ~1 GB with torch's CPU wheel) only when asked:
+# REELFORGE_GEN=1. On PyPI, Linux torch wheels are the CUDA build (~3 GB with its nvidia
+# packages); for the CPU build set PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu.
+if [[ "${REELFORGE_GEN:-0}" == 1 ]]; then
+  EXTRAS="$EXTRAS,gen"
+fi
 want=$( { cat pyproject.toml; "$VENV/bin/python" --version; echo "$EXTRAS ${JA_NO_DEPS[*]}"; } \
   | sha256sum | cut -d' ' -f1)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] \

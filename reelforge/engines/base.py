@@ -138,6 +138,10 @@ class VisualRequest:
     prompt: str = ""  # for generative engines; procedural ones may use it as a seed
     language: str = ""  # the scene's language (engines that read the prompt's words)
     title: str = ""  # the scene's on-screen title, if any (names its subject more than the rest)
+    negative_prompt: str = ""  # generative engines: what the picture must not show
+    # generative engines: a picture to start from (image-to-video animates it; text-to-image
+    # keeps its look), e.g. a character sheet the whole video shares
+    reference_image: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,10 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "visuals": {
         "procedural": "reelforge.engines.visuals.procedural:ProceduralVisuals",
         "illustrated": "reelforge.engines.visuals.illustrated:IllustratedVisuals",
+        # generative (the `gen` extra; models from local folders, see README "Generative visuals")
+        "sd-image": "reelforge.engines.visuals.sd_image:SdImageVisuals",
+        "svd-video": "reelforge.engines.visuals.svd_video:SvdVideoVisuals",
+        "t2v-video": "reelforge.engines.visuals.t2v_video:T2vVideoVisuals",
     },
     "asr": {
         "whisper": "reelforge.engines.asr.whisper:WhisperEngine",

@@ -148,6 +148,8 @@ def _picture_summary(picture: dict[str, str]) -> str:
     summary = picture.get("engine", "")
     if picture.get("matched"):
         summary += f": {picture['matched']} ({picture.get('why', '')})"
+    elif picture.get("prompt"):  # a generative engine: the prompt it was given
+        summary += f": {picture['prompt']}"
     return summary
 
 
@@ -200,6 +202,7 @@ def _clips(
     planned: Planned,
     progress: Progress | None,
 ) -> list[Clip]:
+    layout.prepare_generated(sb, template, canvas, languages)
     clips = []
     for i in range(len(slots)):
         spoken = said.speech[i] is not None

@@ -125,6 +125,11 @@ def drawn_layers(
     folder.mkdir(parents=True, exist_ok=True)
     result = engine.generate(request, folder)
     layers = []
+    if result.video is not None:
+        # a generated clip, already fitted to the scene: cover-fitted like a user's clip; it
+        # moves by itself, so no camera motion and no loop
+        clip = Layer(str(result.video), "video", "cover", MOTION_PRESETS["none"], loop=False)
+        layers.append(clip)
     for k, layer in enumerate(result.layers):
         if layer.box is not None:
             x, y, width = layer.box
@@ -174,6 +179,12 @@ def scene_layers(
     if visual.type == "prompt" and engine_name in BACKDROP_ENGINES and PROMPT_FALLBACK not in notes:
         notes.append(PROMPT_FALLBACK)
     folder = canvas.workdir / f"scene{index:03d}"
+    if engine_name not in BACKDROP_ENGINES:
+        request = generative_request(sb, template, canvas, index, duration_ms, language)
+        layers, engines["visuals"], result = drawn_layers(request, engine_name, folder, moving, 1.0)
+        picture.update({"engine": engine_name, **result.extras})
+        picture.setdefault("prompt", request.prompt)
+        return layers
     if engine_name != SOFT_ART_ENGINE:
         subjects_request = VisualRequest(
             width=canvas.width,
@@ -210,6 +221,68 @@ def scene_layers(
     layers = _backdrop(sb, template, canvas, index, duration_ms, visual, folder, moving)
     engines["visuals"] = {"name": SOFT_ART_ENGINE, "version": _version(SOFT_ART_ENGINE)}
     return layers
+
+
+def generative_request(
+    sb: Storyboard,
+    template: Template,
+    canvas: Canvas,
+    index: int,
+    duration_ms: int,
+    language: str,
+) -> VisualRequest:
+    """Scene ``index``'s request to a generative engine: a prompt built from what the scene
+    says, the template's keywords and cultural context (:mod:`reelforge.plan.prompts`), and one
+    seed for every scene, so a character and a look carry from scene to scene."""
+    from reelforge.plan.prompts import scene_prompt
+
+    scene = sb.scenes[index]
+    visual = scene.visual or VisualSpec(type="procedural")
+    story = " ".join(
+        [sb.title, *(s.title or "" for s in sb.scenes), *(s.narration for s in sb.scenes)]
+    )
+    built = scene_prompt(
+        template,
+        narration=scene.narration,
+        title=scene.title or ("" if scene.narration else sb.title),
+        visual_prompt=visual.prompt or "",
+        language=language,
+        story=story,
+        video=sb.visual_engine.endswith("video"),
+    )
+    return VisualRequest(
+        width=canvas.width,
+        height=canvas.height,
+        duration_ms=max(1, duration_ms),
+        style=visual.style or template.style_for(index),
+        palette=tuple(template.palette),
+        seed=sb.seed * 1009,
+        prompt=built.prompt,
+        language=language,
+        title=scene.title or "",
+        negative_prompt=built.negative,
+    )
+
+
+def prepare_generated(
+    sb: Storyboard, template: Template, canvas: Canvas, languages: Sequence[str]
+) -> None:
+    """Let a generative engine that batches (``prepare``) generate every scene that will ask
+    for a picture, several per model call, before the scenes are laid out one by one."""
+    engine_name = sb.visual_engine
+    if engine_name in BACKDROP_ENGINES:
+        return
+    engine = registry.get("visuals", engine_name)
+    prepare = getattr(engine, "prepare", None)
+    if prepare is None:
+        return
+    requests = [
+        generative_request(sb, template, canvas, i, 1000, languages[i])
+        for i, scene in enumerate(sb.scenes)
+        if not (scene.visual and scene.visual.type in ("image", "video"))
+    ]
+    if requests:
+        prepare(requests, canvas.workdir)
 
 
 def _version(engine_name: str) -> str:

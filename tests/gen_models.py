@@ -1,0 +1,223 @@
+"""Tiny random-weight diffusers pipelines, built from configs and saved like real checkpoints.
+
+No weights can be downloaded here, so the generative engines' real loading and calling code is
+tested on models of the same classes with a few channels each (diffusers' own tests do the
+same). The CLIP tokenizer's vocabulary is written locally: the 256 byte-level symbols alone
+(each as a word end too) and no merges, so any text tokenises, one symbol per token.
+Pictures from these models are noise: the tests check the plumbing, not the art.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _byte_symbols() -> list[str]:
+    """GPT-2/CLIP's printable stand-ins for the 256 bytes."""
+    printable = [
+        *range(ord("!"), ord("~") + 1),
+        *range(ord("\xa1"), ord("\xac") + 1),
+        *range(ord("\xae"), ord("\xff") + 1),
+    ]
+    codes = printable[:]
+    extra = 0
+    for byte in range(256):
+        if byte not in printable:
+            printable.append(byte)
+            codes.append(256 + extra)
+            extra += 1
+    return [chr(c) for c in codes]
+
+
+def tokenizer(folder: Path) -> Any:
+    """A CLIPTokenizer over a locally written byte-level vocabulary."""
+    from transformers import CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    symbols = _byte_symbols()
+    vocabulary = {s: i for i, s in enumerate([*symbols, *(s + "</w>" for s in symbols)])}
+    vocabulary["<|startoftext|>"] = len(vocabulary)
+    vocabulary["<|endoftext|>"] = len(vocabulary)
+    (folder / "vocab.json").write_text(json.dumps(vocabulary), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    return CLIPTokenizer.from_pretrained(str(folder), model_max_length=77)
+
+
+def _text_encoder(vocabulary_size: int) -> Any:
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    return CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=vocabulary_size - 2,
+            eos_token_id=vocabulary_size - 1,
+            pad_token_id=vocabulary_size - 1,
+            vocab_size=vocabulary_size,
+            hidden_size=32,
+            intermediate_size=37,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            layer_norm_eps=1e-5,
+        )
+    )
+
+
+def _vae() -> Any:
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=[4, 8],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        latent_channels=4,
+        norm_num_groups=2,
+    )
+
+
+def _scheduler() -> Any:
+    from diffusers import DDIMScheduler
+
+    return DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
+
+
+def text_to_image(folder: Path) -> Path:
+    """A tiny StableDiffusionPipeline (UNet2DConditionModel, AutoencoderKL, CLIPTextModel)."""
+    import torch
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+
+    torch.manual_seed(0)
+    words = tokenizer(folder.parent / f"{folder.name}-tokenizer")
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        norm_num_groups=2,
+    )
+    pipe = StableDiffusionPipeline(
+        vae=_vae(),
+        text_encoder=_text_encoder(len(words)),
+        tokenizer=words,
+        unet=unet,
+        scheduler=_scheduler(),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def text_to_video(folder: Path) -> Path:
+    """A tiny TextToVideoSDPipeline (UNet3DConditionModel), the Zeroscope/ModelScope class."""
+    import torch
+    from diffusers import TextToVideoSDPipeline, UNet3DConditionModel
+
+    torch.manual_seed(0)
+    words = tokenizer(folder.parent / f"{folder.name}-tokenizer")
+    unet = UNet3DConditionModel(
+        block_out_channels=(4, 8),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+        up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
+        cross_attention_dim=32,
+        attention_head_dim=4,
+        norm_num_groups=2,
+    )
+    pipe = TextToVideoSDPipeline(
+        vae=_vae(),
+        text_encoder=_text_encoder(len(words)),
+        tokenizer=words,
+        unet=unet,
+        scheduler=_scheduler(),
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def image_to_video(folder: Path) -> Path:
+    """A tiny StableVideoDiffusionPipeline (UNetSpatioTemporalConditionModel; its blocks fix
+    32 norm groups, hence 32/64 channels). The image encoder sees 224 px pictures, as SVD
+    resizes to that size before encoding."""
+    import torch
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    unet = UNetSpatioTemporalConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=8,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=32,
+        num_attention_heads=8,
+        projection_class_embeddings_input_dim=96,
+        addition_time_embed_dim=32,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_schedule="scaled_linear",
+        beta_start=0.00085,
+        beta_end=0.012,
+        interpolation_type="linear",
+        num_train_timesteps=1000,
+        prediction_type="v_prediction",
+        sigma_max=700.0,
+        sigma_min=0.002,
+        steps_offset=1,
+        timestep_spacing="leading",
+        timestep_type="continuous",
+        use_karras_sigmas=True,
+    )
+    vae = AutoencoderKLTemporalDecoder(
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        latent_channels=4,
+        layers_per_block=1,
+    )
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            projection_dim=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=224,
+            intermediate_size=37,
+            patch_size=32,
+        )
+    )
+    pipe = StableVideoDiffusionPipeline(
+        vae=vae,
+        image_encoder=encoder,
+        unet=unet,
+        scheduler=scheduler,
+        feature_extractor=CLIPImageProcessor(crop_size=32, size=32),
+    )
+    pipe.save_pretrained(folder)
+    return folder

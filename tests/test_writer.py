@@ -465,3 +465,33 @@ def test_write_errors_are_one_clear_message(
     assert ".md" in capsys.readouterr().err
     assert cli.main(["make", "--idea", IDEA, "script.md"]) == SpecError.exit_code
     assert "not both" in capsys.readouterr().err
+
+
+def test_write_from_a_voice_note(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A voice note spoken by the project's Piper voice, transcribed offline by Whisper tiny.en,
+    becomes the notes of the script: its first sentence the lead, the others the body."""
+    from clips_media import narrate
+
+    note = narrate(
+        [
+            "A video for our bakery in Paris.",
+            "We bake sourdough bread every morning.",
+            "Our croissants are made with Normandy butter.",
+            "We are open on Sundays.",
+        ],
+        workspace / "note",
+    )
+    monkeypatch.setenv("REELFORGE_ASR_MODEL", "tiny.en")
+    get_settings.cache_clear()
+    code = cli.main(["write", "--from-audio", str(note.wav), "--language", "en", "-o", "s.md"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "heard (en):" in err
+    board = reelforge.load_spec(workspace / "s.md")
+    assert board.template == "restaurant"
+    assert "our bakery" in board.scenes[0].narration.lower()  # the lead is the subject
+    spoken = " ".join(scene.narration.lower() for scene in board.scenes[1:])
+    assert "sourdough" in spoken and "butter" in spoken and "sundays" in spoken
+    assert cli.main(["write", "idea", "--from-audio", str(note.wav)]) == SpecError.exit_code

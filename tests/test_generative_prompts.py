@@ -227,3 +227,15 @@ def test_importing_reelforge_and_the_engines_loads_no_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_storyboard_with_an_unconfigured_engine_fails_before_any_voice_work(
+    clean_settings: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from reelforge.plan import plan
+
+    board = build_storyboard({"visual_engine": "t2v-video", "scenes": ["A wave."]})
+    with pytest.raises(EngineUnavailable, match="REELFORGE_GEN_T2V_MODEL") as caught:
+        plan(board, tmp_path, preview=True, cache_dir=tmp_path / "cache")
+    assert "visual_engine: illustrated" in caught.value.hint
+    assert not (tmp_path / "cache").exists()  # no voice was synthesised

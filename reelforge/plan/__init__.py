@@ -78,6 +78,7 @@ def plan(
     narration.check_languages(sb)
     languages = [narration.scene_language(sb, s) for s in sb.scenes]
     _check_media(sb)
+    layout.check_generative_engine(sb)
     planned = Planned(Timeline(width, height, fps, 0, ()))
 
     composer = Composer(sb, template, timing.estimate_ms(sb.scenes, languages, sb), workdir)

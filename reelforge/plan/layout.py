@@ -264,6 +264,19 @@ def generative_request(
     )
 
 
+def check_generative_engine(sb: Storyboard) -> None:
+    """Fail fast, before the voices speak, when a generative engine cannot run here (no torch,
+    no model folder): its reason names the extra or the setting to fix."""
+    if sb.visual_engine in BACKDROP_ENGINES:
+        return
+    info = registry.get("visuals", sb.visual_engine).info()
+    if not info.available:
+        raise EngineUnavailable(
+            f"visual engine {sb.visual_engine!r} cannot run: {info.reason}",
+            hint="see `reelforge engines`, or choose visual_engine: illustrated",
+        )
+
+
 def prepare_generated(
     sb: Storyboard, template: Template, canvas: Canvas, languages: Sequence[str]
 ) -> None:

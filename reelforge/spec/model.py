@@ -106,7 +106,7 @@ class VisualSpec(_Model):
     type: Literal["procedural", "image", "video", "prompt"] = "procedural"
     style: Name | None = None  # procedural style; None = the template's
     path: FilePath | None = None  # image or video file
-    # for generative engines (later); procedural uses it as a seed
+    # the picture's words for generative engines; procedural uses it as a seed
     prompt: Prompt | None = None
     fit: Literal["cover", "contain", "blur"] = "cover"
     motion: Name | MotionSpec | None = None  # preset name ("zoom-in", "pan-left"...) or explicit
@@ -274,7 +274,8 @@ class Storyboard(_Model):
     grade: Name | None = None  # "none", "cinematic", "bright", "vintage", ...
     # the visuals engine that draws scenes without a given picture (`reelforge engines`):
     # "illustrated" draws the narration's subjects over the procedural backdrop of the scene's
-    # style (the backdrop alone when nothing matches); "procedural" the backdrop only
+    # style (the backdrop alone when nothing matches); "procedural" the backdrop only;
+    # "sd-image", "svd-video", "t2v-video" generate pictures or clips (the `gen` extra)
     visual_engine: Name = "illustrated"
     music: MusicSpec = MusicSpec()
     captions: CaptionSpec = CaptionSpec()

@@ -31,6 +31,7 @@ from reelforge.errors import (
 )
 
 if TYPE_CHECKING:
+    from reelforge.clips.pipeline import ClipsResult
     from reelforge.engines.base import EngineInfo, Transcript, VoiceInfo
     from reelforge.media.probe import MediaInfo
     from reelforge.pipeline import MakeResult
@@ -317,9 +318,49 @@ def write_script(
     )
 
 
+def extract_clips(
+    source: str | Path,
+    output_dir: str | Path,
+    *,
+    count: int = 5,
+    format: str = "9:16",
+    min_s: float = 20.0,
+    max_s: float = 60.0,
+    query: str | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    captions: str = "bold",
+    resolution: int = 720,
+    language: str | None = None,
+    model: str = "",
+    progress: Progress | None = None,
+) -> ClipsResult:
+    """The best moments of a long talk as ranked, captioned clips (9:16, 1:1 or 4:5) that
+    follow the speaker, written to ``output_dir`` with ``clips.json`` (scores and reasons).
+    ``query`` keeps moments about a topic; ``start_s``/``end_s`` make one clip of a span."""
+    from reelforge.clips.pipeline import ClipOptions
+    from reelforge.clips.pipeline import extract_clips as run
+
+    options = ClipOptions(
+        count=count,
+        format=format,
+        min_s=min_s,
+        max_s=max_s,
+        query=query,
+        start_s=start_s,
+        end_s=end_s,
+        captions=captions,
+        resolution=resolution,
+        language=language,
+        model=model,
+    )
+    return run(Path(source), Path(output_dir), options, progress=progress)
+
+
 # The result and value types, imported on first use (they live in modules that are light, but
 # importing every one of them up front would load most of the package).
 _TYPES = {
+    "ClipsResult": "reelforge.clips.pipeline",
     "EngineInfo": "reelforge.engines.base",
     "MakeResult": "reelforge.pipeline",
     "MediaInfo": "reelforge.media.probe",
@@ -343,6 +384,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ClipsResult",
     "EngineFailed",
     "EngineInfo",
     "EngineUnavailable",
@@ -365,6 +407,7 @@ __all__ = [
     "WrittenScript",
     "__version__",
     "compile_timeline",
+    "extract_clips",
     "list_engines",
     "list_moods",
     "list_styles",

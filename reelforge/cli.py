@@ -22,6 +22,8 @@ EXAMPLES = """examples:
   reelforge make --idea "a bedtime story about a brave little butterfly" --preview
   reelforge voices --language fr
   reelforge schema > storyboard.schema.json
+  reelforge clips talk.mp4 -o out/talk/ --count 3 --format 1:1 --query pricing
+  reelforge transcribe talk.mp4 -o talk.srt
 """
 
 
@@ -108,6 +110,28 @@ def _add_clips_commands(sub: Any) -> None:
     listen.add_argument("--model", default="", help="tiny.en, base (default) or a model folder")
     listen.add_argument("--from", dest="start", help="start (seconds or mm:ss)")
     listen.add_argument("--to", dest="end", help="end (seconds or mm:ss)")
+
+    clips = sub.add_parser(
+        "clips",
+        help="the best moments of a long video as captioned vertical clips",
+        description="Transcribe a talk, pick its best moments (scores and reasons in "
+        "clips.json), reframe them to follow the speaker and burn in captions.",
+    )
+    clips.add_argument("input", help="a video with speech (talk, podcast, interview)")
+    clips.add_argument("-o", "--output", help="output folder (default: out/<input name>/)")
+    clips.add_argument("--count", type=int, default=5, help="how many clips (default 5)")
+    clips.add_argument("--format", default="9:16", choices=["9:16", "1:1", "4:5"])
+    clips.add_argument("--min", dest="min_s", type=float, default=20.0, help="shortest, s")
+    clips.add_argument("--max", dest="max_s", type=float, default=60.0, help="longest, s")
+    clips.add_argument("--query", help="only moments about this topic")
+    clips.add_argument("--from", dest="start", help="one clip of this span: start")
+    clips.add_argument("--to", dest="end", help="... and end (seconds or mm:ss)")
+    clips.add_argument("--captions", default="bold", help="plain, bold, karaoke, highlight, "
+                       "boxed or none")  # fmt: skip
+    clips.add_argument("--resolution", type=int, default=720, help="short side (default 720)")
+    clips.add_argument("--language", help="spoken language (default: detected)")
+    clips.add_argument("--model", default="", help="Whisper model: tiny.en, base or a folder")
+    clips.add_argument("--quiet", action="store_true", help="no progress")
 
 
 def _add_write_command(sub: Any) -> None:
@@ -240,6 +264,44 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
         print(to_subtitles(found, "srt"), end="")
     else:
         print(f"wrote {args.output} ({found.language}, {len(found.words)} words)", file=sys.stderr)
+    return 0
+
+
+def _cmd_clips(args: argparse.Namespace) -> int:
+    source = Path(args.input)
+    output = Path(args.output) if args.output else Path("out") / source.stem
+    shown = {"stage": ""}
+
+    def progress(stage: str, fraction: float) -> None:
+        if not args.quiet and stage != shown["stage"]:
+            shown["stage"] = stage
+            print(f"{stage}...", file=sys.stderr)
+
+    made = reelforge.extract_clips(
+        source,
+        output,
+        count=args.count,
+        format=args.format,
+        min_s=args.min_s,
+        max_s=args.max_s,
+        query=args.query,
+        start_s=_clock(args.start),
+        end_s=_clock(args.end),
+        captions=args.captions,
+        resolution=args.resolution,
+        language=args.language,
+        model=args.model,
+        progress=progress,
+    )
+    for clip in made.clips:
+        moment = clip.moment
+        print(
+            f"{clip.rank}. {clip.video}  {clip.start_ms / 1000:.1f}-{clip.end_ms / 1000:.1f} s  "
+            f"score {moment.score:.0f}  {moment.title}"
+        )
+    for note in made.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"manifest: {made.manifest}", file=sys.stderr)
     return 0
 
 
@@ -444,6 +506,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "engines": _cmd_engines,
     "transcribe": _cmd_transcribe,
     "write": _cmd_write,
+    "clips": _cmd_clips,
 }
 
 

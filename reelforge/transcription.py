@@ -93,7 +93,7 @@ def to_subtitles(transcript: Transcript, format_name: str) -> str:
     from reelforge.captions import group_words, to_srt, to_vtt
     from reelforge.timeline import TimedWord
 
-    words = [TimedWord(w.text, w.start_ms, max(w.end_ms, w.start_ms + 1)) for w in transcript.words]
+    words = [TimedWord(w.text, w.start_ms, w.end_ms) for w in transcript.words]
     lines = group_words(words, transcript.language)
     return to_srt(lines) if format_name == "srt" else to_vtt(lines)
 

@@ -122,9 +122,14 @@ def _silence(folder: Path, seconds: float) -> Path:
 
 
 def talking_head(
-    path: Path, narration: Narration | None, size: tuple[int, int] = (480, 270), seconds: float = 4
+    path: Path,
+    narration: Narration | None,
+    size: tuple[int, int] = (480, 270),
+    seconds: float = 4,
+    cut_s: float | None = None,
 ) -> tuple[Path, tuple[int, int, int, int]]:
-    """One face right of centre; returns the video and the face box (x, y, w, h) at t=0."""
+    """One face right of centre; returns the video and the face box (x, y, w, h) at t=0.
+    With ``cut_s`` the shot changes then: another background, the face at the left."""
     width, height = size
     scale = height / 512
     photo, mouth = _face(scale)
@@ -138,14 +143,28 @@ def talking_head(
     left0 = width - photo.shape[1] - 10
     frames = []
     for index in range(count):
-        frame = np.full((height, width, 3), (30, 40, 60), np.uint8)
-        left = left0 + round(6 * np.sin(index / FPS))  # slight drift
+        after_cut = cut_s is not None and index >= cut_s * FPS
+        frame = np.full((height, width, 3), (200, 170, 90) if after_cut else (30, 40, 60), np.uint8)
+        left = (10 if after_cut else left0) + round(6 * np.sin(index / FPS))  # slight drift
         frame[:, left : left + photo.shape[1]] = photo[:height, : width - left]
         _speak(frame, (left + mouth[0], mouth[1]), float(envelope[index]), scale)
         frames.append(frame)
     audio = narration.wav if narration else _silence(path.parent, duration)
-    box = tuple(round(v * scale) for v in FACE)
+    box = [round(v * scale) for v in FACE]
     return _encode(path, frames, size, audio), (left0 + box[0], box[1], box[2], box[3])
+
+
+def face_box_at(
+    seconds: float, size: tuple[int, int] = (480, 270), cut_s: float | None = None
+) -> tuple[float, float, float, float]:
+    """Where ``talking_head``'s face is at ``seconds`` (x, y, w, h)."""
+    width, height = size
+    scale = height / 512
+    photo_w = round(512 * scale)
+    index = int(seconds * FPS)
+    after_cut = cut_s is not None and index >= cut_s * FPS
+    left = (10 if after_cut else width - photo_w - 10) + round(6 * np.sin(index / FPS))
+    return (left + FACE[0] * scale, FACE[1] * scale, FACE[2] * scale, FACE[3] * scale)
 
 
 def two_speakers(

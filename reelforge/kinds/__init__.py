@@ -30,6 +30,7 @@ KINDS: dict[str, str] = {
     "video": "reelforge.kinds.video:VIDEO",
     "talking": "reelforge.kinds.talking:TALKING",
     "podcast": "reelforge.kinds.podcast:PODCAST",
+    "clips": "reelforge.kinds.clips:CLIPS",
 }
 """Kind name -> ``"module:attribute"`` of its :class:`JobKind`."""
 

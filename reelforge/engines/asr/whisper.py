@@ -162,6 +162,23 @@ def quiet_cut(samples: NDArray[np.float32], search_s: float = _CUT_SEARCH_S) -> 
     return int(start + int(np.argmin(energy)) * frame + frame // 2)
 
 
+def ordered(segments: list[TranscriptSegment]) -> tuple[TranscriptSegment, ...]:
+    """Segments whose words are in order and never overlap (Whisper's word times may: a word
+    can start a few ms before the previous one ends): each word starts no earlier than the
+    previous one ends, and ends no earlier than it starts."""
+    out = []
+    previous_end = 0
+    for segment in segments:
+        words = []
+        for word in segment.words:
+            start = max(word.start_ms, previous_end)
+            end = max(word.end_ms, start)
+            words.append(Word(word.text, start, end))
+            previous_end = end
+        out.append(TranscriptSegment(segment.text, segment.start_ms, segment.end_ms, tuple(words)))
+    return tuple(out)
+
+
 class WhisperEngine:
     """faster-whisper on the CPU (int8), greedy decoding, word timestamps, Silero VAD."""
 
@@ -257,7 +274,7 @@ class WhisperEngine:
             language=detected or "en",
             language_probability=probability,
             duration_ms=duration_ms,
-            segments=tuple(segments),
+            segments=ordered(segments),
             engine=self.name,
             version=self.info().version,
             model=model_name,

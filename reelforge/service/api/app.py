@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from reelforge import __version__
 from reelforge.service.api import (
     catalogue,
+    clips,
     docs,
     files,
     health,
@@ -104,7 +105,19 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
     )
 
     problems.install(app)
-    modules = (videos, talking, jobs, files, media, catalogue, samples, storyboards, health, docs)
+    modules = (
+        videos,
+        talking,
+        clips,
+        jobs,
+        files,
+        media,
+        catalogue,
+        samples,
+        storyboards,
+        health,
+        docs,
+    )
     for module in modules:
         app.include_router(module.router)
     app.include_router(scripts.router)  # POST /api/scripts: write a script from an idea

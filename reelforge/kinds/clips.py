@@ -27,13 +27,15 @@ from reelforge.kinds import (
 )
 
 MAX_CLIPS = 10  # reelforge.clips.pipeline.MAX_CLIPS (not imported: listing kinds stays light)
+# Downloads are named clip_1, clip_1_captions.srt, clip_1_thumbnail... (the service's
+# download names are lower-case words, digits and underscores)
 
 
 def _outputs() -> dict[str, Output]:
     table: dict[str, Output] = {}
     for k in range(1, MAX_CLIPS + 1):
         first = k == 1  # a finished job has at least one clip
-        table[f"clip-{k}"] = Output(f"clip-{k}.mp4", "video/mp4", f"clip-{k}", required=first)
+        table[f"clip-{k}"] = Output(f"clip-{k}.mp4", "video/mp4", f"clip_{k}", required=first)
         for suffix, kind, name in (
             ("srt", "application/x-subrip", "captions.srt"),
             ("vtt", "text/vtt", "captions.vtt"),
@@ -41,10 +43,10 @@ def _outputs() -> dict[str, Output]:
             ("words.json", "application/json", "captions.json"),
         ):
             table[f"clip-{k}.{suffix}"] = Output(
-                f"clip-{k}.{suffix}", kind, f"clip-{k}-{name}", required=first
+                f"clip-{k}.{suffix}", kind, f"clip_{k}_{name}", required=first
             )
         table[f"clip-{k}.jpg"] = Output(
-            f"clip-{k}.jpg", "image/jpeg", f"clip-{k}-thumbnail", required=first
+            f"clip-{k}.jpg", "image/jpeg", f"clip_{k}_thumbnail", required=first
         )
     table["manifest"] = Output("clips.json", "application/json", "manifest")
     table["transcript"] = Output("transcript.json", "application/json", "transcript")

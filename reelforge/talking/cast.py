@@ -751,7 +751,7 @@ def draw_character(
     if ch.hair_style in ("long", "short", "bob", "ponytail", "bun"):
         # one highlight stroke for volume
         highlight = _ellipse(
-            -0.12, -(look.face_h - 0.02), 0.28, 0.14, 12, math.pi * 1.15, math.pi * 1.6
+            -0.1, -(look.face_h - 0.12), 0.3, 0.14, 12, math.pi * 1.2, math.pi * 1.55
         )
         canvas.line(head_tf.apply(highlight), look.hair_light, max(2.0, unit * 0.025))
     if ch.age == "senior":  # smile lines

@@ -298,13 +298,7 @@ class PortraitStage:
 
         upper = np.stack([mx + xs, top], axis=1)
         lower = np.stack([mx + xs[::-1], bottom[::-1]], axis=1)
-        cv2.fillPoly(roi, [placed(np.concatenate([upper, lower]))], (34, 24, 52), cv2.LINE_AA, 4)
-        # the back of the mouth is darker than its edges
-        inner = np.stack([mx + xs * 0.7, my + opening * lens * 0.25], axis=1)
-        inner_low = np.stack([mx + xs[::-1] * 0.7, my + opening * lens[::-1] * 0.8], axis=1)
-        cv2.fillPoly(
-            roi, [placed(np.concatenate([inner, inner_low]))], (20, 14, 30), cv2.LINE_AA, 4
-        )
+        cv2.fillPoly(roi, [placed(np.concatenate([upper, lower]))], (30, 26, 62), cv2.LINE_AA, 4)
         gap = bottom - top
         if teeth > 0.05 and opening > 3:
             depth = np.minimum(gap * 0.28, 0.03 * h * teeth)
@@ -329,8 +323,9 @@ class PortraitStage:
         (x0, y0), (x1, y1) = corners // int(shift)
         x0, y0 = max(0, int(x0) - 4), max(0, int(y0) - 4)
         x1, y1 = min(roi.shape[1], int(x1) + 5), min(roi.shape[0], int(y1) + 5)
-        if x1 > x0 and y1 > y0:
-            roi[y0:y1, x0:x1] = cv2.GaussianBlur(roi[y0:y1, x0:x1], (5, 5), 0)
+        if x1 > x0 and y1 > y0:  # a blur in proportion to the face hides the drawn edges
+            sigma = max(0.8, 0.006 * h)
+            roi[y0:y1, x0:x1] = cv2.GaussianBlur(roi[y0:y1, x0:x1], (0, 0), sigma)
 
     def mouth_box(self) -> tuple[int, int, int, int] | None:
         """(x, y, w, h) in output pixels around the mouth at rest (for measurements)."""

@@ -24,6 +24,12 @@ function savedName(job, name) {
   return `${job.id}-${name}`;
 }
 
+/** "1:05.3": minutes and seconds, for times in a source. */
+function clock(seconds) {
+  const s = Math.max(0, seconds);
+  return `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, "0")}`;
+}
+
 /** When a signed link stops opening its file (Unix seconds), from its token; null if none. */
 function linkExpiry(url) {
   const token = new URL(url, location.href).searchParams.get("token");
@@ -232,7 +238,8 @@ export async function renderJob(main, jobId) {
       });
       parts.push(h("div.player", {}, player));
     } else {
-      parts.push(await outputGrid(files));
+      const ranked = await rankedResults(files);
+      parts.push(ranked ? rankedGrid(ranked, files) : await outputGrid(files));
     }
     if (files.thumbnail) {
       parts.push(h("figure.thumb", {}, h("img#thumbnail", { src: await links.url("thumbnail"), alt: "The video's thumbnail", width: 320 }),
@@ -243,32 +250,98 @@ export async function renderJob(main, jobId) {
     replace(result, ...parts);
   }
 
+  const typeOf = (name) => (job.links.types || {})[name] || "";
+
+  async function preview(name, alt) {
+    const type = typeOf(name);
+    if (type.startsWith("image/")) return h("img", { src: await links.url(name), alt, loading: "lazy" });
+    if (type.startsWith("video/")) return h("video", { src: await links.url(name), controls: true, preload: "metadata", playsinline: true });
+    if (type.startsWith("audio/")) return h("audio", { src: await links.url(name), controls: true });
+    if (type.startsWith("text/")) {
+      try {
+        const text = await (await fetch(await links.url(name))).text();
+        return h("pre.text-output", { dir: "auto" }, text.length > 600 ? `${text.slice(0, 600)}…` : text);
+      } catch {
+        return null; // a plain download then
+      }
+    }
+    return null;
+  }
+
   async function outputGrid(files) {
     const cards = [];
-    for (const [name, url] of Object.entries(files)) {
-      const signed = links.signed(name);
-      let type = "";
-      try {
-        const head = await fetch(signed || url, { method: "HEAD", headers: !signed && getKey() ? { Authorization: `Bearer ${getKey()}` } : {} });
-        type = head.headers.get("content-type") || "";
-      } catch {
-        /* shown as a plain download */
-      }
-      let preview = null;
-      if (type.startsWith("image/")) preview = h("img", { src: await links.url(name), alt: name });
-      else if (type.startsWith("video/")) preview = h("video", { src: await links.url(name), controls: true, preload: "metadata" });
-      else if (type.startsWith("audio/")) preview = h("audio", { src: await links.url(name), controls: true });
-      else if (type.startsWith("text/")) {
-        try {
-          const text = await (await fetch(await links.url(name))).text();
-          preview = h("pre.text-output", { dir: "auto" }, text.length > 600 ? `${text.slice(0, 600)}…` : text);
-        } catch {
-          /* a plain download then */
-        }
-      }
-      cards.push(h("li.output", {}, preview, h("span.small", {}, `${name}${type ? ` · ${type.split(";")[0]}` : ""}`)));
+    for (const name of Object.keys(files)) {
+      const type = typeOf(name);
+      cards.push(h("li.output", {}, await preview(name, name), h("span.small", {}, `${name}${type ? ` · ${type.split(";")[0]}` : ""}`)));
     }
     return h("ol.grid#outputs", {}, cards);
+  }
+
+  /**
+   * Ranked results, when the job's JSON manifest lists items with a rank or a score (the clips
+   * kind's clips.json does): the items best first, each with the outputs numbered like it
+   * ("clip-2", "clip-2-thumbnail", "clip-2-captions.vtt"). Null when there is no such list.
+   */
+  async function rankedResults(files) {
+    if (!files.manifest || !typeOf("manifest").includes("json")) return null;
+    let doc;
+    try {
+      doc = await (await fetch(await links.url("manifest"))).json();
+    } catch {
+      return null;
+    }
+    const ranked = (list) => Array.isArray(list) && list.length > 0
+      && list.every((item) => item && typeof item === "object" && (Number.isFinite(item.rank) || Number.isFinite(item.score)));
+    const list = ranked(doc) ? doc : Object.values(doc || {}).find(ranked);
+    if (!list) return null;
+    const items = [...list].sort((a, b) => (Number.isFinite(a.rank) && Number.isFinite(b.rank)
+      ? a.rank - b.rank : (b.score ?? 0) - (a.score ?? 0)));
+    return items.map((item, index) => {
+      const rank = Number.isFinite(item.rank) ? item.rank : index + 1;
+      const own = new RegExp(`^[a-z][a-z_]*-${rank}(?:$|[-.])`, "u");
+      return { item, rank, outputs: Object.keys(files).filter((name) => own.test(name)) };
+    });
+  }
+
+  function rankedGrid(ranked, files) {
+    const cards = ranked.map(({ item, rank, outputs }) => {
+      const first = (prefix) => outputs.find((name) => typeOf(name).startsWith(prefix));
+      const video = first("video/");
+      const image = first("image/");
+      const vtt = outputs.find((name) => typeOf(name).startsWith("text/vtt"));
+      const media = h("div.ranked-media");
+      (async () => {
+        if (video) {
+          const player = h("video", { controls: true, preload: "metadata", playsinline: true, src: await links.url(video) });
+          if (image) player.poster = await links.url(image);
+          if (vtt) player.append(h("track", { kind: "captions", label: "Captions", default: true, src: await links.url(vtt) }));
+          media.append(player);
+        } else if (image) {
+          media.append(h("img", { src: await links.url(image), alt: `Result ${rank}` }));
+        }
+      })().catch(() => {});
+      const score = Number(item.score);
+      const times = Number.isFinite(item.start) && Number.isFinite(item.end)
+        ? `${clock(item.start)} – ${clock(item.end)} in the source (${(item.end - item.start).toFixed(1)} s)` : "";
+      const text = typeof item.text === "string" ? item.text : "";
+      return h("li.ranked-item", { dataset: { rank: String(rank) } },
+        h("div.ranked-head", {},
+          h("span.rank", { "aria-label": `Rank ${rank}` }, `#${rank}`),
+          h("strong.ranked-title", { dir: "auto" }, item.title || `Result ${rank}`)),
+        Number.isFinite(score) ? h("div.score", {},
+          score >= 0 && score <= 1 ? h("meter", { min: 0, max: 1, value: score, "aria-label": "Score" }) : null,
+          h("span.small", {}, `score ${score.toFixed(2)}`)) : null,
+        media,
+        times ? h("p.small.meta", {}, times) : null,
+        Array.isArray(item.reasons) && item.reasons.length
+          ? h("ul.reasons", { "aria-label": "Why it ranks here" }, item.reasons.map((r) => h("li", {}, String(r)))) : null,
+        text ? h("p.excerpt", { dir: "auto" }, text.length > 240 ? `${text.slice(0, 240)}…` : text) : null,
+        h("ul.downloads", {}, outputs.map((name) => h("li", {}, downloadLink(job, name, links)))));
+    });
+    const grouped = new Set(ranked.flatMap((r) => r.outputs));
+    const rest = Object.keys(files).filter((name) => !grouped.has(name));
+    return h("div", {}, h("ol.grid.ranked#outputs", { "aria-label": "Results, best first" }, cards),
+      rest.length ? h("p.small.meta", {}, `Also: ${rest.join(", ")} (below).`) : null);
   }
 
   draw();

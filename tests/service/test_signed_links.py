@@ -27,7 +27,9 @@ def test_signed_links_open_only_their_own_file_for_a_while(api: Api) -> None:
     assert job["status"] == "completed"
     other = api.wait(theirs, bob)
     signed = job["links"]["signed"]
-    assert set(signed) == set(job["links"]["files"])
+    assert set(signed) == set(job["links"]["files"]) == set(job["links"]["types"])
+    assert job["links"]["types"]["video"] == "video/mp4"
+    assert job["links"]["types"]["captions.vtt"] == "text/vtt"
     assert all(alice not in url for url in signed.values())
     video = api.service.storage.local_path(f"jobs/{mine}/video.mp4").read_bytes()
 

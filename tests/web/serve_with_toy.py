@@ -18,12 +18,14 @@ from reelforge.cli import main  # noqa: E402
 from reelforge.service.api import app as app_module  # noqa: E402
 
 kinds.register("toy", "toykind:TOY")
+kinds.register("ranks", "toykind:RANKS")
 _create_app = app_module.create_app
 
 
 def create_app_with_toy(*args: Any, **kwargs: Any) -> Any:
     app = _create_app(*args, **kwargs)
     app.include_router(toykind.router)
+    app.include_router(toykind.ranks_router)
     return app
 
 

@@ -363,3 +363,46 @@ def test_a_yaml_storyboard_is_checked_by_the_server_and_previewed(
     assert "invalid YAML at line" in error.text_content()
     assert page.get_attribute("#storyboard-file", "aria-invalid") == "true"
     assert page.locator("#scene-preview li").count() == 0
+
+
+def test_ranked_results_show_as_a_grid_with_scores_and_reasons(
+    pages: Browser, toy_server: Server, shots: Path
+) -> None:
+    page = open_studio(pages, toy_server)
+    page.click("#nav a:text-is('Ranks')")
+    page.wait_for_selector("#kind-form")
+    page.fill("input[name=count]", "3")
+    page.click("#kind-form button[type=submit]")
+    assert wait_for_final(page, timeout=30)["status"] == "Done"
+    page.wait_for_selector("#outputs.ranked li.ranked-item img")
+    cards = page.eval_on_selector_all(
+        "#outputs li.ranked-item",
+        """items => items.map(i => ({
+              rank: i.dataset.rank,
+              title: i.querySelector('.ranked-title').textContent,
+              score: i.querySelector('meter')?.value,
+              reasons: [...i.querySelectorAll('.reasons li')].map(r => r.textContent),
+              times: i.querySelector('.meta')?.textContent,
+              downloads: [...i.querySelectorAll('.downloads a')].map(a => a.textContent),
+           }))""",
+    )
+    # Best first, though the manifest listed them worst first; each with its own outputs.
+    assert [c["rank"] for c in cards] == ["1", "2", "3"], cards
+    assert cards[0]["title"] == "Moment 1" and cards[0]["score"] == pytest.approx(0.75)
+    assert cards[0]["reasons"] == ["a strong hook", "a complete thought"]
+    assert cards[1]["times"].startswith("0:20.0 – 0:27.5")
+    assert cards[2]["downloads"] == ["shot-3", "shot-3-words"]
+    page.wait_for_function(  # each card shows its own picture (download names with hyphens)
+        "() => document.querySelector('[data-rank=\"2\"] img')?.naturalWidth === 180"
+    )
+    # Every output is still a download, the manifest too.
+    names = page.eval_on_selector_all("#downloads a", "links => links.map(a => a.textContent)")
+    assert "manifest" in names and len(names) == 7
+    screenshot(page, shots, "ranked-result")
+    phone = pages.page(PHONE)
+    phone.goto(page.url)
+    phone.wait_for_selector("#outputs.ranked li.ranked-item img")
+    phone.wait_for_function(
+        "() => document.querySelector('[data-rank=\"3\"] img')?.naturalWidth === 180"
+    )
+    screenshot(phone, shots, "ranked-result")

@@ -29,7 +29,7 @@ FileName = Annotated[
     PathParameter(
         min_length=1,
         max_length=64,
-        pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)?$",
+        pattern=r"^[a-z][a-z0-9_-]*(\.[a-z0-9_]+)?$",
         description="a download name of the job's kind: video, thumbnail, manifest, "
         "captions.srt, captions.vtt, captions.ass, captions.json for a video",
     ),

@@ -127,6 +127,9 @@ class JobLinks(BaseModel):
         "(for <video>, <track> and <a download>, which send no Authorization header); "
         "fetch the job again for fresh ones",
     )
+    types: dict[str, str] = Field(
+        default_factory=dict, description="the media type of each download, by name"
+    )
 
 
 class JobOut(BaseModel):
@@ -186,12 +189,17 @@ def links(request: Request, job: Any) -> JobLinks:
     base = f"/api/jobs/{job.id}"
     files: dict[str, str] = {}
     signed: dict[str, str] = {}
+    types: dict[str, str] = {}
     if job.status == "completed" and job.kind in kinds.KINDS:
         settings = request.app.state.settings
         secret = signing.secret_for(settings)
+        kind = kinds.get(job.kind)
         # What GET /api/jobs/{id}/files/{name} serves: the download names of the job's kind.
-        for name in kinds.get(job.kind).downloads(job.result or {}):
+        for name in kind.downloads(job.result or {}):
             files[name] = _url(request, f"{base}/files/{name}")
+            found = kind.output_named(name)
+            if found is not None:
+                types[name] = found[1].content_type
             token = signing.sign(secret, job.id, name, job.owner, settings.signed_url_ttl_s)
             signed[name] = f"{files[name]}?token={token}"
     return JobLinks(
@@ -200,6 +208,7 @@ def links(request: Request, job: Any) -> JobLinks:
         retry=_url(request, f"{base}/retry"),
         files=files,
         signed=signed,
+        types=types,
     )
 
 

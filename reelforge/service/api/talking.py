@@ -15,10 +15,10 @@ from pydantic import AnyHttpUrl, Field
 
 from reelforge.kinds.podcast import PodcastRequest
 from reelforge.kinds.talking import TalkingRequest
-from reelforge.service import auth
 from reelforge.service.api.deps import CallerDep, ServiceDep
-from reelforge.service.api.problems import TooManyRequests, responses
-from reelforge.service.api.schemas import Accepted, Priority, links
+from reelforge.service.api.problems import responses
+from reelforge.service.api.schemas import Accepted, Priority
+from reelforge.service.api.submit import queue_job
 from reelforge.service.quotas import check_owner_quota
 
 router = APIRouter(tags=["talking"])
@@ -51,28 +51,19 @@ async def _submit(
     await run_in_threadpool(
         check_owner_quota, service.db, service.storage, service.settings, caller.owner, 1
     )
-    try:
-        await run_in_threadpool(auth.reserve_job, service.db, caller.owner, caller.jobs_per_day)
-    except auth.QuotaExceeded as exc:
-        raise TooManyRequests(
-            exc.message, hint=exc.hint, headers={"Retry-After": str(exc.retry_after_s)}
-        ) from None
-    try:
-        job = await run_in_threadpool(
-            lambda: service.submit(
-                kind,
-                body.model_dump(mode="json", exclude=_SERVICE_FIELDS),
-                owner=caller.owner,
-                priority=body.priority,
-                webhook_url=str(body.webhook_url) if body.webhook_url else None,
-            )
-        )
-    except BaseException:
-        await run_in_threadpool(auth.release_job, service.db, caller.owner, caller.jobs_per_day)
-        raise
-    request.app.state.metrics.submitted.inc()
-    response.headers["Location"] = f"/api/jobs/{job.id}"
-    return Accepted(id=job.id, status=job.status, links=links(request, job))
+    return await queue_job(
+        lambda: service.submit(
+            kind,
+            body.model_dump(mode="json", exclude=_SERVICE_FIELDS),
+            owner=caller.owner,
+            priority=body.priority,
+            webhook_url=str(body.webhook_url) if body.webhook_url else None,
+        ),
+        request,
+        response,
+        service,
+        caller,
+    )
 
 
 @router.post(

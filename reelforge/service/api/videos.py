@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
-from reelforge.service import auth
 from reelforge.service.api.deps import CallerDep, ServiceDep
-from reelforge.service.api.problems import TooManyRequests, responses
-from reelforge.service.api.schemas import Accepted, VideoRequest, links
+from reelforge.service.api.problems import responses
+from reelforge.service.api.schemas import Accepted, VideoRequest
+from reelforge.service.api.submit import queue_job
 
 router = APIRouter(prefix="/api/videos", tags=["videos"])
 
@@ -34,23 +33,13 @@ async def create_video(
     service: ServiceDep,
     caller: CallerDep,
 ) -> Any:
-    try:
-        await run_in_threadpool(auth.reserve_job, service.db, caller.owner, caller.jobs_per_day)
-    except auth.QuotaExceeded as exc:
-        raise TooManyRequests(
-            exc.message, hint=exc.hint, headers={"Retry-After": str(exc.retry_after_s)}
-        ) from None
-    try:
-        job = await run_in_threadpool(
-            service.submit_video,
-            body.to_service(),
-            owner=caller.owner,
-            priority=body.priority,
-            webhook_url=str(body.webhook_url) if body.webhook_url else None,
-        )
-    except BaseException:
-        await run_in_threadpool(auth.release_job, service.db, caller.owner, caller.jobs_per_day)
-        raise
-    request.app.state.metrics.submitted.inc()
-    response.headers["Location"] = f"/api/jobs/{job.id}"
-    return Accepted(id=job.id, status=job.status, links=links(request, job))
+    webhook_url = str(body.webhook_url) if body.webhook_url else None
+    return await queue_job(
+        lambda: service.submit_video(
+            body.to_service(), owner=caller.owner, priority=body.priority, webhook_url=webhook_url
+        ),
+        request,
+        response,
+        service,
+        caller,
+    )

@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from reelforge.errors import JobError, SpecError
 from reelforge.kinds.clips import MAX_CLIPS, ClipsRequest
-from reelforge.service import auth
 from reelforge.service.api.deps import CallerDep, ServiceDep
-from reelforge.service.api.problems import TooManyRequests, responses
-from reelforge.service.api.schemas import Accepted, Priority, links
+from reelforge.service.api.problems import responses
+from reelforge.service.api.schemas import Accepted, Priority
+from reelforge.service.api.submit import queue_job
+from reelforge.service.models import Job
 
 router = APIRouter(prefix="/api/clips", tags=["clips"])
 
@@ -93,7 +93,7 @@ async def create_clips(
 ) -> Any:
     media_id = body.video.removeprefix("media:").split(".")[0]
 
-    def submit() -> Any:
+    def submit() -> Job:
         try:
             upload = service.get_media(media_id, caller.owner)
         except JobError:
@@ -110,17 +110,4 @@ async def create_clips(
             webhook_url=str(body.webhook_url) if body.webhook_url else None,
         )
 
-    try:
-        await run_in_threadpool(auth.reserve_job, service.db, caller.owner, caller.jobs_per_day)
-    except auth.QuotaExceeded as exc:
-        raise TooManyRequests(
-            exc.message, hint=exc.hint, headers={"Retry-After": str(exc.retry_after_s)}
-        ) from None
-    try:
-        job = await run_in_threadpool(submit)
-    except BaseException:
-        await run_in_threadpool(auth.release_job, service.db, caller.owner, caller.jobs_per_day)
-        raise
-    request.app.state.metrics.submitted.inc()
-    response.headers["Location"] = f"/api/jobs/{job.id}"
-    return Accepted(id=job.id, status=job.status, links=links(request, job))
+    return await queue_job(submit, request, response, service, caller)

@@ -211,6 +211,24 @@ def test_image_to_video_animates_a_generated_or_given_picture(
     assert probe(made.video).duration_ms == pytest.approx(3000, abs=60)
 
 
+@pytest.mark.usefixtures("fake_voice")
+def test_image_to_video_animates_the_storyboards_own_pictures(
+    gen_settings: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    photo = tmp_path / "terrace.png"
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (120, 90, 3), np.uint8)).save(photo)
+    board = _board(
+        "svd-video",
+        scenes=[{"narration": "Our terrace at sunset.", "visual": str(photo)}],
+    )
+    result = make(board, tmp_path / "animated.mp4", preview=True, keep_workdir=True)
+    (layer,) = result.timeline.clips[0].layers
+    assert layer.kind == "video" and layer.path != str(photo)  # animated, not shown as is
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert manifest["scenes"][0]["picture"].startswith("svd-video (animating terrace.png)")
+    assert probe(result.video).width == 320
+
+
 @pytest.mark.gpu
 @pytest.mark.usefixtures("fake_voice")
 def test_text_to_image_and_video_on_cuda(gen_settings: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -137,6 +137,18 @@ def test_fitted_frames_blend_neighbours() -> None:
     assert [int(f[0, 0, 0]) for f in out] == [0, 50, 100, 175, 200]
 
 
+def test_a_given_picture_is_cropped_not_squashed() -> None:
+    from PIL import Image
+
+    # a portrait photo, left half red, right half blue: a landscape crop keeps its middle
+    photo = np.zeros((200, 100, 3), np.uint8)
+    photo[:, :50] = (255, 0, 0)
+    photo[:, 50:] = (0, 0, 255)
+    out = np.asarray(diffusion.cover(Image.fromarray(photo), 64, 32))
+    assert out.shape == (32, 64, 3)
+    assert out[16, 2, 0] > 200 and out[16, 61, 2] > 200  # both halves kept, side by side
+
+
 def test_generation_size_keeps_the_aspect_ratio() -> None:
     assert diffusion.generation_size(1920, 1080, 1024) == (1024, 576)
     assert diffusion.generation_size(1080, 1920, 512) == (256, 512)

@@ -5,7 +5,7 @@ watermark, sized for the output's aspect ratio.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reelforge.engines import registry
@@ -172,13 +172,22 @@ def scene_layers(
     picture = {} if picture is None else picture
     visual = scene.visual or VisualSpec(type="procedural")
     moving = motion(visual.motion, template.motion_for(index))
+    engine_name = sb.visual_engine
+    folder = canvas.workdir / f"scene{index:03d}"
+    if visual.type == "image" and animates_pictures(engine_name):
+        # an image-to-video engine was chosen: the user's picture is what it animates
+        assert visual.path
+        request = generative_request(sb, template, canvas, index, duration_ms, language)
+        request = replace(request, reference_image=Path(visual.path))
+        layers, engines["visuals"], result = drawn_layers(request, engine_name, folder, moving, 1.0)
+        picture.update({"engine": f"{engine_name} (animating {Path(visual.path).name})"})
+        picture.update({k: v for k, v in result.extras.items() if k != "engine"})
+        return layers
     if visual.type in ("image", "video"):
         picture["engine"] = "given"
         return given_layers(visual, moving)
-    engine_name = sb.visual_engine
     if visual.type == "prompt" and engine_name in BACKDROP_ENGINES and PROMPT_FALLBACK not in notes:
         notes.append(PROMPT_FALLBACK)
-    folder = canvas.workdir / f"scene{index:03d}"
     if engine_name not in BACKDROP_ENGINES:
         request = generative_request(sb, template, canvas, index, duration_ms, language)
         layers, engines["visuals"], result = drawn_layers(request, engine_name, folder, moving, 1.0)
@@ -262,6 +271,13 @@ def generative_request(
         title=scene.title or "",
         negative_prompt=built.negative,
     )
+
+
+def animates_pictures(engine_name: str) -> bool:
+    """Whether the visuals engine turns a given picture into a clip (image-to-video)."""
+    if engine_name in BACKDROP_ENGINES:
+        return False
+    return bool(getattr(registry.get("visuals", engine_name), "animates_pictures", False))
 
 
 def check_generative_engine(sb: Storyboard) -> None:

@@ -257,6 +257,18 @@ def generation_size(width: int, height: int, longest: int, multiple: int = 64) -
     return w, h
 
 
+def cover(image: Any, width: int, height: int) -> Any:
+    """A PIL picture cropped at its centre to the aspect ratio of ``width`` x ``height`` and
+    resized to it (a user's photo is never squashed)."""
+    from PIL import Image
+
+    scale = max(width / image.width, height / image.height)
+    w, h = max(width, round(image.width * scale)), max(height, round(image.height * scale))
+    resized = image.resize((w, h), Image.Resampling.LANCZOS)
+    left, top = (w - width) // 2, (h - height) // 2
+    return resized.crop((left, top, left + width, top + height))
+
+
 # --------------------------------------------------------------------------- cache
 
 

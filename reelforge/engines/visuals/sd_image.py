@@ -201,7 +201,9 @@ class SdImageVisuals:
         assert request.reference_image is not None
         image_pipe = diffusers.AutoPipelineForImage2Image.from_pipe(pipe)
         image_pipe.set_progress_bar_config(disable=True)
-        reference = Image.open(request.reference_image).convert("RGB").resize((width, height))
+        reference = diffusion.cover(
+            Image.open(request.reference_image).convert("RGB"), width, height
+        )
         # image-to-image runs strength x steps: at least one step must remain
         steps = max(steps, round(1 / REFERENCE_STRENGTH + 0.5))
         kwargs = diffusion.accepted(

@@ -35,6 +35,8 @@ class SvdVideoVisuals:
     """One generated clip per scene, animating a given or generated picture."""
 
     name: ClassVar[str] = "svd-video"
+    # planning hands this engine the scenes' own pictures to animate (reference_image)
+    animates_pictures: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._pipelines = diffusion.PipelineCache()
@@ -197,7 +199,7 @@ class SvdVideoVisuals:
     ) -> diffusion.Frames:
         from PIL import Image
 
-        image = Image.open(still).convert("RGB").resize((width, height))
+        image = diffusion.cover(Image.open(still).convert("RGB"), width, height)
         kwargs = diffusion.accepted(
             pipe,
             image=image,

@@ -15,6 +15,9 @@ from reelforge.talking import visemes as V
 
 SENTENCE = "Hello world, my name is Maya and I build videos on a laptop."
 HAS_PIPER = importlib.util.find_spec("piper") is not None
+HAS_KOKORO = (
+    "kokoro" in registry.names("voice") and registry.get("voice", "kokoro").info().available
+)
 
 
 def speak(engine: str, workdir: Path) -> SpeechResult:
@@ -63,6 +66,7 @@ def test_viseme_of_reads_ipa_and_espeak(symbol: str, viseme: str) -> None:
     [
         "espeak",
         pytest.param("piper", marks=pytest.mark.skipif(not HAS_PIPER, reason="no piper")),
+        pytest.param("kokoro", marks=pytest.mark.skipif(not HAS_KOKORO, reason="no kokoro")),
     ],
 )
 def test_voices_report_phoneme_timings(engine: str, tmp_path: Path) -> None:
@@ -81,6 +85,7 @@ def test_voices_report_phoneme_timings(engine: str, tmp_path: Path) -> None:
     [
         "espeak",
         pytest.param("piper", marks=pytest.mark.skipif(not HAS_PIPER, reason="no piper")),
+        pytest.param("kokoro", marks=pytest.mark.skipif(not HAS_KOKORO, reason="no kokoro")),
     ],
 )
 def test_mouth_follows_the_loudness_at_zero_lag(engine: str, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ import subprocess
 import threading
 import wave
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -52,7 +52,14 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
+from reelforge.engines.base import (
+    EngineInfo,
+    Phoneme,
+    SpeechRequest,
+    SpeechResult,
+    VoiceInfo,
+    Word,
+)
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 _INSTALL_HINT = "pip install 'reelforge[ja]' and apt-get install espeak-ng"
@@ -431,10 +438,16 @@ def _split_tokens(tokens: list[int], space: int, stops: set[int]) -> list[tuple[
     return ranges
 
 
+# Kokoro's one-letter English diphthongs and tap, back to IPA for phoneme timings
+_IPA_OF = {"I": "aɪ", "A": "eɪ", "O": "oʊ", "W": "aʊ", "T": "ɾ"}
+_PAUSES = frozenset(",.!?;:…—–\"'“”«»()¿¡")  # vocab symbols that are pauses, not sounds
+
+
 @dataclass(frozen=True)
 class _Spoken:
     audio: NDArray[np.float32]
     spans: list[tuple[int, int]]  # per caption word: (start, end) sample, (-1, -1) if silent
+    phones: list[tuple[str, int, int]] = field(default_factory=list)  # (symbol, start, end)
 
 
 class LoopDetected(EngineFailed):
@@ -448,6 +461,8 @@ def _speak(
     stops = {model.vocab[c] for c in ",.!?;:…—" if c in model.vocab}
     pieces: list[NDArray[np.float32]] = []
     token_spans: list[tuple[int, int]] = []
+    symbols = {token: symbol for symbol, token in model.vocab.items()}
+    phones: list[tuple[str, int, int]] = []
     offset = 0
     for a, b in _split_tokens(plan.tokens, space, stops):
         chunk = plan.tokens[a:b]
@@ -482,6 +497,9 @@ def _speak(
         edges = np.round(np.cumsum(np.concatenate([[0.0], frames])) * _SAMPLES_PER_FRAME * scale)
         for k in range(len(chunk)):  # token k is model position k + 1 (after the pad)
             token_spans.append((offset + int(edges[k + 1]), offset + int(edges[k + 2])))
+            symbol = symbols.get(chunk[k], " ")
+            if symbol.strip() and symbol not in _PAUSES and edges[k + 2] > edges[k + 1]:
+                phones.append((symbol, token_spans[-1][0], token_spans[-1][1]))
         pieces.append(audio)
         offset += audio.size
     spans: list[tuple[int, int]] = []
@@ -489,7 +507,7 @@ def _speak(
         mine = [token_spans[k] for k, o in enumerate(plan.owners) if o >= 0 and int(o) == w]
         spans.append((min(s for s, _ in mine), max(e for _, e in mine)) if mine else (-1, -1))
     audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-    return _Spoken(audio, spans)
+    return _Spoken(audio, spans, phones)
 
 
 def sentences_of(text: str) -> list[str]:
@@ -575,6 +593,7 @@ class KokoroEngine:
         gap = np.zeros(int(_SENTENCE_PAUSE_S / request.speed * rate), np.float32)
         pieces: list[NDArray[np.float32]] = []
         words: list[tuple[str, int, int]] = []  # text, start and end sample (-1: not spoken)
+        phones: list[tuple[str, int, int]] = []  # symbol, start and end sample
         offset = 0
         for plan, result in zip(plans, spoken, strict=True):
             audio = result.audio
@@ -586,6 +605,10 @@ class KokoroEngine:
             if pieces:
                 pieces.append(gap)
                 offset += gap.size
+            for symbol, s, e in result.phones:
+                if s - first < audio.size and e > first:
+                    s, e = max(s - first, 0), min(e - first, audio.size)
+                    phones.append((symbol, offset + s, offset + e))
             for w, (s, e) in zip(plan.words, result.spans, strict=True):
                 if s < 0:
                     words.append((w, -1, -1))
@@ -620,6 +643,12 @@ class KokoroEngine:
             timed.append(Word(w, start, end))
             prev_end = end
 
+        timed_phonemes = tuple(
+            Phoneme(_IPA_OF.get(symbol, symbol), start, end)
+            for symbol, s, e in phones
+            if (start := max(0, round((s - first) * 1000 / rate)))
+            < (end := min(duration_ms, round((e - first) * 1000 / rate)))
+        )
         path = Path(workdir) / f"kokoro-{self._key(request, voice, language)}.wav"
         _write_wav(path, pcm, rate)
         return SpeechResult(
@@ -629,6 +658,7 @@ class KokoroEngine:
             words=tuple(timed),
             engine=self.name,
             version=self._version(),
+            phonemes=timed_phonemes,
         )
 
     @staticmethod

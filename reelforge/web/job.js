@@ -41,9 +41,10 @@ function linkExpiry(url) {
  * streaming to disk; one about to expire is refreshed first. Without signed links (an older
  * server), a key means fetching with the Authorization header, then saving.
  */
-function downloadLink(job, name, links) {
+function downloadLink(job, name, links, label = name) {
   const signed = links.signed(name);
-  const link = h("a.download", { href: signed || links.plain(name), download: savedName(job, name), dataset: { name } }, name);
+  const link = h("a.download", { href: signed || links.plain(name), download: savedName(job, name), dataset: { name },
+    "aria-label": label === name ? null : `Download ${name}` }, label);
   link.addEventListener("click", async (event) => {
     const current = link.getAttribute("href");
     const expiry = linkExpiry(current);
@@ -280,7 +281,7 @@ export async function renderJob(main, jobId) {
   /**
    * Ranked results, when the job's JSON manifest lists items with a rank or a score (the clips
    * kind's clips.json does): the items best first, each with the outputs numbered like it
-   * ("clip-2", "clip-2-thumbnail", "clip-2-captions.vtt"). Null when there is no such list.
+   * ("clip_2", "clip_2_thumbnail", "clip_2_captions.vtt"). Null when there is no such list.
    */
   async function rankedResults(files) {
     if (!files.manifest || !typeOf("manifest").includes("json")) return null;
@@ -298,13 +299,16 @@ export async function renderJob(main, jobId) {
       ? a.rank - b.rank : (b.score ?? 0) - (a.score ?? 0)));
     return items.map((item, index) => {
       const rank = Number.isFinite(item.rank) ? item.rank : index + 1;
-      const own = new RegExp(`^[a-z][a-z_]*-${rank}(?:$|[-.])`, "u");
-      return { item, rank, outputs: Object.keys(files).filter((name) => own.test(name)) };
+      const own = new RegExp(`^[a-z][a-z0-9]*[-_]${rank}(?=$|[-_.])`, "u"); // clip_2, clip_2_thumbnail
+      const outputs = Object.keys(files).filter((name) => own.test(name));
+      return { item, rank, outputs };
     });
   }
 
   function rankedGrid(ranked, files) {
     const cards = ranked.map(({ item, rank, outputs }) => {
+      // Inside its card an output is named without its number: "thumbnail", "captions.srt".
+      const prefix = new RegExp(`^[a-z][a-z0-9]*[-_]${rank}[-_]?`, "u");
       const first = (prefix) => outputs.find((name) => typeOf(name).startsWith(prefix));
       const video = first("video/");
       const image = first("image/");
@@ -314,7 +318,8 @@ export async function renderJob(main, jobId) {
         if (video) {
           const player = h("video", { controls: true, preload: "metadata", playsinline: true, src: await links.url(video) });
           if (image) player.poster = await links.url(image);
-          if (vtt) player.append(h("track", { kind: "captions", label: "Captions", default: true, src: await links.url(vtt) }));
+          // Not shown by default: clips usually carry their captions burned in already.
+          if (vtt) player.append(h("track", { kind: "captions", label: "Captions", src: await links.url(vtt) }));
           media.append(player);
         } else if (image) {
           media.append(h("img", { src: await links.url(image), alt: `Result ${rank}` }));
@@ -329,14 +334,15 @@ export async function renderJob(main, jobId) {
           h("span.rank", { "aria-label": `Rank ${rank}` }, `#${rank}`),
           h("strong.ranked-title", { dir: "auto" }, item.title || `Result ${rank}`)),
         Number.isFinite(score) ? h("div.score", {},
-          score >= 0 && score <= 1 ? h("meter", { min: 0, max: 1, value: score, "aria-label": "Score" }) : null,
-          h("span.small", {}, `score ${score.toFixed(2)}`)) : null,
+          score >= 0 && score <= 100 ? h("meter", { min: 0, max: score <= 1 ? 1 : 100, value: score, "aria-label": "Score" }) : null,
+          h("span.small", {}, `score ${score <= 1 ? score.toFixed(2) : score.toFixed(1)}${score > 1 && score <= 100 ? " / 100" : ""}`)) : null,
         media,
         times ? h("p.small.meta", {}, times) : null,
         Array.isArray(item.reasons) && item.reasons.length
           ? h("ul.reasons", { "aria-label": "Why it ranks here" }, item.reasons.map((r) => h("li", {}, String(r)))) : null,
         text ? h("p.excerpt", { dir: "auto" }, text.length > 240 ? `${text.slice(0, 240)}…` : text) : null,
-        h("ul.downloads", {}, outputs.map((name) => h("li", {}, downloadLink(job, name, links)))));
+        h("ul.downloads", {}, outputs.map((name) => h("li", {},
+          downloadLink(job, name, links, name.replace(prefix, "") || typeOf(name).split("/")[0] || name)))));
     });
     const grouped = new Set(ranked.flatMap((r) => r.outputs));
     const rest = Object.keys(files).filter((name) => !grouped.has(name));

@@ -390,6 +390,7 @@ def test_ranked_results_show_as_a_grid_with_scores_and_reasons(
               reasons: [...i.querySelectorAll('.reasons li')].map(r => r.textContent),
               times: i.querySelector('.meta')?.textContent,
               downloads: [...i.querySelectorAll('.downloads a')].map(a => a.textContent),
+              saved: [...i.querySelectorAll('.downloads a')].map(a => a.dataset.name),
            }))""",
     )
     # Best first, though the manifest listed them worst first; each with its own outputs.
@@ -397,7 +398,9 @@ def test_ranked_results_show_as_a_grid_with_scores_and_reasons(
     assert cards[0]["title"] == "Moment 1" and cards[0]["score"] == pytest.approx(0.75)
     assert cards[0]["reasons"] == ["a strong hook", "a complete thought"]
     assert cards[1]["times"].startswith("0:20.0 – 0:27.5")
-    assert cards[2]["downloads"] == ["shot-3", "shot-3-words"]
+    # Its own outputs, named without the number inside the card.
+    assert cards[2]["saved"] == ["shot-3", "shot-3-words"]
+    assert cards[2]["downloads"] == ["image", "words"]
     page.wait_for_function(  # each card shows its own picture (download names with hyphens)
         "() => document.querySelector('[data-rank=\"2\"] img')?.naturalWidth === 180"
     )
@@ -412,3 +415,46 @@ def test_ranked_results_show_as_a_grid_with_scores_and_reasons(
         "() => document.querySelector('[data-rank=\"3\"] img')?.naturalWidth === 180"
     )
     screenshot(phone, shots, "ranked-result")
+
+
+@pytest.mark.slow
+def test_a_real_clips_job_shows_its_ranked_clips(
+    pages: Browser, toy_server: Server, shots: Path, tmp_path: Path
+) -> None:
+    """The clips kind end to end in the page: upload a talk into its generated form, run it
+    (Whisper tiny.en, face tracking, encodes: a minute or more), see the ranked clips play."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/: the talking-head maker
+    from clips_media import narrate, talking_head
+
+    narration = narrate(
+        ["Why is pricing so hard?", "Because nobody tells you what customers will pay."],
+        tmp_path / "voice",
+    )
+    talk, _ = talking_head(tmp_path / "talk.mp4", narration, (320, 180))
+    page = open_studio(pages, toy_server)
+    page.click("#nav a:text-is('Clips')")
+    page.wait_for_selector("#kind-form")
+    page.set_input_files("[data-field=video] input[type=file]", str(talk))
+    page.wait_for_function(
+        "() => document.querySelector('input[name=video]').value.startsWith('media:')"
+    )
+    for name, value in (("count", "2"), ("min", "2"), ("max", "6"), ("resolution", "240")):
+        page.fill(f"input[name={name}]", value)
+    page.select_option("select[name=model]", "tiny.en")
+    page.select_option("select[name=format]", "1:1")
+    page.click("#kind-form button[type=submit]")
+    assert wait_for_final(page, timeout=300)["status"] == "Done", page.text_content("#job-error")
+    page.wait_for_selector("#outputs.ranked li.ranked-item video")
+    first = page.locator("li.ranked-item[data-rank='1']")
+    assert first.locator(".reasons li").count() >= 1
+    assert first.locator("video track").count() == 1
+    page.evaluate(
+        "() => { const v = document.querySelector('li.ranked-item video'); v.muted = true; "
+        "v.play(); }"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('li.ranked-item video').currentTime > 0.3", timeout=30_000
+    )
+    screenshot(page, shots, "clips-result")

@@ -56,6 +56,11 @@ def test_voices_filter(open_api: Api) -> None:
     women = c.get("/api/voices?language=fr-FR&gender=female&age=adult").json()
     assert women and all(v["gender"] == "female" and v["age"] == "adult" for v in women)
     assert c.get("/api/voices?language=xx").json() == []
+    # Every age of the catalogue filters (teen, toddler... came with the Kokoro voices).
+    for found in {v["age"] for v in c.get("/api/voices").json()}:
+        listed = c.get(f"/api/voices?age={found}").json()
+        assert listed and {v["age"] for v in listed} == {found}, found
+    assert c.get("/api/voices?age=Adult;drop").status_code == 422
     body = assert_problem(c.get("/api/voices?gender=robot"), 422)
     assert body["errors"][0]["field"] == "gender"
 

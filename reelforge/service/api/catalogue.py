@@ -185,7 +185,10 @@ def list_templates() -> Any:
 def list_voices(
     language: Annotated[str | None, Query(max_length=16, description="e.g. en, fr, ar")] = None,
     gender: Annotated[Literal["male", "female", "neutral"] | None, Query()] = None,
-    age: Annotated[Literal["child", "young", "adult", "senior"] | None, Query()] = None,
+    age: Annotated[
+        str | None,
+        Query(max_length=16, pattern=r"^[a-z]+$", description="e.g. child, teen, adult, senior"),
+    ] = None,
 ) -> Any:
     from reelforge.text.language import primary_language
 
@@ -196,7 +199,10 @@ def list_voices(
     if gender:
         voices = [v for v in voices if v["gender"] == gender]
     if age:
-        voices = [v for v in voices if v["age"] == age]
+        from reelforge.voices import AGE_ALIASES
+
+        wanted_age = AGE_ALIASES.get(age, age)  # "mature" names the senior voices
+        voices = [v for v in voices if v["age"] == wanted_age]
     return voices
 
 

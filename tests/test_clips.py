@@ -145,6 +145,22 @@ def test_path_follows_the_face_and_never_jumps_outside_cuts(
     for k in range(1, len(path.x)):
         if k not in path.cuts:
             assert abs(path.x[k] - path.x[k - 1]) <= limit
+    # the rendered clip shows the face near the middle, before and after the cut
+    import cv2
+
+    from reelforge.clips.faces import _detector, detect_faces
+    from reelforge.media.probe import decode_frame
+
+    seen = 0
+    for second in (1.0, 2.0, 3.0, 5.0, 6.0, 7.0):
+        picture = decode_frame(clip.video, second - start_s)
+        grey = cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY)
+        found = detect_faces(grey, _detector())
+        if found:  # the detector misses a face now and then; where it finds one, it is centred
+            seen += 1
+            x, _, w, _ = max(found, key=lambda box: box[2])
+            assert 0.2 < (x + w / 2) / picture.shape[1] < 0.8, (second, x, w)
+    assert seen >= 4
 
 
 def test_two_speakers_the_crop_switches_within_a_second(
@@ -252,6 +268,20 @@ def test_cli_clips(
 
 
 # ---------------------------------------------------------------- moments and paths, no media
+
+
+def test_crop_path_becomes_a_piecewise_expression_of_time() -> None:
+    from reelforge.clips.render import path_expression
+
+    steady_then_pan = path_expression([0, 0.2, 0.4, 0.6, 0.8, 1.0], [10, 10, 10, 20, 30, 30], [])
+    assert steady_then_pan == (
+        "if(lt(t,0.400),10.0,if(lt(t,0.800),10.0+(20.00)*(t-0.400)/0.400,"
+        "if(lt(t,1.000),30.0,30.0)))"
+    )
+    # a cut at sample 2 (0.4 s): hold until then, jump there
+    assert path_expression([0, 0.2, 0.4, 0.6], [10, 10, 200, 200], [2]) == (
+        "if(lt(t,0.400),10.0,if(lt(t,0.600),200.0,200.0))"
+    )
 
 
 def _words(text: str, start_ms: int = 0, per_word_ms: int = 350) -> list[Word]:

@@ -31,6 +31,7 @@ SWITCH_MARGIN = 1.5  # ... by this factor over the current one
 CUT_LEVEL = 28.0  # mean grey difference (0..255) of 64x36 thumbnails that marks a cut
 MIN_TRACK_SHARE = 0.1  # tracks seen on fewer samples are false detections
 GAP_SAMPLES = 2 * SAMPLE_FPS  # a face missed for up to 2 s is still there
+DETECT_EVERY = 2  # look for faces on every 2nd sample (mouths are compared on every one)
 
 
 @dataclass
@@ -87,8 +88,13 @@ def detect_faces(grey: NDArray[np.uint8], detector: object) -> list[tuple[int, i
     """Frontal faces in a grey frame: (x, y, w, h) in its pixels."""
     height = grey.shape[0]
     smallest = max(16, height // 14)
+    largest = int(height * 0.8)
     found = detector.detectMultiScale(  # type: ignore[attr-defined]
-        grey, scaleFactor=1.1, minNeighbors=5, minSize=(smallest, smallest)
+        grey,
+        scaleFactor=1.2,
+        minNeighbors=4,
+        minSize=(smallest, smallest),
+        maxSize=(largest, largest),
     )
     return [tuple(int(v) for v in box) for box in found]  # type: ignore[misc]
 
@@ -152,16 +158,17 @@ def _mouth_motion(
 
 
 def _join(tracks: list[Track], sample: int, box: tuple[float, float, float, float]) -> Track:
-    """The track ``box`` continues (nearest centre within a face width, seen within 1 s)."""
+    """The track ``box`` continues (nearest centre within about a face width, seen within
+    :data:`GAP_SAMPLES`), else a new one."""
     x, y, w, h = box
     best, distance = None, float("inf")
     for track in tracks:
         last = track.last_box(sample)
-        if last is None or sample - last[0] > SAMPLE_FPS or sample in track.boxes:
+        if last is None or sample - last[0] > GAP_SAMPLES or sample in track.boxes:
             continue
         lx, ly, lw, lh = last[1]
         d = float(np.hypot(x + w / 2 - lx - lw / 2, y + h / 2 - ly - lh / 2))
-        if d < max(w, lw) * 0.8 and d < distance:
+        if d < max(w, lw) * 0.8 * (sample - last[0]) ** 0.5 and d < distance:
             best, distance = track, d
     if best is None:
         best = Track()
@@ -193,11 +200,14 @@ def analyse(
         if previous_thumb is not None and float(np.abs(thumb - previous_thumb).mean()) > CUT_LEVEL:
             cuts.append(index)
         previous_thumb = thumb
+        if index % DETECT_EVERY and index not in cuts:
+            continue  # faces are found on every other sample; the gaps are filled below
         for box in detect_faces(grey, detector):
             source_box = tuple(v * scale for v in box)
             track = _join(tracks, index, source_box)  # type: ignore[arg-type]
             track.boxes[index] = source_box  # type: ignore[assignment]
-    kept = tuple(t for t in tracks if len(t.boxes) >= max(2, MIN_TRACK_SHARE * len(frames)))
+    looked = len(frames) / DETECT_EVERY
+    kept = tuple(t for t in tracks if len(t.boxes) >= max(2, MIN_TRACK_SHARE * looked))
     for track in kept:
         _fill_gaps(track, len(frames), set(cuts))
         _mouth_motion(track, greys, scale, set(cuts))

@@ -1,26 +1,25 @@
-"""One clip's encode: the source span decoded once, cropped along its path (or fitted over a
-blurred copy of itself), captions burned in, loudness normalised, in one ffmpeg process.
+"""One clip's encode: one ffmpeg process decodes the source span once, crops it along the
+crop path (or fits it over a blurred copy of itself), scales it, burns the captions and
+normalises the loudness (single-pass ``loudnorm`` to -14 LUFS, the level short-video
+platforms play at).
 
-Python receives the decoded source frames (one ffmpeg decoder), cuts the window out and
-scales it to the output size; the encoder (a second ffmpeg, fed through a pipe) takes the
-audio straight from the source span, burns the ASS captions with libass and normalises the
-loudness (single-pass ``loudnorm`` to -14 LUFS, the level short-video platforms play at).
+The crop path becomes the ``crop`` filter's ``x``/``y`` expressions of time: a piecewise-linear
+function (its straight runs merged, so a steady shot is one piece), with steps at the cuts.
+The plan is plain data (:func:`clip_args`), testable as text; no frame passes through Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from numpy.typing import NDArray
-
 from reelforge.clips.reframe import CropPath
-from reelforge.media.decode import VideoReader
-from reelforge.media.ffmpeg import atomic_output, start_ffmpeg
+from reelforge.media.decode import fit_filter
+from reelforge.media.ffmpeg import atomic_output, run_ffmpeg
 
 LOUDNESS = "loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000"
+TOLERANCE_PX = 0.5  # a straight run of the path may bend this much and stay one piece
 
 
 @dataclass(frozen=True)
@@ -32,34 +31,80 @@ class Span:
     fps: int
 
 
-def compose(
-    frame: NDArray[np.uint8], path: CropPath, seconds: float, size: tuple[int, int]
-) -> NDArray[np.uint8]:
-    """The output picture of source ``frame`` at ``seconds`` into the clip."""
-    import cv2
+def _pieces(
+    times: Sequence[float], values: Sequence[float], cuts: set[int]
+) -> list[tuple[float, float, float, float]]:
+    """(t0, t1, v0, v1) linear pieces of the path; a cut at sample k holds the value before
+    it until ``times[k]`` and jumps there."""
+    pieces: list[tuple[float, float, float, float]] = []
+    for k in range(1, len(times)):
+        t0, t1 = times[k - 1], times[k]
+        v0, v1 = values[k - 1], values[k]
+        if k in cuts:
+            v1 = v0  # hold, the jump happens at t1
+        if pieces:
+            p0, p1, w0, w1 = pieces[-1]
+            joined = p0 != p1 and (k - 1) not in cuts
+            if joined:
+                # extend the previous piece if this sample lies on its line
+                slope = (w1 - w0) / (p1 - p0)
+                predicted = w0 + slope * (t1 - p0)
+                if abs(predicted - v1) <= TOLERANCE_PX and abs(w1 - v0) <= TOLERANCE_PX:
+                    pieces[-1] = (p0, t1, w0, predicted)
+                    continue
+        pieces.append((t0, t1, v0, v1))
+    return pieces
+
+
+def path_expression(times: Sequence[float], values: Sequence[float], cuts: Sequence[int]) -> str:
+    """An ffmpeg expression of ``t`` following ``values`` (linear between samples, steps at
+    ``cuts``); quoted in the graph (``x='...'``), so its commas need no escaping."""
+    if not values:
+        return "0"
+    pieces = _pieces(times, values, set(cuts))
+    if not pieces:
+        return f"{values[0]:.1f}"
+    last = values[-1]
+    expression = f"{last:.1f}"
+    for t0, t1, v0, v1 in reversed(pieces):
+        if abs(v1 - v0) < 0.05:
+            inner = f"{v0:.1f}"
+        else:
+            inner = f"{v0:.1f}+({v1 - v0:.2f})*(t-{t0:.3f})/{t1 - t0:.3f}"
+        expression = f"if(lt(t,{t1:.3f}),{inner},{expression})"
+    if pieces[0][0] > 0:
+        expression = f"if(lt(t,{pieces[0][0]:.3f}),{values[0]:.1f},{expression})"
+    return expression
+
+
+def video_filter(path: CropPath, span: Span, size: tuple[int, int], ass: Path | None) -> str:
+    """The clip's filter chain: constant frame rate, crop (or blurred fit), scale, captions."""
+    from reelforge.render.plan import escape_filter_path
 
     width, height = size
+    chain = [f"fps={span.fps}"]
     if path.fit == "blur":
-        src_h, src_w = frame.shape[:2]
-        cover = max(width / src_w, height / src_h)
-        small = cv2.resize(
-            frame, (max(1, round(src_w * cover / 8)), max(1, round(src_h * cover / 8)))
-        )
-        blurred = cv2.GaussianBlur(small, (0, 0), 4)
-        bg = cv2.resize(blurred, (round(src_w * cover), round(src_h * cover)))
-        top, left = (bg.shape[0] - height) // 2, (bg.shape[1] - width) // 2
-        out = np.ascontiguousarray(bg[top : top + height, left : left + width])
-        contain = min(width / src_w, height / src_h)
-        fg_w, fg_h = round(src_w * contain), round(src_h * contain)
-        fg = cv2.resize(frame, (fg_w, fg_h), interpolation=cv2.INTER_AREA)
-        y, x = (height - fg_h) // 2, (width - fg_w) // 2
-        out[y : y + fg_h, x : x + fg_w] = fg
-        return out
-    x, y = path.at(seconds)
-    window = frame[y : y + path.height, x : x + path.width]
-    shrink = path.width > width
-    scaled = cv2.resize(window, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return np.asarray(scaled, np.uint8)
+        chain.append(fit_filter(width, height, "blur"))
+    else:
+        x = path_expression(path.times, path.x, path.cuts)
+        y = path_expression(path.times, path.y, path.cuts)
+        chain.append(f"crop=w={path.width}:h={path.height}:x='{x}':y='{y}'")
+        chain.append(f"scale={width}:{height}:flags=bicubic,setsar=1")
+    graph = "[0:v]" + ",".join(chain)
+    if ass is not None:
+        graph += f",ass=filename={escape_filter_path(str(ass))}:shaping=complex"
+    return graph + "[v];[0:a:0]" + LOUDNESS + "[a]"
+
+
+def clip_args(
+    span: Span, path: CropPath, output: Path, size: tuple[int, int], ass: Path | None
+) -> list[str]:
+    """The ffmpeg arguments that encode the clip (inputs are guarded by the runner)."""
+    args = ["-y", "-ss", f"{span.start_s:.3f}", "-t", f"{span.duration_s:.3f}"]
+    args += ["-i", str(span.source), "-filter_complex", video_filter(path, span, size, ass)]
+    args += ["-map", "[v]", "-map", "[a]", "-c:v", "libx264", "-preset", "veryfast"]
+    args += ["-crf", "21", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k", "-ac", "2"]
+    return [*args, "-movflags", "+faststart", str(output)]
 
 
 def render_clip(
@@ -73,47 +118,21 @@ def render_clip(
     thumbnail_s: float = 1.0,
     progress: Callable[[float], None] | None = None,
 ) -> Path:
-    """Encode ``span`` of the source to ``output`` (H.264/AAC MP4 at ``size``)."""
-    from PIL import Image
-
-    from reelforge.render.plan import escape_filter_path
-
-    width, height = size
-    frames = max(1, round(span.duration_s * span.fps))
-    src_w, src_h = span.source_size
-    reader = VideoReader(
-        span.source, src_w, src_h, span.fps, start_s=span.start_s, loop=False, fit="cover"
-    )
+    """Encode ``span`` of the source to ``output`` (H.264/AAC MP4 at ``size``) and its
+    thumbnail (the frame at ``thumbnail_s``, captions included) as JPEG."""
     with atomic_output(output) as partial:
-        args = ["-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}"]
-        args += ["-r", str(span.fps), "-i", "pipe:0"]
-        args += [
-            "-ss",
-            f"{span.start_s:.3f}",
-            "-t",
-            f"{span.duration_s:.3f}",
-            "-i",
-            str(span.source),
-        ]
-        args += ["-map", "0:v", "-map", "1:a:0"]
-        if ass is not None:
-            args += ["-vf", f"ass=filename={escape_filter_path(str(ass))}:shaping=complex"]
-        args += ["-af", LOUDNESS, "-c:v", "libx264", "-preset", "veryfast", "-crf", "21"]
-        args += ["-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k", "-ac", "2"]
-        args += ["-t", f"{frames / span.fps:.3f}", "-movflags", "+faststart", str(partial)]
-        wanted_thumb = min(frames - 1, round(thumbnail_s * span.fps))
-        try:
-            with start_ffmpeg(args) as encoder:
-                for index in range(frames):
-                    picture = compose(reader.read(), path, index / span.fps, size)
-                    if thumbnail is not None and index == wanted_thumb:
-                        Image.fromarray(picture[:, :, ::-1]).save(thumbnail, quality=88)
-                    encoder.write(picture.tobytes())
-                    if progress is not None and index % span.fps == 0:
-                        progress(index / frames)
-                encoder.close_and_wait()
-        finally:
-            reader.close()
-    if progress is not None:
-        progress(1.0)
+        run_ffmpeg(
+            clip_args(span, path, partial, size, ass),
+            total_ms=round(span.duration_s * 1000),
+            progress=progress,
+        )
+    if thumbnail is not None:
+        from PIL import Image
+
+        from reelforge.media.probe import decode_frame
+
+        picture = decode_frame(output, min(thumbnail_s, max(0.0, span.duration_s - 0.1)))
+        partial_jpg = thumbnail.with_name(f".{thumbnail.stem}.partial.jpg")
+        Image.fromarray(picture).save(partial_jpg, quality=88)
+        partial_jpg.replace(thumbnail)
     return output

@@ -190,6 +190,55 @@ def test_text_to_video_scenes_render_into_a_preview(
     assert _picture_band(result.video, timeline, 1).std() > 3
 
 
+def test_text_to_image_loads_flux_by_its_model_index(
+    gen_settings: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """FLUX.1-schnell's class (a transformer, CLIP + T5) through the same engine code, with its
+    family's defaults: 4 steps and no guidance (so no negative prompt) for a "schnell" model."""
+    import gen_models
+
+    started = time.perf_counter()
+    folder = gen_models.text_to_image_flux(tmp_path / "tiny-flux-schnell")
+    gen_settings.setenv("REELFORGE_GEN_IMAGE_MODEL", str(folder))
+    gen_settings.delenv("REELFORGE_GEN_STEPS")
+    gen_settings.setenv("REELFORGE_GEN_SIZE", "128")
+    get_settings.cache_clear()
+    engine = registry.get("visuals", "sd-image")
+    requests = [VisualRequest(180, 320, 2000, prompt=p, seed=4) for p in ("a bowl", "a grill")]
+    made = engine.prepare(requests, tmp_path / "scenes")  # type: ignore[attr-defined]
+    _timed(
+        "sd-image (FLUX class): build + 2 pictures 64x128, 4 steps", time.perf_counter() - started
+    )
+    assert [facts["steps"] for _, facts in made] == ["4", "4"]
+    pictures = [Image.open(path) for path, _ in made]
+    assert [p.size for p in pictures] == [(64, 128), (64, 128)]  # portrait kept
+    assert not np.array_equal(*(np.asarray(p) for p in pictures))
+
+
+def test_text_to_video_loads_other_pipeline_classes_by_their_model_index(
+    gen_settings: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """LTX-Video (a transformer, a causal video VAE, T5) through the same engine code."""
+    import gen_models
+
+    started = time.perf_counter()
+    gen_settings.setenv(
+        "REELFORGE_GEN_T2V_MODEL", str(gen_models.text_to_video_ltx(tmp_path / "ltx"))
+    )
+    gen_settings.setenv("REELFORGE_GEN_FRAMES", "9")  # LTX makes 8k+1 frames
+    get_settings.cache_clear()
+    made = registry.get("visuals", "t2v-video").generate(
+        VisualRequest(320, 180, 2000, prompt="a fish on a grill", seed=3, negative_prompt="blurry"),
+        tmp_path / "scene",
+    )
+    _timed("t2v-video (LTX class): build + 9 frames 64x32, 2 steps", time.perf_counter() - started)
+    assert made.video is not None and made.extras["frames"] == "9"
+    assert made.extras["size"] == "64x32"  # 16:9, multiples of 32
+    assert probe(made.video).duration_ms == pytest.approx(2000, abs=60)
+    frames = [decode_frame(made.video, t) for t in (0.05, 0.5)]
+    assert frames[0].shape == (32, 64, 3)
+
+
 @pytest.mark.usefixtures("fake_voice")
 def test_image_to_video_animates_a_generated_or_given_picture(
     gen_settings: pytest.MonkeyPatch, tmp_path: Path

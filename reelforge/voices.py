@@ -21,6 +21,8 @@ from reelforge.engines import registry
 from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceEngine, VoiceInfo
 from reelforge.errors import EngineUnavailable, ReelforgeError, SpecError
 from reelforge.text.language import primary_language
+from reelforge.text.normalise import normalise, written_words
+from reelforge.text.runs import MAGHREB_REGIONS, Run, script_runs
 
 # Engines in order of preference: an id offered by an earlier engine hides later ones.
 ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "kokoro", "espeak")
@@ -134,7 +136,8 @@ def synthesize(
     engine = registry.get("voice", info.engine)
     request = SpeechRequest(
         text=text,
-        language=info.language,
+        # "ar-dz" keeps its region (Darija's French runs), another language is the voice's own
+        language=language if primary_language(language) == info.language else info.language,
         voice=info.engine_voice,
         speed=speed,
         pitch=pitch,
@@ -142,8 +145,10 @@ def synthesize(
     return speak(engine, info, request, Path(workdir))
 
 
-# Engines that move pitch themselves; for the others the voice layer shifts it with WORLD.
-NATIVE_PITCH = frozenset({"espeak"})
+# Engines whose own pitch control moves F0 by the semitones asked; for the others the voice
+# layer shifts it with WORLD. None here: espeak-ng's pitch parameter is not in semitones (asked
+# for -5 st it measured x0.88 in F0, not x0.75), so WORLD shifts every engine's voice.
+NATIVE_PITCH: frozenset[str] = frozenset()
 
 
 def speak(
@@ -154,6 +159,27 @@ def speak(
     cannot do are applied to the audio, which keeps its length (and so every word time)."""
     if not 0.5 <= request.speed <= 2.0:
         raise SpecError(f"speech speed {request.speed:g} is out of range", hint="use 0.5 to 2.0")
+    if not -12.0 <= request.pitch <= 12.0:
+        raise SpecError(f"pitch {request.pitch:g} semitones is out of range", hint="use -12 to 12")
+    primary, _, region = request.language.strip().lower().replace("_", "-").partition("-")
+    if primary == "ar" and region in MAGHREB_REGIONS:  # Darija: Latin runs in French
+        runs = script_runs(request.text)
+        if any(run.script == "latin" for run in runs):
+            french = _persona("fr", info)
+            if french is not None:
+                return _speak_runs(engine, info, french, request, runs, workdir)
+    # Numbers, money, dates... in words; captions keep the written words (their times are the
+    # spoken words' times).
+    said = normalise(request.text, request.language)
+    if said.changed:
+        result = _speak(engine, info, dataclasses.replace(request, text=said.text), workdir)
+        return dataclasses.replace(result, words=written_words(result.words, said))
+    return _speak(engine, info, request, workdir)
+
+
+def _speak(
+    engine: VoiceEngine, info: VoiceInfo, request: SpeechRequest, workdir: Path
+) -> SpeechResult:
     transform = speech_transform.parse(info.transform)
     speed = request.speed * transform.speed
     world_pitch = 0.0 if info.engine in NATIVE_PITCH else request.pitch
@@ -167,6 +193,85 @@ def speak(
     target = audio.with_name(f"{audio.stem}-{_transform_key(info.transform, world_pitch)}.wav")
     speech_transform.apply(audio, target, transform, world_pitch)
     return dataclasses.replace(result, audio=target)
+
+
+def _persona(language: str, info: VoiceInfo) -> VoiceInfo | None:
+    """The voice of ``language`` with ``info``'s age and gender (or an adult of its gender)."""
+    for age in (info.age, "adult"):
+        try:
+            return resolve_voice(f"{language}-{age}-{info.gender}", language)
+        except ReelforgeError:
+            continue
+    return None
+
+
+_RUN_GAP_S = 0.08  # between two runs of different scripts
+
+
+def _speak_runs(
+    engine: VoiceEngine,
+    info: VoiceInfo,
+    french: VoiceInfo,
+    request: SpeechRequest,
+    runs: list[Run],
+    workdir: Path,
+) -> SpeechResult:
+    """Mixed Darija: Arabic-script runs in ``info``'s voice, Latin runs in ``french``, one
+    after the other in one wav at the higher sample rate, at one loudness, with every word and
+    phoneme time moved to where its run starts."""
+    import numpy as np
+
+    from reelforge.engines.base import Phoneme, Word
+
+    results = []
+    for run in runs:
+        if run.script == "latin":
+            voice, language, run_engine = french, "fr", registry.get("voice", french.engine)
+        else:
+            voice, language, run_engine = info, request.language, engine
+        asked = dataclasses.replace(
+            request, text=run.text, language=language, voice=voice.engine_voice
+        )
+        results.append(speak(run_engine, voice, asked, workdir))
+    rate = max(r.sample_rate for r in results)
+    pieces = []
+    words: list[Word] = []
+    phonemes: list[Phoneme] = []
+    offset_ms = 0
+    gap = np.zeros(int(_RUN_GAP_S * rate))
+    for k, result in enumerate(results):
+        audio, source_rate = speech_transform.read_wav(Path(result.audio))
+        if source_rate != rate:  # up to the higher rate: linear interpolation is enough
+            times = np.arange(round(audio.size * rate / source_rate)) / rate
+            audio = np.interp(times, np.arange(audio.size) / source_rate, audio)
+        rms = float(np.sqrt(np.mean(audio**2))) if audio.size else 0.0
+        if rms > 0:
+            audio = audio * (0.1 / rms)  # one loudness for every run's voice
+        if k:
+            pieces.append(gap)
+            offset_ms = round(sum(p.size for p in pieces) * 1000 / rate)
+        words.extend(
+            Word(w.text, w.start_ms + offset_ms, w.end_ms + offset_ms) for w in result.words
+        )
+        phonemes.extend(
+            Phoneme(p.symbol, p.start_ms + offset_ms, p.end_ms + offset_ms) for p in result.phonemes
+        )
+        pieces.append(audio)
+    joined = np.concatenate(pieces)
+    duration_ms = round(joined.size * 1000 / rate)
+    key = hashlib.sha256("|".join(f"{r.audio}" for r in results).encode("utf-8")).hexdigest()[:16]
+    target = Path(workdir) / f"runs-{key}.wav"
+    speech_transform.write_wav(target, joined, rate)
+    clamp = [Word(w.text, min(w.start_ms, duration_ms), min(w.end_ms, duration_ms)) for w in words]
+    return SpeechResult(
+        audio=target,
+        duration_ms=duration_ms,
+        sample_rate=rate,
+        words=tuple(clamp),
+        engine=info.engine,
+        version=" + ".join(dict.fromkeys(r.version for r in results)),
+        phonemes=tuple(p for p in phonemes if p.end_ms <= duration_ms),
+    )
 
 
 def _transform_key(transform: str, pitch: float) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelforge.text.language import detect_language, is_rtl, script_of
+from reelforge.text.language import detect_language, detect_language_tag, is_rtl, script_of
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,24 @@ def test_rtl_and_scripts() -> None:
     assert script_of("zh") == "cjk"
     assert script_of("ru") == "cyrillic"
     assert script_of("ko") == "hangul"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "الجو مزيان اليوم، on va à la plage avec les enfants et la famille",
+        "سلام عليكم les amis, aujourd'hui نحكيلكم على une recette très facile",
+        "راني في la maison avec mes cousins ce soir",
+    ],
+)
+def test_darija_mixing_arabic_and_french_is_arabic_never_portuguese(text: str) -> None:
+    assert detect_language(text) == "ar"
+    assert detect_language_tag(text) == "ar-dz"  # its French runs go to the French voice
+
+
+def test_darija_in_latin_letters_goes_to_the_french_voice() -> None:
+    assert detect_language("wach rak khouya, labas? rani mlih el hamdoullah") == "fr"
+    # One quoted Arabic word does not make French or English text Darija.
+    assert detect_language_tag("Le mot paix se dit سلام en arabe et nous le disons.") == "fr"
+    assert detect_language_tag("The word for peace is سلام in Arabic and we say it.") == "en"
+    assert detect_language_tag("مرحبا بكم في قناة YouTube الخاصة بنا اليوم") == "ar"

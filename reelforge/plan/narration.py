@@ -56,13 +56,13 @@ class Narration:
 
 
 def scene_language(sb: Storyboard, scene: SceneSpec) -> str:
-    from reelforge.text.language import detect_language
+    from reelforge.text.language import detect_language_tag
 
     if scene.language:
         return scene.language
     if sb.language:
         return sb.language
-    return detect_language(scene.narration or scene.title or sb.title or "")
+    return detect_language_tag(scene.narration or scene.title or sb.title or "")
 
 
 def check_languages(sb: Storyboard) -> None:
@@ -150,6 +150,7 @@ def synthesize_all(
                 scenes[i].voice or sb.voice,
                 sb.speed,
                 cache,
+                sb.pitch,
             ): i
             for i in todo
         }
@@ -175,30 +176,40 @@ def _engine_lock(name: str) -> threading.Lock:
 
 
 def speech_for(
-    scene: SceneSpec, language: str, voice_id: str | None, speed: float, cache: Path
+    scene: SceneSpec,
+    language: str,
+    voice_id: str | None,
+    speed: float,
+    cache: Path,
+    pitch: float = 0.0,
 ) -> Speech:
     """The scene's speech: from the cache when the same words were said in the same voice
     (edits re-render only what changed), else synthesised and cached."""
+    from reelforge.text import normalise
     from reelforge.voices import resolve_voice
 
     voice = resolve_voice(voice_id, language)
     engine = registry.get("voice", voice.engine)
-    key = hashlib.sha256(
-        json.dumps(
-            [
-                voice.engine,
-                engine.info().version,
-                voice.engine_voice,
-                voice.transform,
-                scene.narration,
-                speed,
-                language,
-            ]
-        ).encode()
-    ).hexdigest()[:32]
+    parts: list[object] = [
+        voice.engine,
+        engine.info().version,
+        voice.engine_voice,
+        voice.transform,
+        scene.narration,
+        speed,
+        language,
+    ]
+    # What is said when it differs from what is written (numbers in words...), and a pitch
+    # shift: only when they apply, so other narrations keep their cached speech.
+    said = normalise.normalise(scene.narration, language)
+    if said.changed:
+        parts.append(said.text)
+    if pitch:
+        parts.append(pitch)
+    key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
     folder = cache / "voice" / key
     if not (folder / "speech.json").is_file():
-        request = SpeechRequest(scene.narration, language, voice.engine_voice, speed)
+        request = SpeechRequest(scene.narration, language, voice.engine_voice, speed, pitch)
         _synthesize_into(folder, engine, voice, request)
     data = json.loads((folder / "speech.json").read_text())
     return Speech(

@@ -263,6 +263,8 @@ class Storyboard(_Model):
     language: LanguageTag | None = None  # None = detected per scene from the text
     voice: Name | None = None  # a catalogue id ("en-adult-male") or None = the language default
     speed: float = Field(1.0, ge=0.5, le=2.0)
+    # semitones for every scene's voice (WORLD moves it for engines that cannot); word times kept
+    pitch: float = Field(0.0, ge=-12.0, le=12.0)
     format: Literal["16:9", "9:16", "1:1"] = "16:9"
     resolution: int = Field(1080, ge=144, le=2160)  # the short side in pixels
     fps: int = Field(30, ge=10, le=60)

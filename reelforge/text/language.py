@@ -110,6 +110,14 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "nog maar zo wat wie hoe"
     ),
 }
+# Algerian/Moroccan Darija written in Latin letters ("Arabizi"): frequent words no other
+# listed language has. They make Latin text Darija, and French beside Arabic script Maghrebi.
+_DARIJA_LATIN = _wordset(
+    "wach wech wesh rak raki rani rana rakom kifach kifah labas bezaf bzaf chwiya shwiya "
+    "khouya khoya kho sahbi mlih mliha hadi hada hadou hna ntaya ntiya ntouma yaatik saha "
+    "sahit bghit nhab nheb wallah inchallah nchallah hamdoullah hamdullah barka drahem drahm "
+    "kayen kayna makach mazal ghir dima daba yallah chkoun fhamt smahli lyoum ghodwa"
+)
 # Letters that only some Latin-script languages use: a light tiebreak for short texts.
 _LETTER_HINTS: dict[str, str] = {
     "fr": "çœêèëîïûùÿ",
@@ -168,6 +176,22 @@ def _latin_language(text: str) -> str:
     return "en" if "en" in leaders else leaders[0]
 
 
+def _darija_words(text: str) -> int:
+    return sum(1 for w in _WORD.findall(text.lower()) if w in _DARIJA_LATIN)
+
+
+def _maghrebi(counts: Counter[str], text: str) -> bool:
+    """Arabic script mixed with French (or Latin-letter Darija): how Maghrebi Darija is
+    written. One Arabic word in a French sentence is not enough (a quoted word); two are."""
+    arabic, latin = counts["arabic"], counts["latin"]
+    arabic_words = len(re.findall(r"[\u0600-\u06ff]+", text))
+    if not arabic or not latin or (arabic < 0.2 * (arabic + latin) and arabic_words < 2):
+        return False
+    latin_text = "".join(ch if ch.isascii() or ch.isspace() else " " for ch in text)
+    latin_text = re.sub(r"[\u0600-\u06ff]+", " ", latin_text)
+    return _darija_words(text) > 0 or _latin_language(latin_text) == "fr"
+
+
 def detect_language(text: str) -> str:
     """The primary language tag of ``text``: "en", "fr", "ar", "hi", "ja", "zh"...
 
@@ -180,6 +204,8 @@ def detect_language(text: str) -> str:
         return "en"
     if counts["kana"]:
         return "ja"
+    if _maghrebi(counts, text):
+        return "ar"
     non_latin = {s: n for s, n in counts.items() if s != "latin"}
     if non_latin:
         script, n = max(non_latin.items(), key=lambda item: item[1])
@@ -187,7 +213,20 @@ def detect_language(text: str) -> str:
         # symbol inside English must not either: the majority of letters wins.
         if n >= counts["latin"] or script == "han" and n * 2 >= counts["latin"]:
             return "zh" if script == "han" else _SCRIPT_LANGUAGE[script]
+    if _darija_words(text) >= 2:
+        # Darija in Latin letters: the French voice reads it (as it reads Darija's Latin runs)
+        # and its captions stay Latin; English or Portuguese voices would mangle it.
+        return "fr"
     return _latin_language(text)
+
+
+def detect_language_tag(text: str) -> str:
+    """Like :func:`detect_language`, with a region where the voice needs it: Arabic script
+    mixed with French (or Latin-letter Darija) is "ar-dz", Algerian Darija, whose Latin runs
+    the French voice reads."""
+    if _maghrebi(_script_counts(text), text):
+        return "ar-dz"
+    return detect_language(text)
 
 
 def primary_language(language: str) -> str:

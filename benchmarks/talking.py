@@ -77,7 +77,11 @@ def _one(name: str, argv: list[str], output: Path, env: dict[str, str]) -> dict[
         "cpu_s": round(measured.cpu_s, 2),
         "peak_mib": round(measured.peak_mib, 1),
         "speed_x_real_time": round(seconds / measured.wall_s, 2),
+        "voice_s": round(float(manifest["timings"].get("voice_s", 0.0)), 2),
         "encode_s": round(float(manifest["timings"].get("encode_s", 0.0)), 2),
+        "voices": [manifest["voice"]]
+        if "voice" in manifest
+        else [s["voice"] for s in manifest["speakers"]],
         "mouth": manifest.get("mouth", "per speaker"),
         "goal_met": seconds / measured.wall_s >= 1.5 and measured.peak_mib < 1536,
     }
@@ -126,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{r['name']:28} {r['video_s']:6.1f} s video  wall {r['wall_s']:6.1f} s  "
             f"{r['speed_x_real_time']:5.2f}x real time  cpu {r['cpu_s']:6.1f} s  "
-            f"peak {r['peak_mib']:7.1f} MiB"
+            f"peak {r['peak_mib']:7.1f} MiB  "
+            f"(voices {r['voice_s']:.1f} s, encode {r['encode_s']:.1f} s)"
         )
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     if args.json:

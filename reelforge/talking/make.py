@@ -8,6 +8,7 @@ once with the narration, loudness-normalised.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,9 @@ def make_talking(
             who = cast.for_voice(voice_id)
         size = produce.frame_size(format, preview)
         turns = [produce.Turn(0, text) for text in script_turns(script)]
+        started = time.perf_counter()
         spoken = produce.speak(turns, [voice_id], language, work, speed=speed, progress=progress)
+        voice_s = time.perf_counter() - started
         frames = produce.total_frames(spoken, fps)
         mouth = produce.mouth_tracks(spoken, 1, frames, fps)[0]
         lines = produce.captions(spoken, language)
@@ -205,7 +208,7 @@ def make_talking(
                 "mouth": mouth.source,
                 "phoneme_timings": all(t.speech.phonemes for t in spoken),
                 "notes": notes,
-                "timings": timings,
+                "timings": {"voice_s": round(voice_s, 3), **timings},
             },
         )
     return TalkingResult(out, sidecars, thumb, manifest, duration, tuple(notes), timings)

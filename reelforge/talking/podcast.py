@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -404,9 +405,11 @@ def make_podcast(
     size = produce.frame_size(format, preview)
     with tempfile.TemporaryDirectory(prefix="podcast-") as scratch:
         work = Path(workdir) if workdir else Path(scratch)
+        started = time.perf_counter()
         spoken = produce.speak(
             board.turns, voice_of, language, work, speed=speed, progress=progress
         )
+        voice_s = time.perf_counter() - started
         frames = produce.total_frames(spoken, fps)
         count = len(board.speakers)
         mouths = produce.mouth_tracks(spoken, count, frames, fps)
@@ -493,7 +496,7 @@ def make_podcast(
                     for t in spoken
                 ],
                 "notes": notes,
-                "timings": timings,
+                "timings": {"voice_s": round(voice_s, 3), **timings},
             },
         )
     return TalkingResult(out, sidecars, thumb, manifest, duration, tuple(notes), timings)

@@ -8,9 +8,13 @@ only the frames come from a drawing function instead of the compositor.
 
 from __future__ import annotations
 
+import contextvars
 import json
+import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +25,7 @@ from numpy.typing import NDArray
 from reelforge import voices
 from reelforge.captions.formats import to_srt, to_vtt
 from reelforge.captions.lines import group_words
-from reelforge.engines.base import SpeechResult
+from reelforge.engines.base import SpeechRequest, SpeechResult
 from reelforge.errors import SpecError
 from reelforge.render.compositor import Sprite
 from reelforge.talking.visemes import MouthTrack, combine, silent_track, track_for_speech
@@ -68,6 +72,15 @@ class SpokenTurn:
         return self.start_ms + self.speech.duration_ms
 
 
+_engine_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(engine: str) -> threading.Lock:
+    with _locks_guard:
+        return _engine_locks.setdefault(engine, threading.Lock())
+
+
 def speak(
     turns: Sequence[Turn],
     voice_of: Sequence[str],
@@ -80,23 +93,54 @@ def speak(
     progress: Progress | None = None,
 ) -> list[SpokenTurn]:
     """Voice every turn with its speaker's voice and place the turns one after another, a
-    natural gap apart (a longer one where the speaker changes)."""
-    out: list[SpokenTurn] = []
-    at = lead_ms
-    previous = -1
+    natural gap apart (a longer one where the speaker changes).
+
+    Turns are synthesised on up to two threads (one per core here) when the voice's engine
+    may run concurrently (piper, kokoro); other engines take one turn at a time."""
+    from reelforge.engines import registry
+
     for index, turn in enumerate(turns):
         if not turn.text.strip():
             raise SpecError(f"turn {index + 1} is empty", hint="give every line some words")
-        speech = voices.synthesize(
-            turn.text, language, voice_of[turn.speaker], speed, workdir=workdir / "voices"
-        )
+    infos = [voices.resolve_voice(voice, language) for voice in voice_of]
+    folder = workdir / "voices"
+
+    def one(turn: Turn) -> SpeechResult:
+        info = infos[turn.speaker]
+        request = SpeechRequest(turn.text, info.language, info.engine_voice, speed)
+        engine = registry.get("voice", info.engine)
+        if engine.concurrent:
+            return voices.speak(engine, info, request, folder)
+        with _lock_for(info.engine):
+            return voices.speak(engine, info, request, folder)
+
+    results: list[SpeechResult | None] = [None] * len(turns)
+    workers = max(1, min(2, os.cpu_count() or 1, len(turns)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice") as pool:
+        # a copy of this context per task: a job's Cancellation reaches what a voice starts
+        futures = {
+            pool.submit(contextvars.copy_context().run, one, turn): k
+            for k, turn in enumerate(turns)
+        }
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                results[futures[future]] = future.result()
+                if progress:
+                    progress("voice", done / len(turns))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    out: list[SpokenTurn] = []
+    at = lead_ms
+    previous = -1
+    for turn, speech in zip(turns, results, strict=True):
+        assert speech is not None
         if out:
             at += gap_ms if turn.speaker != previous else gap_ms // 2
         out.append(SpokenTurn(turn.speaker, turn.text, speech, at))
         at += speech.duration_ms
         previous = turn.speaker
-        if progress:
-            progress("voice", (index + 1) / len(turns))
     return out
 
 

@@ -241,6 +241,10 @@ def test_bad_inputs_get_clear_errors(talk: tuple[Narration, Path], tmp_path: Pat
     silent, _ = talking_head(tmp_path / "silent.mp4", None, (320, 180), seconds=2)
     with pytest.raises(MediaError, match="silent"):
         reelforge.extract_clips(silent, tmp_path / "c", model="tiny.en")
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
+    with pytest.raises(MediaError):
+        reelforge.extract_clips(truncated, tmp_path / "g", model="tiny.en")
     with pytest.raises(SpecError, match="past the end"):
         reelforge.extract_clips(video, tmp_path / "d", start_s=100.0)
     with pytest.raises(SpecError, match="between 1 and 10"):

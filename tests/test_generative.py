@@ -133,6 +133,25 @@ def test_text_to_image_scenes_render_into_a_preview(
     assert all(p.startswith("sd-image") for p in pictures)
 
 
+@pytest.mark.usefixtures("fake_voice")
+def test_a_storyboard_character_is_kept_by_image_to_image(
+    gen_settings: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "maya.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 255, (96, 64, 3), np.uint8)).save(sheet)
+    board = _board(
+        "sd-image", character={"description": "a little girl with a red scarf", "image": str(sheet)}
+    )
+    result = make(board, tmp_path / "maya.mp4", preview=True, keep_workdir=True)
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    pictures = [scene["picture"] for scene in manifest["scenes"]]
+    assert all("a little girl with a red scarf" in p for p in pictures)
+    for clip in result.timeline.clips:
+        (layer,) = clip.layers
+        assert Image.open(layer.path).size == (64, 64)
+    assert probe(result.video).width == 320
+
+
 def test_text_to_image_prompts_seeds_cache_and_batches(
     gen_settings: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -170,6 +189,7 @@ def test_text_to_image_prompts_seeds_cache_and_batches(
         tmp_path / "d",
     )
     assert Image.open(kept.layers[0].path).size == (64, 64)
+    assert kept.extras["reference"] == "reference.png" and first.extras["reference"] == ""
 
 
 @pytest.mark.usefixtures("fake_voice")

@@ -107,6 +107,41 @@ def test_planning_gives_every_scene_one_seed_and_its_own_prompt(tmp_path: Path) 
     assert first.negative_prompt and (first.width, first.height) == (320, 180)
 
 
+def test_a_storyboard_character_joins_every_prompt_and_is_the_reference(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from reelforge.kinds.video import VideoRequest, media_fields, with_media
+    from reelforge.spec.load import load_spec
+
+    Image.new("RGB", (64, 96), (200, 40, 40)).save(tmp_path / "maya.png")
+    (tmp_path / "story.yaml").write_text(
+        "template: childrens-story\nvisual_engine: sd-image\n"
+        "character: {description: a little girl with a red scarf, image: maya.png}\n"
+        "scenes:\n  - Maya found a butterfly.\n  - The moon rose over the village.\n",
+        encoding="utf-8",
+    )
+    board = load_spec(tmp_path / "story.yaml")
+    assert board.character is not None and board.character.image == str(tmp_path / "maya.png")
+    template = get_template("childrens-story")
+    canvas = Canvas(320, 180, 30, tmp_path)
+    requests = [generative_request(board, template, canvas, i, 2000, "en") for i in (0, 1)]
+    for request in requests:
+        assert "a little girl with a red scarf" in request.prompt
+        assert request.reference_image == tmp_path / "maya.png"
+    assert requests[0].prompt.startswith("Maya found a butterfly, a little girl with a red scarf")
+    # the service sees the picture as one more upload field, renamed like the others
+    video = VideoRequest(storyboard=board)
+    assert [f.field for f in media_fields(video)] == ["character.image"]
+    renamed = with_media(video, lambda path: "/uploads/x.png")
+    assert renamed.storyboard.character is not None
+    assert renamed.storyboard.character.image == "/uploads/x.png"
+    # shorthands: words, or a picture file
+    words_only = build_storyboard({"character": "a grey cat", "scenes": ["Hello."]})
+    assert words_only.character is not None and words_only.character.description == "a grey cat"
+    picture = build_storyboard({"character": "cat.png", "scenes": ["Hello."]})
+    assert picture.character is not None and picture.character.image == "cat.png"
+
+
 # --------------------------------------------------------------------------- clip fitting
 
 

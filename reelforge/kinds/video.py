@@ -86,6 +86,8 @@ def media_fields(request: VideoRequest) -> Iterator[MediaField]:
             yield MediaField("narration.words", board.narration.words, ())
     if board.watermark is not None and board.watermark.path:
         yield MediaField("watermark.path", board.watermark.path, ("image",))
+    if board.character is not None and board.character.image:
+        yield MediaField("character.image", board.character.image, ("image",))
 
 
 def with_media(request: VideoRequest, rename: Rename) -> VideoRequest:
@@ -107,6 +109,10 @@ def with_media(request: VideoRequest, rename: Rename) -> VideoRequest:
     if board.watermark is not None and board.watermark.path:
         update["watermark"] = board.watermark.model_copy(
             update={"path": rename(board.watermark.path)}
+        )
+    if board.character is not None and board.character.image:
+        update["character"] = board.character.model_copy(
+            update={"image": rename(board.character.image)}
         )
     return request.model_copy(update={"storyboard": board.model_copy(update=update)})
 

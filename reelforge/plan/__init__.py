@@ -178,6 +178,8 @@ def _check_media(sb: Storyboard) -> None:
                 f"scene {index + 1}: {visual.path} has no video stream",
                 hint="use an image path for a still, or a real video file",
             )
+    if sb.character is not None and sb.character.image:
+        check_image(Path(sb.character.image))
     if sb.music.enabled and sb.music.path:
         check_audio(Path(sb.music.path))
 

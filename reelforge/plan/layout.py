@@ -242,7 +242,8 @@ def generative_request(
 ) -> VisualRequest:
     """Scene ``index``'s request to a generative engine: a prompt built from what the scene
     says, the template's keywords and cultural context (:mod:`reelforge.plan.prompts`), and one
-    seed for every scene, so a character and a look carry from scene to scene."""
+    seed for every scene, so a character and a look carry from scene to scene (with the
+    storyboard's ``character``: its words in every prompt, its picture as the reference)."""
     from reelforge.plan.prompts import scene_prompt
 
     scene = sb.scenes[index]
@@ -250,8 +251,10 @@ def generative_request(
     story = " ".join(
         [sb.title, *(s.title or "" for s in sb.scenes), *(s.narration for s in sb.scenes)]
     )
+    character = sb.character
     built = scene_prompt(
         template,
+        character=character.description or "" if character else "",
         narration=scene.narration,
         title=scene.title or ("" if scene.narration else sb.title),
         visual_prompt=visual.prompt or "",
@@ -270,6 +273,7 @@ def generative_request(
         language=language,
         title=scene.title or "",
         negative_prompt=built.negative,
+        reference_image=Path(character.image) if character and character.image else None,
     )
 
 

@@ -151,18 +151,20 @@ def scene_prompt(
     language: str = "",
     story: str = "",
     video: bool = False,
+    character: str = "",
 ) -> ScenePrompt:
     """The prompt and negative prompt of one scene.
 
     ``visual_prompt`` (the storyboard's own words for the picture) replaces the narration as
     the subject; ``story`` is the whole storyboard's text, which names the culture when the
-    scene itself does not; ``video`` adds what a clip must not do (flicker).
+    scene itself does not; ``video`` adds what a clip must not do (flicker); ``character`` (who
+    recurs in every scene) follows the subject, so it survives CLIP's cut.
     """
     subject_text = visual_prompt.strip() or " ".join(
         part.strip() for part in (title, narration) if part and part.strip()
     )
     subject = _clip_words(re.sub(r"\s+", " ", subject_text), SUBJECT_WORDS).rstrip(".!?。！？।")
-    scene_words = words(f"{title} {narration} {visual_prompt}")
+    scene_words = words(f"{title} {narration} {visual_prompt} {character}")
     children = template.name == "childrens-story"
     rules: list[str] = []
     additions: list[str] = []
@@ -175,7 +177,7 @@ def scene_prompt(
         culture, why = culture_of(story, language)
     context = list(template.cultural_contexts.get(culture, ()))[:CONTEXT_ITEMS]
     keywords = list(template.prompt_keywords)[:KEYWORD_ITEMS]
-    pieces = [subject, *additions, *context, *keywords]
+    pieces = [subject, _clip_words(character.strip(), 16), *additions, *context, *keywords]
     seen: set[str] = set()
     kept = []
     for piece in pieces:

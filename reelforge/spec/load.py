@@ -181,6 +181,9 @@ def resolve_paths(board: Storyboard, base: str | Path) -> Storyboard:
     if board.watermark is not None and board.watermark.path:
         path = check(board.watermark.path, "watermark image", "watermark.path")
         update["watermark"] = board.watermark.model_copy(update={"path": path})
+    if board.character is not None and board.character.image:
+        path = check(board.character.image, "character picture", "character.image")
+        update["character"] = board.character.model_copy(update={"image": path})
     return board.model_copy(update=update)
 
 

@@ -229,6 +229,26 @@ class WatermarkSpec(_Model):
         return data
 
 
+class CharacterSpec(_Model):
+    """Who or what recurs in every scene, for generative visual engines: its words join each
+    scene's prompt and its picture is kept by image-to-image (sd-image) or animated (svd-video).
+    Every scene also shares the storyboard's seed, so the same character and look carry over."""
+
+    description: Prompt | None = None  # e.g. "a little girl with a red scarf"
+    image: FilePath | None = None  # a reference picture of the character (a character sheet)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return (
+                {"image": data}
+                if data.lower().endswith(IMAGE_EXTENSIONS)
+                else {"description": data}
+            )
+        return data
+
+
 class EncoderSpec(_Model):
     preset: X264Preset = "veryfast"
     crf: int = Field(23, ge=0, le=51)
@@ -279,6 +299,8 @@ class Storyboard(_Model):
     # style (the backdrop alone when nothing matches); "procedural" the backdrop only;
     # "sd-image", "svd-video", "t2v-video" generate pictures or clips (the `gen` extra)
     visual_engine: Name = "illustrated"
+    # generative engines: a character or subject shared by every scene (words and/or picture)
+    character: CharacterSpec | None = None
     music: MusicSpec = MusicSpec()
     captions: CaptionSpec = CaptionSpec()
     narration: NarrationSpec | None = None

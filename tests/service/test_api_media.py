@@ -138,6 +138,7 @@ def _refused_everywhere(api: Api, h: dict[str, str], path: str) -> None:
         {"scenes": ["Hi."], "watermark": {"path": path}},
         {"scenes": ["Hi."], "narration": {"path": path}},
         {"scenes": ["Hi."], "captions": {"file": path}},
+        {"scenes": ["Hi."], "character": {"image": path}},
     ]
     for board in boards:
         response = api.client.post("/api/videos", headers=h, json={"storyboard": board})

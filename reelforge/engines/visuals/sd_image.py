@@ -150,6 +150,10 @@ class SdImageVisuals:
                     "steps": str(steps),
                     "device": device,
                     "cached": "no" if any(path == t[3] for t in todo) else "yes",
+                    # image-to-image from this picture (a character sheet, a scene's own photo)
+                    "reference": Path(request.reference_image).name
+                    if request.reference_image is not None
+                    else "",
                 },
             )
             for request, width, height, path in plans

@@ -311,7 +311,8 @@ class PodcastStage:
             if k != active and self.layout in ("split", "host-guest"):
                 view = frame[y : y + h, x : x + w]
                 cv2.convertScaleAbs(view, view, 0.82, 0)
-            self.thirds[k].draw(frame, box)
+            if w * h >= 0.2 * width * height:  # a picture-in-picture corner is too small
+                self.thirds[k].draw(frame, box)
             thickness = max(2, min(width, height) // 180)
             colour = cast.hex_bgr(self.actors[k].colour) if k == active else (40, 40, 48)
             if self.layout != "interview":

@@ -40,7 +40,9 @@ def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
     podcast.add_argument("input", help="dialogue (.txt, .md) or storyboard (.yaml, .json)")
     podcast.add_argument("-o", "--output", help="output .mp4 (default: out/<input name>.mp4)")
     podcast.add_argument(
-        "--layout", default="split", choices=["split", "host-guest", "pip", "interview"]
+        "--layout",
+        default="split",
+        choices=["split", "host-guest", "pip", "interview", "round-table"],
     )
     podcast.add_argument("--format", default="16:9", choices=["16:9", "9:16", "1:1"])
     podcast.add_argument("--language", default="en")

@@ -5,10 +5,11 @@ speaker), or a storyboard (YAML/JSON) with ``speakers`` (label, name, role, voic
 or portrait) and ``turns``. Turns are voiced one after the other with natural gaps; each
 speaker's mouth moves only on their own turns, listeners blink, nod and look at the speaker.
 
-Layouts: ``split`` (side by side; stacked in 9:16), ``host-guest`` (60/40), ``pip`` (the
-speaker full frame, the listener in a corner) and ``interview`` (alternating close-ups on the
-speaker). Active-speaker emphasis (a border in their colour, listeners dimmed), lower thirds
-with names and roles, captions in each speaker's colour.
+Layouts: ``split`` (side by side; stacked in 9:16), ``host-guest`` (40/60), ``pip`` (the
+speaker full frame, the listener in a corner), ``interview`` (alternating close-ups on the
+speaker) and ``round-table`` (a 2x2 grid for three or four speakers). Active-speaker emphasis
+(a border in their colour, listeners dimmed), lower thirds with names and roles, captions in
+each speaker's colour.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from reelforge.talking.visemes import MouthTrack
 Progress = Callable[[str, float], None]
 Frame = NDArray[np.uint8]
 Box = tuple[int, int, int, int]
-LAYOUTS = ("split", "host-guest", "pip", "interview")
+LAYOUTS = ("split", "host-guest", "pip", "interview", "round-table")
 SPEAKER_COLOURS = ("#ffd166", "#7bdff2", "#f7a1c4", "#b9fbc0")
 _LABEL = re.compile(r"^\s*\**([A-Za-z][\w .'-]{0,31}?)\**\s*:\s*(.*)$")
 MAX_SPEAKERS = 4
@@ -173,6 +174,13 @@ def panels(layout: str, size: tuple[int, int], speakers: int, active: int) -> li
                 x = width - small_w - width // 30 - slot * (small_w + width // 60)
                 boxes.append((x, height // 30, small_w, small_h))
         return boxes
+    if layout == "round-table" and speakers > 2:  # a 2x2 grid (three: the last cell empty)
+        half_w, half_h = width // 2, height // 2
+        cells = [(0, 0), (half_w, 0), (0, half_h), (half_w, half_h)]
+        return [
+            (x, y, (width - half_w) if x else half_w, (height - half_h) if y else half_h)
+            for x, y in cells[:speakers]
+        ]
     shares = [1.0] * speakers
     if layout == "host-guest" and speakers == 2:
         shares = [0.4, 0.6]
@@ -308,7 +316,7 @@ class PodcastStage:
                 continue
             self.actors[k].draw(frame, number, box)
             x, y, w, h = box
-            if k != active and self.layout in ("split", "host-guest"):
+            if k != active and self.layout in ("split", "host-guest", "round-table"):
                 view = frame[y : y + h, x : x + w]
                 cv2.convertScaleAbs(view, view, 0.82, 0)
             if w * h >= 0.2 * width * height:  # a picture-in-picture corner is too small
@@ -338,7 +346,7 @@ def _gaze_targets(
         for j in range(count):
             if j == k:
                 continue
-            if layout in ("split", "host-guest") and not portrait:
+            if layout in ("split", "host-guest", "round-table") and not portrait:
                 direction = 1.0 if j > k else -1.0
             else:
                 direction = 0.6 if j > k else -0.6

@@ -54,7 +54,7 @@ def test_dialogue_lines_turns_and_errors() -> None:
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1080, 1080)])
-@pytest.mark.parametrize("layout", ["split", "host-guest", "pip", "interview"])
+@pytest.mark.parametrize("layout", ["split", "host-guest", "pip", "interview", "round-table"])
 def test_layouts_fill_the_frame(layout: str, size: tuple[int, int]) -> None:
     for active in (0, 1):
         boxes = panels(layout, size, 2, active)
@@ -62,7 +62,7 @@ def test_layouts_fill_the_frame(layout: str, size: tuple[int, int]) -> None:
         assert shown, layout
         for x, y, w, h in shown:
             assert x >= 0 and y >= 0 and x + w <= size[0] and y + h <= size[1]
-        if layout in ("split", "host-guest"):
+        if layout in ("split", "host-guest", "round-table"):
             assert sum(w * h for _, _, w, h in shown) == size[0] * size[1]
         if layout in ("pip", "interview"):
             assert boxes[active] == (0, 0, *size)  # the speaker fills the frame
@@ -102,6 +102,12 @@ def test_speaker_moves_and_listener_stays_closed_on_every_turn(tmp_path: Path) -
     print("turns:", [(t["speaker"], t["start_ms"], t["end_ms"]) for t in manifest["turns"]])
 
 
+def test_round_table_is_a_grid_of_four() -> None:
+    boxes = panels("round-table", (1920, 1080), 4, 2)
+    assert boxes == [(0, 0, 960, 540), (960, 0, 960, 540), (0, 540, 960, 540), (960, 540, 960, 540)]
+    assert len(panels("round-table", (1080, 1920), 3, 0)) == 3
+
+
 def test_unknown_layout_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="unknown layout"):
         reelforge.make_podcast(EPISODE, tmp_path / "x.mp4", layout="round-table-9")
@@ -109,8 +115,12 @@ def test_unknown_layout_is_refused(tmp_path: Path) -> None:
 
 def test_podcast_layouts_render(tmp_path: Path) -> None:
     dialogue = "HOST: Hi there.\nGUEST: Hello."
-    for layout, fmt in (("pip", "9:16"), ("interview", "1:1")):
+    for layout, fmt, text in (
+        ("pip", "9:16", dialogue),
+        ("interview", "1:1", dialogue),
+        ("round-table", "16:9", dialogue + "\nTHIRD: Hey.\nFOURTH: Hi all."),
+    ):
         out = tmp_path / f"{layout}.mp4"
-        reelforge.make_podcast(dialogue, out, layout=layout, format=fmt, preview=True)
+        reelforge.make_podcast(text, out, layout=layout, format=fmt, preview=True)
         frames = decode_frames(out)
         assert frames.shape[0] > 20 and float(np.std(frames[frames.shape[0] // 2])) > 10

@@ -4,8 +4,9 @@
 
 Each example is planned at preview size twice (``visual_engine: procedural``, then the default
 ``illustrated``), one frame is drawn per scene 2 s into it (after the entrances) by the real
-compositor, and the pairs are stacked into ``<out>/<example>.jpg``. It prints, per scene, what
-the illustrated engine matched, and the share of scenes whose picture matched a subject.
+compositor, with the captions burned by libass as the encoder burns them, and the pairs are
+stacked into ``<out>/<example>.jpg``. It prints, per scene, what the illustrated engine matched,
+and the share of scenes whose picture matched a subject.
 """
 
 from __future__ import annotations
@@ -19,20 +20,44 @@ import cv2
 import numpy as np
 
 import reelforge
+from reelforge.captions.formats import to_ass
+from reelforge.media.ffmpeg import run_ffmpeg
 from reelforge.plan import plan
 from reelforge.render.compositor import Compositor
+from reelforge.render.plan import escape_filter_path
 
 
 def _frames(board: reelforge.Storyboard, work: Path, cache: Path) -> tuple[list[np.ndarray], list]:
     planned = plan(board, work, preview=True, cache_dir=cache)
     timeline = planned.timeline
     compositor = Compositor(timeline)
+    ass = work / "captions.ass"
+    ass.write_text(
+        to_ass(
+            timeline.captions,
+            timeline.caption_style,
+            timeline.width,
+            timeline.height,
+            fonts_hint=timeline.language,
+        ),
+        encoding="utf-8",
+    )
     frames = []
     for clip in timeline.clips:
         at = clip.start + min(clip.frames - 1, 2 * timeline.fps)
-        frames.append(compositor.frame(at))
+        frames.append(_captioned(compositor.frame(at), at / timeline.fps, ass, work))
     compositor.close()
     return frames, planned.scenes
+
+
+def _captioned(frame: np.ndarray, seconds: float, ass: Path, work: Path) -> np.ndarray:
+    """``frame`` with the captions libass burns at ``seconds``, as the encoder would."""
+    still, out = work / "still.png", work / "captioned.png"
+    cv2.imwrite(str(still), frame)
+    burn = f"ass=filename={escape_filter_path(str(ass))}:shaping=complex"
+    graph = f"setpts=PTS+{seconds:.3f}/TB,{burn}"
+    run_ffmpeg(["-y", "-i", str(still), "-vf", graph, "-frames:v", "1", str(out)])
+    return cv2.imread(str(out))
 
 
 def main() -> int:

@@ -3,17 +3,23 @@ animated emoji sprites over the scene's procedural backdrop, and cheap per frame
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from fakes import fake_voice  # noqa: F401  (fixture)
 
+import reelforge
 from reelforge.engines.base import VisualRequest
 from reelforge.engines.visuals import illustrated
 from reelforge.engines.visuals.illustrated import IllustratedVisuals, match_subjects
-from reelforge.render.compositor import Compositor
+from reelforge.plan import plan
+from reelforge.plan.layout import Canvas, caption_box
+from reelforge.render.compositor import ENTRANCE_S, Compositor, _SpriteRenderer, _TextRenderer
 from reelforge.timeline import Clip, Layer, SpriteMotion, Timeline
 
 pytestmark = pytest.mark.skipif(
@@ -47,6 +53,17 @@ def test_inflections_match_but_lookalike_words_do_not() -> None:
     assert "🐟" in _emoji("two sardines", "en")
     assert "⭐" not in _emoji("chorba to start", "en")  # star + t is not an inflection
     assert _emoji("", "en") == []
+
+
+def test_a_word_in_its_verb_sense_does_not_draw_the_thing() -> None:
+    """Real-estate scene 5 says "book yours": a reservation, not books."""
+    text = "Visits by appointment this week. Call Atlas Immobilier to book yours."
+    assert "📚" not in _emoji(text, "en", title="Visit this week")
+    assert "📚" in _emoji("She read the book by the window.", "en")  # after an article: a book
+    assert "✈️" not in _emoji("Butterflies fly over the garden.", "en")
+    assert "✈️" in _emoji("We fly to Paris on a short flight.", "en")  # flight says it
+    assert "📚" not in _emoji("Il livre les colis le matin.", "fr")
+    assert "📚" in _emoji("Un livre pour les enfants.", "fr")
 
 
 def test_cldr_names_cover_words_the_table_lacks() -> None:
@@ -139,3 +156,69 @@ def test_sprites_cost_little_per_frame_at_1080p(tmp_path: Path) -> None:
     extra_ms = (timings[True] - timings[False]) * 1000
     print(f"1080p frame: {timings[False] * 1000:.1f} ms plain, +{extra_ms:.1f} ms with subjects")
     assert extra_ms < 40  # a shared, loaded 2-core machine: generous, still a frame budget
+
+
+# --------------------------------------------------------------------------- layout around text
+
+EXAMPLES = sorted(
+    p
+    for p in (Path(__file__).parent.parent / "examples").iterdir()
+    if p.suffix in (".md", ".yaml") and p.stem != "README"
+)
+
+
+def _boxes_over_time(
+    renderer: _SpriteRenderer | _TextRenderer, first: int, last: int
+) -> list[tuple[int, int, int, int]]:
+    boxes = [renderer.box(index) for index in range(first, last, 2)]
+    return [box for box in boxes if box is not None]
+
+
+@pytest.mark.usefixtures("fake_voice")
+@pytest.mark.parametrize("fmt", ["16:9", "9:16", "1:1"])
+def test_subjects_keep_clear_of_titles_and_captions(fmt: str, tmp_path: Path) -> None:
+    """Every example in every format: no subject, while it moves, touches a title (as the
+    compositor draws it) or the box the burned captions may cover."""
+    checked = 0
+    for path in EXAMPLES:
+        board = reelforge.load_spec(path)
+        board = board.model_copy(
+            update={
+                "voice": "fake-adult-male",
+                "format": fmt,
+                "resolution": 360,
+                "music": board.music.model_copy(update={"enabled": False}),
+            }
+        )
+        try:
+            planned = plan(board, tmp_path / path.stem, cache_dir=tmp_path / "cache")
+        except reelforge.ReelforgeError as exc:  # a picture the example does not ship
+            assert "not exist" in exc.message, exc.message
+            continue
+        timeline = planned.timeline
+        w, h, fps = timeline.width, timeline.height, timeline.fps
+        canvas = Canvas(w, h, fps, tmp_path)
+        x0, y0, x1, y1 = caption_box(timeline.caption_style, canvas, timeline.language)
+        caption = (x0 * w, y0 * h, x1 * w, y1 * h)
+        for clip in timeline.clips:
+            titles = [
+                box
+                for text in clip.texts
+                for box in _boxes_over_time(_TextRenderer(text, w, h, fps), 0, clip.frames)
+            ]
+            for layer in clip.layers:
+                if layer.sprite is None:
+                    continue
+                sprite = _SpriteRenderer(layer, w, h, fps, None)
+                settled = math.ceil((layer.sprite.delay + ENTRANCE_S) * fps) + 1
+                for box in _boxes_over_time(sprite, settled, settled + 7 * fps):
+                    checked += 1
+                    where = f"{path.stem} {fmt} scene {clip.scene + 1} {Path(layer.path).name}"
+                    assert not _overlap(box, caption), f"{where}: {box} over captions {caption}"
+                    for title in titles:
+                        assert not _overlap(box, title), f"{where}: {box} over title {title}"
+    assert checked > 1000
+
+
+def _overlap(a: Sequence[float], b: Sequence[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

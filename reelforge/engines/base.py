@@ -142,6 +142,9 @@ class VisualRequest:
     # generative engines: a picture to start from (image-to-video animates it; text-to-image
     # keeps its look), e.g. a character sheet the whole video shares
     reference_image: Path | None = None
+    # engines that place subjects (the illustrated one): boxes (x0, y0, x1, y1), fractions of
+    # the frame, that text covers (titles, burned captions) and subjects must leave clear
+    keep_clear: tuple[tuple[float, float, float, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from reelforge.plan.narration import Narration
 from reelforge.plan.timing import FIRST_LEAD_MS, LEAD_MS, MIN_SLOT_MS, SILENT_SCENE_MS, Slot
 from reelforge.spec.model import Storyboard
 from reelforge.spec.templates import Template, get_template
-from reelforge.timeline import Clip, Encoder, Mix, Timeline
+from reelforge.timeline import CaptionStyle, Clip, Encoder, Mix, Timeline
 
 Progress = Callable[[str, float], None]
 
@@ -89,13 +89,14 @@ def plan(
     planned.timings["voice_s"] = time.perf_counter() - started
 
     slots = _slots(sb, template, said, fps, planned.notes)
+    main_language = languages[0] if languages else "en"
+    style = layout.caption_style(sb, template, canvas, main_language)
+    burned = style if sb.captions.enabled and sb.captions.burn else None
     started = time.perf_counter()
-    clips = _clips(sb, template, canvas, slots, said, languages, planned, progress)
+    clips = _clips(sb, template, canvas, slots, said, languages, planned, progress, burned)
     planned.timings["visuals_s"] = time.perf_counter() - started
 
     frames = sum(n for _, n in slots)
-    main_language = languages[0] if languages else "en"
-    style = layout.caption_style(sb, template, canvas, main_language)
     tracks, spoken = narration.placed(said, slots, fps, style)
     end_ms = frames * 1000 // fps
     lines = narration.caption_lines(sb, said, spoken, style, main_language, end_ms)
@@ -204,6 +205,7 @@ def _clips(
     languages: list[str],
     planned: Planned,
     progress: Progress | None,
+    captions: CaptionStyle | None = None,
 ) -> list[Clip]:
     layout.prepare_generated(sb, template, canvas, languages)
     clips = []
@@ -212,8 +214,9 @@ def _clips(
         engines, notes = planned.engines, planned.notes
         picture: dict[str, str] = {}
         clip = layout.clip(
-            sb, template, canvas, slots, i, spoken, languages[i], engines, notes, picture
-        )
+            sb, template, canvas, slots, i, spoken, languages[i], engines, notes, picture,
+            captions,
+        )  # fmt: skip
         clips.append(clip)
         planned.pictures.append(picture)
         if progress:

@@ -4,6 +4,7 @@ watermark, sized for the output's aspect ratio.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from reelforge.spec.model import MotionSpec, Storyboard, VisualSpec
 from reelforge.spec.templates import Template
 from reelforge.timeline import (
     MOTION_PRESETS,
+    TEXT_ANCHORS,
     CaptionStyle,
     Clip,
     ImageOverlay,
@@ -160,13 +162,14 @@ def scene_layers(
     notes: list[str],
     language: str = "",
     picture: dict[str, str] | None = None,
+    keep_clear: tuple[Box, ...] = (),
 ) -> tuple[Layer, ...]:
     """What scene ``index`` shows: a given picture or clip, else the visuals engine's art.
 
     An engine that draws subjects over a backdrop (the illustrated one) gets the scene's words
-    and language; the backdrop under its subjects, or alone when nothing matched, is the
-    procedural engine's picture in the scene's style. ``picture`` receives what was drawn and
-    why, for the manifest.
+    and language, and the boxes its titles and captions cover (``keep_clear``); the backdrop
+    under its subjects, or alone when nothing matched, is the procedural engine's picture in the
+    scene's style. ``picture`` receives what was drawn and why, for the manifest.
     """
     scene = sb.scenes[index]
     picture = {} if picture is None else picture
@@ -205,6 +208,7 @@ def scene_layers(
             prompt=visual.prompt or scene.narration or scene.title or sb.title,
             language=language,
             title=scene.title or "",
+            keep_clear=keep_clear,
         )
         try:
             layers, engines["visuals"], result = drawn_layers(
@@ -366,21 +370,38 @@ def clip(
     engines: dict[str, dict[str, str]],
     notes: list[str],
     picture: dict[str, str] | None = None,
+    captions: CaptionStyle | None = None,
 ) -> Clip:
-    """Scene ``index``'s clip over its slot, starting earlier by its transition's frames."""
+    """Scene ``index``'s clip over its slot, starting earlier by its transition's frames.
+
+    ``captions``: the style of the captions burned over it, whose box (like the titles') the
+    illustrations keep clear."""
     start, frames = all_slots[index]
     kind, into = transition_frames(sb, template, all_slots, index, canvas.fps)
     clip_frames = frames + into
     duration_ms = clip_frames * 1000 // canvas.fps
     span = (into, clip_frames - _leaving_frames(sb, template, index, canvas.fps))
+    texts = titles(sb, template, canvas, index, span, spoken, language)
+    keep = [title_box(text, canvas) for text in texts]
+    if captions is not None:
+        keep.append(caption_box(captions, canvas, language))
     return Clip(
         start=start - into,
         frames=clip_frames,
         layers=scene_layers(
-            sb, template, canvas, index, duration_ms, engines, notes, language, picture
-        ),
+            sb,
+            template,
+            canvas,
+            index,
+            duration_ms,
+            engines,
+            notes,
+            language,
+            picture,
+            tuple(keep),
+        ),  # fmt: skip
         transition=Transition(kind if into else "cut", into),
-        texts=titles(sb, template, canvas, index, span, spoken, language),
+        texts=texts,
         background=template.background,
         scene=index,
     )
@@ -434,6 +455,69 @@ def titles(
             language=language,
         )
         for text, (shown, hidden) in zip(texts, spans, strict=True)
+    )
+
+
+# --------------------------------------------------------------------------- text boxes
+
+Box = tuple[float, float, float, float]  # (x0, y0, x1, y1) as fractions of the frame
+
+
+def title_box(text: TextOverlay, canvas: Canvas) -> Box:
+    """The box a title covers on the frame, its entrance included: the compositor draws it
+    there (the same text sprite, centred, at ``TEXT_ANCHORS``)."""
+    from reelforge.text.fonts import font_file
+    from reelforge.text.sprites import render_text
+
+    width, height = canvas.width, canvas.height
+    rgba = render_text(
+        text.text,
+        font_file(text.font, text.language, bold=True),
+        text.size_px,
+        color=text.color,
+        stroke_px=text.stroke_px,
+        stroke_color=text.stroke_color,
+        box_color=text.box_color,
+        max_width_px=int(width * text.max_width_frac),
+        language=text.language,
+        shadow=True,
+    )
+    h, w = rgba.shape[:2]
+    x0 = (width - w) // 2
+    y0 = int(round(height * TEXT_ANCHORS.get(text.position, 0.5) - h / 2))
+    dy = round(height * 0.04) + 1 if text.animation == "fade-up" else 0
+    dx = round(width * 0.08) + 1 if text.animation == "slide-left" else 0
+    return (x0 / width, y0 / height, (x0 + w + dx) / width, (y0 + h + dy) / height)
+
+
+def caption_box(style: CaptionStyle, canvas: Canvas, language: str) -> Box:
+    """The box burned captions may cover: the full line width between the margins, and as many
+    lines as a caption of ``max_chars`` wraps to at this size (libass wraps wider lines)."""
+    from reelforge.captions.lines import is_unspaced_language
+
+    width, height = canvas.width, canvas.height
+    size = style.size_px
+    unspaced = is_unspaced_language(language)
+    # average advance of a character, in em: bold Latin ~0.56 (capitals ~0.64), CJK a full em
+    advance = 1.0 if unspaced else 0.64 if style.uppercase else 0.56
+    chars = min(style.max_chars, 16) if unspaced else style.max_chars
+    room = max(1, width - 2 * style.margin_h_px)
+    lines = max(1, min(3, math.ceil(chars * advance * size / room - 0.1)))
+    pad = style.outline_px + style.shadow_px + (round(size * 0.25) if style.name == "boxed" else 0)
+    block = lines * size * 1.25 + 2 * pad
+    y0: float
+    if style.position == "top":
+        y0 = style.margin_v_px - pad
+    elif style.position == "center":
+        y0 = (height - block) / 2
+    else:
+        y0 = height - style.margin_v_px + pad - block
+    x0, x1 = style.margin_h_px - pad, width - style.margin_h_px + pad
+    return (
+        max(0.0, x0 / width),
+        max(0.0, y0 / height),
+        min(1.0, x1 / width),
+        min(1.0, (y0 + block) / height),
     )
 
 

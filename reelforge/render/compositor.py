@@ -24,6 +24,7 @@ from reelforge.errors import MediaError
 from reelforge.media.decode import VideoReader
 from reelforge.media.images import read_image_header, reduction
 from reelforge.timeline import (
+    TEXT_ANCHORS,
     Clip,
     ImageOverlay,
     Layer,
@@ -479,13 +480,7 @@ def _text_sprite(text: TextOverlay, width: int, height: int) -> Frame:
 
 
 def _anchor_y(position: str, height: int, sprite_h: int) -> int:
-    centre = {
-        "top": 0.14,
-        "upper-third": 0.30,
-        "center": 0.5,
-        "lower-third": 0.66,
-        "bottom": 0.84,
-    }.get(position, 0.5)
+    centre = TEXT_ANCHORS.get(position, 0.5)
     return int(round(height * centre - sprite_h / 2))
 
 

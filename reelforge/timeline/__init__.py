@@ -80,6 +80,16 @@ MOTION_PRESETS: dict[str, Motion] = {
 }
 
 
+# Where a title's centre sits, as a fraction of the frame height, by TextOverlay.position (the
+# compositor draws titles there; planning keeps illustrations clear of them).
+TEXT_ANCHORS = {
+    "top": 0.14,
+    "upper-third": 0.30,
+    "center": 0.5,
+    "lower-third": 0.66,
+    "bottom": 0.84,
+}
+
 SPRITE_ANIMATIONS = ("still", "float", "bounce", "orbit", "pulse", "sway", "twinkle", "rise")
 SPRITE_ENTRANCES = ("none", "pop", "fade", "rise", "slide")
 

@@ -23,7 +23,7 @@ import math
 import re
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -50,6 +50,143 @@ CLDR_GROUPS = ("Animals & Nature", "Food & Drink", "Travel & Places", "Activitie
 INFLECT_MIN = 4
 LATIN_ENDINGS = ("s", "es", "x", "e", "ed", "d", "er", "ers", "ing", "n", "en")
 ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+# Keywords whose everyday verb (or other) sense is not the thing drawn: "book yours" is not a
+# book, "fly there" not a plane, "park the car" not a park. They name the thing only after an
+# article, a possessive or a number; elsewhere a hit counts half and the subject is drawn only
+# when the scene says it confidently in all (see ``weak`` in :class:`Match`).
+WEAK_SENSES: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        [
+            "book",
+            "books",
+            "fly",
+            "park",
+            "light",
+            "lights",
+            "order",
+            "store",
+            "charge",
+            "rock",
+            "spring",
+            "star",
+            "stars",
+            "present",
+            "hand",
+            "hands",
+            "trip",
+            "fire",
+            "cost",
+            "offer",
+            "paint",
+            "fold",
+        ]
+    ),
+    "fr": frozenset(["livre", "livres", "vol", "visite", "marche"]),
+    "es": frozenset(["libro", "vuelo", "visita"]),
+}
+DETERMINERS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        [
+            "a",
+            "an",
+            "the",
+            "this",
+            "that",
+            "these",
+            "those",
+            "my",
+            "your",
+            "our",
+            "his",
+            "her",
+            "their",
+            "its",
+            "some",
+            "any",
+            "every",
+            "each",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "of",
+            "new",
+            "old",
+            "good",
+            "great",
+            "little",
+            "big",
+        ]
+    ),
+    "fr": frozenset(
+        [
+            "le",
+            "la",
+            "l",
+            "les",
+            "un",
+            "une",
+            "des",
+            "du",
+            "de",
+            "d",
+            "ce",
+            "cet",
+            "cette",
+            "ces",
+            "mon",
+            "ma",
+            "mes",
+            "ton",
+            "ta",
+            "tes",
+            "son",
+            "sa",
+            "ses",
+            "notre",
+            "nos",
+            "votre",
+            "vos",
+            "leur",
+            "leurs",
+            "au",
+            "aux",
+        ]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "un",
+            "una",
+            "unos",
+            "unas",
+            "mi",
+            "mis",
+            "tu",
+            "tus",
+            "su",
+            "sus",
+            "nuestro",
+            "nuestra",
+            "este",
+            "esta",
+            "ese",
+            "esa",
+            "del",
+            "al",
+            "de",
+        ]
+    ),
+}
 _SPLIT = re.compile(r"[\s.,;:!?\"'’‘“”«»()\[\]{}।॥،؛؟…\-–—/*_#|]+")
 _ARABIC_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
@@ -95,6 +232,7 @@ class Match:
     score: float
     position: int  # token index of the first hit (earlier = more central to the scene)
     tags: frozenset[str]
+    weak: bool = False  # only found by a word in its other sense's place (WEAK_SENSES)
 
     def reason(self) -> str:
         where = "keyword table" if self.source == "table" else "CLDR emoji name"
@@ -200,23 +338,40 @@ def match_subjects(text: str, language: str, title: str = "") -> list[Match]:
     singles = [e for e in entries if " " not in e[0] and not _CJK.search(e[0])]
     best: dict[str, Match] = {}
 
-    def add(subject: Subject, keyword: str, source: str, score: float, position: int) -> None:
+    weak_words = WEAK_SENSES.get(language, frozenset())
+    determiners = DETERMINERS.get(language, frozenset())
+
+    def add(
+        subject: Subject,
+        keyword: str,
+        source: str,
+        score: float,
+        position: int,
+        weak: bool = False,
+    ) -> None:
         if "minor" in subject.tags:
+            score *= 0.5
+        if weak:
             score *= 0.5
         old = best.get(subject.emoji)
         if old is None:
             best[subject.emoji] = Match(
-                subject.emoji, keyword, source, score, position, subject.tags
+                subject.emoji, keyword, source, score, position, subject.tags, weak
             )
         else:
             best[subject.emoji] = Match(
                 old.emoji,
-                old.keyword,
+                old.keyword if old.weak <= weak else keyword,
                 old.source,
                 old.score + score * 0.5,  # said again: more central, with diminishing weight
                 min(old.position, position),
                 old.tags,
+                old.weak and weak,
             )
+
+    def out_of_place(words: list[str], index: int, key: str) -> bool:
+        """A weak keyword (WEAK_SENSES) without an article or possessive before it."""
+        return key in weak_words and (index == 0 or words[index - 1] not in determiners)
 
     for part, weight, offset in ((title, 1.5, 0), (text, 1.0, 1000)):
         if not part.strip():
@@ -236,15 +391,17 @@ def match_subjects(text: str, language: str, title: str = "") -> list[Match]:
                 continue
             variants = _variants(word)
             exact = [e for e in singles if e[0] in variants]
-            for _key, keyword, subject in exact:
-                add(subject, keyword, "table", weight, offset + index)
+            for key, keyword, subject in exact:
+                weak = out_of_place(words, index, key)
+                add(subject, keyword, "table", weight, offset + index, weak)
             if exact:
                 continue  # the word itself is known: no inflection of another keyword
             latin = word[:1].isascii()
             for key, keyword, subject in singles:
                 hit = max(_word_hit(v, key, latin) for v in variants)
                 if hit:
-                    add(subject, keyword, "table", hit * weight, offset + index)
+                    weak = out_of_place(words, index, key)
+                    add(subject, keyword, "table", hit * weight, offset + index, weak)
             known = next((cldr[v] for v in variants if v in cldr), None)
             if known is not None:
                 add(Subject(known[0], frozenset()), known[1], "cldr", 0.9 * weight, offset + index)
@@ -263,8 +420,10 @@ def match_subjects(text: str, language: str, title: str = "") -> list[Match]:
             for key, (emoji, name) in cldr.items():
                 if _CJK.search(key) and key in flat and not any(emoji == m for m in best):
                     add(Subject(emoji, frozenset()), name, "cldr", 0.9 * weight, offset)
-    # a minor subject (a time, a price) never leads a scene that has a real one
-    return sorted(best.values(), key=lambda m: ("minor" in m.tags, -m.score, m.position))
+    # a minor subject (a time, a price) never leads a scene that has a real one; a weak one
+    # (a verb's sense: "book yours") is drawn only when said confidently in all
+    found = [m for m in best.values() if not m.weak or m.score >= CONFIDENT]
+    return sorted(found, key=lambda m: ("minor" in m.tags, -m.score, m.position))
 
 
 # ----------------------------------------------------------------------------- drawing
@@ -417,59 +576,166 @@ def _shape(kind: str, size: int, colour: tuple[int, int, int]) -> Image:
 
 # ----------------------------------------------------------------------------- composition
 
+Box = tuple[float, float, float, float]  # (x0, y0, x1, y1)
+
+# How far each idle animation carries a sprite from its rest box, in units of the sprite's long
+# side: (sideways either way, up, down, growth). It mirrors the compositor's sprite motion, so
+# a subject placed clear of the titles and captions stays clear while it moves.
+REACH: dict[str, tuple[float, float, float, float]] = {
+    "still": (0.0, 0.0, 0.0, 1.0),
+    "float": (0.02, 0.045, 0.045, 1.0),
+    "bounce": (0.0, 0.1, 0.0, 1.0),
+    "orbit": (0.35, 0.22, 0.22, 1.0),
+    "pulse": (0.0, 0.0, 0.0, 1.05),
+    "sway": (0.0, 0.0, 0.0, 1.42),
+    "twinkle": (0.0, 0.3, 0.3, 1.0),
+    "rise": (0.0, 0.35, 0.0, 1.0),
+}
+SAFE = 0.025  # subjects stay this far (fraction of each side) inside the frame
+CLEARANCE = 0.015  # and this far (fraction of the short side) from text
+
 
 @dataclass(frozen=True)
 class _Piece:
-    """A sprite and where and how it moves: centre (x, y) and width as fractions of the frame."""
+    """A sprite to draw and how it moves: centre (x, y) as fractions of the frame, its size in
+    pixels (an emoji's long side, a medallion's diameter...) and its animation."""
 
     name: str
-    rgba: Image
+    kind: str  # "emoji" | "medallion" | "steam" | a shape ("dot", "ring", "plus", "sparkle")
+    px: int
     x: float
     y: float
-    width: float
     animation: str
     entrance: str
     delay: float
     phase: float
+    colour: tuple[int, int, int] = (0, 0, 0)
+    seed: int = 0
+
+
+def _dims(piece: _Piece) -> tuple[int, int]:
+    """The (width, height) in pixels of the sprite ``piece`` draws (shadow padding included)."""
+    px = max(4, piece.px)
+    if piece.kind == "emoji":
+        gh, gw = _glyph(piece.name).shape[:2]
+        scale = px / max(gw, gh)
+        pad = max(4, px // 6)
+        return max(1, round(gw * scale)) + 2 * pad, max(1, round(gh * scale)) + 2 * pad
+    if piece.kind == "steam":
+        return px, round(px * 1.1)
+    return px, px
+
+
+def _extent(piece: _Piece, width: int, height: int) -> Box:
+    """The pixels ``piece`` may cover while it moves (after its entrance)."""
+    w, h = _dims(piece)
+    side, up, down, grow = REACH.get(piece.animation, (0.0, 0.0, 0.0, 1.0))
+    unit = max(w, h)
+    cx, cy = piece.x * width, piece.y * height
+    half_w, half_h = w * grow / 2 + side * unit + 3, h * grow / 2 + 3
+    return cx - half_w, cy - half_h - up * unit, cx + half_w, cy + half_h + down * unit
+
+
+def _union(boxes: list[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _inside(a: Box, b: Box) -> bool:
+    return a[0] >= b[0] and a[1] >= b[1] and a[2] <= b[2] and a[3] <= b[3]
+
+
+def _free_areas(keep: list[Box], frame: Box) -> list[Box]:
+    """The largest rectangles of ``frame`` that touch none of the ``keep`` boxes (all pixels):
+    every rectangle whose sides lie on the frame's or a box's edges, kept when it is empty."""
+    xs = sorted({frame[0], frame[2], *(v for b in keep for v in (b[0], b[2]))})
+    ys = sorted({frame[1], frame[3], *(v for b in keep for v in (b[1], b[3]))})
+    xs = [x for x in xs if frame[0] <= x <= frame[2]]
+    ys = [y for y in ys if frame[1] <= y <= frame[3]]
+    found: list[Box] = []
+    for i, x0 in enumerate(xs):
+        for x1 in xs[i + 1 :]:
+            for j, y0 in enumerate(ys):
+                for y1 in ys[j + 1 :]:
+                    rect = (x0, y0, x1, y1)
+                    if any(_overlaps(rect, b) for b in keep):
+                        break  # taller ones from this y0 overlap too
+                    found.append(rect)
+    # only the maximal ones: a rectangle inside another adds nothing
+    return [r for r in found if not any(o != r and _inside(r, o) for o in found)]
+
+
+def _fit(pieces: list[_Piece], areas: list[Box], width: int, height: int) -> tuple[float, Box]:
+    """(scale, area): how much the group must shrink to fit its best free area (1 = not at
+    all), preferring the area that moves it least."""
+    group = _union([_extent(p, width, height) for p in pieces])
+    gw, gh = group[2] - group[0], group[3] - group[1]
+    cx, cy = (group[0] + group[2]) / 2, (group[1] + group[3]) / 2
+    best: tuple[float, float, Box] | None = None
+    for area in areas:
+        scale = min(1.0, (area[2] - area[0]) / gw, (area[3] - area[1]) / gh)
+        half_w, half_h = gw * scale / 2, gh * scale / 2
+        tx = min(max(cx, area[0] + half_w), area[2] - half_w)
+        ty = min(max(cy, area[1] + half_h), area[3] - half_h)
+        move = math.hypot(tx - cx, ty - cy)
+        key = (round(scale, 2), -move)
+        if best is None or key > (best[0], -best[1]):
+            best = (round(scale, 2), move, area)
+    assert best is not None
+    return best[0], best[2]
+
+
+def _place(pieces: list[_Piece], area: Box, scale: float, width: int, height: int) -> list[_Piece]:
+    """The group shrunk by ``scale`` about its centre and moved the least into ``area``."""
+    group = _union([_extent(p, width, height) for p in pieces])
+    cx, cy = (group[0] + group[2]) / 2, (group[1] + group[3]) / 2
+    half_w, half_h = (group[2] - group[0]) * scale / 2, (group[3] - group[1]) * scale / 2
+    tx = min(max(cx, area[0] + half_w), area[2] - half_w)
+    ty = min(max(cy, area[1] + half_h), area[3] - half_h)
+    return [
+        replace(
+            p,
+            x=(tx + (p.x * width - cx) * scale) / width,
+            y=(ty + (p.y * height - cy) * scale) / height,
+            px=max(4, round(p.px * scale)),
+        )
+        for p in pieces
+    ]
 
 
 LAYOUTS = ("hero", "side", "row", "stack")
 
 
-def _layout_for(matches: list[Match], width: int, height: int, rng: np.random.Generator) -> str:
-    vertical = height > width * 1.1
-    if len(matches) == 1:
-        return "hero" if vertical or rng.random() < 0.5 else "side"
-    options = ["hero", "row"] if vertical else ["hero", "side", "row", "stack"]
-    if vertical:
-        options.append("stack")
-    return str(options[int(rng.integers(len(options)))])
+def _layouts(count: int, vertical: bool) -> list[str]:
+    if count == 1:
+        return ["hero"] if vertical else ["hero", "side"]
+    return ["hero", "row", "stack"] if vertical else ["hero", "side", "row", "stack"]
 
 
-def compose(
-    matches: list[Match],
-    palette: tuple[str, ...],
+def _group(
+    layout: str,
+    subjects: list[Match],
     width: int,
     height: int,
     rng: np.random.Generator,
-) -> tuple[str, list[_Piece]]:
-    """The pieces of a scene: a layout chosen from the seed, sized for the frame."""
-    colours = [_rgb(c) for c in palette]
-    dark, accent = colours[0], colours[-1]
-    mid = colours[1] if len(colours) > 2 else _mix(dark, accent, 0.5)
-    light = _mix(accent, (255, 255, 255), 0.55)
-    # the medallion is a light tint of the palette; on a light palette, a deeper one
-    fill = _mix(accent, (255, 255, 255), 0.7) if _luma(accent) < 0.8 else _mix(mid, accent, 0.5)
-    shadow = _mix(dark, (0, 0, 0), 0.5)
+    light: tuple[int, int, int],
+) -> list[_Piece]:
+    """The main subjects in ``layout``, sized and placed for an empty frame (the fit moves them
+    clear of the text)."""
     short = min(width, height)
     vertical = height > width * 1.1
-    subjects = matches[:MAX_SUBJECTS]
-    layout = _layout_for(subjects, width, height, rng)
-    pieces: list[_Piece] = []
-    fx = short / width  # a size in short-side units as a fraction of the frame width
-    # below the titles (upper third), above the captions (lower fifth)
+    fx = short / width
     top, bottom = (0.4, 0.68) if vertical else (0.42, 0.76)
     band = (top + bottom) / 2
+    pieces: list[_Piece] = []
 
     def emoji(match: Match, x: float, y: float, size: float, delay: float, lead: bool) -> None:
         px = max(8, round(size * short))
@@ -477,39 +743,20 @@ def compose(
         if not lead and idle == "float" and rng.random() < 0.4:
             idle = "orbit"
         entrance = "pop" if lead else str(rng.choice(["pop", "rise", "slide"]))
-        sprite = _sprite(match.emoji, px, shadow)
-        spread = sprite.shape[1] / px  # the shadow's padding widens the sprite
-        pieces.append(
-            _Piece(match.emoji, sprite, x, y, size * spread * fx, idle, entrance, delay,
-                   float(rng.random()))
-        )  # fmt: skip
+        pieces.append(_Piece(match.emoji, "emoji", px, x, y, idle, entrance, delay, rng.random()))
         if "hot" in match.tags:
-            steam = _steam(max(8, round(size * short * 0.6)), light, rng)
             pieces.append(
-                _Piece("steam", steam, x, y - size * short / height * 0.78,
-                       size * 0.6 * fx, "rise", "fade", delay + 0.4, float(rng.random()))
+                _Piece("steam", "steam", max(8, round(px * 0.6)), x, y - px / height * 0.78,
+                       "rise", "fade", delay + 0.4, rng.random(), light,
+                       int(rng.integers(1 << 30)))
             )  # fmt: skip
 
     def medallion(x: float, y: float, size: float) -> None:
         px = max(8, round(size * short))
-        pieces.append(
-            _Piece("medallion", _medallion(px, fill, accent), x, y, size * fx, "still", "pop",
-                   0.05, 0.0)
-        )  # fmt: skip
+        pieces.append(_Piece("medallion", "medallion", px, x, y, "still", "pop", 0.05, 0.0))
 
     hero = subjects[0]
     others = [m for m in subjects[1:] if "sky" not in m.tags]
-    sky = [m for m in subjects[1:] if "sky" in m.tags]
-    if "swarm" in hero.tags:
-        for k in range(int(rng.integers(6, 10))):
-            x = (k + rng.uniform(0.2, 0.8)) / 9
-            y = rng.uniform(0.1, bottom)
-            size = rng.uniform(0.07, 0.13)
-            pieces.append(
-                _Piece(hero.emoji, _sprite(hero.emoji, max(8, round(size * short)), shadow),
-                       x, y, size * 1.4 * fx, "orbit", "fade", rng.uniform(0.0, 1.2),
-                       float(rng.random()))
-            )  # fmt: skip
     if layout in ("hero", "side"):
         x = 0.5 if layout == "hero" else float(rng.choice([0.3, 0.7]))
         size = 0.3 if vertical else 0.34
@@ -519,7 +766,7 @@ def compose(
         for k, match in enumerate(others):
             if layout == "hero":  # companions left and right of the hero, alternating
                 side = -1 if k % 2 == 0 else 1
-                reach = (size * 0.72 + 0.12 + 0.06 * (k // 2)) * short / width
+                reach = (size * 0.72 + 0.12 + 0.06 * (k // 2)) * fx
                 ox = x + side * reach
                 oy = band + (-0.07 if k // 2 == 0 else 0.1) * (1 if side < 0 else -1)
             else:
@@ -540,33 +787,124 @@ def compose(
             emoji(match, x, y, size, 0.15 + 0.25 * k, k == 0)
     else:  # stack: overlapping, staggered, like a still life
         row = [hero, *others]
-        n = len(row)
-        base = 0.3 if vertical else 0.3
+        base = 0.3
         medallion(0.5, band, base * 1.7)
         for k, match in enumerate(row):
             # the hero in the middle, the others alternating left and right, a little lower
             step = (k + 1) // 2 * (1 if k % 2 else -1)
             dx = step * (0.2 if vertical else 0.13)
             dy = 0.06 if k else 0.0
-            size = base if k == 0 else base * 0.62
-            emoji(match, 0.5 + dx, band + dy, size, 0.15 + 0.3 * k, k == 0)
-    for k, match in enumerate(sky):
-        x = 0.82 if k % 2 == 0 else 0.18
-        emoji(match, x, 0.16, 0.14, 0.8 + 0.3 * k, False)
-    # small palette shapes around the subjects: depth and rhythm, never over the centre
+            emoji(match, 0.5 + dx, band + dy, base if k == 0 else base * 0.62, 0.15 + 0.3 * k,
+                  k == 0)  # fmt: skip
+    return pieces
+
+
+def compose(
+    matches: list[Match],
+    palette: tuple[str, ...],
+    width: int,
+    height: int,
+    rng: np.random.Generator,
+    keep_clear: tuple[Box, ...] = (),
+) -> tuple[str, list[_Piece]]:
+    """The pieces of a scene: a layout chosen from the seed, sized for the frame, in the part
+    of it that ``keep_clear`` (titles, captions: fractions of the frame) leaves free."""
+    colours = [_rgb(c) for c in palette]
+    dark, accent = colours[0], colours[-1]
+    mid = colours[1] if len(colours) > 2 else _mix(dark, accent, 0.5)
+    light = _mix(accent, (255, 255, 255), 0.55)
+    short = min(width, height)
+    vertical = height > width * 1.1
+    subjects = matches[:MAX_SUBJECTS]
+    margin = CLEARANCE * short
+    keep = [
+        (b[0] * width - margin, b[1] * height - margin, b[2] * width + margin,
+         b[3] * height + margin)
+        for b in keep_clear
+    ]  # fmt: skip
+    frame = (SAFE * width, SAFE * height, (1 - SAFE) * width, (1 - SAFE) * height)
+    areas = _free_areas(keep, frame) or [frame]
+
+    # the seed picks the layout; another one is taken when it fits the free area much better
+    grounded = [subjects[0], *(m for m in subjects[1:] if "sky" not in m.tags)]
+    layout = _layout_for(grounded, width, height, rng)
+    group = _group(layout, grounded, width, height, rng, light)
+    scale, area = _fit(group, areas, width, height)
+    if scale < 0.8:
+        for other in _layouts(len(grounded), vertical):
+            if other == layout:
+                continue
+            trial = _group(other, grounded, width, height, rng, light)
+            trial_scale, trial_area = _fit(trial, areas, width, height)
+            if trial_scale > scale + 0.05:
+                layout, group, scale, area = other, trial, trial_scale, trial_area
+    pieces = _place(group, area, scale, width, height)
+    for _ in range(8):  # the margins of the extents do not scale: settle them
+        if all(_inside(_extent(p, width, height), area) for p in pieces):
+            break
+        scale *= 0.95
+        pieces = _place(group, area, scale, width, height)
+    taken = _union([_extent(p, width, height) for p in pieces])
+
+    def scatter(piece: _Piece, xs: tuple[float, float], ys: tuple[float, float],
+                avoid_group: bool) -> None:  # fmt: skip
+        """Add ``piece`` at the first of a few random places that is clear, else leave it."""
+        for _ in range(30):
+            moved = replace(piece, x=rng.uniform(*xs), y=rng.uniform(*ys))
+            box = _extent(moved, width, height)
+            if not _inside(box, frame) or any(_overlaps(box, b) for b in keep):
+                continue
+            if avoid_group and _overlaps(box, taken):
+                continue
+            pieces.append(moved)
+            return
+
+    hero = subjects[0]
+    if "swarm" in hero.tags:  # a swarm flies everywhere the text leaves free
+        for _ in range(int(rng.integers(6, 10))):
+            px = max(8, round(rng.uniform(0.07, 0.13) * short))
+            scatter(_Piece(hero.emoji, "emoji", px, 0.5, 0.5, "orbit", "fade",
+                           rng.uniform(0.0, 1.2), rng.random()), (0.05, 0.95), (0.05, 0.95),
+                    False)  # fmt: skip
+    for k, match in enumerate(m for m in subjects[1:] if "sky" in m.tags):
+        px = max(8, round(0.14 * short * max(0.6, scale)))
+        xs = (0.7, 0.92) if k % 2 == 0 else (0.08, 0.3)
+        scatter(_Piece(match.emoji, "emoji", px, 0.5, 0.5, "float", "rise", 0.8 + 0.3 * k,
+                       rng.random()), xs, (0.06, 0.5), True)  # fmt: skip
+    # small palette shapes around the subjects: depth and rhythm, never over them
     for _ in range(int(rng.integers(5, 9))):
         kind = str(rng.choice(["dot", "ring", "plus", "sparkle", "dot"]))
         colour = [accent, light, mid][int(rng.integers(3))]
         px = max(6, round(short * rng.uniform(0.018, 0.04)))
-        side = rng.choice([-1, 1])
-        x = 0.5 + side * rng.uniform(0.25, 0.46)
-        y = rng.uniform(0.12, bottom)
         animation = str(rng.choice(["float", "twinkle", "orbit"]))
-        pieces.append(
-            _Piece(kind, _shape(kind, px, colour), x, y, px / width, animation, "fade",
-                   rng.uniform(0.2, 1.0), float(rng.random()))
-        )  # fmt: skip
+        scatter(_Piece(kind, kind, px, 0.5, 0.5, animation, "fade", rng.uniform(0.2, 1.0),
+                       rng.random(), colour), (0.04, 0.96), (0.06, 0.94), True)  # fmt: skip
     return layout, pieces
+
+
+def _layout_for(matches: list[Match], width: int, height: int, rng: np.random.Generator) -> str:
+    options = _layouts(len(matches), height > width * 1.1)
+    if len(matches) == 1 and len(options) > 1:
+        return "hero" if rng.random() < 0.5 else "side"
+    return str(options[int(rng.integers(len(options)))])
+
+
+def draw_piece(piece: _Piece, palette: tuple[str, ...]) -> Image:
+    """The RGBA sprite of ``piece`` in the palette's colours."""
+    colours = [_rgb(c) for c in palette]
+    dark, accent = colours[0], colours[-1]
+    mid = colours[1] if len(colours) > 2 else _mix(dark, accent, 0.5)
+    # the medallion is a light tint of the palette; on a light palette, a deeper one
+    fill = _mix(accent, (255, 255, 255), 0.7) if _luma(accent) < 0.8 else _mix(mid, accent, 0.5)
+    shadow = _mix(dark, (0, 0, 0), 0.5)
+    px = max(4, piece.px)
+    if piece.kind == "emoji":
+        return _sprite(piece.name, px, shadow)
+    if piece.kind == "medallion":
+        return _medallion(px, fill, accent)
+    if piece.kind == "steam":
+        return _steam(px, piece.colour, np.random.default_rng(piece.seed))
+    return _shape(piece.kind, px, piece.colour)
 
 
 def _write_png(path: Path, rgba: Image) -> None:
@@ -625,22 +963,29 @@ class IllustratedVisuals:
             f"{request.seed}\x00{request.title}\x00{request.prompt}".encode()
         ).digest()
         rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
-        layout, pieces = compose(matches, request.palette, request.width, request.height, rng)
+        layout, pieces = compose(
+            matches, request.palette, request.width, request.height, rng, request.keep_clear
+        )
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         key = hashlib.sha256(
             f"{request.seed}|{request.prompt}|{request.width}x{request.height}|"
-            f"{','.join(request.palette)}".encode()
+            f"{','.join(request.palette)}|{request.keep_clear}".encode()
         ).hexdigest()[:10]
         layers = []
         for k, piece in enumerate(pieces):
             path = workdir / f"illustrated-{key}-{k:02d}.png"
-            _write_png(path, piece.rgba)
+            rgba = draw_piece(piece, request.palette)
+            _write_png(path, rgba)
             layers.append(
                 VisualLayer(
                     path,
                     motion="none",
-                    box=(piece.x, piece.y, piece.width),
+                    box=(
+                        round(piece.x, 4),
+                        round(piece.y, 4),
+                        round(rgba.shape[1] / request.width, 4),
+                    ),
                     animation=piece.animation,
                     entrance=piece.entrance,
                     delay=round(piece.delay, 3),

@@ -160,17 +160,19 @@ def measure(path: Path) -> VoiceMeasure:
     median_f0 = float(np.median(f0[voiced])) if voiced.any() else 0.0
     # Formants: peaks of WORLD's F0-adaptive spectral envelope (LPC locks onto harmonics at
     # a child's F0), on voiced frames loud enough to matter, each frame's first three peaks
-    # between 200 and 5000 Hz.
+    # between 200 and 5000 Hz above its F0.
     sp = world.cheaptrick(audio, f0, times, rate)
     freqs = np.arange(sp.shape[1]) * rate / (2 * (sp.shape[1] - 1))
     band = (freqs >= 200) & (freqs <= 5000)
     energy = sp.sum(axis=1)
     loud = voiced & (energy > 0.05 * np.max(energy[voiced])) if voiced.any() else voiced
     found: list[list[float]] = []
-    for row in sp[loud]:
+    for row, frame_f0 in zip(sp[loud], f0[loud], strict=True):
         db = 10 * np.log10(row + 1e-12)
         maxima = np.flatnonzero((db[1:-1] > db[:-2]) & (db[1:-1] >= db[2:])) + 1
-        peaks = [int(k) for k in maxima if band[k]]
+        # A peak at the fundamental itself (the glottal source, strong in high voices) is not
+        # a formant of the tract: start above 1.3 x this frame's F0.
+        peaks = [int(k) for k in maxima if band[k] and freqs[k] > 1.3 * frame_f0]
         if len(peaks) >= 3:
             found.append([float(freqs[k]) for k in peaks[:3]])
     if not found:

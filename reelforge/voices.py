@@ -7,6 +7,14 @@ still speaks every id with espeak.
 
 Regional tags resolve to their primary language: "ar-dz" (Algerian Darija) and the voice
 "ar-dz-adult-male" use the Arabic voices, which speak Modern Standard Arabic pronunciation.
+Maghrebi Darija (ar-dz, ar-ma, ar-tn) mixes French in Latin letters into Arabic script: its
+Latin runs are read by the French voice of the same age and gender and stitched into one
+narration (reelforge.text.runs).
+
+Before any engine speaks, the text is normalised for its language (reelforge.text.normalise:
+numbers, money, dates, times... in words); the caption words stay what the user wrote, timed by
+the words said for them. Pitch (-12..+12 semitones) is moved by WORLD after the engine, for
+every engine, so word times are unchanged.
 """
 
 from __future__ import annotations

@@ -106,3 +106,43 @@ def test_pitch_is_carried_through_narration_with_word_times_kept(tmp_path: Path)
         speech_transform.measure(low.audio).f0_hz
         < 0.85 * speech_transform.measure(base.audio).f0_hz
     )
+
+
+@needs_espeak
+def test_espeak_voices_have_every_age_and_children_sound_like_children(tmp_path: Path) -> None:
+    pytest.importorskip("pyworld")
+    by_id = {v.id: v for v in voices.catalog()}
+    ages = ("baby", "toddler", "child", "preteen", "teen", "young", "adult", "senior")
+    for age in ages:
+        for gender in ("male", "female"):
+            assert by_id[f"ar-{age}-{gender}"].engine == "espeak"
+    text = "يلعب الأطفال في الحديقة بعد المدرسة"
+    measured = {
+        age: speech_transform.measure(
+            voices.synthesize(text, "ar", f"ar-{age}-female", workdir=tmp_path).audio
+        )
+        for age in ("adult", "child", "baby", "senior")
+    }
+    assert 250 <= measured["child"].f0_hz <= 400
+    assert measured["baby"].f0_hz > measured["child"].f0_hz
+    assert measured["senior"].f0_hz < measured["adult"].f0_hz
+    assert measured["child"].formants_hz[1] > measured["adult"].formants_hz[1]
+    assert measured["child"].formants_hz[2] > measured["adult"].formants_hz[2]
+
+
+@needs_espeak
+def test_espeak_word_gap_option(tmp_path: Path) -> None:
+    from reelforge.engines.base import SpeechRequest
+    from reelforge.engines.tts.espeak import EspeakEngine, parse_engine_options
+    from reelforge.errors import SpecError
+
+    assert parse_engine_options("ar+m3;rate=0.85;gap=2") == ("ar+m3", 50, 0.85, 2)
+    with pytest.raises(SpecError) as err:
+        parse_engine_options("ar+m3;gap=99")
+    assert "gap=0..50" in err.value.hint
+    engine = EspeakEngine()
+    text = "مرحبا بكم في بيتنا"
+    tight = engine.synthesize(SpeechRequest(text, "ar", "ar+m3"), tmp_path)
+    spaced = engine.synthesize(SpeechRequest(text, "ar", "ar+m3;gap=10"), tmp_path)
+    assert spaced.duration_ms > tight.duration_ms + 200  # three gaps of 100 ms
+    _check(spaced, text.split())

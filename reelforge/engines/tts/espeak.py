@@ -15,6 +15,7 @@ optionally with a variant, followed by ``;key=value`` options::
     "fr"                       French, default male voice
     "fr+f3"                    French, variant female3
     "fr+f4;pitch=85;rate=1.05" female4, espeak pitch 85 (0-100, 50 = the voice's own), 5 % faster
+    "ar+m3;rate=0.85;gap=2"    Arabic, 15 % slower, 20 ms more between words
 
 ``pitch`` is espeak's 0-100 scale where 50 steps is about an octave; the request's ``pitch``
 (semitones) is added on top of it. ``rate`` multiplies the request's ``speed``.
@@ -63,6 +64,7 @@ _P_RATE = 1
 _P_VOLUME = 2
 _P_PITCH = 3
 _P_RANGE = 4
+_P_WORDGAP = 7  # extra pause between words, in 10 ms units at the default rate
 _DEFAULT_WPM = 175  # espeak's own default rate: speed 1.0
 _MIN_WPM, _MAX_WPM = 80, 450
 
@@ -80,15 +82,29 @@ LANGUAGE_VOICES: dict[str, str] = {
     "no": "nb",
 }
 
-# The catalogue: (age, gender) -> (variant, espeak pitch, rate factor, description).
-# Children are higher-pitched and a little faster, seniors lower and slower.
-_PERSONAS: dict[tuple[str, str], tuple[str, int, float, str]] = {
-    ("adult", "male"): ("m3", 50, 1.0, "adult male"),
-    ("adult", "female"): ("f3", 50, 1.0, "adult female"),
-    ("child", "male"): ("f1", 70, 1.05, "child, boy"),
-    ("child", "female"): ("f4", 85, 1.05, "child, girl"),
-    ("senior", "male"): ("grandpa", 40, 0.9, "senior male"),
-    ("senior", "female"): ("f2", 35, 0.9, "senior female"),
+# The catalogue: (age, gender) -> (variant, espeak pitch, rate factor, description, WORLD
+# transform applied by the voice layer; see reelforge.speech_transform). espeak's own pitch
+# alone makes a child of an adult's throat (measured: ar child male 220 Hz, child female's
+# formants below the adult's), so the young voices are the adult female variant with F0
+# raised and the spectral envelope stretched (a shorter tract), like the Kokoro catalogue;
+# seniors are espeak's older variants, slower and breathier. docs/voices.md has the figures.
+_PERSONAS: dict[tuple[str, str], tuple[str, int, float, str, str]] = {
+    ("baby", "male"): ("f3", 50, 0.9, "baby boy", "f0=1.75;envelope=1.22"),
+    ("baby", "female"): ("f3", 50, 0.9, "baby girl", "f0=1.8;envelope=1.22"),
+    ("toddler", "male"): ("f3", 50, 0.95, "toddler, boy", "f0=1.55;envelope=1.2"),
+    ("toddler", "female"): ("f3", 50, 0.95, "toddler, girl", "f0=1.6;envelope=1.2"),
+    ("child", "male"): ("f3", 50, 1.05, "child, boy", "f0=1.3;envelope=1.15"),
+    ("child", "female"): ("f3", 50, 1.05, "child, girl", "f0=1.45;envelope=1.18"),
+    ("preteen", "male"): ("f3", 50, 1.05, "preteen boy", "f0=1.15;envelope=1.1"),
+    ("preteen", "female"): ("f3", 50, 1.05, "preteen girl", "f0=1.25;envelope=1.1"),
+    ("teen", "male"): ("m3", 50, 1.0, "teenage boy", "f0=1.25;envelope=1.04"),
+    ("teen", "female"): ("f3", 50, 1.0, "teenage girl", "f0=1.1;envelope=1.05"),
+    ("young", "male"): ("m3", 50, 1.0, "young adult male", "f0=1.05"),
+    ("young", "female"): ("f3", 50, 1.0, "young adult female", "f0=1.05"),
+    ("adult", "male"): ("m3", 50, 1.0, "adult male", ""),
+    ("adult", "female"): ("f3", 50, 1.0, "adult female", ""),
+    ("senior", "male"): ("grandpa", 40, 0.9, "senior male", "breath=0.2"),
+    ("senior", "female"): ("f2", 35, 0.9, "senior female", "breath=0.2"),
 }
 # Languages listed in the catalogue; any other espeak language still works by name.
 CATALOGUE_LANGUAGES: dict[str, str] = {
@@ -217,7 +233,7 @@ class _Espeak:
             i += 1
         return 0  # 0 = keep going
 
-    def speak(self, text: str, voice: str, wpm: int, pitch: int) -> _Spoken:
+    def speak(self, text: str, voice: str, wpm: int, pitch: int, gap: int = 0) -> _Spoken:
         lib = self.lib
         if lib.espeak_SetVoiceByName(voice.encode("utf-8")) != 0:
             raise SpecError(
@@ -229,6 +245,7 @@ class _Espeak:
         lib.espeak_SetParameter(_P_PITCH, pitch, 0)
         lib.espeak_SetParameter(_P_RANGE, 50, 0)
         lib.espeak_SetParameter(_P_VOLUME, 100, 0)
+        lib.espeak_SetParameter(_P_WORDGAP, gap, 0)
         self._blocks, self._words, self._phonemes = [], [], []
         data = text.encode("utf-8")
         status = lib.espeak_Synth(
@@ -243,8 +260,14 @@ class _Espeak:
 
 def parse_engine_voice(engine_voice: str) -> tuple[str, int, float]:
     """``"fr+f3;pitch=70;rate=0.9"`` -> ("fr+f3", 70, 0.9)."""
+    name, pitch, rate, _ = parse_engine_options(engine_voice)
+    return name, pitch, rate
+
+
+def parse_engine_options(engine_voice: str) -> tuple[str, int, float, int]:
+    """``"ar+m3;rate=0.9;gap=2"`` -> ("ar+m3", 50, 0.9, 2): name, pitch, rate, word gap."""
     name, *options = [p.strip() for p in engine_voice.split(";")]
-    pitch, rate = 50, 1.0
+    pitch, rate, gap = 50, 1.0, 0
     for opt in options:
         key, _, value = opt.partition("=")
         try:
@@ -252,14 +275,17 @@ def parse_engine_voice(engine_voice: str) -> tuple[str, int, float]:
                 pitch = int(value)
             elif key == "rate":
                 rate = float(value)
+            elif key == "gap" and 0 <= int(value) <= 50:
+                gap = int(value)
             else:
                 raise ValueError(key)
         except ValueError:
             raise SpecError(
                 f"bad espeak voice option {opt!r} in {engine_voice!r}",
-                hint="options are ;pitch=0..100 and ;rate=<factor>",
+                hint="options are ;pitch=0..100, ;rate=<factor> and ;gap=0..50 (10 ms units "
+                "between words)",
             ) from None
-    return name, pitch, rate
+    return name, pitch, rate, gap
 
 
 def espeak_language(language: str) -> str:
@@ -393,7 +419,7 @@ class EspeakEngine:
         out: list[VoiceInfo] = []
         for lang, label in CATALOGUE_LANGUAGES.items():
             base = espeak_language(lang)
-            for (age, gender), (variant, pitch, rate, what) in _PERSONAS.items():
+            for (age, gender), (variant, pitch, rate, what, transform) in _PERSONAS.items():
                 options = "".join(
                     [f";pitch={pitch}" if pitch != 50 else "", f";rate={rate}" if rate != 1 else ""]
                 )
@@ -406,6 +432,7 @@ class EspeakEngine:
                         age=age,
                         description=f"{label}, {what} (espeak-ng, robotic)",
                         engine_voice=f"{base}+{variant}{options}",
+                        transform=transform,
                     )
                 )
         return out
@@ -416,7 +443,9 @@ class EspeakEngine:
             raise SpecError("nothing to say: the narration text is empty", hint="add words")
         if not 0.25 <= request.speed <= 4.0:
             raise SpecError(f"speech speed {request.speed} is out of range", hint="use 0.25 to 4.0")
-        name, pitch, rate = parse_engine_voice(request.voice or espeak_language(request.language))
+        name, pitch, rate, gap = parse_engine_options(
+            request.voice or espeak_language(request.language)
+        )
         base = name.split("+")[0]
         if base == "cmn" and _HAN.search(text):
             # Measured with espeak-ng 1.51: most characters come out as English-read pinyin
@@ -437,7 +466,7 @@ class EspeakEngine:
 
         with _Espeak._lock:
             lib = _Espeak.get()
-            spoken = lib.speak(text, name, wpm, pitch)
+            spoken = lib.speak(text, name, wpm, pitch, gap)
             sample_rate = lib.sample_rate
         if spoken.audio.size == 0:
             raise EngineFailed(
@@ -457,7 +486,7 @@ class EspeakEngine:
             words.append(Word(token, s, e))
             prev_end = e
 
-        key = hashlib.sha256(f"{name}|{wpm}|{pitch}|{text}".encode()).hexdigest()[:16]
+        key = hashlib.sha256(f"{name}|{wpm}|{pitch}|{gap}|{text}".encode()).hexdigest()[:16]
         path = Path(workdir) / f"espeak-{key}.wav"
         _write_wav(path, pcm, sample_rate)
         return SpeechResult(

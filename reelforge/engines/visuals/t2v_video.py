@@ -62,8 +62,10 @@ class T2vVideoVisuals:
 
     def info(self) -> EngineInfo:
         try:
-            version = diffusion.gen_version()
+            # The model setting first: it is what a user must act on even with the extra
+            # installed, and it can be checked without importing torch.
             diffusion.model_folder(diffusion.settings_for(MODEL_SETTING))
+            version = diffusion.gen_version()
         except EngineUnavailable as exc:
             reason = f"{exc.message} ({exc.hint})"
             return EngineInfo(self.name, "visuals", "", available=False, reason=reason)

@@ -36,8 +36,9 @@ class MakeResult:
     notes: tuple[str, ...] = ()  # what planning could not do as asked (also in the manifest)
 
 
-def load_timeline(path: Path) -> Timeline:
+def load_timeline(path: str | Path) -> Timeline:
     """A timeline JSON written by ``plan``, or the timeline inside a ``make`` manifest."""
+    path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -169,10 +170,11 @@ def make(
     preview: bool = False,
     progress: Progress | None = None,
     keep_workdir: bool = False,
-    cache_dir: Path | None = None,
+    cache_dir: str | Path | None = None,
     segment_seconds: float | None = None,
 ) -> MakeResult:
-    """Plan and render ``storyboard`` into ``output`` with its sidecar files."""
+    """Plan and render ``storyboard`` into ``output`` (MP4) with captions (SRT, VTT, ASS,
+    word timings), a thumbnail and a JSON manifest beside it."""
     from reelforge.media.ffmpeg import ffmpeg_binary, ffprobe_binary
     from reelforge.render.runner import run_plan
 

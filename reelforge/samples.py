@@ -100,7 +100,7 @@ def _check_mood(mood: str, engine: str) -> None:
         )
 
 
-def sample_voice(voice: str, output: Path) -> Path:
+def sample_voice(voice: str, output: str | Path) -> Path:
     """Write ``output`` (.m4a): voice ``voice`` (a catalogue id such as ``en-adult-male``)
     reading the sample sentence of its language. SpecError for an unknown voice."""
     from reelforge.voices import resolve_voice
@@ -116,7 +116,7 @@ def sample_voice(voice: str, output: Path) -> Path:
     return Path(output)
 
 
-def sample_music(mood: str, output: Path, engine: str = "procedural") -> Path:
+def sample_music(mood: str, output: str | Path, engine: str = "procedural") -> Path:
     """Write ``output`` (.m4a): eight seconds of music in ``mood``, composed by the music
     engine ``engine``, fading out. SpecError for a mood the engine does not have."""
     _check_mood(mood, engine)
@@ -144,7 +144,7 @@ def _encode(source: Path, output: Path, *, channels: int, fade_out_ms: int) -> N
         run_ffmpeg([*args, "-f", "mp4", str(partial)], timeout=60)
 
 
-def sample_template(name: str, output: Path) -> Path:
+def sample_template(name: str, output: str | Path) -> Path:
     """Write ``output`` (JPEG, 320x180): a still of template ``name``, a one-scene storyboard
     titled with the template's name, planned with its palette, picture style, title font and
     grade, and drawn by the frame compositor at the frame a video's thumbnail would use.

@@ -83,7 +83,7 @@ class MediaInfo:
         return self.width, self.height
 
 
-def _require_file(path: Path) -> Path:
+def _require_file(path: str | Path) -> Path:
     """Turn a missing or unusable path into a ``MediaError`` that teaches, before any ffmpeg."""
     path = Path(path)
     if not path.exists():
@@ -146,7 +146,7 @@ def _rotation(stream: dict[str, Any]) -> int:
     return (_int(stream.get("tags", {}).get("rotate")) or 0) % 360
 
 
-def probe(path: Path) -> MediaInfo:
+def probe(path: str | Path) -> MediaInfo:
     """Streams, size, frame rate, codecs and duration of a media file or image."""
     path = _require_file(path)
     ffprobe_binary()  # a missing ffprobe is a set-up problem (RenderError), not a bad file

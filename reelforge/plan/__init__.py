@@ -55,21 +55,24 @@ class Planned:
 
 
 def plan(
-    sb: Storyboard,
-    workdir: Path,
+    storyboard: Storyboard,
+    workdir: str | Path,
     *,
     preview: bool = False,
     progress: Progress | None = None,
-    cache_dir: Path | None = None,
+    cache_dir: str | Path | None = None,
     segment_seconds: float | None = None,
 ) -> Planned:
-    """Resolve ``sb`` into a :class:`Planned` timeline, running voice, music and visuals.
+    """Resolve ``storyboard`` into a :class:`Planned` timeline, running voice, music and
+    visuals; its pictures and sounds are written under ``workdir``.
 
-    A preview is small, fast and measured once for loudness; ``segment_seconds`` (default: the
-    settings) splits the encode of a long edit into pieces. Render reads both from the timeline.
+    Every render decision is made here and kept in the timeline: a preview's size and single
+    loudness pass, burned captions, and the segments a long edit encodes in
+    (``segment_seconds``, default from the settings).
     """
     from reelforge.settings import get_settings
 
+    sb, workdir = storyboard, Path(workdir)
     template = get_template(sb.template)
     workdir.mkdir(parents=True, exist_ok=True)
     _check_something_to_show(sb)
@@ -83,7 +86,8 @@ def plan(
 
     composer = Composer(sb, template, timing.estimate_ms(sb.scenes, languages, sb), workdir)
     started = time.perf_counter()
-    said = narration.narrate(sb, languages, cache_dir or get_settings().cache_dir, progress)
+    cache = Path(cache_dir) if cache_dir is not None else get_settings().cache_dir
+    said = narration.narrate(sb, languages, cache, progress)
     if said.engine:
         planned.engines["voice"] = said.engine
     planned.timings["voice_s"] = time.perf_counter() - started

@@ -17,7 +17,7 @@ download names of its output table.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -50,6 +50,14 @@ class JobRequest(BaseModel):
     preview: bool = False
 
 
+def verb_options(request: JobRequest, *passed: str) -> dict[str, Any]:
+    """The fields of ``request`` as the keyword arguments of the library verb that runs it: all
+    but ``queue`` (where it runs) and the fields ``passed`` positionally. A kind whose request
+    fields are named as its verb's keywords runs ``verb(request.x, out, **verb_options(request,
+    "x"))``; a field the verb does not take fails every run (TypeError), so tests see it."""
+    return request.model_dump(exclude={"queue", *passed})
+
+
 @dataclass(frozen=True)
 class Output:
     """One output of a kind: its file name in the job's folder, its media type, the name it is
@@ -74,6 +82,43 @@ class KindResult:
 
     files: Mapping[str, Path]
     notes: tuple[str, ...] = ()
+
+
+def video_outputs(stem: str) -> dict[str, Output]:
+    """The output table of a kind that writes one video with SRT and VTT captions, a thumbnail
+    and a manifest, all named ``stem`` (the talking and podcast kinds)."""
+    return {
+        "video": Output(f"{stem}.mp4", "video/mp4", "video"),
+        "srt": Output(f"{stem}.srt", "application/x-subrip", "captions.srt", required=False),
+        "vtt": Output(f"{stem}.vtt", "text/vtt", "captions.vtt", required=False),
+        "thumbnail": Output(f"{stem}.jpg", "image/jpeg", "thumbnail"),
+        "manifest": Output(f"{stem}.json", "application/json", "manifest"),
+    }
+
+
+class MadeVideo(Protocol):
+    """What a library verb that makes a video returns (``MakeResult``, ``TalkingResult``)."""
+
+    @property
+    def video(self) -> Path: ...
+    @property
+    def captions(self) -> Mapping[str, Path]: ...
+    @property
+    def thumbnail(self) -> Path: ...
+    @property
+    def manifest(self) -> Path: ...
+    @property
+    def notes(self) -> Sequence[str]: ...
+
+
+def video_result(made: MadeVideo, outputs: Mapping[str, Output]) -> KindResult:
+    """The result of a run that made ``made``: its video, the captions ``outputs`` names, its
+    thumbnail and manifest."""
+    files = {"video": Path(made.video)}
+    files.update({name: Path(path) for name, path in made.captions.items() if name in outputs})
+    files["thumbnail"] = Path(made.thumbnail)
+    files["manifest"] = Path(made.manifest)
+    return KindResult(files, tuple(made.notes))
 
 
 @dataclass(frozen=True)

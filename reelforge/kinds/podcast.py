@@ -19,24 +19,14 @@ from reelforge.kinds import (
     Output,
     Progress,
     Rename,
-    Stage,
     Workload,
+    verb_options,
+    video_outputs,
+    video_result,
 )
-from reelforge.kinds.talking import LANGUAGE_PATTERN, SIZES, WORDS_PER_SECOND
+from reelforge.kinds.talking import LANGUAGE_PATTERN, SIZES, STAGES, WORDS_PER_SECOND
 
-OUTPUTS: Mapping[str, Output] = {
-    "video": Output("podcast.mp4", "video/mp4", "video"),
-    "srt": Output("podcast.srt", "application/x-subrip", "captions.srt", required=False),
-    "vtt": Output("podcast.vtt", "text/vtt", "captions.vtt", required=False),
-    "thumbnail": Output("podcast.jpg", "image/jpeg", "thumbnail"),
-    "manifest": Output("podcast.json", "application/json", "manifest"),
-}
-
-STAGES: Mapping[str, Stage] = {
-    "voice": Stage("processing"),
-    "audio": Stage("rendering", 0.0, 0.1),
-    "video": Stage("rendering", 0.1, 1.0),
-}
+OUTPUTS: Mapping[str, Output] = video_outputs("podcast")
 
 
 class SpeakerSpec(BaseModel):
@@ -119,22 +109,11 @@ def run(
     made = reelforge.make_podcast(
         request.dialogue,
         workdir / OUTPUTS["video"].file,
-        speakers=[s.model_dump() for s in request.speakers],
-        layout=request.layout,
-        format=request.format,
-        language=request.language,
-        preview=request.preview,
-        speed=request.speed,
-        captions=request.captions,
-        seed=request.seed,
+        **verb_options(request, "dialogue"),
         workdir=workdir / "work",
         progress=progress,
     )
-    files: dict[str, Path] = {"video": made.video}
-    files.update(made.captions)
-    files["thumbnail"] = made.thumbnail
-    files["manifest"] = made.manifest
-    return KindResult(files, made.notes)
+    return video_result(made, OUTPUTS)
 
 
 PODCAST = JobKind(

@@ -21,15 +21,12 @@ from reelforge.kinds import (
     Rename,
     Stage,
     Workload,
+    verb_options,
+    video_outputs,
+    video_result,
 )
 
-OUTPUTS: Mapping[str, Output] = {
-    "video": Output("talking.mp4", "video/mp4", "video"),
-    "srt": Output("talking.srt", "application/x-subrip", "captions.srt", required=False),
-    "vtt": Output("talking.vtt", "text/vtt", "captions.vtt", required=False),
-    "thumbnail": Output("talking.jpg", "image/jpeg", "thumbnail"),
-    "manifest": Output("talking.json", "application/json", "manifest"),
-}
+OUTPUTS: Mapping[str, Output] = video_outputs("talking")
 
 STAGES: Mapping[str, Stage] = {
     "voice": Stage("processing"),
@@ -105,23 +102,11 @@ def run(
     made = reelforge.make_talking(
         request.script,
         workdir / OUTPUTS["video"].file,
-        character=request.character,
-        portrait=request.portrait,
-        voice=request.voice,
-        format=request.format,
-        language=request.language,
-        preview=request.preview,
-        speed=request.speed,
-        captions=request.captions,
-        seed=request.seed,
+        **verb_options(request, "script"),
         workdir=workdir / "work",
         progress=progress,
     )
-    files: dict[str, Path] = {"video": made.video}
-    files.update(made.captions)
-    files["thumbnail"] = made.thumbnail
-    files["manifest"] = made.manifest
-    return KindResult(files, made.notes)
+    return video_result(made, OUTPUTS)
 
 
 TALKING = JobKind(

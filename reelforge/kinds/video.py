@@ -21,6 +21,7 @@ from reelforge.kinds import (
     Rename,
     Stage,
     Workload,
+    video_result,
 )
 from reelforge.spec.model import Storyboard
 
@@ -152,13 +153,7 @@ def run(
         progress=progress,
         cache_dir=cache_dir,
     )
-    files: dict[str, Path] = {"video": Path(made.video)}
-    for name, path in (made.captions or {}).items():
-        if name in OUTPUTS:
-            files[name] = Path(path)
-    files["thumbnail"] = Path(made.thumbnail)
-    files["manifest"] = Path(made.manifest)
-    return KindResult(files, tuple(made.notes))
+    return video_result(made, OUTPUTS)
 
 
 VIDEO = JobKind(

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -110,58 +111,75 @@ def main(argv: list[str] | None = None) -> int:
     made_s = time.perf_counter() - began
     duration_s = reelforge.probe_media(video).duration_ms / 1000
 
-    stages: dict[str, float] = {}
-    marks = {"stage": "", "at": time.perf_counter()}
-
-    def progress(stage: str, fraction: float) -> None:
-        name = "rendering" if stage.startswith("rendering") else stage
-        if name != marks["stage"]:
-            now = time.perf_counter()
-            if marks["stage"]:
-                stages[str(marks["stage"])] = (
-                    stages.get(str(marks["stage"]), 0.0) + now - float(marks["at"])
-                )
-            marks["stage"], marks["at"] = name, now
-
-    began = time.perf_counter()
-    result = reelforge.extract_clips(
-        video, work / "clips", count=args.count, model=args.model, progress=progress
-    )
-    wall = time.perf_counter() - began
-    if marks["stage"]:
-        stages[str(marks["stage"])] = stages.get(str(marks["stage"]), 0.0) + (
-            time.perf_counter() - float(marks["at"])
-        )
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The job runs in a child process, so its peak memory and CPU time are its own (not the
+    # voice and encoder that made the input).
+    child = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--job", str(video), str(work / "clips"),
+         str(args.count), args.model],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    job = json.loads(child.stdout.strip().splitlines()[-1])
     report = {
         "input_s": round(duration_s, 1),
         "input": "1920x1080 25 fps H.264, Piper narration looped",
-        "clips": len(result.clips),
-        "clip_seconds": [round((c.end_ms - c.start_ms) / 1000, 1) for c in result.clips],
-        "wall_s": round(wall, 1),
-        "x_input": round(wall / duration_s, 3),
-        "stages_s": {k: round(v, 1) for k, v in stages.items()},
-        "timings_s": {k: round(v, 1) for k, v in result.timings.items()},
-        "peak_rss_mib": round(own.ru_maxrss / 1024, 1),
-        "peak_child_rss_mib": round(children.ru_maxrss / 1024, 1),
-        "cpu_s": round(own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, 1),
+        **job,
+        "x_input": round(job["wall_s"] / duration_s, 3),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
         "making_input_s": round(made_s, 1),
         "model": args.model or "default",
     }
-    for clip in result.clips:
-        print(f"{clip.rank}. {clip.moment.title} ({clip.moment.score}) {clip.video}")
+    for line in job["titles"]:
+        print(line)
     print(
-        f"{report['clips']} clips from {duration_s / 60:.1f} min in {wall:.0f} s "
-        f"({report['x_input']}x the input), peak {report['peak_rss_mib']} MiB "
-        f"(+ child {report['peak_child_rss_mib']} MiB); stages {report['stages_s']}"
+        f"{report['clips']} clips from {duration_s / 60:.1f} min in {job['wall_s']:.0f} s "
+        f"({report['x_input']}x the input), peak {job['peak_rss_mib']} MiB "
+        f"(largest child {job['peak_child_rss_mib']} MiB); stages {job['stages_s']}"
     )
     if args.json:
         print(json.dumps(report))
     return 0
 
 
+def run_job(video: Path, output: Path, count: int, model: str) -> None:
+    """The measured job (a child process): prints one JSON line."""
+    import reelforge
+
+    stages: dict[str, float] = {}
+    marks: dict[str, object] = {"stage": "", "at": time.perf_counter()}
+
+    def progress(stage: str, fraction: float) -> None:
+        name = "rendering" if stage.startswith("rendering") else stage
+        if name != marks["stage"]:
+            now = time.perf_counter()
+            if marks["stage"]:
+                key = str(marks["stage"])
+                stages[key] = stages.get(key, 0.0) + now - float(marks["at"])  # type: ignore[arg-type]
+            marks["stage"], marks["at"] = name, now
+
+    began = time.perf_counter()
+    result = reelforge.extract_clips(video, output, count=count, model=model, progress=progress)
+    wall = time.perf_counter() - began
+    if marks["stage"]:
+        key = str(marks["stage"])
+        stages[key] = stages.get(key, 0.0) + time.perf_counter() - float(marks["at"])  # type: ignore[arg-type]
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({
+        "clips": len(result.clips),
+        "clip_seconds": [round((c.end_ms - c.start_ms) / 1000, 1) for c in result.clips],
+        "wall_s": round(wall, 1),
+        "stages_s": {k: round(v, 1) for k, v in stages.items()},
+        "peak_rss_mib": round(own.ru_maxrss / 1024, 1),
+        # a child's peak counts the parent's pages at fork (Linux), so this is an upper bound
+        "peak_child_rss_mib": round(children.ru_maxrss / 1024, 1),
+        "cpu_s": round(own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, 1),
+        "titles": [f"{c.rank}. {c.moment.title} ({c.moment.score})" for c in result.clips],
+    }))  # fmt: skip
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--job":
+        run_job(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+        sys.exit(0)
     sys.exit(main())

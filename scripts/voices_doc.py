@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from reelforge import speech_transform, voices  # noqa: E402
 from reelforge.engines.base import VoiceInfo  # noqa: E402
+from reelforge.errors import ReelforgeError  # noqa: E402
 from reelforge.samples import sentence_for  # noqa: E402
 
 CHILD_F0 = (250.0, 400.0)
@@ -40,11 +41,15 @@ class Measured:
     f0_hz: float
     formants_hz: tuple[float, float, float]
     seconds: float
+    problem: str = ""  # why the voice could not read its sample
 
 
 def measure_voice(voice: VoiceInfo, workdir: Path) -> Measured:
     text = sentence_for(voice.language)
-    result = voices.synthesize(text, voice.language, voice.id, workdir=workdir)
+    try:
+        result = voices.synthesize(text, voice.language, voice.id, workdir=workdir)
+    except ReelforgeError as exc:  # e.g. espeak's Japanese reads kana only
+        return Measured(voice, 0.0, (0.0, 0.0, 0.0), 0.0, exc.message)
     found = speech_transform.measure(Path(result.audio))
     return Measured(voice, found.f0_hz, found.formants_hz, result.duration_ms / 1000)
 
@@ -52,7 +57,7 @@ def measure_voice(voice: VoiceInfo, workdir: Path) -> Measured:
 def checks(rows: list[Measured]) -> list[str]:
     """What misses the expected order of ages, per language and gender."""
     problems = []
-    by = {(m.voice.language, m.voice.age, m.voice.gender): m for m in rows}
+    by = {(m.voice.language, m.voice.age, m.voice.gender): m for m in rows if not m.problem}
     for (language, age, gender), m in sorted(by.items()):
         adult = by.get((language, "adult", gender))
         child = by.get((language, "child", gender))
@@ -78,7 +83,9 @@ def _formants(m: Measured) -> str:
 
 
 def page(rows: list[Measured], elapsed_s: float) -> str:
-    problems = checks(rows)
+    problems = checks(rows) + [
+        f"{m.voice.id}: could not read the sample sentence ({m.problem})" for m in rows if m.problem
+    ]
     lines = [
         "# Voices",
         "",
@@ -108,12 +115,18 @@ def page(rows: list[Measured], elapsed_s: float) -> str:
         ]
         for m in mine:
             v = m.voice
+            if m.problem:
+                lines.append(
+                    f"| `{v.id}` | {v.age} | {v.gender} | {v.engine} | - | - | not measured: "
+                    f"{m.problem} |"
+                )
+                continue
             lines.append(
                 f"| `{v.id}` | {v.age} | {v.gender} | {v.engine} | {m.f0_hz:.0f} | "
                 f"{_formants(m)} | {v.transform or '-'} |"
             )
         lines.append("")
-    f0_children = [m.f0_hz for m in rows if m.voice.age == "child"]
+    f0_children = [m.f0_hz for m in rows if m.voice.age == "child" and not m.problem]
     if f0_children:
         lines.append(
             f"Children's median F0 across languages: {statistics.median(f0_children):.0f} Hz."
@@ -137,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     ):
         rows = list(pool.map(lambda v: measure_voice(v, Path(tmp)), catalogue))
     for m in rows:
-        print(f"{m.voice.id:28} {m.voice.engine:10} F0 {m.f0_hz:5.0f}  F {_formants(m)}")
+        print(
+            f"{m.voice.id:28} {m.voice.engine:10} F0 {m.f0_hz:5.0f}  F {_formants(m)} {m.problem}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(page(rows, time.perf_counter() - began), encoding="utf-8")
     print(f"wrote {args.out}")

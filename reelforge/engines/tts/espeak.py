@@ -106,6 +106,11 @@ _PERSONAS: dict[tuple[str, str], tuple[str, int, float, str, str]] = {
     ("senior", "male"): ("grandpa", 40, 0.9, "senior male", "breath=0.2"),
     ("senior", "female"): ("f2", 35, 0.9, "senior female", "breath=0.2"),
 }
+# Languages whose catalogue voices speak slower than espeak's default rate, as measured with
+# benchmarks/voices.py (Whisper base, 10 sentences, 3 per narration): Arabic CER 0.73 at
+# espeak's rate, 0.54 at 0.85, 0.68 at 0.75; 0.55 at 0.85 with 30 ms more between words;
+# Piper's tashkeel diacritiser before espeak made it far worse (1.41: Whisper looped).
+LANGUAGE_RATES: dict[str, float] = {"ar": 0.85}
 # Languages listed in the catalogue; any other espeak language still works by name.
 CATALOGUE_LANGUAGES: dict[str, str] = {
     "en": "English (US)",
@@ -419,7 +424,8 @@ class EspeakEngine:
         out: list[VoiceInfo] = []
         for lang, label in CATALOGUE_LANGUAGES.items():
             base = espeak_language(lang)
-            for (age, gender), (variant, pitch, rate, what, transform) in _PERSONAS.items():
+            for (age, gender), (variant, pitch, persona_rate, what, transform) in _PERSONAS.items():
+                rate = round(persona_rate * LANGUAGE_RATES.get(lang, 1.0), 3)
                 options = "".join(
                     [f";pitch={pitch}" if pitch != 50 else "", f";rate={rate}" if rate != 1 else ""]
                 )

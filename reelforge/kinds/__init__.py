@@ -76,12 +76,22 @@ class Output:
         return self.file.split(".", 1)[1]
 
 
+SUMMARY_MAX_BYTES = 64 * 1024
+"""The largest :attr:`KindResult.summary`, as compact JSON."""
+
+
 @dataclass(frozen=True)
 class KindResult:
-    """What a run made: output name -> file in the work folder; notes on what it could not do."""
+    """What a run made: output name -> file in the work folder; notes on what it could not do;
+    and an optional ``summary`` of the result that a job shows beside its downloads.
+
+    ``summary`` is JSON (at most :data:`SUMMARY_MAX_BYTES`), never server paths. Any object in
+    it with an ``"outputs"`` mapping (label -> result name, e.g. ``{"video": "clip-1"}``) is shown
+    by the service with ``"files"`` and ``"signed"`` links to those downloads instead."""
 
     files: Mapping[str, Path]
     notes: tuple[str, ...] = ()
+    summary: Mapping[str, Any] | None = None
 
 
 def video_outputs(stem: str) -> dict[str, Output]:

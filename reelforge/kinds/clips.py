@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -133,12 +133,28 @@ def run(
         progress=progress,
     )
     files: dict[str, Path] = {"manifest": made.manifest, "transcript": made.transcript}
+    listed: list[dict[str, Any]] = []
     for clip in made.clips:
+        outputs = {"video": f"clip-{clip.rank}", "thumbnail": f"clip-{clip.rank}.jpg"}
         files[f"clip-{clip.rank}"] = clip.video
         files[f"clip-{clip.rank}.jpg"] = clip.thumbnail
         for suffix, path in clip.captions.items():
             files[f"clip-{clip.rank}.{suffix}"] = path
-    return KindResult(files, made.notes)
+            outputs[f"captions.{suffix}"] = f"clip-{clip.rank}.{suffix}"
+        listed.append(
+            {
+                "rank": clip.rank,
+                "score": round(clip.moment.score, 1),
+                "reasons": list(clip.moment.reasons),
+                "start": round(clip.start_ms / 1000, 3),
+                "end": round(clip.end_ms / 1000, 3),
+                "duration": round((clip.end_ms - clip.start_ms) / 1000, 3),
+                "title": clip.moment.title[:200],
+                "fit": clip.fit,
+                "outputs": outputs,
+            }
+        )
+    return KindResult(files, made.notes, summary={"clips": listed})
 
 
 CLIPS = JobKind(

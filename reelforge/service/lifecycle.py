@@ -136,6 +136,7 @@ def transition(
             job.next_attempt_at = None
             job.error = job.hint = job.traceback = None
             job.result = None
+            job.summary = None
     elif new.is_active:
         job.stage = new.value
         if old is JobStatus.QUEUED:

@@ -112,6 +112,8 @@ class Job(Base):
     hint: Mapped[str | None] = mapped_column(Text, nullable=True)
     traceback: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    # What the kind's run said about its result (KindResult.summary), shown beside the downloads.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     cached_from: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -152,6 +154,7 @@ class Job(Base):
             "error": self.error,
             "hint": self.hint,
             "result": dict(self.result or {}),
+            "summary": self.summary,
             "cached_from": self.cached_from,
             "input_hash": self.input_hash,
             "webhook_url": self.webhook_url,

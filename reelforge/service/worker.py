@@ -175,6 +175,7 @@ class _Run:
         self.write_lock = threading.Lock()
         self.done = threading.Event()
         self.cached_from: str | None = None
+        self.summary: dict[str, Any] | None = None  # the kind's result summary, scrubbed
         self.last_progress = 0.0
         self.notified = False
         self.local_media: dict[str, str] = {}  # local file of an upload -> its media: reference
@@ -444,12 +445,65 @@ class _Run:
         for name, path in files.items():
             if kind.outputs[name].names_paths:
                 self._scrub_manifest(path, work)
+        self.summary = self._summary(kind, result.summary, files, work)
         self._report(1.0, "post_processing", force=True)
         return files
+
+    def _summary(
+        self, kind: JobKind, summary: Any, files: dict[str, Path], work: Path
+    ) -> dict[str, Any] | None:
+        """The run's summary as stored with the job: JSON, bounded, no server paths, and every
+        ``"outputs"`` entry naming a file this run wrote (a kind breaking that is a bug)."""
+        if summary is None:
+            return None
+
+        def bug(why: str) -> JobError:
+            return JobError(
+                f"the {kind.name} run's result summary {why}",
+                hint="this is a bug in reelforge; the job's traceback has details",
+            )
+
+        try:
+            data = json.loads(json.dumps(summary, ensure_ascii=False, allow_nan=False))
+        except (TypeError, ValueError) as exc:
+            raise bug(f"is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise bug("is not a JSON object")
+        data = self._scrub(data, work)
+        size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        if size > kinds.SUMMARY_MAX_BYTES:
+            raise bug(f"takes {size} bytes; at most {kinds.SUMMARY_MAX_BYTES}")
+
+        def check(value: Any) -> None:
+            if isinstance(value, dict):
+                outputs = value.get("outputs")
+                if outputs is not None and (
+                    not isinstance(outputs, dict)
+                    or not all(isinstance(n, str) and n in files for n in outputs.values())
+                ):
+                    raise bug(f"names outputs the run did not write: {outputs!r}")
+                for item in value.values():
+                    check(item)
+            elif isinstance(value, list):
+                for item in value:
+                    check(item)
+
+        check(data)
+        return data  # type: ignore[no-any-return]
 
     def _scrub_manifest(self, manifest: Path, work: Path) -> None:
         """Server paths never reach users: uploads become their ``media:`` references, files
         in the work folder or caches become ``work:``/``cache:`` relative names."""
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # not JSON (a fake renderer): leave it
+        manifest.write_text(
+            json.dumps(self._scrub(data, work), indent=1, ensure_ascii=False), encoding="utf-8"
+        )
+
+    def _scrub(self, data: Any, work: Path) -> Any:
+        """``data`` (JSON) with server paths replaced as :meth:`_scrub_manifest` says."""
         roots = [(str(work.resolve()), "work:"), (str(work), "work:")]
         if self.settings.cache_dir is not None:
             roots += [
@@ -474,11 +528,7 @@ class _Run:
                 return [scrub(item) for item in value]
             return value
 
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return  # not JSON (a fake renderer): leave it
-        manifest.write_text(json.dumps(scrub(data), indent=1, ensure_ascii=False), encoding="utf-8")
+        return scrub(data)
 
     def _cached(self, kind: JobKind) -> dict[str, Path] | None:
         """A completed job of the same owner with the same input: reuse its stored outputs.
@@ -511,6 +561,7 @@ class _Run:
                 except ReelforgeError:
                     continue
                 self.cached_from = donor.id
+                self.summary = donor.summary
                 self._advance(JobStatus.POST_PROCESSING, note=f"reusing the output of {donor.id}")
                 return files
         return None
@@ -539,6 +590,7 @@ class _Run:
                     JobStatus.COMPLETED,
                     note=f"done in {self._elapsed()}",
                     result=keys,
+                    summary=self.summary,
                     error=None,
                     hint=None,
                     traceback=None,

@@ -60,6 +60,25 @@ def test_clips_job_lists_ranked_clips_with_downloads(
     assert "/" not in json.dumps(document["source"])  # no server path leaks
     video = api.client.get(files["clip_1"], headers=api.headers(key))
     assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+    # The job itself lists the clips (no manifest download needed), as the manifest has them.
+    listed = job["summary"]["clips"]
+    assert [clip["rank"] for clip in listed] == [c["rank"] for c in document["clips"]]
+    for shown, full in zip(listed, document["clips"], strict=True):
+        assert shown["score"] == pytest.approx(full["score"], abs=0.05)
+        assert shown["reasons"] == full["reasons"] and shown["title"] == full["title"]
+        assert shown["start"] == pytest.approx(full["start"], abs=1e-3)
+        assert shown["end"] == pytest.approx(full["end"], abs=1e-3)
+        k = shown["rank"]
+        assert shown["files"]["video"] == files[f"clip_{k}"]
+        assert shown["files"]["thumbnail"] == files[f"clip_{k}_thumbnail"]
+        assert shown["files"]["captions.srt"] == files[f"clip_{k}_captions.srt"]
+        assert set(shown["signed"]) == set(shown["files"])
+    thumbnail = api.client.get(listed[0]["signed"]["thumbnail"])  # no key: signed link
+    assert thumbnail.status_code == 200 and thumbnail.content[:2] == b"\xff\xd8"
+    captions = api.client.get(listed[0]["files"]["captions.srt"], headers=api.headers(key))
+    assert captions.status_code == 200 and "-->" in captions.text
+    other = api.key("mallory")
+    assert_problem(api.client.get(f"/api/jobs/{job['id']}", headers=api.headers(other)), 404)
 
 
 def test_clips_requests_are_checked_at_submit(make_api: Callable[..., Api]) -> None:

@@ -29,6 +29,7 @@ from reelforge.service.api.deps import CallerDep, ServiceDep
 class ToyRequest(JobRequest):
     text: str = Field(min_length=1, max_length=200)
     shout: bool = False
+    summary_bytes: int = Field(0, ge=0, le=100_000)  # pad the summary (its size limit)
 
 
 def run_toy(
@@ -42,7 +43,15 @@ def run_toy(
         files["shout"] = workdir / "toy.upper.txt"
         files["shout"].write_text(request.text.upper(), encoding="utf-8")
     progress("write", 1.0)
-    return KindResult(files)
+    summary = {
+        "letters": len(request.text),
+        "where": str(text),  # a server path: the service must not show it
+        "items": [{"rank": 1, "outputs": {"plain": "text"}}],
+        "pad": "x" * request.summary_bytes,
+    }
+    if request.shout:
+        summary["items"].append({"rank": 2, "outputs": {"plain": "shout"}})  # type: ignore[attr-defined]
+    return KindResult(files, summary=summary)
 
 
 TOY = JobKind(
@@ -172,3 +181,43 @@ def test_each_kind_is_admitted_under_its_own_length_limit(make_api, toy_kind) ->
         api.service.submit("toy", {"text": "x" * 30})  # the toy's workload: 1 s per 10 letters
     assert api.service.submit("toy", {"text": "x" * 20}).status == "queued"
     assert api.service.estimate({"script": " ".join(["word"] * 100)})["duration_s"] > 2
+
+
+def test_a_kinds_result_summary_is_shown_with_links_to_its_owner_only(make_api, toy_kind) -> None:
+    api: Api = make_api()
+    api.client.app.include_router(toys)
+    alice, bob = api.key("alice"), api.key("bob")
+    response = api.client.post(
+        "/api/toys", json={"text": "Hi, toy.", "shout": True}, headers=api.headers(alice)
+    )
+    job = api.wait(response.json()["id"], alice)
+    assert job["status"] == "completed", job
+    summary = job["summary"]
+    assert summary["letters"] == 8
+    assert summary["where"] == "work:toy.txt"  # scrubbed like a manifest: no server path
+    first, second = summary["items"]
+    assert "outputs" not in first and first["rank"] == 1
+    assert first["files"] == {"plain": job["links"]["files"]["text"]}
+    assert second["files"] == {"plain": job["links"]["files"]["shout"]}
+    got = api.client.get(first["files"]["plain"], headers=api.headers(alice))
+    assert got.status_code == 200 and got.text == "Hi, toy."
+    signed = api.client.get(second["signed"]["plain"])  # no key: the token is the permission
+    assert signed.status_code == 200 and signed.text == "HI, TOY."
+    listed = api.client.get("/api/jobs?kind=toy", headers=api.headers(alice)).json()
+    assert listed["items"][0]["summary"] == summary
+    assert_problem(api.client.get(f"/api/jobs/{job['id']}", headers=api.headers(bob)), 404)
+    others = api.client.get("/api/jobs", headers=api.headers(bob)).json()
+    assert others["items"] == []
+
+
+def test_a_summary_over_its_size_limit_fails_the_job(make_api, toy_kind) -> None:
+    api: Api = make_api()
+    job = api.service.submit("toy", {"text": "big", "summary_bytes": kinds.SUMMARY_MAX_BYTES})
+    deadline = time.monotonic() + 30
+    while api.service.get(job.id).status not in ("completed", "failed") and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    done = api.service.get(job.id)
+    assert done.status == "failed" and done.summary is None
+    assert "summary takes" in (done.error or "") and "bug in reelforge" in (done.hint or "")

@@ -146,6 +146,12 @@ class JobOut(BaseModel):
     error: str | None = None
     hint: str | None = Field(None, description="what to do about the error")
     cached_from: str | None = None
+    summary: dict[str, Any] | None = Field(
+        None,
+        description="what a completed job's kind says about its result (clips: rank, score, "
+        "reasons, times in the source, title of each clip), each item's downloads as 'files' "
+        "and 'signed' links",
+    )
     webhook_url: str | None = None
     created_at: str | None = None
     queued_at: str | None = None
@@ -212,9 +218,42 @@ def links(request: Request, job: Any) -> JobLinks:
     )
 
 
+def summary_out(job: Any, found: JobLinks) -> dict[str, Any] | None:
+    """A completed job's stored summary, each ``"outputs"`` mapping (label -> result name)
+    replaced by ``"files"`` and ``"signed"`` (label -> the download's links)."""
+    if (
+        job.status != "completed"
+        or not isinstance(job.summary, dict)
+        or job.kind not in kinds.KINDS
+    ):
+        return None
+    table = kinds.get(job.kind).outputs
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, list):
+            return [resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        out = {key: resolve(item) for key, item in value.items() if key != "outputs"}
+        outputs = value.get("outputs")
+        if isinstance(outputs, dict):
+            downloads = {
+                label: table[name].download
+                for label, name in outputs.items()
+                if isinstance(name, str) and name in table and name in (job.result or {})
+            }
+            out["files"] = {label: found.files[name] for label, name in downloads.items()}
+            out["signed"] = {label: found.signed[name] for label, name in downloads.items()}
+        return out
+
+    return resolve(job.summary)  # type: ignore[no-any-return]
+
+
 def job_out(request: Request, job: Any) -> JobOut:
     data = job.to_dict()
     data["progress"] = round(max(0.0, min(1.0, float(data.get("progress") or 0.0))) * 100, 1)
     data["error"] = public_note(data.get("error"), job.id)  # no worker names, no other jobs
+    found = links(request, job)
+    data["summary"] = summary_out(job, found)
     fields = set(JobOut.model_fields) - {"links"}
-    return JobOut(**{k: v for k, v in data.items() if k in fields}, links=links(request, job))
+    return JobOut(**{k: v for k, v in data.items() if k in fields}, links=found)

@@ -12,7 +12,8 @@ always on a worker thread: the event loop never waits for an engine.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,8 +32,6 @@ CACHE_CONTROL = "public, max-age=86400"
 _BUILDS = threading.BoundedSemaphore(2)  # syntheses at once, all samples together
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
-
-Name = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")]
 
 
 def _lock_for(name: str) -> threading.Lock:
@@ -80,92 +79,115 @@ def _answers(media_type: str, description: str) -> dict[int | str, dict[str, Any
     }
 
 
-_AUDIO = _answers("audio/mp4", "an AAC sample (.m4a)")
-_IMAGE = _answers("image/jpeg", "a 320x180 JPEG")
+_NAME = r"^[a-z][a-z0-9_-]*$"  # catalogue names only
+_DESCRIPTIONS = {"": "an AAC sample (.m4a)", "image/jpeg": "a 320x180 JPEG"}
 
 
-@router.get(
-    "/voices/{voice_id}/sample",
-    response_class=Response,
-    responses=_AUDIO,
-    summary="A few seconds of this voice reading a fixed sentence in its language",
-)
-async def voice_sample(
-    voice_id: Name,
-    request: Request,
-    settings: SettingsDep,
-    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
-) -> Response:
-    from reelforge import samples
+@dataclass(frozen=True)
+class _Sample:
+    """One kind of sample: its route, catalogue check, cache name and how it is made."""
 
-    voices = await run_in_threadpool(catalogue.list_voices)
-    if voice_id not in {v["id"] for v in voices}:
-        raise NotFound(f"no voice {voice_id!r} here", hint="GET /api/voices lists them")
-    tag = await run_in_threadpool(samples.voice_sample_tag, voice_id)
-    return await _serve(
-        request,
-        settings,
-        f"voice-{voice_id}-{tag}{samples.SAMPLE_SUFFIX}",
-        tag,
-        samples.SAMPLE_MEDIA_TYPE,
-        lambda path: samples.sample_voice(voice_id, path),
-        if_none_match,
-    )
+    path: str  # the route, with ``{param}`` naming its catalogue entry
+    param: str
+    summary: str
+    route_name: str
+    listing: str  # the catalogue function listing the entries, and each entry's name key
+    key: str
+    missing: str  # "no voice {name!r} here"-style message, ``{name}`` filled in
+    listed_by: str
+    file_name: str  # "voice-{name}-{tag}{suffix}"-style cache name
+    tag_function: str  # in reelforge.samples
+    build_function: str  # in reelforge.samples
+    media_type: str  # "" for the audio samples' own
 
 
-@router.get(
-    "/music-moods/{mood}/sample",
-    response_class=Response,
-    responses=_AUDIO,
-    summary="Eight seconds of music in this mood",
-)
-async def mood_sample(
-    mood: Name,
-    request: Request,
-    settings: SettingsDep,
-    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
-) -> Response:
-    from reelforge import samples
-
-    moods = await run_in_threadpool(catalogue.list_moods)
-    if mood not in {m["name"] for m in moods}:
-        raise NotFound(f"no music mood {mood!r}", hint="GET /api/music-moods lists them")
-    tag = await run_in_threadpool(samples.music_sample_tag, mood)
-    return await _serve(
-        request,
-        settings,
-        f"mood-{mood}-{tag}{samples.SAMPLE_SUFFIX}",
-        tag,
-        samples.SAMPLE_MEDIA_TYPE,
-        lambda path: samples.sample_music(mood, path),
-        if_none_match,
-    )
-
-
-@router.get(
-    "/templates/{name}/thumbnail",
-    response_class=Response,
-    responses=_IMAGE,
-    summary="A still of this template: its title card over its picture style",
-)
-async def template_thumbnail(
-    name: Name,
-    request: Request,
-    settings: SettingsDep,
-    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
-) -> Response:
-    from reelforge import samples
-
-    templates = await run_in_threadpool(catalogue.list_templates)
-    if name not in {t["name"] for t in templates}:
-        raise NotFound(f"no template {name!r}", hint="GET /api/templates lists them")
-    tag = await run_in_threadpool(samples.template_sample_tag, name)
-    return await _serve(
-        request,
-        settings,
-        f"template-{name}-{tag}.jpg",
-        tag,
+_SAMPLES = (
+    _Sample(
+        "/voices/{voice_id}/sample",
+        "voice_id",
+        "A few seconds of this voice reading a fixed sentence in its language",
+        "voice_sample",
+        "list_voices",
+        "id",
+        "no voice {name!r} here",
+        "GET /api/voices lists them",
+        "voice-{name}-{tag}{suffix}",
+        "voice_sample_tag",
+        "sample_voice",
+        "",
+    ),
+    _Sample(
+        "/music-moods/{mood}/sample",
+        "mood",
+        "Eight seconds of music in this mood",
+        "mood_sample",
+        "list_moods",
+        "name",
+        "no music mood {name!r}",
+        "GET /api/music-moods lists them",
+        "mood-{name}-{tag}{suffix}",
+        "music_sample_tag",
+        "sample_music",
+        "",
+    ),
+    _Sample(
+        "/templates/{name}/thumbnail",
+        "name",
+        "A still of this template: its title card over its picture style",
+        "template_thumbnail",
+        "list_templates",
+        "name",
+        "no template {name!r}",
+        "GET /api/templates lists them",
+        "template-{name}-{tag}.jpg",
+        "template_sample_tag",
+        "sample_template",
         "image/jpeg",
-        lambda path: samples.sample_template(name, path),
-        if_none_match,
+    ),
+)
+
+
+def _endpoint(kind: _Sample) -> Callable[..., Awaitable[Response]]:
+    """The route answering ``kind``'s samples: 404 for a name not in the catalogue."""
+
+    async def endpoint(
+        name: str,
+        request: Request,
+        settings: SettingsDep,
+        if_none_match: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> Response:
+        from reelforge import samples
+
+        entries = await run_in_threadpool(getattr(catalogue, kind.listing))
+        if name not in {e[kind.key] for e in entries}:
+            raise NotFound(kind.missing.format(name=name), hint=kind.listed_by)
+        tag = await run_in_threadpool(getattr(samples, kind.tag_function), name)
+        build = getattr(samples, kind.build_function)
+        return await _serve(
+            request,
+            settings,
+            kind.file_name.format(name=name, tag=tag, suffix=samples.SAMPLE_SUFFIX),
+            tag,
+            kind.media_type or samples.SAMPLE_MEDIA_TYPE,
+            lambda path: build(name, path),
+            if_none_match,
+        )
+
+    # The path parameter keeps its name (voice_id, mood, name) in the route and the OpenAPI
+    # document; the annotation is set here, where the kind is known.
+    endpoint.__annotations__["name"] = Annotated[
+        str, PathParameter(alias=kind.param, min_length=1, max_length=64, pattern=_NAME)
+    ]
+    return endpoint
+
+
+for _kind in _SAMPLES:
+    router.add_api_route(
+        _kind.path,
+        _endpoint(_kind),
+        methods=["GET"],
+        name=_kind.route_name,
+        response_class=Response,
+        responses=_answers(_kind.media_type or "audio/mp4", _DESCRIPTIONS[_kind.media_type]),
+        summary=_kind.summary,
     )

@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument("--writer", help="the writer engine for --idea (see `reelforge write`)")
     _spec_options(make)
     make.add_argument("--keep-work", action="store_true", help="keep the work folder")
+    make.add_argument("--library", help="a folder of your pictures and clips to match to scenes")
     make.add_argument(
         "--print-plan",
         action="store_true",
@@ -379,6 +380,7 @@ def _load(args: argparse.Namespace) -> reelforge.Storyboard:
         "max_scenes": getattr(args, "max_scenes", None),
         "target_duration": getattr(args, "duration", None),
         "resolution": getattr(args, "resolution", None),
+        "library": getattr(args, "library", None),
     }
     captions = getattr(args, "captions", None)
     if captions is not None:

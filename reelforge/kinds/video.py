@@ -89,6 +89,8 @@ def media_fields(request: VideoRequest) -> Iterator[MediaField]:
         yield MediaField("watermark.path", board.watermark.path, ("image",))
     if board.character is not None and board.character.image:
         yield MediaField("character.image", board.character.image, ("image",))
+    if board.library:  # a folder on the server's disk: never (users name uploads)
+        yield MediaField("library", board.library, ())
 
 
 def with_media(request: VideoRequest, rename: Rename) -> VideoRequest:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reelforge.errors import SpecError
-from reelforge.plan import layout, narration, timing
+from reelforge.plan import layout, library, narration, timing
 from reelforge.plan.layout import Canvas
 from reelforge.plan.music import Composer
 from reelforge.plan.narration import Narration
@@ -79,6 +79,8 @@ def plan(
     width, height, fps = timing.output_size(sb, preview)
     canvas = Canvas(width, height, fps, workdir)
     narration.check_languages(sb)
+    cache = Path(cache_dir) if cache_dir is not None else get_settings().cache_dir
+    sb, from_library, library_note = library.match_library(sb, cache)
     languages = [narration.scene_language(sb, s) for s in sb.scenes]
     _check_media(sb)
     layout.check_generative_engine(sb)
@@ -86,7 +88,6 @@ def plan(
 
     composer = Composer(sb, template, timing.estimate_ms(sb.scenes, languages, sb), workdir)
     started = time.perf_counter()
-    cache = Path(cache_dir) if cache_dir is not None else get_settings().cache_dir
     said = narration.narrate(sb, languages, cache, progress)
     if said.engine:
         planned.engines["voice"] = said.engine
@@ -99,6 +100,10 @@ def plan(
     started = time.perf_counter()
     clips = _clips(sb, template, canvas, slots, said, languages, planned, progress, burned)
     planned.timings["visuals_s"] = time.perf_counter() - started
+    for found in from_library:  # the user's own media: which asset, which words, the score
+        planned.pictures[found.scene] = found.picture()
+    if library_note:
+        planned.notes.append(library_note)
 
     frames = sum(n for _, n in slots)
     tracks, spoken = narration.placed(said, slots, fps, style)

@@ -66,6 +66,8 @@ def load_spec(path: str | Path, **overrides: Any) -> Storyboard:
         value = given.get(key)
         if isinstance(value, str) and "://" not in value and Path(value).expanduser().is_file():
             given[key] = str(Path(value).expanduser().resolve())
+    if isinstance(given.get("library"), str):  # --library: relative to where the user is
+        given["library"] = str(Path(given["library"]).expanduser().resolve())
 
     if suffix in SCRIPT_SUFFIXES:
         board = storyboard_from_text(text, source=str(file), **given)
@@ -184,6 +186,15 @@ def resolve_paths(board: Storyboard, base: str | Path) -> Storyboard:
     if board.character is not None and board.character.image:
         path = check(board.character.image, "character picture", "character.image")
         update["character"] = board.character.model_copy(update={"image": path})
+    if board.library:
+        library = Path(board.library).expanduser()
+        library = (library if library.is_absolute() else folder / library).resolve()
+        if not library.is_dir():
+            raise MediaError(
+                f"media library {library} {'is a file' if library.exists() else 'not found'}",
+                hint=f"give a folder of your pictures and clips; relative to {folder}",
+            )
+        update["library"] = str(library)
     return board.model_copy(update=update)
 
 

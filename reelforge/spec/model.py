@@ -301,6 +301,8 @@ class Storyboard(_Model):
     visual_engine: Name = "illustrated"
     # generative engines: a character or subject shared by every scene (words and/or picture)
     character: CharacterSpec | None = None
+    # a folder of your own pictures and clips matched to scenes without a picture (CLI only)
+    library: FilePath | None = None
     music: MusicSpec = MusicSpec()
     captions: CaptionSpec = CaptionSpec()
     narration: NarrationSpec | None = None

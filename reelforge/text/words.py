@@ -1,0 +1,89 @@
+"""Word matching shared by planners that pair text with things (light: no numpy, no Pillow).
+
+The same normalisation and word-ending rules as the illustrated engine's subject matching
+(case, Latin accents and Arabic vowel marks folded; a word of 4+ letters matches its
+inflections), plus *concepts*: two words in any of the illustrated lexicon's languages that
+call for the same subject (French "poisson", English "sardines") are related.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+INFLECT_MIN = 4
+LATIN_ENDINGS = ("s", "es", "x", "e", "ed", "d", "er", "ers", "ing", "n", "en")
+_SPLIT = re.compile(r"[\s.,;:!?\"'’‘“”«»()\[\]{}।॥،؛؟…\-–—/*_#|+=~]+")
+_ARABIC_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")
+
+
+def normalise(text: str) -> str:
+    """Case-folded, Latin accents and Arabic vowel marks removed, Arabic letters unified."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    out: list[str] = []
+    for char in text:
+        if unicodedata.category(char) == "Mn" and out and out[-1] < "\u0250":
+            continue
+        out.append(char)
+    text = unicodedata.normalize("NFC", "".join(out))
+    text = _ARABIC_MARKS.sub("", text)
+    return text.translate(str.maketrans("أإآىة", "ااايه"))
+
+
+# function words of the lexicon's Latin-script languages (normalised), and camera file names
+_STOP = (
+    "the and for our your with this that from into over here there are was were has have "
+    "its all any more most very just only again every some what when where who how not but "
+    "les des une est pour avec dans sur par que qui vos nos notre votre aux ces son sa ses "
+    "los las una con por para del que nuestro nuestra sus img dsc dscn pxl vid mov"
+)
+STOPWORDS = frozenset(_STOP.split())
+
+
+def words(text: str) -> list[str]:
+    """The meaningful words of ``text``: normalised, no bare numbers, no one- or two-letter
+    words, no function words."""
+    return [
+        w
+        for w in _SPLIT.split(normalise(text))
+        if len(w) >= 3 and not w.isdigit() and w not in STOPWORDS
+    ]
+
+
+def word_hit(a: str, b: str) -> float:
+    """1.0 for the same word, 0.8 when one is an inflection of the other, else 0."""
+    if a == b:
+        return 1.0
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < INFLECT_MIN or not long.startswith(short):
+        return 0.0
+    rest = long[len(short) :]
+    if short[:1].isascii():
+        return 0.8 if rest in LATIN_ENDINGS else 0.0
+    return 0.8 if len(rest) <= 2 else 0.0
+
+
+@functools.lru_cache(maxsize=1)
+def _concepts() -> dict[str, frozenset[str]]:
+    """normalised keyword -> the subjects (emoji) of the lexicon it calls for, all languages."""
+    from reelforge.engines.visuals.illustrated_lexicon import TABLE
+
+    found: dict[str, set[str]] = {}
+    for line in TABLE.strip().splitlines():
+        emoji, _tags, *columns = (part.strip() for part in line.split("|"))
+        for column in columns:
+            for word in column.partition(":")[2].split(","):
+                key = normalise(word.strip())
+                if key and " " not in key:
+                    found.setdefault(key, set()).add(emoji)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def concepts(word: str) -> frozenset[str]:
+    """The lexicon subjects ``word`` (normalised) or a word it inflects calls for."""
+    table = _concepts()
+    if word in table:
+        return table[word]
+    hits = [v for k, v in table.items() if len(k) >= INFLECT_MIN and word_hit(word, k) > 0]
+    return frozenset().union(*hits) if hits else frozenset()

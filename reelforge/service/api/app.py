@@ -203,7 +203,7 @@ class BodyLimitMiddleware:
         self.limit = limit
         self.exempt = exempt
 
-    def _too_large(self) -> problems.PayloadTooLarge:
+    def _too_large(self) -> problems.ApiProblem:
         return problems.PayloadTooLarge(
             f"the request body is larger than this server's limit of {self.limit} bytes",
             hint="send a shorter script or storyboard; upload media with POST /api/media",

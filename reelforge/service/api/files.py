@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from reelforge.service.api import signing
 from reelforge.service.api.deps import OptionalCallerDep, ServiceDep, SettingsDep
 from reelforge.service.api.jobs import JobId
-from reelforge.service.api.problems import RangeNotSatisfiable, Unauthorized, responses
+from reelforge.service.api.problems import ApiProblem, RangeNotSatisfiable, Unauthorized, responses
 
 router = APIRouter(prefix="/api/jobs", tags=["files"])
 
@@ -63,7 +63,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, min(last, size - 1)
 
 
-def _unsatisfiable(size: int) -> RangeNotSatisfiable:
+def _unsatisfiable(size: int) -> ApiProblem:
     return RangeNotSatisfiable(
         f"the requested range is outside the file ({size} bytes)",
         hint=f"ask for bytes 0-{max(size - 1, 0)}",

@@ -51,7 +51,7 @@ _UPLOAD_BODY = {
 }
 
 
-def _too_large(limit: int) -> PayloadTooLarge:
+def _too_large(limit: int) -> ApiProblem:
     return PayloadTooLarge(
         f"the upload is larger than this server's limit of {limit} bytes",
         hint="compress or trim the file, or raise REELFORGE_UPLOAD_MAX_BYTES",

@@ -16,20 +16,32 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reelforge.errors import (
-    EngineFailed,
-    EngineUnavailable,
-    JobError,
-    MediaError,
-    ReelforgeError,
-    RenderError,
-    SpecError,
-)
+from reelforge import errors
+from reelforge.errors import ReelforgeError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:reelforge:problem:"
 log = logging.getLogger("reelforge.api")
 OWNER_QUOTA = "quota-exceeded"
+
+# status -> (slug, title): the API's own refusals and the slug of any status it answers with.
+_STATUSES: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Missing or invalid API key"),
+    403: ("forbidden", "Not allowed for this API key"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method Not Allowed"),
+    406: ("not-acceptable", "Not Acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    416: ("range-not-satisfiable", "Range not satisfiable"),
+    422: ("validation-error", "Validation failed"),
+    429: ("too-many-requests", "Too many requests"),
+    500: ("internal-error", "Internal error"),
+    503: ("unavailable", "Service unavailable"),
+    507: ("storage-full", "Insufficient storage"),
+}
 
 
 class ApiProblem(ReelforgeError):
@@ -45,50 +57,31 @@ class ApiProblem(ReelforgeError):
         self.headers = headers or {}
 
 
-class Unauthorized(ApiProblem):
-    status, slug, title = 401, "unauthorized", "Missing or invalid API key"
+def _refusal(name: str, status: int) -> type[ApiProblem]:
+    """The ApiProblem subclass ``name`` answering ``status`` with its slug and title."""
+    slug, title = _STATUSES[status]
+    fields = {"status": status, "slug": slug, "title": title, "__module__": __name__}
+    return type(name, (ApiProblem,), fields)
 
 
-class Forbidden(ApiProblem):
-    status, slug, title = 403, "forbidden", "Not allowed for this API key"
-
-
-class NotFound(ApiProblem):
-    status, slug, title = 404, "not-found", "Not found"
-
-
-class Conflict(ApiProblem):
-    status, slug, title = 409, "conflict", "Conflict"
-
-
-class PayloadTooLarge(ApiProblem):
-    status, slug, title = 413, "payload-too-large", "Payload too large"
-
-
-class UnsupportedMediaType(ApiProblem):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
-
-
-class RangeNotSatisfiable(ApiProblem):
-    status, slug, title = 416, "range-not-satisfiable", "Range not satisfiable"
-
-
-class TooManyRequests(ApiProblem):
-    status, slug, title = 429, "too-many-requests", "Too many requests"
-
-
-class Unavailable(ApiProblem):
-    status, slug, title = 503, "unavailable", "Service unavailable"
-
+Unauthorized = _refusal("Unauthorized", 401)
+Forbidden = _refusal("Forbidden", 403)
+NotFound = _refusal("NotFound", 404)
+Conflict = _refusal("Conflict", 409)
+PayloadTooLarge = _refusal("PayloadTooLarge", 413)
+UnsupportedMediaType = _refusal("UnsupportedMediaType", 415)
+RangeNotSatisfiable = _refusal("RangeNotSatisfiable", 416)
+TooManyRequests = _refusal("TooManyRequests", 429)
+Unavailable = _refusal("Unavailable", 503)
 
 # Library errors: the first class in this order that matches decides (subclasses first).
 _LIBRARY: tuple[tuple[type[ReelforgeError], int, str, str], ...] = (
-    (SpecError, 422, "invalid-spec", "Invalid script or storyboard"),
-    (MediaError, 422, "invalid-media", "Invalid media"),
-    (EngineUnavailable, 422, "engine-unavailable", "Engine not available here"),
-    (EngineFailed, 500, "engine-failed", "Engine failed"),
-    (RenderError, 500, "render-failed", "Render failed"),
-    (JobError, 409, "job-error", "Job error"),
+    (errors.SpecError, 422, "invalid-spec", "Invalid script or storyboard"),
+    (errors.MediaError, 422, "invalid-media", "Invalid media"),
+    (errors.EngineUnavailable, 422, "engine-unavailable", "Engine not available here"),
+    (errors.EngineFailed, 500, "engine-failed", "Engine failed"),
+    (errors.RenderError, 500, "render-failed", "Render failed"),
+    (errors.JobError, 409, "job-error", "Job error"),
     (ReelforgeError, 400, "error", "Request failed"),
 )
 
@@ -97,12 +90,8 @@ def _service_errors() -> tuple[tuple[type[ReelforgeError], int, str, str], ...]:
     """The service core's error classes, checked before their library bases."""
     from reelforge.service.jobs import JobConflict, JobNotFound, UnsupportedMedia, UploadTooLarge
 
-    return (
-        (JobNotFound, 404, "not-found", "Not found"),
-        (JobConflict, 409, "conflict", "Conflict"),
-        (UploadTooLarge, 413, "payload-too-large", "Payload too large"),
-        (UnsupportedMedia, 415, "unsupported-media-type", "Unsupported media type"),
-    )
+    pairs = ((JobNotFound, 404), (JobConflict, 409), (UploadTooLarge, 413), (UnsupportedMedia, 415))
+    return tuple((cls, status, *_STATUSES[status]) for cls, status in pairs)
 
 
 def status_for(error: ReelforgeError) -> tuple[int, str, str]:
@@ -147,23 +136,7 @@ def problem(
 
 
 def _slug_for_status(status: int) -> str:
-    return {
-        400: "bad-request",
-        401: "unauthorized",
-        403: "forbidden",
-        404: "not-found",
-        405: "method-not-allowed",
-        406: "not-acceptable",
-        409: "conflict",
-        413: "payload-too-large",
-        415: "unsupported-media-type",
-        416: "range-not-satisfiable",
-        422: "validation-error",
-        429: "too-many-requests",
-        500: "internal-error",
-        503: "unavailable",
-        507: "storage-full",
-    }.get(status, f"http-{status}")
+    return _STATUSES[status][0] if status in _STATUSES else f"http-{status}"
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -263,26 +236,20 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unhandled_handler)
 
 
+def _strings(*names: str) -> dict[str, Any]:
+    return {name: {"type": "string"} for name in names}
+
+
 # For OpenAPI: the shape of every error response.
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
+        **_strings("type", "title"),
         "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "hint": {"type": "string"},
+        **_strings("detail", "hint"),
         "errors": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "field": {"type": "string"},
-                    "in": {"type": "string"},
-                    "message": {"type": "string"},
-                    "type": {"type": "string"},
-                },
-            },
+            "items": {"type": "object", "properties": _strings("field", "in", "message", "type")},
         },
     },
     "required": ["type", "title", "status", "detail"],

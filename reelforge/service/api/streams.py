@@ -23,7 +23,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
-from reelforge.service.api.problems import TooManyRequests
+from reelforge.service.api.problems import ApiProblem, TooManyRequests
 from reelforge.service.db import Database
 from reelforge.service.models import JobEvent
 
@@ -79,7 +79,7 @@ class StreamHub:
             del self.open_by_owner[owner]
 
     @staticmethod
-    def _full(message: str) -> TooManyRequests:
+    def _full(message: str) -> ApiProblem:
         return TooManyRequests(
             message,
             hint="close a stream you no longer read, or poll GET /api/jobs/{id} now and then",

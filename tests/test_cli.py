@@ -456,3 +456,13 @@ def test_engines_lists_each_kind(capsys: pytest.CaptureFixture[str]) -> None:
         ("music", "procedural"),
         ("visuals", "procedural"),
     }
+
+
+def test_python_dash_m_runs_the_command_line() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "reelforge", "templates"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "restaurant" in done.stdout

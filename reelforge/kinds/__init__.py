@@ -131,6 +131,28 @@ def video_result(made: MadeVideo, outputs: Mapping[str, Output]) -> KindResult:
     return KindResult(files, tuple(made.notes))
 
 
+def video_run(verb: str, passed: str, outputs: Mapping[str, Output]) -> Runner:
+    """The run of a kind whose front-door verb ``reelforge.<verb>`` makes one video from the
+    request field ``passed`` and takes the other fields as keywords (the talking and podcast
+    kinds): it writes ``outputs["video"]`` with its sidecars, working in ``workdir/work``."""
+
+    def run(
+        request: Any, workdir: Path, progress: Progress, *, cache_dir: Path | None = None
+    ) -> KindResult:
+        import reelforge
+
+        made = getattr(reelforge, verb)(
+            getattr(request, passed),
+            workdir / outputs["video"].file,
+            **verb_options(request, passed),
+            workdir=workdir / "work",
+            progress=progress,
+        )
+        return video_result(made, outputs)
+
+    return run
+
+
 @dataclass(frozen=True)
 class Workload:
     """What a request asks of the machine, estimated before it runs: seconds of output, the

@@ -24,6 +24,7 @@ from reelforge.kinds import (
     Rename,
     Stage,
     Workload,
+    verb_options,
 )
 
 MAX_CLIPS = 10  # reelforge.clips.pipeline.MAX_CLIPS (not imported: listing kinds stays light)
@@ -116,22 +117,10 @@ def run(
     """Find and render the clips into ``workdir``."""
     import reelforge
 
-    made = reelforge.extract_clips(
-        request.video,
-        workdir,
-        count=request.count,
-        format=request.format,
-        min_s=request.min_s,
-        max_s=request.max_s,
-        query=request.query,
-        start_s=request.start_s,
-        end_s=request.end_s,
-        captions=request.captions,
-        resolution=360 if request.preview else request.resolution,
-        language=request.language,
-        model=request.model,
-        progress=progress,
-    )
+    options = verb_options(request, "video", "preview")
+    if request.preview:
+        options["resolution"] = 360
+    made = reelforge.extract_clips(request.video, workdir, **options, progress=progress)
     files: dict[str, Path] = {"manifest": made.manifest, "transcript": made.transcript}
     listed: list[dict[str, Any]] = []
     for clip in made.clips:
@@ -157,13 +146,4 @@ def run(
     return KindResult(files, made.notes, summary={"clips": listed})
 
 
-CLIPS = JobKind(
-    name="clips",
-    request=ClipsRequest,
-    run=run,
-    outputs=OUTPUTS,
-    workload=workload,
-    media=media_fields,
-    with_media=with_media,
-    stages=STAGES,
-)
+CLIPS = JobKind("clips", ClipsRequest, run, OUTPUTS, workload, media_fields, with_media, STAGES)

@@ -5,24 +5,19 @@ lip-synced on their turns, in a chosen layout (``POST /api/podcasts``, ``reelfor
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-import reelforge
 from reelforge.kinds import (
     JobKind,
     JobRequest,
-    KindResult,
     MediaField,
     Output,
-    Progress,
     Rename,
     Workload,
-    verb_options,
     video_outputs,
-    video_result,
+    video_run,
 )
 from reelforge.kinds.talking import LANGUAGE_PATTERN, SIZES, STAGES, WORDS_PER_SECOND
 
@@ -103,26 +98,8 @@ def with_media(request: PodcastRequest, rename: Rename) -> PodcastRequest:
     return request.model_copy(update={"speakers": speakers})
 
 
-def run(
-    request: PodcastRequest, workdir: Path, progress: Progress, *, cache_dir: Path | None = None
-) -> KindResult:
-    made = reelforge.make_podcast(
-        request.dialogue,
-        workdir / OUTPUTS["video"].file,
-        **verb_options(request, "dialogue"),
-        workdir=workdir / "work",
-        progress=progress,
-    )
-    return video_result(made, OUTPUTS)
-
+run = video_run("make_podcast", "dialogue", OUTPUTS)
 
 PODCAST = JobKind(
-    name="podcast",
-    request=PodcastRequest,
-    run=run,
-    outputs=OUTPUTS,
-    workload=workload,
-    media=media_fields,
-    with_media=with_media,
-    stages=STAGES,
+    "podcast", PodcastRequest, run, OUTPUTS, workload, media_fields, with_media, STAGES
 )

@@ -5,25 +5,20 @@ lip-synced, with captions, thumbnail and manifest (``POST /api/talking``, ``reel
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-import reelforge
 from reelforge.kinds import (
     JobKind,
     JobRequest,
-    KindResult,
     MediaField,
     Output,
-    Progress,
     Rename,
     Stage,
     Workload,
-    verb_options,
     video_outputs,
-    video_result,
+    video_run,
 )
 
 OUTPUTS: Mapping[str, Output] = video_outputs("talking")
@@ -96,26 +91,8 @@ def with_media(request: TalkingRequest, rename: Rename) -> TalkingRequest:
     return request.model_copy(update={"portrait": rename(request.portrait)})
 
 
-def run(
-    request: TalkingRequest, workdir: Path, progress: Progress, *, cache_dir: Path | None = None
-) -> KindResult:
-    made = reelforge.make_talking(
-        request.script,
-        workdir / OUTPUTS["video"].file,
-        **verb_options(request, "script"),
-        workdir=workdir / "work",
-        progress=progress,
-    )
-    return video_result(made, OUTPUTS)
-
+run = video_run("make_talking", "script", OUTPUTS)
 
 TALKING = JobKind(
-    name="talking",
-    request=TalkingRequest,
-    run=run,
-    outputs=OUTPUTS,
-    workload=workload,
-    media=media_fields,
-    with_media=with_media,
-    stages=STAGES,
+    "talking", TalkingRequest, run, OUTPUTS, workload, media_fields, with_media, STAGES
 )

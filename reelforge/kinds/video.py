@@ -158,13 +158,4 @@ def run(
     return video_result(made, OUTPUTS)
 
 
-VIDEO = JobKind(
-    name="video",
-    request=VideoRequest,
-    run=run,
-    outputs=OUTPUTS,
-    workload=workload,
-    media=media_fields,
-    with_media=with_media,
-    stages=STAGES,
-)
+VIDEO = JobKind("video", VideoRequest, run, OUTPUTS, workload, media_fields, with_media, STAGES)

@@ -19,7 +19,13 @@ from reelforge.kinds import (
     video_outputs,
     video_run,
 )
-from reelforge.kinds.talking import LANGUAGE_PATTERN, SIZES, STAGES, WORDS_PER_SECOND
+from reelforge.kinds.talking import (
+    LANGUAGE_PATTERN,
+    SIZES,
+    STAGES,
+    WORDS_PER_SECOND,
+    known_character,
+)
 
 OUTPUTS: Mapping[str, Output] = video_outputs("podcast")
 
@@ -36,18 +42,7 @@ class SpeakerSpec(BaseModel):
     character: str | None = Field(None, max_length=40)
     portrait: str | None = Field(None, max_length=300, description="a photo, media:<id>")
 
-    @field_validator("character")
-    @classmethod
-    def _known_character(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        from reelforge.errors import SpecError
-        from reelforge.talking.cast import character
-
-        try:
-            return character(value).name
-        except SpecError as exc:
-            raise ValueError(f"{exc.message} ({exc.hint})") from None
+    _known_character = field_validator("character")(known_character)
 
 
 class PodcastRequest(JobRequest):

@@ -34,6 +34,19 @@ LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 SIZES = {"9:16": (1080, 1920), "16:9": (1920, 1080), "1:1": (1080, 1080)}
 
 
+def known_character(value: str | None) -> str | None:
+    """A built-in character's name as the cast spells it; a ValueError (422) for another."""
+    if value is None:
+        return None
+    from reelforge.errors import SpecError
+    from reelforge.talking.cast import character
+
+    try:
+        return character(value).name
+    except SpecError as exc:
+        raise ValueError(f"{exc.message} ({exc.hint})") from None
+
+
 class TalkingRequest(JobRequest):
     """A script and who says it: a built-in character or a portrait (``media:<id>``)."""
 
@@ -49,18 +62,7 @@ class TalkingRequest(JobRequest):
     captions: bool = True
     seed: int = Field(0, ge=0, le=2**31 - 1)
 
-    @field_validator("character")
-    @classmethod
-    def _known_character(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        from reelforge.errors import SpecError
-        from reelforge.talking.cast import character
-
-        try:
-            return character(value).name
-        except SpecError as exc:
-            raise ValueError(f"{exc.message} ({exc.hint})") from None
+    _known_character = field_validator("character")(known_character)
 
     @field_validator("script")
     @classmethod

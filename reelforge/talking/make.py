@@ -145,6 +145,7 @@ def make_talking(
         turns = [produce.Turn(0, text) for text in script_turns(script)]
         started = time.perf_counter()
         spoken = produce.speak(turns, [voice_id], language, work, speed=speed, progress=progress)
+        produce.release_voices()
         voice_s = time.perf_counter() - started
         frames = produce.total_frames(spoken, fps)
         mouth = produce.mouth_tracks(spoken, 1, frames, fps)[0]

@@ -418,6 +418,7 @@ def make_podcast(
         spoken = produce.speak(
             board.turns, voice_of, language, work, speed=speed, progress=progress
         )
+        produce.release_voices()
         voice_s = time.perf_counter() - started
         frames = produce.total_frames(spoken, fps)
         count = len(board.speakers)

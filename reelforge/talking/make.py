@@ -38,6 +38,14 @@ class TalkingResult:
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def of(
+        cls, video: Path, cut: produce.Cut, filmed: produce.Filmed, manifest: Path, notes: list[str]
+    ) -> TalkingResult:
+        """The result of filming ``cut`` into ``video``."""
+        sidecars, thumbnail = filmed.sidecars, filmed.thumbnail
+        return cls(video, sidecars, thumbnail, manifest, cut.duration, tuple(notes), filmed.timings)
+
 
 def script_turns(script: str) -> list[str]:
     """The spoken paragraphs of a plain-text or Markdown script, in order."""
@@ -165,42 +173,19 @@ def make_talking(
             assert who is not None
             motion = animate.motion(frames, fps, seed, mouth.open)
             stage = CharacterStage(who, mouth, motion, size, None)
-        painter = (
-            produce.CaptionPainter(
-                lines, CAPTION_COLOURS, size[0], size[1], fps, portrait_y, language
-            )
-            if captions
-            else None
+        named = ["speaker"] if captions else None
+        cut = produce.Cut(
+            spoken, lines, frames, fps, size, language, CAPTION_COLOURS, portrait_y, named
         )
-
-        def draw(number: int) -> Frame:
-            frame: Frame = stage.draw(number)
-            if painter is not None:
-                painter.draw(frame, number)
-            return frame
-
-        timings = produce.encode(
-            draw,
-            spoken,
-            lines,
-            frames,
-            fps,
-            size,
-            out,
-            work / "render",
-            language=language,
-            preview=preview,
-            progress=progress,
+        filmed = produce.film(
+            stage.draw, cut, out, work / "render", preview=preview, progress=progress
         )
-        sidecars = produce.write_sidecars(lines, out, ["speaker"]) if captions else {}
-        thumb = produce.write_thumbnail(draw(min(frames - 1, frames // 3)), out.with_suffix(".jpg"))
-        duration = frames / fps
         manifest = produce.write_manifest(
             out.with_suffix(".json"),
             {
                 "kind": "talking",
                 "video": out.name,
-                "duration_s": duration,
+                "duration_s": cut.duration,
                 "size": list(size),
                 "fps": fps,
                 "voice": voice_id,
@@ -209,7 +194,7 @@ def make_talking(
                 "mouth": mouth.source,
                 "phoneme_timings": all(t.speech.phonemes for t in spoken),
                 "notes": notes,
-                "timings": {"voice_s": round(voice_s, 3), **timings},
+                "timings": {"voice_s": round(voice_s, 3), **filmed.timings},
             },
         )
-    return TalkingResult(out, sidecars, thumb, manifest, duration, tuple(notes), timings)
+    return TalkingResult.of(out, cut, filmed, manifest, notes)

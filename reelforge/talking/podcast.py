@@ -439,50 +439,21 @@ def make_podcast(
         ]
         stage = PodcastStage(actors, thirds, layout, size, speaking)
         lines = produce.captions(spoken, language)
-        painter = (
-            produce.CaptionPainter(
-                lines,
-                SPEAKER_COLOURS,
-                size[0],
-                size[1],
-                fps,
-                0.92 if size[1] <= size[0] else 0.5,
-                language,
-            )
-            if captions
-            else None
+        caption_y = 0.92 if size[1] <= size[0] else 0.5
+        named = [s.name for s in board.speakers] if captions else None
+        cut = produce.Cut(
+            spoken, lines, frames, fps, size, language, SPEAKER_COLOURS, caption_y, named
         )
-
-        def draw(number: int) -> Frame:
-            frame = stage.draw(number)
-            if painter is not None:
-                painter.draw(frame, number)
-            return frame
-
-        timings = produce.encode(
-            draw,
-            spoken,
-            lines,
-            frames,
-            fps,
-            size,
-            out,
-            work / "render",
-            language=language,
-            preview=preview,
-            progress=progress,
+        filmed = produce.film(
+            stage.draw, cut, out, work / "render", preview=preview, progress=progress
         )
-        names = [s.name for s in board.speakers]
-        sidecars = produce.write_sidecars(lines, out, names) if captions else {}
-        thumb = produce.write_thumbnail(draw(min(frames - 1, frames // 3)), out.with_suffix(".jpg"))
-        duration = frames / fps
         manifest = produce.write_manifest(
             out.with_suffix(".json"),
             {
                 "kind": "podcast",
                 "video": out.name,
                 "title": board.title,
-                "duration_s": duration,
+                "duration_s": cut.duration,
                 "size": list(size),
                 "fps": fps,
                 "layout": layout,
@@ -506,7 +477,7 @@ def make_podcast(
                     for t in spoken
                 ],
                 "notes": notes,
-                "timings": {"voice_s": round(voice_s, 3), **timings},
+                "timings": {"voice_s": round(voice_s, 3), **filmed.timings},
             },
         )
-    return TalkingResult(out, sidecars, thumb, manifest, duration, tuple(notes), timings)
+    return TalkingResult.of(out, cut, filmed, manifest, notes)

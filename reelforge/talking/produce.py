@@ -355,6 +355,80 @@ def write_thumbnail(frame: Frame, path: Path, width: int = 640) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Cut:
+    """What a talking or podcast video is drawn from: the spoken turns, their caption lines
+    (in ``language``, painted in the speakers' ``colours`` centred at ``caption_y`` of the
+    height, their sidecars naming ``speakers``; ``None``: no captions), how many frames, at
+    what rate and size."""
+
+    spoken: Sequence[SpokenTurn]
+    lines: Sequence[Caption]
+    frames: int
+    fps: int
+    size: tuple[int, int]
+    language: str
+    colours: Sequence[str]
+    caption_y: float
+    speakers: Sequence[str] | None
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
+
+
+@dataclass(frozen=True)
+class Filmed:
+    """What :func:`film` wrote: the render's timings, caption sidecars and thumbnail."""
+
+    timings: dict[str, float]
+    sidecars: dict[str, Path]
+    thumbnail: Path
+
+
+def film(
+    stage: Callable[[int], Frame],
+    cut: Cut,
+    output: Path,
+    workdir: Path,
+    *,
+    preview: bool = False,
+    progress: Progress | None = None,
+) -> Filmed:
+    """Draw ``stage(n)`` with the cut's captions and encode it into ``output`` (working in
+    ``workdir``), with its SRT/VTT sidecars and a thumbnail a third of the way in."""
+    width, height = cut.size
+    painter = None
+    if cut.speakers is not None:
+        painter = CaptionPainter(
+            cut.lines, cut.colours, width, height, cut.fps, cut.caption_y, cut.language
+        )
+
+    def draw(number: int) -> Frame:
+        frame = stage(number)
+        if painter is not None:
+            painter.draw(frame, number)
+        return frame
+
+    timings = encode(
+        draw,
+        cut.spoken,
+        cut.lines,
+        cut.frames,
+        cut.fps,
+        cut.size,
+        output,
+        workdir,
+        language=cut.language,
+        preview=preview,
+        progress=progress,
+    )
+    sidecars = {} if cut.speakers is None else write_sidecars(cut.lines, output, cut.speakers)
+    frames = cut.frames
+    thumb = write_thumbnail(draw(min(frames - 1, frames // 3)), output.with_suffix(".jpg"))
+    return Filmed(timings, sidecars, thumb)
+
+
 def write_manifest(path: Path, data: dict[str, object]) -> Path:
     path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     return path

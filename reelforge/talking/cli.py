@@ -88,14 +88,21 @@ def _cmd_talk(args: argparse.Namespace) -> int:
         character=args.character,
         portrait=portrait,
         voice=args.voice,
-        format=args.format,
-        language=args.language,
-        speed=args.speed,
-        captions=not args.no_captions,
-        preview=args.preview,
+        **_video_options(args),
     )
     _report(result, started)
     return 0
+
+
+def _video_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options ``talk`` and ``podcast`` share, as the verbs' keywords."""
+    return {
+        "format": args.format,
+        "language": args.language,
+        "speed": args.speed,
+        "captions": not args.no_captions,
+        "preview": args.preview,
+    }
 
 
 def _cmd_podcast(args: argparse.Namespace) -> int:
@@ -118,11 +125,7 @@ def _cmd_podcast(args: argparse.Namespace) -> int:
         dialogue,
         output,
         layout=args.layout,
-        format=args.format,
-        language=args.language,
-        speed=args.speed,
-        captions=not args.no_captions,
-        preview=args.preview,
+        **_video_options(args),
     )
     _report(result, started)
     return 0

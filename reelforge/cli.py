@@ -9,10 +9,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import reelforge
 from reelforge import ReelforgeError, __version__
+
+if TYPE_CHECKING:
+    from reelforge.kinds import MadeVideo
 
 EXAMPLES = """examples:
   reelforge make examples/restaurant.md -o out/restaurant.mp4
@@ -418,7 +421,13 @@ def _cmd_make(args: argparse.Namespace) -> int:
         result = reelforge.make(
             storyboard, output, preview=args.preview, progress=bar, keep_workdir=args.keep_work
         )
-    seconds = result.timeline.frames / result.timeline.fps
+    report_video(result, result.timeline.frames / result.timeline.fps, started)
+    return 0
+
+
+def report_video(result: MadeVideo, seconds: float, started: float) -> None:
+    """What ``make``, ``talk`` and ``podcast`` print: the files written, the speed, the notes
+    (e.g. a target duration the narration could not fit)."""
     took = time.perf_counter() - started
     print(
         f"wrote {result.video} ({seconds:.1f} s video in {took:.1f} s, "
@@ -427,9 +436,8 @@ def _cmd_make(args: argparse.Namespace) -> int:
     for kind, path in result.captions.items():
         print(f"  captions {kind}: {path}")
     print(f"  thumbnail: {result.thumbnail}\n  manifest:  {result.manifest}")
-    for note in result.notes:  # e.g. a target duration the narration could not fit
+    for note in result.notes:
         print(f"  note: {note}")
-    return 0
 
 
 def _cmd_render(args: argparse.Namespace) -> int:

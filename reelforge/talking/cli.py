@@ -63,16 +63,9 @@ def _read(path: Path) -> str:
 
 
 def _report(result: reelforge.TalkingResult, started: float) -> None:
-    took = time.perf_counter() - started
-    print(
-        f"wrote {result.video} ({result.duration_s:.1f} s video in {took:.1f} s, "
-        f"{result.duration_s / max(took, 1e-6):.1f}x real time)"
-    )
-    for kind, path in result.captions.items():
-        print(f"  captions {kind}: {path}")
-    print(f"  thumbnail: {result.thumbnail}\n  manifest:  {result.manifest}")
-    for note in result.notes:
-        print(f"  note: {note}")
+    from reelforge.cli import report_video
+
+    report_video(result, result.duration_s, started)
 
 
 def _cmd_talk(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -142,20 +143,28 @@ def test_sprites_enter_then_move_over_the_picture(tmp_path: Path) -> None:
 
 
 def test_sprites_cost_little_per_frame_at_1080p(tmp_path: Path) -> None:
-    """The subjects add small blends on their boxes: measured against the same clip without."""
+    """The subjects blend into the I420 frame on their boxes: measured in CPU time (the machine
+    is shared and loaded) against the same clip without them, in one thread."""
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
     timings = {}
-    for sprites in (False, True):
-        timeline = _timeline(tmp_path / str(sprites), 1920, 1080, sprites)
-        compositor = Compositor(timeline)
-        compositor.frame_i420(30)  # load and scale once
-        started = time.perf_counter()
-        for index in range(31, 45):
-            compositor.frame_i420(index)
-        timings[sprites] = (time.perf_counter() - started) / 14
-        compositor.close()
+    try:
+        for sprites in (False, True):
+            timeline = _timeline(tmp_path / str(sprites), 1920, 1080, sprites)
+            compositor = Compositor(timeline)
+            compositor.frame_i420(30)  # load and scale once
+            started = time.process_time()
+            for index in range(31, 59):
+                compositor.frame_i420(index)
+            timings[sprites] = (time.process_time() - started) / 28
+            compositor.close()
+    finally:
+        cv2.setNumThreads(threads)
     extra_ms = (timings[True] - timings[False]) * 1000
-    print(f"1080p frame: {timings[False] * 1000:.1f} ms plain, +{extra_ms:.1f} ms with subjects")
-    assert extra_ms < 40  # a shared, loaded 2-core machine: generous, still a frame budget
+    print(f"1080p frame: {timings[False] * 1000:.1f} ms CPU plain, +{extra_ms:.1f} ms subjects")
+    assert (
+        extra_ms < 8
+    )  # was ~+3.5 ms per frame before sprites blended in I420 (benchmarks/sprites.py)
 
 
 # --------------------------------------------------------------------------- layout around text
@@ -222,3 +231,61 @@ def test_subjects_keep_clear_of_titles_and_captions(fmt: str, tmp_path: Path) ->
 
 def _overlap(a: Sequence[float], b: Sequence[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_the_mono_grade_greys_the_subjects_too(tmp_path: Path) -> None:
+    timeline = _timeline(tmp_path, 320, 180, sprites=True)
+    colour = Compositor(timeline).frame(50).astype(int)
+    grey = Compositor(replace(timeline, grade="mono")).frame(50).astype(int)
+    # the subjects are in colour without the grade, and as grey as the backdrop with it
+    assert np.abs(colour[..., 2] - colour[..., 1]).max() > 60
+    assert np.abs(grey[..., 2] - grey[..., 1]).max() <= 6
+    assert np.abs(grey[..., 0] - grey[..., 1]).max() <= 6
+
+
+def test_subjects_blended_in_i420_look_as_blended_in_colour(tmp_path: Path) -> None:
+    """The I420 blend (no colour conversion of the frame) matches a BGR blend of the sprite."""
+    timeline = _timeline(tmp_path, 320, 180, sprites=True)
+    layer = next(layer for layer in timeline.clips[0].layers if layer.sprite is not None)
+    sprite = _SpriteRenderer(layer, 320, 180, 30, None)
+    base = np.full((180, 320, 3), (40, 120, 200), np.uint8)
+    expected = base.copy()
+    sprite.draw(expected, 50)
+    i420 = cv2.cvtColor(base, cv2.COLOR_BGR2YUV_I420)
+    sprite.draw_i420(i420, 320, 180, 50)
+    got = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420).astype(int)
+    reference = cv2.cvtColor(cv2.cvtColor(expected, cv2.COLOR_BGR2YUV_I420), cv2.COLOR_YUV2BGR_I420)
+    assert np.abs(expected.astype(int) - base).mean() > 2  # the sprite shows
+    assert np.abs(got - reference.astype(int)).mean() < 1.5
+
+
+def test_the_lead_stays_sharp_at_1080p() -> None:
+    """No emoji is scaled past SHARPEST (its medallion keeps the size), and an upscaled emoji's
+    outline is steep: alpha rises from clear to solid within a few pixels."""
+    matches = match_subjects("Our couscous with lamb and vegetables.", "en", title="Couscous")
+    for width, height in ((1080, 1920), (1920, 1080), (1080, 1080)):
+        rng = np.random.default_rng(7)
+        _, pieces = illustrated.compose(matches, PALETTE, width, height, rng)
+        emoji = [p for p in pieces if p.kind == "emoji"]
+        medallions = [p for p in pieces if p.kind == "medallion"]
+        assert emoji and max(p.px for p in emoji) <= illustrated.SHARPEST
+        assert max(p.px for p in medallions) > illustrated.SHARPEST  # the lead still stands out
+    # the outline's width, clear (alpha < 30) to solid (> 225), on rows across the middle:
+    # ~2.4 px on average for these four (3.75 px before the outline was steepened)
+    widths = [
+        _edge_width(illustrated._sprite(e, illustrated.SHARPEST, (0, 0, 0))) for e in "🍲🦁☕🐟"
+    ]
+    assert float(np.mean(widths)) <= 3.0, widths
+
+
+def _edge_width(rgba: np.ndarray) -> float:
+    alpha = rgba[..., 3].astype(int)
+    found = []
+    for row in alpha[alpha.shape[0] // 4 : alpha.shape[0] * 3 // 4 : 4]:
+        if not (row > 225).any():
+            continue
+        solid = int(np.argmax(row > 225))
+        clear = np.nonzero(row[:solid] < 30)[0]
+        if len(clear):
+            found.append(solid - int(clear[-1]))
+    return float(np.median(found))

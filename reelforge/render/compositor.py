@@ -348,13 +348,19 @@ ENTRANCE_S = 0.55  # seconds an entrance takes
 
 
 class _SpriteRenderer:
-    """A small RGBA picture animated over the frame, drawn at full size on its box only.
+    """A small RGBA picture animated over the frame, blended straight into the I420 frame.
 
-    The picture is loaded, scaled and graded once; a frame moves it (a translation), and only
-    entrances, pulses and sways resize or rotate it (a few hundred pixels, not the frame).
+    The picture is loaded, scaled and graded once, and split once into its Y, U and V planes
+    with blend weights at full and half resolution; a frame moves it (a translation: three
+    small blends on its box, no colour conversion), and the sizes an entrance or a pulse
+    needs are made once each and kept (scale in steps of 1%).
     """
 
-    def __init__(self, layer: Layer, width: int, height: int, fps: int, lut: Frame | None) -> None:
+    VARIANTS = 48  # scaled copies kept per sprite (a pop passes ~16, a pulse ~10)
+
+    def __init__(
+        self, layer: Layer, width: int, height: int, fps: int, grade: _Grade | None
+    ) -> None:
         assert layer.sprite is not None
         self.spec: SpriteMotion = layer.sprite
         self.width, self.height, self.fps = width, height, fps
@@ -363,10 +369,13 @@ class _SpriteRenderer:
             image = _u8(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA))
         target_w = max(2, round(width * self.spec.width))
         target_h = max(2, round(image.shape[0] * target_w / image.shape[1]))
-        interp = cv2.INTER_AREA if target_w < image.shape[1] else cv2.INTER_CUBIC
-        rgba = _u8(cv2.resize(image, (target_w, target_h), interpolation=interp))
-        if lut is not None:  # the clip's grade, applied once: sprites are drawn after it
-            rgba[..., :3] = cv2.LUT(np.ascontiguousarray(rgba[..., :3]), lut)
+        if (target_w, target_h) == image.shape[1::-1]:
+            rgba = image.copy()
+        else:
+            interp = cv2.INTER_AREA if target_w < image.shape[1] else cv2.INTER_CUBIC
+            rgba = _u8(cv2.resize(image, (target_w, target_h), interpolation=interp))
+        if grade is not None:  # the clip's grade, applied once: sprites are drawn after it
+            rgba[..., :3] = grade.apply_colours(np.ascontiguousarray(rgba[..., :3]))
         self.unit = max(target_w, target_h)
         self.cx, self.cy = self.spec.x * width, self.spec.y * height
         # blend only the pixels that show: crop the transparent margin, keep the centre
@@ -377,7 +386,33 @@ class _SpriteRenderer:
             self.cy += (y0 + y1 - target_h) / 2
             rgba = np.ascontiguousarray(rgba[y0:y1, x0:x1])
         self.rgba = rgba
-        self.sprite = Sprite(rgba, layer.opacity)
+        self.opacity = layer.opacity
+        self._variants: dict[tuple[int, int], _I420Sprite] = {}
+
+    def _variant(self, scale: float, angle: float) -> _I420Sprite:
+        """The sprite scaled (and turned by ``angle`` degrees), made once per 1% of scale."""
+        key = (round(scale * 100), round(angle * 2))
+        found = self._variants.get(key)
+        if found is not None:
+            return found
+        scale, angle = key[0] / 100, key[1] / 2
+        h, w = self.rgba.shape[:2]
+        if key == (100, 0):
+            moved = self.rgba
+        elif not angle:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            moved = _u8(cv2.resize(self.rgba, size, interpolation=cv2.INTER_LINEAR))
+        else:
+            side = max(2, int(math.ceil(max(w, h) * scale * 1.42)) + 2)
+            matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+            matrix[0, 2] += side / 2 - w / 2
+            matrix[1, 2] += side / 2 - h / 2
+            moved = _u8(cv2.warpAffine(self.rgba, matrix, (side, side), flags=cv2.INTER_LINEAR))
+        variant = _I420Sprite(moved, self.opacity)
+        if len(self._variants) >= self.VARIANTS:
+            self._variants.pop(next(iter(self._variants)))
+        self._variants[key] = variant
+        return variant
 
     def _state(self, index: int) -> tuple[float, float, float, float, float] | None:
         """(dx, dy, scale, angle in degrees, opacity) at frame ``index``, None when hidden."""
@@ -434,26 +469,75 @@ class _SpriteRenderer:
         return (int(x - half_w), int(y - half_h), int(math.ceil(x + half_w)),
                 int(math.ceil(y + half_h)))  # fmt: skip
 
-    def drawer(self, index: int) -> Callable[[Frame, tuple[int, int]], None]:
-        return lambda frame, origin: self.draw(frame, index, origin)
+    def draw_i420(self, frame: Frame, width: int, height: int, index: int) -> None:
+        """Blend the sprite as it is at frame ``index`` into the I420 ``frame``, in place."""
+        state = self._state(index)
+        if state is None or state[4] <= 0.004:
+            return
+        dx, dy, scale, angle, opacity = state
+        variant = self._variant(scale, angle)
+        x = round(self.cx + dx - variant.width / 2)
+        y = round(self.cy + dy - variant.height / 2)
+        variant.draw(frame, width, height, x, y, min(1.0, opacity))
 
     def draw(self, frame: Frame, index: int, origin: tuple[int, int] = (0, 0)) -> None:
+        """Draw onto a BGR ``frame`` whose top-left pixel is ``origin`` in the full picture."""
         state = self._state(index)
         if state is None:
             return
         dx, dy, scale, angle, opacity = state
-        x, y = self.cx + dx - origin[0], self.cy + dy - origin[1]
-        if abs(scale - 1.0) < 0.01 and not angle:
-            h, w = self.rgba.shape[:2]
-            self.sprite.draw(frame, round(x - w / 2), round(y - h / 2), opacity)
+        variant = self._variant(scale, angle)
+        x = round(self.cx + dx - origin[0] - variant.width / 2)
+        y = round(self.cy + dy - origin[1] - variant.height / 2)
+        blend_rgba(frame, variant.rgba, x, y, min(1.0, opacity) * self.opacity)
+
+
+class _I420Sprite:
+    """An RGBA picture as I420 planes and blend weights (luma at full, chroma at half size),
+    so that it blends into an I420 frame without converting the frame's pixels."""
+
+    def __init__(self, rgba: Frame, opacity: float = 1.0) -> None:
+        self.rgba = rgba
+        h, w = rgba.shape[:2]
+        self.height, self.width = h, w
+        # even sides for the I420 conversion: a transparent row or column where needed
+        eh, ew = h + h % 2, w + w % 2
+        padded = np.zeros((eh, ew, 4), np.uint8)
+        padded[:h, :w] = rgba
+        yuv = _u8(cv2.cvtColor(np.ascontiguousarray(padded[..., :3]), cv2.COLOR_BGR2YUV_I420))
+        luma, u, v = planes(yuv, ew, eh)
+        alpha = padded[..., 3].astype(np.float32) * np.float32(opacity / 255.0)
+        self.planes = (np.ascontiguousarray(luma), np.ascontiguousarray(u), np.ascontiguousarray(v))
+        half = _u8(cv2.resize(padded[..., 3], (ew // 2, eh // 2), interpolation=cv2.INTER_AREA))
+        chroma = half.astype(np.float32) * np.float32(opacity / 255.0)
+        self.weights = (alpha, chroma, chroma)
+        # the complements too, once: a frame at full opacity then allocates nothing to weigh
+        self.rests = (1.0 - alpha, 1.0 - chroma, 1.0 - chroma)
+
+    def draw(self, frame: Frame, width: int, height: int, x: int, y: int, opacity: float) -> None:
+        """Blend into the I420 ``frame`` of ``width`` x ``height`` with the top-left at (x, y)
+        (luma to the pixel; chroma to the 2x2 cell, half a chroma pixel at most away)."""
+        if opacity <= 0.0:
             return
-        h, w = self.rgba.shape[:2]
-        side = max(2, int(math.ceil(max(w, h) * scale * (1.42 if angle else 1.0))) + 2)
-        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
-        matrix[0, 2] += side / 2 - w / 2
-        matrix[1, 2] += side / 2 - h / 2
-        moved = _u8(cv2.warpAffine(self.rgba, matrix, (side, side), flags=cv2.INTER_LINEAR))
-        blend_rgba(frame, moved, round(x - side / 2), round(y - side / 2), opacity)
+        targets = planes(frame, width, height)
+        for k in range(3):
+            src, weight, rest, dst = self.planes[k], self.weights[k], self.rests[k], targets[k]
+            px, py = (x, y) if k == 0 else (x // 2, y // 2)
+            dh, dw = dst.shape
+            sh, sw = src.shape
+            x0, y0, x1, y1 = max(0, px), max(0, py), min(dw, px + sw), min(dh, py + sh)
+            if x0 >= x1 or y0 >= y1:
+                return
+            if (x0, y0, x1, y1) != (px, py, px + sw, py + sh):  # clipped by the frame's edge
+                window = (slice(y0 - py, y1 - py), slice(x0 - px, x1 - px))
+                src = np.ascontiguousarray(src[window])
+                weight = np.ascontiguousarray(weight[window])
+                rest = np.ascontiguousarray(rest[window])
+            if opacity < 1.0:
+                weight = weight * np.float32(opacity)
+                rest = 1.0 - weight
+            roi = np.ascontiguousarray(dst[y0:y1, x0:x1])
+            dst[y0:y1, x0:x1] = cv2.blendLinear(src, roi, weight, rest)
 
 
 # --------------------------------------------------------------------------- text
@@ -660,7 +744,7 @@ class _ClipRenderer:
         self.texts = [_TextRenderer(t, w, h, fps) for t in clip.texts]
         self.grade = grades.get(timeline.grade, lw, lh)
         self.sprites = [
-            _SpriteRenderer(layer, w, h, fps, self.grade.lut)
+            _SpriteRenderer(layer, w, h, fps, self.grade)
             for layer in clip.layers
             if layer.sprite is not None
         ]
@@ -692,11 +776,10 @@ class _ClipRenderer:
         out = _u8(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420))
         if self.scaled:
             out = upscale_i420(out, (frame.shape[1], frame.shape[0]), width, height)
-        for sprite in self.sprites:
-            box = sprite.box(index)
-            if box is not None:
-                out = writable(out)
-                draw_on_i420(out, width, height, box, sprite.drawer(index))
+        if self.sprites:
+            out = writable(out)
+            for sprite in self.sprites:
+                sprite.draw_i420(out, width, height, index)
         for text in self.texts:
             box = text.box(index)
             if box is not None:
@@ -842,6 +925,15 @@ class _Grade:
         self.lut = grade_lut(grade)
         strength = {"cinematic": 0.35, "vintage": 0.55}.get(grade, 0.0)
         self.vignette = _vignette(width, height, strength) if strength else None
+
+    def apply_colours(self, bgr: Frame) -> Frame:
+        """The grade's colour change alone (no vignette), for pictures drawn after it."""
+        if self.grade == "mono":
+            gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+            return _u8(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+        if self.lut is not None:
+            return _u8(cv2.LUT(bgr, self.lut))
+        return bgr
 
     def apply(self, frame: Frame) -> Frame:
         """The graded frame: a new array, or ``frame`` itself when there is no grade."""

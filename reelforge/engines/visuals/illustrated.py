@@ -25,7 +25,7 @@ import unicodedata
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,6 +39,11 @@ VERSION = "1.0"
 EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 CLDR_DIR = Path("/usr/share/unicode/cldr/common")
 EMOJI_STRIKE = 109  # the one bitmap size Noto Color Emoji (CBDT) holds
+# The largest an emoji is drawn, in pixels: its bitmap scaled 2.75x (Lanczos, an unsharp
+# mask, a steepened outline) still reads as drawn; a 1080p lead at 3-4x looked soft. A lead
+# that would be larger keeps its size on screen through its medallion, a vector disc that is
+# sharp at any size.
+SHARPEST = 300
 MAX_SUBJECTS = 4
 # The best subject must score this much to draw the scene: one keyword of the table or one CLDR
 # name (an inflection counts 0.8); a minor subject alone (a time, a price) does not.
@@ -192,6 +197,8 @@ _ARABIC_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 Image = NDArray[np.uint8]
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImageType
 
 
 # ----------------------------------------------------------------------------- matching
@@ -473,6 +480,15 @@ def _glyph(emoji: str) -> Image:
     return np.asarray(canvas.crop(box))
 
 
+def _crisp_alpha(alpha: PILImageType, scale: float) -> PILImageType:
+    """The silhouette's edge, which scaling by ``scale`` spread over ``scale`` pixels, steepened
+    back to about one pixel: the outline is as crisp as a vector drawing's, whatever the size
+    (the inside, flat colours and soft gradients, hides the bitmap's softness well)."""
+    gain = min(4.0, scale)
+    table = [min(255, max(0, round((a - 128) * gain + 128))) for a in range(256)]
+    return alpha.point(table)
+
+
 def _sprite(emoji: str, size: int, shadow: tuple[int, int, int]) -> Image:
     """The emoji scaled to ``size`` px on its long side, with a soft drop shadow (RGBA)."""
     from PIL import Image as PILImage
@@ -486,6 +502,7 @@ def _sprite(emoji: str, size: int, shadow: tuple[int, int, int]) -> Image:
     )
     if scale > 1.3:  # bitmaps scaled up: restore a little edge contrast
         glyph = glyph.filter(ImageFilter.UnsharpMask(radius=max(1, size // 120), percent=60))
+        glyph.putalpha(_crisp_alpha(glyph.getchannel("A"), scale))
     pad = max(4, size // 6)
     drop = max(2, size // 24)
     canvas = PILImage.new("RGBA", (glyph.width + 2 * pad, glyph.height + 2 * pad), (0, 0, 0, 0))
@@ -675,7 +692,7 @@ def _free_areas(keep: list[Box], frame: Box) -> list[Box]:
 
 def _fit(pieces: list[_Piece], areas: list[Box], width: int, height: int) -> tuple[float, Box]:
     """(scale, area): how much the group must shrink to fit its best free area (1 = not at
-    all), preferring the area that moves it least."""
+    all), traded against how far it moves there."""
     group = _union([_extent(p, width, height) for p in pieces])
     gw, gh = group[2] - group[0], group[3] - group[1]
     cx, cy = (group[0] + group[2]) / 2, (group[1] + group[3]) / 2
@@ -686,9 +703,10 @@ def _fit(pieces: list[_Piece], areas: list[Box], width: int, height: int) -> tup
         tx = min(max(cx, area[0] + half_w), area[2] - half_w)
         ty = min(max(cy, area[1] + half_h), area[3] - half_h)
         move = math.hypot(tx - cx, ty - cy)
-        key = (round(scale, 2), -move)
-        if best is None or key > (best[0], -best[1]):
-            best = (round(scale, 2), move, area)
+        # a little more size is not worth moving the group off to one side
+        score = scale - 0.3 * move / max(width, height)
+        if best is None or score > best[1]:
+            best = (round(scale, 3), score, area)
     assert best is not None
     return best[0], best[2]
 
@@ -709,6 +727,17 @@ def _place(pieces: list[_Piece], area: Box, scale: float, width: int, height: in
         )
         for p in pieces
     ]
+
+
+def _settle(pieces: list[_Piece], area: Box, width: int, height: int) -> list[_Piece]:
+    """The group moved by the little its real extents (whose margins do not scale) overhang
+    ``area``, when it is small enough to fit there."""
+    box = _union([_extent(p, width, height) for p in pieces])
+    dx = max(0.0, area[0] - box[0]) - max(0.0, box[2] - area[2])
+    dy = max(0.0, area[1] - box[1]) - max(0.0, box[3] - area[3])
+    if not dx and not dy:
+        return pieces
+    return [replace(p, x=p.x + dx / width, y=p.y + dy / height) for p in pieces]
 
 
 LAYOUTS = ("hero", "side", "row", "stack")
@@ -738,7 +767,7 @@ def _group(
     pieces: list[_Piece] = []
 
     def emoji(match: Match, x: float, y: float, size: float, delay: float, lead: bool) -> None:
-        px = max(8, round(size * short))
+        px = min(SHARPEST, max(8, round(size * short)))
         idle = "bounce" if "lively" in match.tags else "pulse" if "glow" in match.tags else "float"
         if not lead and idle == "float" and rng.random() < 0.4:
             idle = "orbit"
@@ -751,8 +780,10 @@ def _group(
                        int(rng.integers(1 << 30)))
             )  # fmt: skip
 
-    def medallion(x: float, y: float, size: float) -> None:
-        px = max(8, round(size * short))
+    def medallion(x: float, y: float, size: float, subject: float) -> None:
+        # a vector disc stays crisp at any size: around an emoji capped at SHARPEST it keeps the
+        # subject's presence, a little wider than the emoji it frames
+        px = max(8, round(min(size * short, SHARPEST * size / subject * 1.12)))
         pieces.append(_Piece("medallion", "medallion", px, x, y, "still", "pop", 0.05, 0.0))
 
     hero = subjects[0]
@@ -760,7 +791,7 @@ def _group(
     if layout in ("hero", "side"):
         x = 0.5 if layout == "hero" else float(rng.choice([0.3, 0.7]))
         size = 0.3 if vertical else 0.34
-        medallion(x, band, size * 1.45)
+        medallion(x, band, size * 1.45, size)
         emoji(hero, x, band, size, 0.2, True)
         around = len(others)
         for k, match in enumerate(others):
@@ -783,12 +814,12 @@ def _group(
             else:
                 x = (k + 0.5) / n * 0.84 + 0.08
             y = band + (0.03 if k % 2 else -0.03)
-            medallion(x, y, size * 1.35)
+            medallion(x, y, size * 1.35, size)
             emoji(match, x, y, size, 0.15 + 0.25 * k, k == 0)
     else:  # stack: overlapping, staggered, like a still life
         row = [hero, *others]
         base = 0.3
-        medallion(0.5, band, base * 1.7)
+        medallion(0.5, band, base * 1.7, base)
         for k, match in enumerate(row):
             # the hero in the middle, the others alternating left and right, a little lower
             step = (k + 1) // 2 * (1 if k % 2 else -1)
@@ -838,12 +869,25 @@ def compose(
             trial_scale, trial_area = _fit(trial, areas, width, height)
             if trial_scale > scale + 0.05:
                 layout, group, scale, area = other, trial, trial_scale, trial_area
-    pieces = _place(group, area, scale, width, height)
-    for _ in range(8):  # the margins of the extents do not scale: settle them
+    # text leaves a thin strip (a long title over two lines, two lines of captions): fewer
+    # subjects, drawn larger, read better than all of them tiny
+    while scale < 0.55 and len(grounded) > 1:
+        fewer = grounded[:-1]
+        options = [
+            (o, _group(o, fewer, width, height, rng, light)) for o in _layouts(len(fewer), vertical)
+        ]
+        fits = [(*_fit(g, areas, width, height), o, g) for o, g in options]
+        best = max(fits, key=lambda f: f[0])
+        if best[0] < scale + 0.1:
+            break
+        grounded = fewer
+        scale, area, layout, group = best
+    pieces = _settle(_place(group, area, scale, width, height), area, width, height)
+    for _ in range(12):  # the margins of the extents do not scale: shrink a little more
         if all(_inside(_extent(p, width, height), area) for p in pieces):
             break
-        scale *= 0.95
-        pieces = _place(group, area, scale, width, height)
+        scale *= 0.96
+        pieces = _settle(_place(group, area, scale, width, height), area, width, height)
     taken = _union([_extent(p, width, height) for p in pieces])
 
     def scatter(piece: _Piece, xs: tuple[float, float], ys: tuple[float, float],
@@ -992,7 +1036,8 @@ class IllustratedVisuals:
                     phase=round(piece.phase, 3),
                 )
             )
-        drawn = matches[:MAX_SUBJECTS]
+        shown = {piece.name for piece in pieces}
+        drawn = [m for m in matches[:MAX_SUBJECTS] if m.emoji in shown]
         return VisualResult(
             layers=tuple(layers),
             engine=self.name,

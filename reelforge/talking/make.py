@@ -40,11 +40,11 @@ class TalkingResult:
 
     @classmethod
     def of(
-        cls, video: Path, cut: produce.Cut, filmed: produce.Filmed, manifest: Path, notes: list[str]
+        cls, video: Path, cut: produce.Cut, filmed: produce.Filmed, notes: list[str]
     ) -> TalkingResult:
         """The result of filming ``cut`` into ``video``."""
-        sidecars, thumbnail = filmed.sidecars, filmed.thumbnail
-        return cls(video, sidecars, thumbnail, manifest, cut.duration, tuple(notes), filmed.timings)
+        files = (filmed.sidecars, filmed.thumbnail, filmed.manifest)
+        return cls(video, *files, cut.duration, tuple(notes), filmed.timings)
 
 
 def script_turns(script: str) -> list[str]:
@@ -177,24 +177,20 @@ def make_talking(
         cut = produce.Cut(
             spoken, lines, frames, fps, size, language, CAPTION_COLOURS, portrait_y, named
         )
+        about: dict[str, object] = {
+            "kind": "talking",
+            "video": out.name,
+            "duration_s": cut.duration,
+            "size": list(size),
+            "fps": fps,
+            "voice": voice_id,
+            "character": who.name if who else None,
+            "portrait": bool(portrait),
+            "mouth": mouth.source,
+            "phoneme_timings": all(t.speech.phonemes for t in spoken),
+            "notes": notes,
+        }
         filmed = produce.film(
-            stage.draw, cut, out, work / "render", preview=preview, progress=progress
+            stage.draw, cut, out, work / "render", about, voice_s, preview, progress
         )
-        manifest = produce.write_manifest(
-            out.with_suffix(".json"),
-            {
-                "kind": "talking",
-                "video": out.name,
-                "duration_s": cut.duration,
-                "size": list(size),
-                "fps": fps,
-                "voice": voice_id,
-                "character": who.name if who else None,
-                "portrait": bool(portrait),
-                "mouth": mouth.source,
-                "phoneme_timings": all(t.speech.phonemes for t in spoken),
-                "notes": notes,
-                "timings": {"voice_s": round(voice_s, 3), **filmed.timings},
-            },
-        )
-    return TalkingResult.of(out, cut, filmed, manifest, notes)
+    return TalkingResult.of(out, cut, filmed, notes)

@@ -439,45 +439,41 @@ def make_podcast(
         ]
         stage = PodcastStage(actors, thirds, layout, size, speaking)
         lines = produce.captions(spoken, language)
+        about: dict[str, object] = {
+            "kind": "podcast",
+            "video": out.name,
+            "title": board.title,
+            "duration_s": frames / fps,
+            "size": list(size),
+            "fps": fps,
+            "layout": layout,
+            "speakers": [
+                {
+                    "label": s.label,
+                    "name": s.name,
+                    "role": s.role,
+                    "voice": voice_of[k],
+                    "character": getattr(characters[k], "name", None),
+                    "portrait": bool(s.portrait),
+                }
+                for k, s in enumerate(board.speakers)
+            ],
+            "turns": [
+                {
+                    "speaker": board.speakers[t.speaker].label,
+                    "start_ms": t.start_ms,
+                    "end_ms": t.end_ms,
+                }
+                for t in spoken
+            ],
+            "notes": notes,
+        }
         caption_y = 0.92 if size[1] <= size[0] else 0.5
         named = [s.name for s in board.speakers] if captions else None
         cut = produce.Cut(
             spoken, lines, frames, fps, size, language, SPEAKER_COLOURS, caption_y, named
         )
         filmed = produce.film(
-            stage.draw, cut, out, work / "render", preview=preview, progress=progress
+            stage.draw, cut, out, work / "render", about, voice_s, preview, progress
         )
-        manifest = produce.write_manifest(
-            out.with_suffix(".json"),
-            {
-                "kind": "podcast",
-                "video": out.name,
-                "title": board.title,
-                "duration_s": cut.duration,
-                "size": list(size),
-                "fps": fps,
-                "layout": layout,
-                "speakers": [
-                    {
-                        "label": s.label,
-                        "name": s.name,
-                        "role": s.role,
-                        "voice": voice_of[k],
-                        "character": getattr(characters[k], "name", None),
-                        "portrait": bool(s.portrait),
-                    }
-                    for k, s in enumerate(board.speakers)
-                ],
-                "turns": [
-                    {
-                        "speaker": board.speakers[t.speaker].label,
-                        "start_ms": t.start_ms,
-                        "end_ms": t.end_ms,
-                    }
-                    for t in spoken
-                ],
-                "notes": notes,
-                "timings": {"voice_s": round(voice_s, 3), **filmed.timings},
-            },
-        )
-    return TalkingResult.of(out, cut, filmed, manifest, notes)
+    return TalkingResult.of(out, cut, filmed, notes)

@@ -379,11 +379,12 @@ class Cut:
 
 @dataclass(frozen=True)
 class Filmed:
-    """What :func:`film` wrote: the render's timings, caption sidecars and thumbnail."""
+    """What :func:`film` wrote: the render's timings, caption sidecars, thumbnail, manifest."""
 
     timings: dict[str, float]
     sidecars: dict[str, Path]
     thumbnail: Path
+    manifest: Path
 
 
 def film(
@@ -391,12 +392,14 @@ def film(
     cut: Cut,
     output: Path,
     workdir: Path,
-    *,
+    about: dict[str, object],
+    voice_s: float,
     preview: bool = False,
     progress: Progress | None = None,
 ) -> Filmed:
     """Draw ``stage(n)`` with the cut's captions and encode it into ``output`` (working in
-    ``workdir``), with its SRT/VTT sidecars and a thumbnail a third of the way in."""
+    ``workdir``), with its SRT/VTT sidecars, a thumbnail a third of the way in and the manifest:
+    ``about`` and the timings (``voice_s`` spent voicing, then the render's)."""
     width, height = cut.size
     painter = None
     if cut.speakers is not None:
@@ -426,7 +429,11 @@ def film(
     sidecars = {} if cut.speakers is None else write_sidecars(cut.lines, output, cut.speakers)
     frames = cut.frames
     thumb = write_thumbnail(draw(min(frames - 1, frames // 3)), output.with_suffix(".jpg"))
-    return Filmed(timings, sidecars, thumb)
+    manifest = write_manifest(
+        output.with_suffix(".json"),
+        {**about, "timings": {"voice_s": round(voice_s, 3), **timings}},
+    )
+    return Filmed(timings, sidecars, thumb, manifest)
 
 
 def write_manifest(path: Path, data: dict[str, object]) -> Path:

@@ -86,15 +86,14 @@ def optional_caller(
             hint=_AUTH_HINT,
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-    limiter: auth.RateLimiter = request.app.state.limiter
-    wait = limiter.take(record.id, record.rate_per_minute)
-    if wait > 0:
-        raise TooManyRequests(
-            f"rate limit of {record.rate_per_minute or settings.rate_per_minute:g} requests a "
-            "minute exceeded for this key",
-            hint=f"retry in {wait:.1f} s; use GET /api/jobs/{{id}}/events instead of polling",
-            headers={"Retry-After": str(max(1, int(wait + 0.999)))},
-        )
+    _take_token(
+        request,
+        record.id,
+        record.rate_per_minute,
+        f"rate limit of {record.rate_per_minute or settings.rate_per_minute:g} requests a "
+        "minute exceeded for this key",
+        "; use GET /api/jobs/{id}/events instead of polling",
+    )
     auth.touch(service.db, record.id)
     quota = record.jobs_per_day if record.jobs_per_day is not None else settings.jobs_per_day
     return Caller(record.owner, record.id, quota, admin=bool(record.admin))
@@ -109,16 +108,30 @@ def limit_anonymous(
     is rate-limited by client address, so nobody can make the server work without limit."""
     if caller is not None:
         return caller
-    limiter: auth.RateLimiter = request.app.state.limiter
     address = request.client.host if request.client is not None else "unknown"
-    wait = limiter.take(f"anonymous:{address}", settings.anonymous_rate_per_minute)
+    _take_token(
+        request,
+        f"anonymous:{address}",
+        settings.anonymous_rate_per_minute,
+        "too many requests without an API key from this address",
+        ", or send an API key",
+    )
+    return None
+
+
+def _take_token(
+    request: Request, bucket: str, per_minute: float | None, message: str, advice: str
+) -> None:
+    """Take one token from ``bucket``'s rate limit, or refuse with 429 and Retry-After (the
+    hint is "retry in N s" followed by ``advice``)."""
+    limiter: auth.RateLimiter = request.app.state.limiter
+    wait = limiter.take(bucket, per_minute)
     if wait > 0:
         raise TooManyRequests(
-            "too many requests without an API key from this address",
-            hint=f"retry in {wait:.1f} s, or send an API key",
+            message,
+            hint=f"retry in {wait:.1f} s{advice}",
             headers={"Retry-After": str(max(1, int(wait + 0.999)))},
         )
-    return None
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]

@@ -286,3 +286,27 @@ def test_a_storyboard_with_an_unconfigured_engine_fails_before_any_voice_work(
         plan(board, tmp_path, preview=True, cache_dir=tmp_path / "cache")
     assert "visual_engine: illustrated" in caught.value.hint
     assert not (tmp_path / "cache").exists()  # no voice was synthesised
+
+
+def test_each_engine_checks_its_request_before_loading_a_model(tmp_path: Path) -> None:
+    """The shared checks say what each engine needs: a prompt, a clip's duration, a picture
+    that exists (svd-video animates one in place of a prompt; t2v-video reads none)."""
+    sd, svd, t2v = (registry.get("visuals", n) for n in ("sd-image", "svd-video", "t2v-video"))
+    with pytest.raises(SpecError, match="out of range"):
+        sd.check_inputs(VisualRequest(8, 8, 2000, prompt="a bowl"))
+    with pytest.raises(SpecError, match="a generated picture needs a prompt"):
+        sd.check_inputs(VisualRequest(320, 180, 2000))
+    with pytest.raises(SpecError, match="a generated clip needs a prompt"):
+        t2v.check_inputs(VisualRequest(320, 180, 2000))
+    with pytest.raises(SpecError, match="needs a duration"):
+        t2v.check_inputs(VisualRequest(320, 180, 0, prompt="a bowl"))
+    with pytest.raises(SpecError, match="a generated clip needs a picture or a prompt"):
+        svd.check_inputs(VisualRequest(320, 180, 2000))
+    missing = VisualRequest(320, 180, 2000, prompt="a bowl", reference_image=tmp_path / "no.png")
+    for engine in (sd, svd):
+        with pytest.raises(SpecError, match="does not exist"):
+            engine.check_inputs(missing)
+    t2v.check_inputs(missing)
+    picture = tmp_path / "picture.png"
+    picture.write_bytes(b"")
+    svd.check_inputs(VisualRequest(320, 180, 2000, reference_image=picture))

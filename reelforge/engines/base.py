@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from reelforge.errors import SpecError
+
 
 @dataclass(frozen=True)
 class EngineInfo:
@@ -145,6 +147,14 @@ class VisualRequest:
     # engines that place subjects (the illustrated one): boxes (x0, y0, x1, y1), fractions of
     # the frame, that text covers (titles, burned captions) and subjects must leave clear
     keep_clear: tuple[tuple[float, float, float, float], ...] = ()
+
+    def check_size(self) -> None:
+        """Every visual engine's first check: a size the renderer and the models can use."""
+        if not (16 <= self.width <= 8192 and 16 <= self.height <= 8192):
+            raise SpecError(
+                f"visual size {self.width}x{self.height} is out of range",
+                hint="width and height must be between 16 and 8192 pixels",
+            )
 
 
 @dataclass(frozen=True)

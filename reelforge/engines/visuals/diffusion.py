@@ -18,11 +18,12 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from reelforge.engines.base import EngineInfo, VisualRequest
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 INSTALL_HINT = "install the generative extra: pip install 'reelforge[gen]'"
@@ -112,6 +113,61 @@ def gen_version() -> str:
         return f"diffusers {version('diffusers')} / torch {version('torch')}"
     except PackageNotFoundError as exc:
         raise EngineUnavailable(f"{exc.name} is not installed", hint=INSTALL_HINT) from exc
+
+
+class DiffusionVisuals:
+    """What every generative visuals engine is besides its verb: a pipeline cache, its
+    availability, the styles it accepts and the checks made before loading a model. An engine
+    subclasses it and says what it makes and from what."""
+
+    name: ClassVar[str]
+    model_setting: ClassVar[str]  # the Settings field naming the model
+    output: ClassVar[str] = "picture"  # "picture" or "clip" (a clip needs a duration)
+    animates_pictures: ClassVar[bool] = False  # a reference picture stands in for the prompt
+    uses_reference: ClassVar[bool] = True  # reads the request's reference picture
+
+    def __init__(self) -> None:
+        self._pipelines = PipelineCache()
+
+    def info(self) -> EngineInfo:
+        try:
+            # The model setting first: it is what a user must act on even with the extra
+            # installed, and it can be checked without importing torch.
+            model_folder(settings_for(self.model_setting))
+            version = gen_version()
+        except EngineUnavailable as exc:
+            reason = f"{exc.message} ({exc.hint})"
+            return EngineInfo(self.name, "visuals", "", available=False, reason=reason)
+        return EngineInfo(self.name, "visuals", version)
+
+    def styles(self) -> list[str]:
+        """The procedural styles, accepted for storyboards written for the default engines;
+        the generative engines draw from the prompt and ignore them."""
+        from reelforge.engines.visuals.procedural_styles import STYLES
+
+        return list(STYLES)
+
+    def check_inputs(self, request: VisualRequest) -> None:
+        request.check_size()
+        if self.output == "clip" and request.duration_ms <= 0:
+            raise SpecError("a generated clip needs a duration", hint="a reelforge bug")
+        animated = self.animates_pictures and request.reference_image is not None
+        if not animated and not request.prompt.strip():
+            if self.animates_pictures:
+                raise SpecError(
+                    f"a generated {self.output} needs a picture or a prompt",
+                    hint="give the scene narration, a prompt or a reference image",
+                )
+            raise SpecError(
+                f"a generated {self.output} needs a prompt",
+                hint="give the scene narration or a prompt",
+            )
+        reference = request.reference_image
+        if self.uses_reference and reference is not None and not Path(reference).is_file():
+            raise SpecError(
+                f"the reference image {reference} does not exist",
+                hint="give an existing picture file",
+            )
 
 
 def model_folder(settings: GenSettings) -> Path:

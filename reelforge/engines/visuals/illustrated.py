@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from reelforge.colours import parse_hex
 from reelforge.engines.base import EngineInfo, VisualLayer, VisualRequest, VisualResult
 from reelforge.engines.visuals.illustrated_lexicon import LANGUAGES, TABLE
-from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+from reelforge.errors import EngineFailed, EngineUnavailable
 
 VERSION = "1.0"
 EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
@@ -982,11 +982,7 @@ class IllustratedVisuals:
         return list(STYLES)  # the backdrops planning draws under the subjects
 
     def check_inputs(self, request: VisualRequest) -> None:
-        if not (16 <= request.width <= 8192 and 16 <= request.height <= 8192):
-            raise SpecError(
-                f"visual size {request.width}x{request.height} is out of range",
-                hint="width and height must be between 16 and 8192 pixels",
-            )
+        request.check_size()
 
     def generate(self, request: VisualRequest, workdir: Path) -> VisualResult:
         self.check_inputs(request)

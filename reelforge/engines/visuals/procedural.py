@@ -965,11 +965,7 @@ class ProceduralVisuals:
                 f"unknown procedural visual style {request.style!r}",
                 hint=f"use one of: {', '.join(_STYLES)}",
             )
-        if not (16 <= request.width <= 8192 and 16 <= request.height <= 8192):
-            raise SpecError(
-                f"visual size {request.width}x{request.height} is out of range",
-                hint="width and height must be between 16 and 8192 pixels",
-            )
+        request.check_size()
 
     def generate(self, request: VisualRequest, workdir: Path) -> VisualResult:
         self.check_inputs(request)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reelforge.engines.base import EngineInfo, VisualLayer, VisualRequest, VisualResult
+from reelforge.engines.base import VisualLayer, VisualRequest, VisualResult
 from reelforge.engines.visuals import diffusion
-from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+from reelforge.errors import EngineFailed
 
 MODEL_SETTING = "gen_image_model"
 REFERENCE_STRENGTH = 0.6  # how far image-to-image may move from the reference picture
@@ -49,45 +49,11 @@ def family(class_name: str, model: str) -> Family:
     return Family(steps=25, guidance=7.5, side=512)
 
 
-class SdImageVisuals:
+class SdImageVisuals(diffusion.DiffusionVisuals):
     """One generated still per scene, from a diffusers text-to-image model."""
 
     name: ClassVar[str] = "sd-image"
-
-    def __init__(self) -> None:
-        self._pipelines = diffusion.PipelineCache()
-
-    def info(self) -> EngineInfo:
-        try:
-            # The model setting first: it is what a user must act on even with the extra
-            # installed, and it can be checked without importing torch.
-            diffusion.model_folder(diffusion.settings_for(MODEL_SETTING))
-            version = diffusion.gen_version()
-        except EngineUnavailable as exc:
-            reason = f"{exc.message} ({exc.hint})"
-            return EngineInfo(self.name, "visuals", "", available=False, reason=reason)
-        return EngineInfo(self.name, "visuals", version)
-
-    def styles(self) -> list[str]:
-        from reelforge.engines.visuals.procedural_styles import STYLES
-
-        return list(STYLES)  # accepted for storyboards written for the default engines; unused
-
-    def check_inputs(self, request: VisualRequest) -> None:
-        if not (16 <= request.width <= 8192 and 16 <= request.height <= 8192):
-            raise SpecError(
-                f"visual size {request.width}x{request.height} is out of range",
-                hint="width and height must be between 16 and 8192 pixels",
-            )
-        if not request.prompt.strip():
-            raise SpecError(
-                "a generated picture needs a prompt", hint="give the scene narration or a prompt"
-            )
-        if request.reference_image is not None and not Path(request.reference_image).is_file():
-            raise SpecError(
-                f"the reference image {request.reference_image} does not exist",
-                hint="give an existing picture file",
-            )
+    model_setting: ClassVar[str] = MODEL_SETTING
 
     # ------------------------------------------------------------------ the verb
     def generate(self, request: VisualRequest, workdir: Path) -> VisualResult:

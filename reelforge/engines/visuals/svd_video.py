@@ -17,9 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reelforge.engines.base import EngineInfo, VisualRequest, VisualResult
+from reelforge.engines.base import VisualRequest, VisualResult
 from reelforge.engines.visuals import diffusion
-from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+from reelforge.errors import EngineFailed, EngineUnavailable
 
 MODEL_SETTING = "gen_video_model"
 STILL_SETTING = "gen_image_model"
@@ -31,51 +31,18 @@ NOISE_AUGMENTATION = 0.02
 DECODE_CHUNK = 8  # frames decoded at once (memory)
 
 
-class SvdVideoVisuals:
+class SvdVideoVisuals(diffusion.DiffusionVisuals):
     """One generated clip per scene, animating a given or generated picture."""
 
     name: ClassVar[str] = "svd-video"
+    model_setting: ClassVar[str] = MODEL_SETTING
+    output: ClassVar[str] = "clip"
     # planning hands this engine the scenes' own pictures to animate (reference_image)
     animates_pictures: ClassVar[bool] = True
 
     def __init__(self) -> None:
-        self._pipelines = diffusion.PipelineCache()
+        super().__init__()
         self._stills = diffusion.PipelineCache()
-
-    def info(self) -> EngineInfo:
-        try:
-            # The model setting first: it is what a user must act on even with the extra
-            # installed, and it can be checked without importing torch.
-            diffusion.model_folder(diffusion.settings_for(MODEL_SETTING))
-            version = diffusion.gen_version()
-        except EngineUnavailable as exc:
-            reason = f"{exc.message} ({exc.hint})"
-            return EngineInfo(self.name, "visuals", "", available=False, reason=reason)
-        return EngineInfo(self.name, "visuals", version)
-
-    def styles(self) -> list[str]:
-        from reelforge.engines.visuals.procedural_styles import STYLES
-
-        return list(STYLES)  # accepted for storyboards written for the default engines; unused
-
-    def check_inputs(self, request: VisualRequest) -> None:
-        if not (16 <= request.width <= 8192 and 16 <= request.height <= 8192):
-            raise SpecError(
-                f"visual size {request.width}x{request.height} is out of range",
-                hint="width and height must be between 16 and 8192 pixels",
-            )
-        if request.duration_ms <= 0:
-            raise SpecError("a generated clip needs a duration", hint="a reelforge bug")
-        if request.reference_image is None and not request.prompt.strip():
-            raise SpecError(
-                "a generated clip needs a picture or a prompt",
-                hint="give the scene narration, a prompt or a reference image",
-            )
-        if request.reference_image is not None and not Path(request.reference_image).is_file():
-            raise SpecError(
-                f"the reference image {request.reference_image} does not exist",
-                hint="give an existing picture file",
-            )
 
     def generate(self, request: VisualRequest, workdir: Path) -> VisualResult:
         self.check_inputs(request)

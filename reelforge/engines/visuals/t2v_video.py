@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reelforge.engines.base import EngineInfo, VisualRequest, VisualResult
+from reelforge.engines.base import VisualRequest, VisualResult
 from reelforge.engines.visuals import diffusion
-from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+from reelforge.errors import EngineFailed
 
 MODEL_SETTING = "gen_t2v_model"
 
@@ -52,42 +52,13 @@ class _Plan:
     folder: Path  # the cached frames
 
 
-class T2vVideoVisuals:
+class T2vVideoVisuals(diffusion.DiffusionVisuals):
     """One generated clip per scene, from a diffusers text-to-video model."""
 
     name: ClassVar[str] = "t2v-video"
-
-    def __init__(self) -> None:
-        self._pipelines = diffusion.PipelineCache()
-
-    def info(self) -> EngineInfo:
-        try:
-            # The model setting first: it is what a user must act on even with the extra
-            # installed, and it can be checked without importing torch.
-            diffusion.model_folder(diffusion.settings_for(MODEL_SETTING))
-            version = diffusion.gen_version()
-        except EngineUnavailable as exc:
-            reason = f"{exc.message} ({exc.hint})"
-            return EngineInfo(self.name, "visuals", "", available=False, reason=reason)
-        return EngineInfo(self.name, "visuals", version)
-
-    def styles(self) -> list[str]:
-        from reelforge.engines.visuals.procedural_styles import STYLES
-
-        return list(STYLES)  # accepted for storyboards written for the default engines; unused
-
-    def check_inputs(self, request: VisualRequest) -> None:
-        if not (16 <= request.width <= 8192 and 16 <= request.height <= 8192):
-            raise SpecError(
-                f"visual size {request.width}x{request.height} is out of range",
-                hint="width and height must be between 16 and 8192 pixels",
-            )
-        if request.duration_ms <= 0:
-            raise SpecError("a generated clip needs a duration", hint="a reelforge bug")
-        if not request.prompt.strip():
-            raise SpecError(
-                "a generated clip needs a prompt", hint="give the scene narration or a prompt"
-            )
+    model_setting: ClassVar[str] = MODEL_SETTING
+    output: ClassVar[str] = "clip"
+    uses_reference: ClassVar[bool] = False  # a missing reference picture is no reason to stop
 
     def generate(self, request: VisualRequest, workdir: Path) -> VisualResult:
         self.check_inputs(request)

@@ -202,3 +202,68 @@ def not_a_video(path: Path) -> Path:
 def video_without_audio(path: Path) -> Path:
     run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2", str(path)])
     return path
+
+
+def phone_video(path: Path, narration: Narration) -> tuple[Path, tuple[int, int, int, int]]:
+    """A portrait phone recording (270x480 as shown) stored the way phones store it: the
+    pictures turned a quarter left into 480x270, with a display matrix telling players to
+    turn them a quarter right (ffprobe: rotation -90, as iPhones write it). The face sits
+    near the top, so a square crop must move up to keep it. Returns the video and the face
+    box (x, y, w, h) as shown, at t=0."""
+    width, height = 270, 480
+    scale = width / 512
+    photo, mouth = _face(scale)
+    count = int(narration.duration_s * FPS)
+    envelope = frame_envelope(narration.samples, narration.rate, count)
+    frames = []
+    for index in range(count):
+        frame = np.full((height, width, 3), (30, 40, 60), np.uint8)
+        top = 4 + round(3 * np.sin(index / FPS))
+        frame[top : top + photo.shape[0]] = photo
+        _speak(frame, (mouth[0], top + mouth[1]), float(envelope[index]), scale)
+        frames.append(np.ascontiguousarray(np.rot90(frame)))  # stored lying on its side
+    lying = _encode(path.with_name(f"lying-{path.name}"), frames, (height, width), narration.wav)
+    # ffmpeg writes the display rotation only when it copies the stream
+    run_ffmpeg(["-y", "-i", str(lying), "-c", "copy", "-metadata:s:v:0", "rotate=270", str(path)])
+    box = [round(v * scale) for v in FACE]
+    return path, (box[0], 4 + box[1], box[2], box[3])
+
+
+def variable_rate(source: Path, path: Path) -> Path:
+    """``source`` with a variable frame rate: every frame keeps its time, but the first
+    second runs at 25 fps, the next at 10, and so on alternating (frames dropped, as phones
+    do when light is low)."""
+    keep = "if(lt(mod(floor(t),2),1),1,not(mod(n,3)))"  # odd seconds keep a frame in 3
+    run_ffmpeg([
+        "-y", "-i", str(source), "-vf", f"select='{keep}'", "-fps_mode", "vfr",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", str(path),
+    ])  # fmt: skip
+    return path
+
+
+def long_video(path: Path, hours: float, audio: Path) -> Path:
+    """A tiny grey video (16x16, one frame a second) that lasts ``hours``, with ``audio``
+    as its (short) sound: cheap to make, long to probe."""
+    run_ffmpeg([
+        "-y", "-f", "lavfi", "-i", f"color=c=gray:size=16x16:rate=1:duration={hours * 3600:.0f}",
+        "-i", str(audio), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(path),
+    ])  # fmt: skip
+    return path
+
+
+def faststart(source: Path, path: Path) -> Path:
+    """``source`` with its index first, as web uploads are: cut short, it still opens."""
+    run_ffmpeg(["-y", "-i", str(source), "-c", "copy", "-movflags", "+faststart", str(path)])
+    return path
+
+
+def noise(path: Path, seconds: float = 4) -> Path:
+    """A video whose sound is loud pink noise and a hum: not silent, but nobody speaks."""
+    run_ffmpeg([
+        "-y", "-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=25:duration={seconds}",
+        "-f", "lavfi", "-i", f"anoisesrc=color=pink:amplitude=0.3:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=300:duration={seconds}",
+        "-filter_complex", "[1][2]amix[a]", "-map", "0:v", "-map", "[a]", "-c:v", "libx264",
+        "-preset", "ultrafast", "-c:a", "aac", "-shortest", str(path),
+    ])  # fmt: skip
+    return path

@@ -12,10 +12,15 @@ import pytest
 from clips_media import (
     Narration,
     face_box_at,
+    faststart,
+    long_video,
     narrate,
+    noise,
     not_a_video,
+    phone_video,
     talking_head,
     two_speakers,
+    variable_rate,
     video_without_audio,
 )
 
@@ -241,17 +246,98 @@ def test_bad_inputs_get_clear_errors(talk: tuple[Narration, Path], tmp_path: Pat
     silent, _ = talking_head(tmp_path / "silent.mp4", None, (320, 180), seconds=2)
     with pytest.raises(MediaError, match="silent"):
         reelforge.extract_clips(silent, tmp_path / "c", model="tiny.en")
+    with pytest.raises(MediaError, match="no speech was found"):
+        reelforge.extract_clips(noise(tmp_path / "noise.mp4"), tmp_path / "h", model="tiny.en")
+    # cut short: with the index at the end it does not open; with it first (as uploads are)
+    # it opens, but the sound stops early, and that is said rather than clipped around
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
-    with pytest.raises(MediaError):
+    with pytest.raises(MediaError, match="corrupt or not a media file"):
+        reelforge.extract_clips(truncated, tmp_path / "g", model="tiny.en")
+    indexed = faststart(video, tmp_path / "indexed.mp4").read_bytes()
+    truncated.write_bytes(indexed[: len(indexed) * 6 // 10])
+    with pytest.raises(MediaError, match=r"truncated or damaged: its sound stops at \d"):
         reelforge.extract_clips(truncated, tmp_path / "g", model="tiny.en")
     with pytest.raises(SpecError, match="past the end"):
         reelforge.extract_clips(video, tmp_path / "d", start_s=100.0)
+    with pytest.raises(SpecError, match="--to 100 s is past the end"):
+        reelforge.extract_clips(video, tmp_path / "d", start_s=1.0, end_s=100.0)
     with pytest.raises(SpecError, match="between 1 and 10"):
         reelforge.extract_clips(video, tmp_path / "e", count=11)
     with pytest.raises(SpecError, match="no moment of 30-60 s fits"):
         reelforge.extract_clips(video, tmp_path / "f", min_s=30, model="tiny.en")
-    assert not (tmp_path / "f" / "clips.json").exists()  # nothing half-written reported
+    for folder in "abcdefgh":  # nothing half-written reported as done
+        assert not (tmp_path / folder / "clips.json").exists()
+        assert not list((tmp_path / folder).glob("clip-*"))
+
+
+def test_hours_long_input_is_refused_whole_but_a_span_of_it_works(
+    talk: tuple[Narration, Path], tmp_path: Path
+) -> None:
+    import time
+
+    narration, _ = talk
+    video = long_video(tmp_path / "long.mp4", 4.2, narration.wav)
+    began = time.perf_counter()
+    with pytest.raises(MediaError, match=r"lasts 4\.2 h; reelforge finds clips in up to 4 h"):
+        reelforge.extract_clips(video, tmp_path / "whole", model="tiny.en")
+    assert time.perf_counter() - began < 5  # refused from the probe, before any decoding
+    assert not (tmp_path / "whole").exists()
+    made = reelforge.extract_clips(
+        video, tmp_path / "span", start_s=0.0, end_s=8.0, resolution=240, model="tiny.en"
+    )
+    assert made.clips[0].fit == "blur" and made.clips[0].end_ms <= 8000
+    assert probe(made.clips[0].video).duration_ms < 8500
+
+
+def test_variable_frame_rate_comes_out_steady_and_in_time(
+    talk: tuple[Narration, Path], tmp_path: Path
+) -> None:
+    _, video = talk
+    uneven = variable_rate(video, tmp_path / "vfr.mp4")
+    info = probe(uneven)
+    assert info.fps is not None and info.fps < 20 and info.nominal_fps == 25  # frames dropped
+    made = reelforge.extract_clips(
+        uneven, tmp_path / "out", start_s=0.0, end_s=6.0, resolution=240, model="tiny.en"
+    )
+    clip = made.clips[0]
+    out = probe(clip.video)
+    assert out.fps == 25 and out.nominal_fps == 25  # the nominal rate, steady
+    seconds = (clip.end_ms - clip.start_ms) / 1000
+    assert out.nb_frames is not None and abs(out.nb_frames - seconds * 25) <= 2
+    assert abs(out.duration_ms / 1000 - seconds) < 0.1
+    start_s = clip.start_ms / 1000
+    for k, t in enumerate(clip.path.times):  # the face, where it is at each time, is framed
+        x, _, w, _ = face_box_at(start_s + t, SIZE)
+        assert clip.path.x[k] - 2 <= x and x + w <= clip.path.x[k] + clip.path.width + 2
+
+
+def test_rotated_phone_video_comes_out_upright_and_the_crop_follows_the_face(
+    talk: tuple[Narration, Path], tmp_path: Path
+) -> None:
+    import cv2
+
+    from reelforge.clips.faces import _detector, detect_faces
+    from reelforge.media.probe import decode_frame
+
+    narration, _ = talk
+    video, (_, face_y, _, face_h) = phone_video(tmp_path / "phone.mp4", narration)
+    info = probe(video)
+    assert (info.width, info.height, info.display_size) == (480, 270, (270, 480))
+    made = reelforge.extract_clips(
+        video, tmp_path / "out", start_s=0.0, end_s=6.0, format="1:1", resolution=240,
+        model="tiny.en",
+    )  # fmt: skip
+    clip = made.clips[0]
+    path = clip.path
+    assert path.fit == "crop" and (path.width, path.height) == (270, 270)
+    for k in range(len(path.times)):  # the face (near the top) inside the square on every sample
+        assert path.y[k] - 4 <= face_y and face_y + face_h <= path.y[k] + path.height + 4
+    for second in (1.0, 3.0, 5.0):  # an upright face, as the detector only finds those
+        picture = decode_frame(clip.video, second)
+        assert picture.shape[:2] == (240, 240)
+        found = detect_faces(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY), _detector())
+        assert found, second
 
 
 def test_cli_clips(

@@ -14,7 +14,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +27,9 @@ from reelforge.clips.reframe import FORMATS, CropPath, crop_path, window_size
 from reelforge.clips.render import Span, render_clip
 from reelforge.engines.base import Transcript, Word
 from reelforge.errors import MediaError, SpecError
+
+if TYPE_CHECKING:
+    from reelforge.media.probe import MediaInfo
 
 MAX_CLIPS = 10
 MAX_SOURCE_S = 4 * 3600.0  # longer talks are refused (ASR streams, but hours of it is a day)
@@ -123,6 +128,15 @@ def check_options(options: ClipOptions, duration_s: float | None = None) -> None
                     f"{MAX_SPAN_S:.0f} s",
                     hint="choose a shorter span",
                 )
+
+
+def clip_rate(info: MediaInfo) -> int:
+    """The clips' frame rate: the source's nominal rate (a phone video that dropped frames in
+    low light, variable in rate, is still a 30 fps video), at most 30 frames a second."""
+    rate = info.fps or Fraction(25)
+    if info.nominal_fps is not None and rate < info.nominal_fps <= 60:
+        rate = info.nominal_fps
+    return max(1, min(30, round(float(rate))))
 
 
 def output_size(format_name: str, short_side: int) -> tuple[int, int]:
@@ -260,17 +274,18 @@ def extract_clips(
         )
     check_audio(source)
     duration_s = info.duration_ms / 1000
-    if duration_s > MAX_SOURCE_S:
-        raise MediaError(
-            f"{source.name} lasts {duration_s / 3600:.1f} h; reelforge makes clips from up to "
-            f"{MAX_SOURCE_S / 3600:.0f} h",
-            hint="cut it into parts, or give --from/--to",
-        )
     check_options(options, duration_s)
+    spanned = options.start_s is not None or options.end_s is not None
+    if duration_s > MAX_SOURCE_S and not spanned:  # a span is at most MAX_SPAN_S
+        raise MediaError(
+            f"{source.name} lasts {duration_s / 3600:.1f} h; reelforge finds clips in up to "
+            f"{MAX_SOURCE_S / 3600:.0f} h",
+            hint="cut it into parts, or choose a span with --from/--to",
+        )
     size = info.display_size
     if size is None or info.fps is None:
         raise MediaError(f"{source.name} has no readable video frames", hint="re-export it")
-    fps = max(1, min(30, round(float(info.fps))))
+    fps = clip_rate(info)
     out_size = output_size(options.format, options.resolution)
     window_size(size, options.format)  # a bad format fails before transcription
     output_dir.mkdir(parents=True, exist_ok=True)

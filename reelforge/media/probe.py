@@ -55,6 +55,7 @@ class MediaInfo:
     width: int | None = None  # coded size, before any rotation metadata is applied
     height: int | None = None
     fps: Fraction | None = None  # average frame rate
+    nominal_fps: Fraction | None = None  # the base rate (r_frame_rate); above fps when variable
     video_codec: str | None = None
     pix_fmt: str | None = None
     nb_frames: int | None = None  # from the container header when it has one (cheap); else None
@@ -62,6 +63,7 @@ class MediaInfo:
     audio_codec: str | None = None
     sample_rate: int | None = None
     channels: int | None = None
+    audio_duration_ms: int | None = None  # the audio track's own length, when the file says
 
     @property
     def demuxer(self) -> str:
@@ -173,7 +175,9 @@ def probe(path: str | Path) -> MediaInfo:
         duration_s = max((d for d in durations if d is not None), default=0.0)
     video = videos[0] if videos else {}
     audio = audios[0] if audios else {}
-    fps = _fraction(video.get("avg_frame_rate")) or _fraction(video.get("r_frame_rate"))
+    nominal = _fraction(video.get("r_frame_rate"))
+    fps = _fraction(video.get("avg_frame_rate")) or nominal
+    audio_s = _seconds(audio.get("duration"))
     return MediaInfo(
         path=path,
         format_name=str(container.get("format_name", "")),
@@ -183,6 +187,7 @@ def probe(path: str | Path) -> MediaInfo:
         width=_int(video.get("width")),
         height=_int(video.get("height")),
         fps=fps if videos else None,
+        nominal_fps=nominal if videos else None,
         video_codec=video.get("codec_name"),
         pix_fmt=video.get("pix_fmt"),
         nb_frames=_int(video.get("nb_frames")),
@@ -190,6 +195,7 @@ def probe(path: str | Path) -> MediaInfo:
         audio_codec=audio.get("codec_name"),
         sample_rate=_int(audio.get("sample_rate")),
         channels=_int(audio.get("channels")),
+        audio_duration_ms=round(audio_s * 1000) if audio_s is not None else None,
     )
 
 

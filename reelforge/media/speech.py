@@ -4,6 +4,7 @@ loudness envelope (RMS per frame) read back in bounded pieces."""
 
 from __future__ import annotations
 
+import math
 import wave
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from numpy.typing import NDArray
 
 from reelforge.errors import MediaError, RenderError
 from reelforge.media.ffmpeg import atomic_output, run_ffmpeg
-from reelforge.media.probe import check_audio
+from reelforge.media.probe import MediaInfo, check_audio
 
 SPEECH_RATE = 16_000
+TRUNCATED_S = 1.0  # sound this much shorter than the header promises (and 5%): truncated
 
 
 def extract_speech(
@@ -39,7 +41,25 @@ def extract_speech(
                 f"the audio of {Path(source).name} could not be decoded: {error.message}",
                 hint="the file is corrupt or truncated; re-export it",
             ) from error
+        _check_complete(partial, info, source, start_s, end_s)
     return Path(output)
+
+
+def _check_complete(
+    wav: Path, info: MediaInfo, source: Path, start_s: float, end_s: float | None
+) -> None:
+    """MediaError when the sound stops well before the file says its audio track ends: a
+    truncated file (an upload cut short keeps the header that promises the whole)."""
+    promised_ms = info.audio_duration_ms or info.duration_ms
+    wanted_s = min(end_s if end_s is not None else math.inf, promised_ms / 1000) - start_s
+    with wave.open(str(wav), "rb") as reader:
+        heard_s = reader.getnframes() / reader.getframerate()
+    if wanted_s - heard_s > max(TRUNCATED_S, wanted_s * 0.05):
+        raise MediaError(
+            f"{Path(source).name} is truncated or damaged: its sound stops at "
+            f"{start_s + heard_s:.1f} s of the {promised_ms / 1000:.1f} s its header promises",
+            hint="re-export or upload the whole file again",
+        )
 
 
 def envelope(wav: Path, frame_s: float = 0.1) -> NDArray[np.float32]:

@@ -403,6 +403,20 @@ class JobService:
                 raise JobNotFound(f"no media {media_id}", hint="upload with POST /api/media")
             return media
 
+    def media_reference(self, field: str, reference: str, owner: str | None) -> str:
+        """The canonical ``media:<id>.<ext>`` of ``owner``'s upload that ``reference`` names
+        (``media:<id>``, with or without its extension); a SpecError on ``field`` when the
+        owner has no such upload."""
+        media_id = reference.removeprefix("media:").split(".")[0]
+        with self.db.session() as session:
+            upload = self._media_lookup(session, owner)(media_id)
+        if upload is None:
+            raise SpecError(
+                f"{field}: unknown media:{media_id}",
+                hint="upload the file with POST /api/media and use the id it returns",
+            )
+        return upload.reference
+
     def delete_media(self, media_id: str, owner: str | None = None) -> None:
         """Delete an upload (jobs already rendered keep their outputs; queued jobs that use it
         fail with a clear error)."""

@@ -107,3 +107,23 @@ def test_every_clips_download_name_is_servable() -> None:
     outputs = kinds.get("clips").outputs
     assert len({o.download for o in outputs.values()}) == len(outputs)
     assert all(pattern.match(o.download) for o in outputs.values())
+
+
+def test_inconsistent_options_for_an_upload_are_a_422(
+    make_api: Callable[..., Api], tmp_path: Path
+) -> None:
+    import subprocess
+
+    video = tmp_path / "short.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x64:duration=1",
+         "-pix_fmt", "yuv420p", str(video)],
+        check=True,
+    )  # fmt: skip
+    api = make_api()
+    key = api.key()
+    media = _upload(api, key, video.read_bytes())
+    for bad in ({"min": 30, "max": 10}, {"start": 5, "end": 2}):
+        body = {"video": f"media:{media['id']}", **bad}
+        response = api.client.post("/api/clips", json=body, headers=api.headers(key))
+        assert "must" in assert_problem(response, 422)["detail"], bad

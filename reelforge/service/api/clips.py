@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from reelforge.errors import JobError, SpecError
-from reelforge.kinds.clips import MAX_CLIPS, ClipsRequest
-from reelforge.service.api.deps import CallerDep, ServiceDep
-from reelforge.service.api.problems import responses
+from reelforge.kinds.clips import MAX_CLIPS
 from reelforge.service.api.schemas import Accepted, Priority
-from reelforge.service.api.submit import queue_job
-from reelforge.service.models import Job
+from reelforge.service.api.submit import SUBMIT_ROUTE, SubmitterDep
 
 router = APIRouter(prefix="/api/clips", tags=["clips"])
 
@@ -79,35 +75,13 @@ class ClipsBody(BaseModel):
 
 @router.post(
     "",
-    status_code=202,
-    response_model=Accepted,
-    responses=responses(401, 413, 422, 429, 507),
     summary="Cut an uploaded talk into ranked, captioned vertical clips (queued)",
+    **SUBMIT_ROUTE,
 )
-async def create_clips(
-    body: ClipsBody,
-    request: Request,
-    response: Response,
-    service: ServiceDep,
-    caller: CallerDep,
-) -> Any:
-    media_id = body.video.removeprefix("media:").split(".")[0]
-
-    def submit() -> Job:
-        try:
-            upload = service.get_media(media_id, caller.owner)
-        except JobError:
-            raise SpecError(
-                f"video: unknown media:{media_id}",
-                hint="upload the video with POST /api/media and use the id it returns",
-            ) from None
-        parsed = ClipsRequest.model_validate(body.to_request(upload.reference))
-        return service.submit(
-            "clips",
-            parsed,
-            owner=caller.owner,
-            priority=body.priority,
-            webhook_url=str(body.webhook_url) if body.webhook_url else None,
-        )
-
-    return await queue_job(submit, request, response, service, caller)
+async def create_clips(body: ClipsBody, submitter: SubmitterDep) -> Accepted:
+    service, owner = submitter.service, submitter.caller.owner
+    return await submitter.submit(
+        "clips",
+        body,
+        lambda: body.to_request(service.media_reference("video", body.video, owner)),
+    )

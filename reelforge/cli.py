@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument("--keep-work", action="store_true", help="keep the work folder")
     make.add_argument("--library", help="a folder of your pictures and clips to match to scenes")
     make.add_argument(
+        "--stock",
+        metavar="PROVIDER[:video]",
+        help="stock pictures (or clips with ':video') for scenes without one: pexels or "
+        "pixabay, with your key in REELFORGE_PEXELS_API_KEY / REELFORGE_PIXABAY_API_KEY",
+    )
+    make.add_argument(
         "--print-plan",
         action="store_true",
         help="print the compiled render plan instead of rendering",
@@ -384,11 +390,20 @@ def _load(args: argparse.Namespace) -> reelforge.Storyboard:
         "target_duration": getattr(args, "duration", None),
         "resolution": getattr(args, "resolution", None),
         "library": getattr(args, "library", None),
+        "stock": _stock(getattr(args, "stock", None)),
     }
     captions = getattr(args, "captions", None)
     if captions is not None:
         overrides["captions"] = {"enabled": False} if captions == "none" else {"style": captions}
     return reelforge.load_spec(args.input, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _stock(given: str | None) -> dict[str, str] | None:
+    """``--stock pexels`` or ``--stock pixabay:video`` as the storyboard's stock field."""
+    if not given:
+        return None
+    provider, _, kind = given.partition(":")
+    return {"provider": provider, "kind": kind or "image"}
 
 
 def _cmd_make(args: argparse.Namespace) -> int:

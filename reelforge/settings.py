@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     # Ollama), "json_object" (older servers), "none" (the prompt alone asks for JSON).
     llm_response_format: Literal["json_schema", "json_object", "none"] = "json_schema"
 
+    # Stock pictures and clips (`stock: pexels` in a storyboard, `reelforge make --stock`):
+    # searched only with the user's own key; results and files are cached in the cache dir.
+    pexels_api_key: SecretStr | None = None
+    pexels_endpoint: str = "https://api.pexels.com"
+    pixabay_api_key: SecretStr | None = None
+    pixabay_endpoint: str = "https://pixabay.com/api"
+    stock_timeout_s: float = Field(30.0, gt=0, le=600)  # one search or one download
+    stock_max_mb: int = Field(200, ge=1, le=4096)  # the largest file downloaded
+    stock_cache_hours: float = Field(24.0, ge=0, le=24 * 365)  # how long a search is reused
+    # downloads and searches may reach private or loopback addresses (a local mirror, tests)
+    stock_allow_private: bool = False
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -290,3 +290,42 @@ class WriterEngine(Protocol):
     def info(self) -> EngineInfo: ...
 
     def write(self, request: WritingRequest) -> WrittenStoryboard: ...
+
+
+# --------------------------------------------------------------------------- stock media
+@dataclass(frozen=True)
+class StockQuery:
+    """A search for pictures or clips about a scene, on a stock provider."""
+
+    words: str  # the search words
+    language: str = "en"  # the words' language (a primary tag)
+    orientation: str = "landscape"  # "landscape" | "portrait" | "square"
+    kind: str = "image"  # "image" | "video"
+    count: int = 5  # results wanted, best first
+
+
+@dataclass(frozen=True)
+class StockItem:
+    """One picture or clip a provider found, with what attribution needs."""
+
+    provider: str  # registry name: "pexels", "pixabay"
+    id: str
+    kind: str  # "image" | "video"
+    url: str  # the file to download (a size near 1080p where the provider offers several)
+    width: int
+    height: int
+    page: str  # the item's page on the provider's site
+    author: str
+    author_page: str = ""
+    licence: str = ""  # "Pexels License", "Pixabay Content License"
+    description: str = ""  # alt text or tags
+    duration_ms: int = 0  # clips only
+
+
+@runtime_checkable
+class StockEngine(Protocol):
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+    def search(self, query: StockQuery) -> list[StockItem]: ...

@@ -14,13 +14,14 @@ from reelforge.engines.base import (
     AsrEngine,
     EngineInfo,
     MusicEngine,
+    StockEngine,
     VisualEngine,
     VoiceEngine,
     WriterEngine,
 )
 from reelforge.errors import EngineUnavailable, ReelforgeError
 
-Engine = VoiceEngine | MusicEngine | VisualEngine | AsrEngine | WriterEngine
+Engine = VoiceEngine | MusicEngine | VisualEngine | AsrEngine | WriterEngine | StockEngine
 
 AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "voice": {
@@ -47,6 +48,11 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
         "rule-based": "reelforge.engines.llm.rule_based:RuleBasedWriter",
         "openai-compatible": "reelforge.engines.llm.openai_compatible:OpenAICompatibleWriter",
     },
+    # stock pictures and clips, when the user has a key (REELFORGE_PEXELS_API_KEY...)
+    "stock": {
+        "pexels": "reelforge.engines.stock.pexels:PexelsStock",
+        "pixabay": "reelforge.engines.stock.pixabay:PixabayStock",
+    },
 }
 
 # The contract each kind of engine implements (reelforge.engines.base).
@@ -56,6 +62,7 @@ CONTRACTS: dict[str, type[Any]] = {
     "visuals": VisualEngine,
     "asr": AsrEngine,
     "writer": WriterEngine,
+    "stock": StockEngine,
 }
 
 # What an engine offers to choose from (music moods, picture styles), keyed by the engine's
@@ -103,6 +110,8 @@ def get(kind: Literal["visuals"], name: str) -> VisualEngine: ...
 def get(kind: Literal["asr"], name: str) -> AsrEngine: ...
 @overload
 def get(kind: Literal["writer"], name: str) -> WriterEngine: ...
+@overload
+def get(kind: Literal["stock"], name: str) -> StockEngine: ...
 @overload
 def get(kind: str, name: str) -> Engine: ...
 def get(kind: str, name: str) -> Engine:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reelforge.errors import SpecError
-from reelforge.plan import layout, library, narration, timing
+from reelforge.plan import layout, library, narration, stock, timing
 from reelforge.plan.layout import Canvas
 from reelforge.plan.music import Composer
 from reelforge.plan.narration import Narration
@@ -81,6 +81,8 @@ def plan(
     narration.check_languages(sb)
     cache = Path(cache_dir) if cache_dir is not None else get_settings().cache_dir
     sb, from_library, library_note = library.match_library(sb, cache)
+    taken = {found.scene for found in from_library}
+    sb, from_stock, stock_note = stock.match_stock(sb, cache, taken)
     languages = [narration.scene_language(sb, s) for s in sb.scenes]
     _check_media(sb)
     layout.check_generative_engine(sb)
@@ -104,6 +106,10 @@ def plan(
         planned.pictures[found.scene] = found.picture()
     if library_note:
         planned.notes.append(library_note)
+    for credited in from_stock:  # stock media, credited to its author and provider
+        planned.pictures[credited.scene] = credited.picture()
+    if stock_note:
+        planned.notes.append(stock_note)
 
     frames = sum(n for _, n in slots)
     tracks, spoken = narration.placed(said, slots, fps, style)
@@ -161,6 +167,8 @@ def _picture_summary(picture: dict[str, str]) -> str:
         summary += f": {picture['matched']} ({picture.get('why', '')})"
     elif picture.get("prompt"):  # a generative engine: the prompt it was given
         summary += f": {picture['prompt']}"
+    if picture.get("credit"):
+        summary += f"; {picture['credit']}, {picture.get('licence', '')}"
     return summary
 
 

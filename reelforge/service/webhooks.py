@@ -22,10 +22,8 @@ from __future__ import annotations
 import contextlib
 import hmac
 import http.client
-import ipaddress
 import json
 import logging
-import socket
 import threading
 import time
 from typing import Any
@@ -33,6 +31,7 @@ from urllib.parse import urlsplit
 
 from reelforge import kinds
 from reelforge.errors import SpecError
+from reelforge.network import addresses, connection, is_local_name, is_public, literal_address
 from reelforge.service.db import Database
 from reelforge.service.models import Job, JobEvent, utcnow
 from reelforge.service.redact import public_note
@@ -46,12 +45,6 @@ EVENT_HEADER = "X-Reelforge-Event"
 NOTIFIED = ("completed", "failed")
 UNREACHABLE = "failed (could not connect)"
 MAX_URL_CHARS = 2000
-
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-# IPv6 prefixes that carry an IPv4 address in their last 32 bits (RFC 6052 NAT64, the
-# deprecated IPv4-compatible form): `is_global` judges the IPv6 prefix, not the address inside.
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class RefusedTarget(SpecError):
@@ -80,42 +73,6 @@ def verify_signature(
 # --------------------------------------------------------------------------- target policy
 
 
-def _embedded(address: Address) -> list[Address]:
-    """The address and every IPv4 address carried inside it (mapped, 6to4, Teredo, NAT64)."""
-    found: list[Address] = [address]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            found.append(address.ipv4_mapped)
-        if address.sixtofour is not None:
-            found.append(address.sixtofour)
-        if address.teredo is not None:
-            found.extend(address.teredo)
-        if any(address in network for network in (*_NAT64, _COMPATIBLE)):
-            found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return found
-
-
-def is_public(address: Address) -> bool:
-    """True when ``address`` and any IPv4 address inside it are globally routable unicast."""
-    return all(
-        part.is_global and not part.is_multicast and not part.is_unspecified
-        for part in _embedded(address)
-    )
-
-
-def literal_address(host: str) -> Address | None:
-    """``host`` as an IP address when it is one, in any form a resolver would also accept
-    (``127.1``, ``0x7f000001``, ``2130706433``), without asking a resolver."""
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        pass
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except (OSError, ValueError):
-        return None
-
-
 def _refused(url: str) -> RefusedTarget:
     return RefusedTarget(
         f"webhook URL {url!r} points to a private or reserved address",
@@ -138,7 +95,7 @@ def check_url(url: str, settings: ServiceSettings) -> None:
     if settings.webhook_allow_private:
         return
     host = parts.hostname.rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if is_local_name(host):
         raise _refused(url)
     address = literal_address(host)
     if address is not None and not is_public(address):
@@ -153,34 +110,11 @@ def resolve(url: str, settings: ServiceSettings) -> tuple[str, int, str]:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    literal = literal_address(host)
-    if literal is not None:
-        addresses: list[Address] = [literal]
-    else:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-    if not addresses:
-        raise OSError("no address")
+    found = addresses(host, port)
     # Every answer must pass: an attacker's name may list a public and a private address.
-    if not settings.webhook_allow_private and not all(is_public(a) for a in addresses):
+    if not settings.webhook_allow_private and not all(is_public(a) for a in found):
         raise _refused(url)
-    return host, port, str(addresses[0])
-
-
-def _connection(
-    scheme: str, host: str, port: int, address: str, timeout_s: float
-) -> http.client.HTTPConnection:
-    """An HTTP(S) connection to ``host`` (Host header, TLS SNI and certificate name) that
-    opens its socket to ``address`` only."""
-    kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-    connection = kind(host, port, timeout=timeout_s)
-
-    def pinned(_where: Any, timeout: Any = None, source: Any = None) -> socket.socket:
-        return socket.create_connection((address, port), timeout, source)
-
-    # http.client opens sockets through this attribute (both plain and TLS connections).
-    connection._create_connection = pinned  # type: ignore[attr-defined]
-    return connection
+    return host, port, str(found[0])
 
 
 # --------------------------------------------------------------------------- payload
@@ -226,17 +160,17 @@ def deliver(url: str, body: bytes, event: str, settings: ServiceSettings) -> tup
         return False, UNREACHABLE
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection = _connection(parts.scheme, host, port, address, settings.webhook_timeout_s)
+    opened = connection(parts.scheme, host, port, address, settings.webhook_timeout_s)
     try:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
+        opened.request("POST", path, body=body, headers=headers)
+        response = opened.getresponse()
         response.read(64 * 1024)  # drained, never stored
         status = response.status
     except (OSError, http.client.HTTPException, ValueError):
         return False, UNREACHABLE
     finally:
         with contextlib.suppress(Exception):
-            connection.close()
+            opened.close()
     if 200 <= status < 300:
         return True, f"delivered (HTTP {status})"
     return False, f"failed (HTTP {status})"

@@ -249,6 +249,20 @@ class CharacterSpec(_Model):
         return data
 
 
+class StockSpec(_Model):
+    """Stock pictures or clips for the scenes nothing else shows, from a provider the user has
+    a key for (``stock: pexels``, ``stock: {provider: pixabay, kind: video}``); each is
+    credited in the manifest."""
+
+    provider: Literal["pexels", "pixabay"]
+    kind: Literal["image", "video"] = "image"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"provider": data} if isinstance(data, str) else data
+
+
 class EncoderSpec(_Model):
     preset: X264Preset = "veryfast"
     crf: int = Field(23, ge=0, le=51)
@@ -303,6 +317,8 @@ class Storyboard(_Model):
     character: CharacterSpec | None = None
     # a folder of your own pictures and clips matched to scenes without a picture (CLI only)
     library: FilePath | None = None
+    # stock pictures or clips for the scenes still without one (the user's provider key)
+    stock: StockSpec | None = None
     music: MusicSpec = MusicSpec()
     captions: CaptionSpec = CaptionSpec()
     narration: NarrationSpec | None = None

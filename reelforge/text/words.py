@@ -87,3 +87,29 @@ def concepts(word: str) -> frozenset[str]:
         return table[word]
     hits = [v for k, v in table.items() if len(k) >= INFLECT_MIN and word_hit(word, k) > 0]
     return frozenset().union(*hits) if hits else frozenset()
+
+
+@functools.lru_cache(maxsize=1)
+def _english_names() -> dict[str, str]:
+    """lexicon subject (emoji) -> its first English keyword ("🐟" -> "fish")."""
+    from reelforge.engines.visuals.illustrated_lexicon import TABLE
+
+    names: dict[str, str] = {}
+    for line in TABLE.strip().splitlines():
+        emoji, _tags, *columns = (part.strip() for part in line.split("|"))
+        english = next((c.partition(":")[2] for c in columns if c.startswith("en:")), "")
+        if english.strip():
+            names[emoji] = english.split(",")[0].strip()
+    return names
+
+
+def english_subjects(text: str) -> list[str]:
+    """The lexicon subjects ``text`` (any of its languages) calls for, named in English, in
+    the order they are first called for: "سمك مشوي" -> ["fish", "grill"]."""
+    names = _english_names()
+    found: dict[str, None] = {}
+    for word in words(text):
+        for emoji in sorted(concepts(word)):
+            if emoji in names:
+                found.setdefault(names[emoji], None)
+    return list(found)

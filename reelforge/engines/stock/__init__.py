@@ -1,0 +1,1 @@
+"""Stock-media providers: pictures and clips found by words, with their attribution."""

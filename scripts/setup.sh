@@ -24,7 +24,7 @@ APT_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 fluidsynth sox fontconfig
               fonts-noto-core fonts-noto-cjk fonts-dejavu-core
               fonts-noto-color-emoji unicode-cldr-core  # illustrated scenes: emoji, their names
               redis-server postgresql  # the service tests start their own Redis and PostgreSQL
-              chromium)                # the web studio's browser tests (Playwright drives it)
+              chromium firefox-esr)    # the web studio's browser tests (Playwright, WebDriver BiDi)
 FONTS=(/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf
        /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf
        /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
@@ -44,6 +44,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgres >/dev/null 2>&1 \
   || missing+=(postgres)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || missing+=(firefox-esr)
 # The espeak engine loads the shared library through ctypes, not the command.
 if ! compgen -G "/usr/lib/*/libespeak-ng.so.1" >/dev/null \
   && ! compgen -G "/usr/lib/libespeak-ng.so.1" >/dev/null; then
@@ -52,7 +53,7 @@ fi
 
 step "1/3 system tools and fonts"
 if ((${#missing[@]} == 0)); then
-  info "all present (ffmpeg, espeak-ng, fluidsynth, sox, fontconfig, Noto and DejaVu fonts, redis-server, postgresql, chromium)"
+  info "all present (ffmpeg, espeak-ng, fluidsynth, sox, fontconfig, Noto and DejaVu fonts, redis-server, postgresql, chromium, firefox-esr)"
 else
   info "missing: ${missing[*]}"
   if command -v apt-get >/dev/null 2>&1 && ! can_apt; then

@@ -219,7 +219,10 @@ export async function renderJob(main, jobId) {
       player.src = await links.url("video");
       if (files.thumbnail) player.poster = await links.url("thumbnail");
       if (files["captions.vtt"]) {
-        player.append(h("track", { kind: "captions", label: "Captions", default: true, src: await links.url("captions.vtt") }));
+        // Shown at once only when the picture does not carry them already (the manifest's
+        // timeline says whether they were burned in): the same words would show twice.
+        const burned = (await manifest())?.timeline?.burn_captions !== false;
+        player.append(h("track", { kind: "captions", label: "Captions", default: !burned, src: await links.url("captions.vtt") }));
       }
       // A signed link expires after a few minutes: a player that seeks later gets a 403, so
       // it resumes where it was with a fresh link.
@@ -278,19 +281,23 @@ export async function renderJob(main, jobId) {
     return h("ol.grid#outputs", {}, cards);
   }
 
+  /** The job's JSON manifest, or null (none, not JSON, or unreadable). */
+  async function manifest() {
+    if (!(job.links.files || {}).manifest || !typeOf("manifest").includes("json")) return null;
+    try {
+      return await (await fetch(await links.url("manifest"))).json();
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * Ranked results, when the job's JSON manifest lists items with a rank or a score (the clips
    * kind's clips.json does): the items best first, each with the outputs numbered like it
    * ("clip_2", "clip_2_thumbnail", "clip_2_captions.vtt"). Null when there is no such list.
    */
   async function rankedResults(files) {
-    if (!files.manifest || !typeOf("manifest").includes("json")) return null;
-    let doc;
-    try {
-      doc = await (await fetch(await links.url("manifest"))).json();
-    } catch {
-      return null;
-    }
+    const doc = await manifest();
     const ranked = (list) => Array.isArray(list) && list.length > 0
       && list.every((item) => item && typeof item === "object" && (Number.isFinite(item.rank) || Number.isFinite(item.score)));
     const list = ranked(doc) ? doc : Object.values(doc || {}).find(ranked);

@@ -1,17 +1,26 @@
 """Fixtures for the studio's browser tests: real ``reelforge serve`` processes on free loopback
-ports and Debian's chromium driven by Playwright (helpers in studio_support.py; a module named
-apart, as ``conftest`` is taken by another test folder when the suite runs in one session)."""
+ports, Debian's chromium driven by Playwright and Debian's firefox-esr driven over WebDriver BiDi
+(helpers in studio_support.py and bidi.py; modules named apart, as ``conftest`` is taken by
+another test folder when the suite runs in one session)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+from bidi import Firefox, firefox_binary
 from servers import missing, stop_process
-from studio_support import CLI, SCREENSHOTS, Browser, Server, chromium_binary, start_server
+from studio_support import (
+    CLI,
+    SCREENSHOTS,
+    Browser,
+    Server,
+    chromium_binary,
+    foreign,
+    start_server,
+)
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +36,7 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def keyed_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[Server]:
+def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``reelforge serve`` needing an API key, with the real engines (preview jobs take seconds)."""
     server = start_server(tmp_path_factory.mktemp("keyed"), CLI, key=True)
     yield server
@@ -35,7 +44,7 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -
 
 
 @pytest.fixture(scope="session")
-def toy_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[Server]:
+def toy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``reelforge serve --open`` with a toy job kind plugged in (tests/web/toykind.py)."""
     launcher = [sys.executable, str(Path(__file__).parent / "serve_with_toy.py")]
     server = start_server(tmp_path_factory.mktemp("toy"), launcher, key=False)
@@ -58,19 +67,30 @@ def browser(chromium_path: str) -> Iterator[Browser]:
             chromium.close()
 
 
+@pytest.fixture(scope="session")
+def firefox() -> Iterator[Firefox]:
+    """Debian's firefox-esr, headless, one tab driven over WebDriver BiDi (``bidi.py``)."""
+    path = firefox_binary()
+    if path is None:
+        missing("firefox-esr", "apt-get install firefox-esr")
+    try:
+        import websockets  # noqa: F401
+    except ImportError:
+        missing("websockets (Python)", "pip install websockets")
+    browser = Firefox(path)  # type: ignore[arg-type]
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
 @pytest.fixture
 def pages(browser: Browser) -> Iterator[Browser]:
     """The browser; after the test, no page requested another host or threw a script error."""
     browser.requests.clear()
     browser.errors.clear()
     yield browser
-    foreign = [
-        url
-        for url in browser.requests
-        if urlsplit(url).scheme in ("http", "https", "ws", "wss")
-        and urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1")
-    ]
-    assert foreign == [], f"pages requested other hosts: {foreign}"
+    assert foreign(browser.requests) == [], f"pages requested other hosts: {browser.requests}"
     assert browser.errors == [], f"script errors: {browser.errors}"
 
 

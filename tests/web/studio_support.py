@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from servers import LOOPBACK, free_port, stop_process
 
@@ -38,6 +39,16 @@ def chromium_binary() -> str | None:
         if found:
             return found
     return None
+
+
+def foreign(urls: list[str]) -> list[str]:
+    """The URLs among ``urls`` that went to another host than this machine."""
+    return [
+        url
+        for url in urls
+        if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+        and urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1")
+    ]
 
 
 @dataclass
@@ -144,8 +155,13 @@ class Browser:
 def screenshot(page: Any, folder: Path, name: str) -> None:
     """Save the page as <folder>/<name>-<desktop|phone>.png (full height), after checking that
     nothing is wider than the window (a phone would scroll sideways)."""
-    width = page.viewport_size["width"]
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    path = screenshot_path(folder, name, page.viewport_size["width"], overflow)
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
+
+
+def screenshot_path(folder: Path, name: str, width: int, overflow: int) -> Path:
+    """<folder>/<name>-<desktop|phone>.png for a window ``width`` wide, once the page's width
+    (``overflow``, its scrollWidth) is checked to fit in it."""
     assert overflow <= width, f"{name}: the page is {overflow} px wide in a {width} px window"
-    kind = "phone" if width < 600 else "desktop"
-    page.screenshot(path=str(folder / f"{name}-{kind}.png"), full_page=True, animations="disabled")
+    return folder / f"{name}-{'phone' if width < 600 else 'desktop'}.png"

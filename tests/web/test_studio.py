@@ -111,7 +111,10 @@ def test_sign_in_submit_follow_play_and_download(
           return t ? { kind: t.kind, mode: t.mode, cues: t.cues ? t.cues.length : 0 } : null;
         }"""
     )
-    assert track is not None and track["kind"] == "captions"
+    # The picture carries the captions burned in: the track waits to be chosen (CC), not
+    # shown over them; chosen, its cues load.
+    assert track is not None and track["kind"] == "captions" and track["mode"] == "disabled"
+    page.evaluate("() => { document.querySelector('#player').textTracks[0].mode = 'showing'; }")
     page.wait_for_function("() => document.querySelector('#player').textTracks[0].cues?.length > 0")
     # The player streams a signed link (range requests), never a blob or a URL with the key.
     source = page.evaluate("() => document.querySelector('#player').currentSrc")

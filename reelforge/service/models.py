@@ -8,6 +8,7 @@ SQLite and PostgreSQL. ``Job.version`` guards status changes: SQLAlchemy adds
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,8 +81,55 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _view(record: Base, names: Iterable[str]) -> dict[str, Any]:
+    """``record``'s attributes ``names``, JSON-ready (times in ISO 8601)."""
+    values = {name: getattr(record, name) for name in names}
+    return {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in values.items()
+    }
+
+
+_JOB_VIEW = (
+    "id",
+    "kind",
+    "status",
+    "stage",
+    "progress",
+    "eta_s",
+    "priority",
+    "queue",
+    "owner",
+    "attempts",
+    "max_attempts",
+    "next_attempt_at",
+    "error",
+    "hint",
+    "result",
+    "summary",
+    "cached_from",
+    "input_hash",
+    "webhook_url",
+    "created_at",
+    "queued_at",
+    "started_at",
+    "finished_at",
+    "updated_at",
+    "history",
+)
+"""What a job shows of itself (``Job.to_dict``): not its lease, traceback or parameters."""
+_MEDIA_VIEW = (
+    "id",
+    "reference",
+    "owner",
+    "sha256",
+    "kind",
+    "content_type",
+    "filename",
+    "size",
+    "created_at",
+)
+"""What an upload shows of itself: not where it is stored."""
 
 
 class Job(Base):
@@ -138,33 +186,15 @@ class Job(Base):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the job (what the API returns, before adding links)."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "status": self.status,
-            "stage": self.stage,
-            "progress": round(float(self.progress or 0.0), 4),
-            "eta_s": None if self.eta_s is None else round(float(self.eta_s), 1),
-            "priority": self.priority_name,
-            "queue": self.queue,
-            "owner": self.owner,
-            "attempts": self.attempts,
-            "max_attempts": self.max_attempts,
-            "next_attempt_at": _iso(self.next_attempt_at),
-            "error": self.error,
-            "hint": self.hint,
-            "result": dict(self.result or {}),
-            "summary": self.summary,
-            "cached_from": self.cached_from,
-            "input_hash": self.input_hash,
-            "webhook_url": self.webhook_url,
-            "created_at": _iso(self.created_at),
-            "queued_at": _iso(self.queued_at),
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
-            "updated_at": _iso(self.updated_at),
-            "history": list(self.history or []),
-        }
+        view = _view(self, _JOB_VIEW)
+        view.update(
+            progress=round(float(self.progress or 0.0), 4),
+            eta_s=None if self.eta_s is None else round(float(self.eta_s), 1),
+            priority=self.priority_name,
+            result=dict(self.result or {}),
+            history=list(self.history or []),
+        )
+        return view
 
 
 class JobEvent(Base):
@@ -183,15 +213,7 @@ class JobEvent(Base):
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "job_id": self.job_id,
-            "at": _iso(self.at),
-            "status": self.status,
-            "stage": self.stage,
-            "progress": self.progress,
-            "message": self.message,
-        }
+        return _view(self, (column.key for column in self.__table__.columns))
 
 
 class Media(Base):
@@ -216,14 +238,4 @@ class Media(Base):
         return f"media:{self.id}{self.extension}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "reference": self.reference,
-            "owner": self.owner,
-            "sha256": self.sha256,
-            "kind": self.kind,
-            "content_type": self.content_type,
-            "filename": self.filename,
-            "size": self.size,
-            "created_at": _iso(self.created_at),
-        }
+        return _view(self, _MEDIA_VIEW)

@@ -47,24 +47,6 @@ _AUTH_HINT = (
 )
 
 
-def authenticate(
-    request: Request,
-    service: ServiceDep,
-    settings: SettingsDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    header_key: Annotated[str | None, Depends(_header)],
-) -> Caller:
-    """The caller of an authenticated endpoint; applies the per-key rate limit."""
-    caller = optional_caller(request, service, settings, bearer, header_key)
-    if caller is None:
-        raise Unauthorized(
-            "this endpoint needs an API key",
-            hint=_AUTH_HINT,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return caller
-
-
 def optional_caller(
     request: Request,
     service: ServiceDep,
@@ -97,6 +79,17 @@ def optional_caller(
     auth.touch(service.db, record.id)
     quota = record.jobs_per_day if record.jobs_per_day is not None else settings.jobs_per_day
     return Caller(record.owner, record.id, quota, admin=bool(record.admin))
+
+
+def authenticate(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:
+    """The caller of an authenticated endpoint; applies the per-key rate limit."""
+    if caller is None:
+        raise Unauthorized(
+            "this endpoint needs an API key",
+            hint=_AUTH_HINT,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return caller
 
 
 def limit_anonymous(

@@ -320,6 +320,11 @@ def _spec_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["16:9", "9:16", "1:1"], help="aspect ratio")
     parser.add_argument("--template", help="look and sound preset (see `reelforge templates`)")
     parser.add_argument("--voice", help="voice id (see `reelforge voices`)")
+    parser.add_argument(
+        "--voice-like",
+        metavar="RECORDING",
+        help="5-30 s of a person speaking: the voice is moved toward it (F0, intonation, timbre)",
+    )
     parser.add_argument("--language", help="narration language (default: detected per scene)")
     parser.add_argument("--music", help="music mood (see `reelforge moods`), a music file, or none")
     parser.add_argument(
@@ -384,6 +389,7 @@ def _load(args: argparse.Namespace) -> reelforge.Storyboard:
         "format": getattr(args, "format", None),
         "template": getattr(args, "template", None),
         "voice": getattr(args, "voice", None),
+        "voice_like": getattr(args, "voice_like", None),
         "language": getattr(args, "language", None),
         "music": getattr(args, "music", None),
         "max_scenes": getattr(args, "max_scenes", None),
@@ -437,6 +443,11 @@ def _cmd_make(args: argparse.Namespace) -> int:
             storyboard, output, preview=args.preview, progress=bar, keep_workdir=args.keep_work
         )
     report_video(result, result.timeline.frames / result.timeline.fps, started)
+    if result.voice_match:
+        from reelforge.voice_match import summary
+
+        for match in result.voice_match:
+            print(f"  {summary(match)}")
     return 0
 
 

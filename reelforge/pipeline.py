@@ -34,6 +34,8 @@ class MakeResult:
     timeline: Timeline
     timings: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # what planning could not do as asked (also in the manifest)
+    # with voice_like: per language, the matched voice and its distances (also in the manifest)
+    voice_match: tuple[dict[str, object], ...] = ()
 
 
 def load_timeline(path: str | Path) -> Timeline:
@@ -218,6 +220,7 @@ def make(
                         "thumbnail": thumbnail.name,
                         "engines": planned.engines,
                         "scenes": planned.scenes,
+                        "voice_match": planned.voice_match,
                         "loudness": {
                             "target_lufs": timeline.mix.loudness_lufs,
                             "measured_lufs": _finite(render_timings.get("loudness_measured_lufs")),
@@ -241,7 +244,16 @@ def make(
             if _identity(out) != earlier:  # this run's video is in place, without its sidecars
                 _remove_outputs(out)
             raise
-    return MakeResult(out, captions, thumbnail, manifest, timeline, timings, tuple(planned.notes))
+    return MakeResult(
+        out,
+        captions,
+        thumbnail,
+        manifest,
+        timeline,
+        timings,
+        tuple(planned.notes),
+        tuple(planned.voice_match),
+    )
 
 
 def _return_free_memory() -> None:

@@ -16,6 +16,13 @@ A transform is written in a voice's ``VoiceInfo.transform`` as ``key=value`` pai
 
 ``speed`` is not applied here: the voice layer multiplies the request's speed by it, so the
 engine itself speaks slower and its word times stay exact.
+
+A voice matched to a recording (:mod:`reelforge.voice_match`) also uses ``range`` (the F0
+contour's spread around its median, in log frequency: 1.3 = livelier intonation) and ``eq``
+(dB gains at :data:`EQ_BANDS_HZ`, comma-separated: the envelope's remaining difference to the
+recording after the stretch, a smooth filter applied to the envelope, never to F0)::
+
+    "f0=0.82;range=1.2;envelope=0.95;eq=-1.5,-0.8,...,2.1"
 """
 
 from __future__ import annotations
@@ -41,33 +48,89 @@ class Transform:
     envelope: float = 1.0  # spectral envelope stretch: >1 raises every formant
     breath: float = 0.0  # 0..1: share of aperiodicity added (breathier)
     speed: float = 1.0  # multiplies the request's speed (applied by the engine)
+    range: float = 1.0  # F0 spread around the median (log frequency): >1 livelier
+    eq: tuple[float, ...] = ()  # dB gains on the envelope at EQ_BANDS_HZ (empty: none)
 
     @property
     def identity(self) -> bool:
-        return self.f0 == 1.0 and self.envelope == 1.0 and self.breath == 0.0
+        return (
+            self.f0 == 1.0
+            and self.envelope == 1.0
+            and self.breath == 0.0
+            and self.range == 1.0
+            and not any(self.eq)
+        )
 
 
-_BOUNDS = {"f0": (0.25, 4.0), "envelope": (0.7, 1.5), "breath": (0.0, 0.8), "speed": (0.5, 2.0)}
+_BOUNDS = {
+    "f0": (0.25, 4.0),
+    "envelope": (0.7, 1.5),
+    "breath": (0.0, 0.8),
+    "speed": (0.5, 2.0),
+    "range": (0.4, 2.5),
+}
+_EQ_LIMIT_DB = 24.0
+# Where ``eq`` gains sit: 32 bands evenly spaced on the mel scale from 100 Hz to 7 kHz (every
+# engine's rate and a 16 kHz recording cover them). Below the first and above the last band
+# the end gains hold.
+EQ_BANDS_HZ: tuple[float, ...] = tuple(
+    float(700.0 * (10 ** (m / 2595.0) - 1.0))
+    for m in np.linspace(2595.0 * np.log10(1 + 100 / 700), 2595.0 * np.log10(1 + 7000 / 700), 32)
+)
 
 
 def parse(text: str) -> Transform:
     """``"f0=1.45;envelope=1.18"`` -> Transform(f0=1.45, envelope=1.18)."""
-    values: dict[str, float] = {}
+    values: dict[str, Any] = {}
+    known = ", ".join(f"{k} {a}..{b}" for k, (a, b) in _BOUNDS.items())
     for item in text.split(";"):
         if not item.strip():
             continue
         key, _, raw = item.partition("=")
         key = key.strip()
+        if key == "eq":
+            values["eq"] = _parse_eq(raw, item.strip())
+            continue
         try:
             value = float(raw)
         except ValueError:
             value = float("nan")
         low, high = _BOUNDS.get(key, (1.0, 0.0))
         if not low <= value <= high:
-            known = ", ".join(f"{k} {a}..{b}" for k, (a, b) in _BOUNDS.items())
-            raise SpecError(f"bad voice transform {item.strip()!r}", hint=f"use {known}")
+            raise SpecError(
+                f"bad voice transform {item.strip()!r}",
+                hint=f"use {known}, eq (comma-separated dB)",
+            )
         values[key] = value
     return Transform(**values)
+
+
+def _parse_eq(raw: str, item: str) -> tuple[float, ...]:
+    try:
+        gains = tuple(float(g) for g in raw.split(","))
+    except ValueError:
+        gains = ()
+    if len(gains) != len(EQ_BANDS_HZ) or not all(abs(g) <= _EQ_LIMIT_DB for g in gains):
+        raise SpecError(
+            f"bad voice transform {item[:40]!r}...",
+            hint=f"eq takes {len(EQ_BANDS_HZ)} comma-separated gains of at most "
+            f"{_EQ_LIMIT_DB:g} dB",
+        )
+    return gains
+
+
+def unparse(transform: Transform) -> str:
+    """The ``key=value`` text of ``transform`` (what :func:`parse` reads back)."""
+    parts = [
+        f"{key}={getattr(transform, key):.4g}"
+        for key, default in (("f0", 1.0), ("range", 1.0), ("envelope", 1.0), ("breath", 0.0))
+        if getattr(transform, key) != default
+    ]
+    if transform.speed != 1.0:
+        parts.append(f"speed={transform.speed:.4g}")
+    if any(transform.eq):
+        parts.append("eq=" + ",".join(f"{g:.1f}" for g in transform.eq))
+    return ";".join(parts)
 
 
 def _world() -> Any:
@@ -114,6 +177,27 @@ def _stretch_envelope(sp: NDArray[np.float64], ratio: float) -> NDArray[np.float
     return out
 
 
+def _spread(f0: NDArray[np.float64], ratio: float) -> NDArray[np.float64]:
+    """The voiced F0 contour's distance from its median (in log frequency) times ``ratio``."""
+    voiced = f0 > 0
+    if not voiced.any():
+        return f0
+    logs = np.log(f0[voiced])
+    centre = float(np.median(logs))
+    out = f0.copy()
+    out[voiced] = np.exp(centre + (logs - centre) * ratio)
+    return out
+
+
+def _eq_gains(gains_db: tuple[float, ...], bins: int, rate: int) -> NDArray[np.float64]:
+    """Power gains per envelope bin from dB gains at EQ_BANDS_HZ (log-frequency interpolation,
+    end gains held)."""
+    freqs = np.arange(bins) * rate / (2.0 * (bins - 1))
+    where = np.log(np.maximum(freqs, 1.0))
+    db = np.interp(where, np.log(np.array(EQ_BANDS_HZ)), np.array(gains_db))
+    return np.asarray(10.0 ** (db / 10.0), dtype=np.float64)
+
+
 def apply(source: Path, target: Path, transform: Transform, pitch: float = 0.0) -> None:
     """Write ``source`` spoken with ``transform`` and ``pitch`` semitones to ``target``.
 
@@ -129,9 +213,13 @@ def apply(source: Path, target: Path, transform: Transform, pitch: float = 0.0) 
     f0 = world.stonemask(audio, f0, times, rate)
     sp = world.cheaptrick(audio, f0, times, rate)
     ap = world.d4c(audio, f0, times, rate)
+    if transform.range != 1.0:
+        f0 = _spread(f0, transform.range)
     f0 = f0 * transform.f0 * (2.0 ** (pitch / 12.0))
     if transform.envelope != 1.0:
         sp = _stretch_envelope(sp, transform.envelope)
+    if any(transform.eq):
+        sp = sp * _eq_gains(transform.eq, sp.shape[1], rate)
     if transform.breath > 0:
         ap = 1.0 - (1.0 - ap) * (1.0 - transform.breath)
     out = world.synthesize(f0, sp, ap, rate, frame_period=_FRAME_MS)
@@ -150,18 +238,30 @@ class VoiceMeasure:
     formants_hz: tuple[float, float, float]  # median F1, F2, F3 over voiced frames
 
 
-def measure(path: Path) -> VoiceMeasure:
-    """Median F0 (WORLD's DIO) and median F1-F3 (spectral envelope peaks on voiced frames)."""
+ANALYSIS_FRAME_MS = 10.0
+
+
+def analyse(path: Path) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+    """WORLD's F0 (Hz, 0 when unvoiced) and spectral envelope (power, one row per frame of
+    ANALYSIS_FRAME_MS) of a wav, and its sample rate."""
     world = _world()
     audio, rate = read_wav(path)
-    f0, times = world.dio(audio, rate, frame_period=10.0)
+    if audio.size < rate * ANALYSIS_FRAME_MS / 1000:
+        raise SpecError(f"{path.name} holds no audio", hint="give a recording with speech")
+    f0, times = world.dio(audio, rate, frame_period=ANALYSIS_FRAME_MS)
     f0 = world.stonemask(audio, f0, times, rate)
+    sp = world.cheaptrick(audio, f0, times, rate)
+    return np.asarray(f0), np.asarray(sp), rate
+
+
+def measure(path: Path) -> VoiceMeasure:
+    """Median F0 (WORLD's DIO) and median F1-F3 (spectral envelope peaks on voiced frames)."""
+    f0, sp, rate = analyse(path)
     voiced = f0 > 0
     median_f0 = float(np.median(f0[voiced])) if voiced.any() else 0.0
     # Formants: peaks of WORLD's F0-adaptive spectral envelope (LPC locks onto harmonics at
     # a child's F0), on voiced frames loud enough to matter, each frame's first three peaks
     # between 200 and 5000 Hz above its F0.
-    sp = world.cheaptrick(audio, f0, times, rate)
     freqs = np.arange(sp.shape[1]) * rate / (2 * (sp.shape[1] - 1))
     band = (freqs >= 200) & (freqs <= 5000)
     energy = sp.sum(axis=1)

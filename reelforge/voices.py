@@ -140,8 +140,18 @@ def synthesize(
     pitch: float = 0.0,
 ) -> SpeechResult:
     """Resolve the voice and speak ``text`` with its engine and the voice's transform."""
-    info = resolve_voice(voice, language)
-    engine = registry.get("voice", info.engine)
+    return speak_as(resolve_voice(voice, language), text, language, workdir, speed, pitch)
+
+
+def speak_as(
+    info: VoiceInfo,
+    text: str,
+    language: str,
+    workdir: Path,
+    speed: float = 1.0,
+    pitch: float = 0.0,
+) -> SpeechResult:
+    """Voice ``info`` (from the catalogue, or made: a matched voice) speaks ``text``."""
     request = SpeechRequest(
         text=text,
         # "ar-dz" keeps its region (Darija's French runs), another language is the voice's own
@@ -150,7 +160,7 @@ def synthesize(
         speed=speed,
         pitch=pitch,
     )
-    return speak(engine, info, request, Path(workdir))
+    return speak(registry.get("voice", info.engine), info, request, Path(workdir))
 
 
 # Engines whose own pitch control moves F0 by the semitones asked; for the others the voice

@@ -85,6 +85,8 @@ def media_fields(request: VideoRequest) -> Iterator[MediaField]:
         yield MediaField("narration.path", board.narration.path, ("audio",))
         if board.narration.words:
             yield MediaField("narration.words", board.narration.words, ())
+    if board.voice_like:
+        yield MediaField("voice_like", board.voice_like, ("audio",))
     if board.watermark is not None and board.watermark.path:
         yield MediaField("watermark.path", board.watermark.path, ("image",))
     if board.character is not None and board.character.image:
@@ -109,6 +111,8 @@ def with_media(request: VideoRequest, rename: Rename) -> VideoRequest:
         update["narration"] = board.narration.model_copy(
             update={"path": rename(board.narration.path)}
         )
+    if board.voice_like:
+        update["voice_like"] = rename(board.voice_like)
     if board.watermark is not None and board.watermark.path:
         update["watermark"] = board.watermark.model_copy(
             update={"path": rename(board.watermark.path)}

@@ -52,6 +52,8 @@ class Planned:
     scenes: list[dict[str, str | None]] = field(default_factory=list)
     # per scene: what its picture shows and why (engine, matched subjects, the words)
     pictures: list[dict[str, str]] = field(default_factory=list)
+    # with voice_like: per language, the matched voice and its distances before and after
+    voice_match: list[dict[str, object]] = field(default_factory=list)
 
 
 def plan(
@@ -93,6 +95,7 @@ def plan(
     said = narration.narrate(sb, languages, cache, progress)
     if said.engine:
         planned.engines["voice"] = said.engine
+    planned.voice_match = [match.to_dict() for match in said.matches]
     planned.timings["voice_s"] = time.perf_counter() - started
 
     slots = _slots(sb, template, said, fps, planned.notes)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reelforge.engines import registry
 from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceEngine, VoiceInfo
@@ -25,6 +26,9 @@ from reelforge.plan.timing import Slot, lead_ms
 from reelforge.spec.model import SceneSpec, Storyboard
 from reelforge.text.language import primary_language
 from reelforge.timeline import AudioTrack, CaptionLine, CaptionStyle, TimedWord
+
+if TYPE_CHECKING:
+    from reelforge.voice_match import VoiceMatch
 
 Progress = Callable[[str, float], None]
 
@@ -50,6 +54,8 @@ class Narration:
     recording_ms: int = 0
     recording_words: tuple[TimedWord, ...] = ()  # the recording's given word timings
     engine: dict[str, str] | None = None  # for the manifest: name ("piper+espeak") and version
+    # per language, the voice moved toward ``voice_like`` and how close it came (manifest)
+    matches: tuple[VoiceMatch, ...] = ()
 
 
 # --------------------------------------------------------------------------- languages
@@ -91,8 +97,9 @@ def narrate(
 ) -> Narration:
     """The given recording (with its word timings), or each scene's speech synthesised."""
     if sb.narration is None:
-        speech = synthesize_all(sb, languages, cache, progress)
-        return Narration(speech, engine=_voice_engines(speech))
+        matches = match_voices(sb, languages, cache)
+        speech = synthesize_all(sb, languages, cache, progress, {m.language: m for m in matches})
+        return Narration(speech, engine=_voice_engines(speech), matches=tuple(matches))
     from reelforge.media.probe import check_audio
 
     words: tuple[TimedWord, ...] = ()
@@ -124,14 +131,37 @@ def _voice_engines(speech: Sequence[Speech | None]) -> dict[str, str] | None:
     return found
 
 
+def match_voices(sb: Storyboard, languages: Sequence[str], cache: Path) -> list[VoiceMatch]:
+    """With ``voice_like``: for each language a scene without its own voice speaks, the voice
+    moved toward the recording (reelforge.voice_match)."""
+    if not sb.voice_like:
+        return []
+    from reelforge.voice_match import PROBES, match_voice
+
+    wanted: dict[str, str] = {}  # language -> the probe text
+    for scene, language in zip(sb.scenes, languages, strict=True):
+        if scene.narration.strip() and not scene.voice and language not in wanted:
+            wanted[language] = PROBES.get(primary_language(language), scene.narration[:300])
+    return [
+        match_voice(Path(sb.voice_like), language, cache, voice=sb.voice, probe=probe)
+        for language, probe in wanted.items()
+    ]
+
+
 def synthesize_all(
-    sb: Storyboard, languages: Sequence[str], cache: Path, progress: Progress | None
+    sb: Storyboard,
+    languages: Sequence[str],
+    cache: Path,
+    progress: Progress | None,
+    matches: dict[str, VoiceMatch] | None = None,
 ) -> tuple[Speech | None, ...]:
     """Each scene's narration, synthesised on up to VOICE_WORKERS threads at once.
 
     Engines that declare ``concurrent = True`` (Piper: one single-threaded ONNX session shared
     by the threads) run scenes side by side; others run one scene at a time behind a lock.
+    ``matches`` (language -> voice match) speak the scenes that name no voice of their own.
     """
+    matched = matches or {}
     scenes = sb.scenes
     todo = [i for i, scene in enumerate(scenes) if scene.narration.strip()]
     out: list[Speech | None] = [None] * len(scenes)
@@ -151,6 +181,7 @@ def synthesize_all(
                 sb.speed,
                 cache,
                 sb.pitch,
+                None if scenes[i].voice or languages[i] not in matched else matched[languages[i]],
             ): i
             for i in todo
         }
@@ -182,13 +213,15 @@ def speech_for(
     speed: float,
     cache: Path,
     pitch: float = 0.0,
+    match: VoiceMatch | None = None,
 ) -> Speech:
     """The scene's speech: from the cache when the same words were said in the same voice
-    (edits re-render only what changed), else synthesised and cached."""
+    (edits re-render only what changed), else synthesised and cached. A ``match`` speaks
+    instead of ``voice_id``'s voice."""
     from reelforge.text import normalise
     from reelforge.voices import resolve_voice
 
-    voice = resolve_voice(voice_id, language)
+    voice = match.voice if match is not None else resolve_voice(voice_id, language)
     engine = registry.get("voice", voice.engine)
     parts: list[object] = [
         voice.engine,

@@ -66,8 +66,9 @@ def load_spec(path: str | Path, **overrides: Any) -> Storyboard:
         value = given.get(key)
         if isinstance(value, str) and "://" not in value and Path(value).expanduser().is_file():
             given[key] = str(Path(value).expanduser().resolve())
-    if isinstance(given.get("library"), str):  # --library: relative to where the user is
-        given["library"] = str(Path(given["library"]).expanduser().resolve())
+    for key in ("library", "voice_like"):  # --library, --voice-like: relative to the user
+        if isinstance(given.get(key), str):
+            given[key] = str(Path(given[key]).expanduser().resolve())
 
     if suffix in SCRIPT_SUFFIXES:
         board = storyboard_from_text(text, source=str(file), **given)
@@ -180,6 +181,8 @@ def resolve_paths(board: Storyboard, base: str | Path) -> Storyboard:
         if board.narration.words:
             narration["words"] = check(board.narration.words, "word timings", "narration.words")
         update["narration"] = board.narration.model_copy(update=narration)
+    if board.voice_like:
+        update["voice_like"] = check(board.voice_like, "voice reference", "voice_like")
     if board.watermark is not None and board.watermark.path:
         path = check(board.watermark.path, "watermark image", "watermark.path")
         update["watermark"] = board.watermark.model_copy(update={"path": path})

@@ -296,6 +296,10 @@ class Storyboard(_Model):
     template: Name | None = None  # "restaurant", "real-estate", "product-promo", ...
     language: LanguageTag | None = None  # None = detected per scene from the text
     voice: Name | None = None  # a catalogue id ("en-adult-male") or None = the language default
+    # 5-30 s of a person speaking: the voice (the one named, or the nearest of the language)
+    # is moved toward it by WORLD: F0, intonation range and spectral envelope
+    # (reelforge.voice_match); scenes that name their own voice keep it
+    voice_like: FilePath | None = None
     speed: float = Field(1.0, ge=0.5, le=2.0)
     # semitones for every scene's voice (WORLD moves it for engines that cannot); word times kept
     pitch: float = Field(0.0, ge=-12.0, le=12.0)

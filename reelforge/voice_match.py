@@ -323,17 +323,9 @@ def match_voice(
         transform=speech_transform.unparse(transform),
         description=f"{base.description}, moved toward {recording.name}",
     )
-    return VoiceMatch(
-        voice=matched,
-        base=base,
-        reference=recording.name,
-        language=language,
-        target=target,
-        base_profile=base_profile,
-        after_profile=after_profile,
-        before=distance(base_profile, target),
-        after=distance(after_profile, target),
-    )
+    before, after = distance(base_profile, target), distance(after_profile, target)
+    profiles = (target, base_profile, after_profile)
+    return VoiceMatch(matched, base, recording.name, language, *profiles, before, after)
 
 
 def default_candidates(language: str) -> list[VoiceInfo]:

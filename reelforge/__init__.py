@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # the names __getattr__ gives, with their real signatures for
     from reelforge.talking.podcast import make_podcast as make_podcast
     from reelforge.timeline import Timeline as Timeline
     from reelforge.writer import WrittenScript as WrittenScript
+    from reelforge.writer import describe_image as describe_image
     from reelforge.writer import write_script as write_script
 
 __version__ = "0.1.0"
@@ -216,6 +217,7 @@ _LAZY = {
     "sample_voice": "reelforge.samples:sample_voice",
     "storyboard_schema": "reelforge.spec.load:storyboard_schema",
     "write_script": "reelforge.writer:write_script",
+    "describe_image": "reelforge.writer:describe_image",
 }
 
 
@@ -275,4 +277,5 @@ __all__ = [
     "transcribe",
     "storyboard_schema",
     "write_script",
+    "describe_image",
 ]

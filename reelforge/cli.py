@@ -164,6 +164,12 @@ def _add_write_command(sub: Any) -> None:
     write.add_argument(
         "--from-audio", metavar="FILE", help="transcribe a voice note (offline) and write from it"
     )
+    write.add_argument(
+        "--from-image",
+        metavar="FILE",
+        help="write from what a picture shows (a BLIP captioning model: REELFORGE_CAPTION_MODEL); "
+        "an idea given too says what to make of it",
+    )
 
 
 def _idea_from_args(args: argparse.Namespace) -> tuple[str, str | None]:
@@ -185,6 +191,10 @@ def _idea_from_args(args: argparse.Namespace) -> tuple[str, str | None]:
     idea = args.idea
     if idea == "-":
         idea = sys.stdin.read()
+    if getattr(args, "from_image", None):
+        seen = reelforge.describe_image(args.from_image)
+        print(f"seen: {seen}", file=sys.stderr)
+        idea = f"{idea.strip()}. The picture shows: {seen}" if idea else seen
     if idea is None:
         raise reelforge.SpecError(
             "no idea given",

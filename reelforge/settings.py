@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     gen_batch: int = Field(4, ge=1, le=64)  # scenes generated in one pipeline call
     gen_threads: int = Field(0, ge=0, le=256)  # torch CPU threads; 0 = torch's default
     gen_fit: str = "auto"  # clip shorter than its scene: auto | loop | slow | hold
+    # a BLIP captioning model (transformers folder or cached hub id) for `write --from-image`
+    caption_model: str = ""
 
     # Story writing (`reelforge write`, `make --idea`, POST /api/scripts). The engine that
     # writes: "" = "openai-compatible" when llm_endpoint is set, else "rule-based" (offline).

@@ -4,10 +4,12 @@ with its Markdown script (what ``reelforge write`` saves and ``reelforge make`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from reelforge.engines import registry
 from reelforge.engines.base import WritingRequest
+from reelforge.errors import EngineUnavailable
 from reelforge.spec import writing
 from reelforge.spec.model import Storyboard
 from reelforge.spec.parse import build_storyboard
@@ -99,3 +101,13 @@ def write_script(
         attempts=written.attempts,
         notes=written.notes,
     )
+
+
+def describe_image(image: str | Path, *, engine: str = "blip") -> str:
+    """What the picture ``image`` shows, in one English sentence, by a captioning engine (the
+    ``gen`` extra and ``REELFORGE_CAPTION_MODEL``): the idea of a story written from it."""
+    captioner = registry.get("captioner", engine)
+    info = captioner.info()
+    if not info.available:
+        raise EngineUnavailable(f"the {engine} captioner cannot run here", hint=info.reason)
+    return captioner.describe(Path(image))

@@ -329,3 +329,15 @@ class StockEngine(Protocol):
     def info(self) -> EngineInfo: ...
 
     def search(self, query: StockQuery) -> list[StockItem]: ...
+
+
+# --------------------------------------------------------------------------- picture captions
+@runtime_checkable
+class CaptionEngine(Protocol):
+    """Says in words what a picture shows ("a bowl of couscous on a wooden table")."""
+
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+    def describe(self, image: Path) -> str: ...

@@ -12,6 +12,7 @@ from typing import Any, Literal, overload
 
 from reelforge.engines.base import (
     AsrEngine,
+    CaptionEngine,
     EngineInfo,
     MusicEngine,
     StockEngine,
@@ -21,7 +22,15 @@ from reelforge.engines.base import (
 )
 from reelforge.errors import EngineUnavailable, ReelforgeError
 
-Engine = VoiceEngine | MusicEngine | VisualEngine | AsrEngine | WriterEngine | StockEngine
+Engine = (
+    VoiceEngine
+    | MusicEngine
+    | VisualEngine
+    | AsrEngine
+    | WriterEngine
+    | StockEngine
+    | CaptionEngine
+)
 
 AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "voice": {
@@ -53,6 +62,10 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
         "pexels": "reelforge.engines.stock.pexels:PexelsStock",
         "pixabay": "reelforge.engines.stock.pixabay:PixabayStock",
     },
+    # what a picture shows, in words (the `gen` extra; REELFORGE_CAPTION_MODEL)
+    "captioner": {
+        "blip": "reelforge.engines.vision.blip:BlipCaptions",
+    },
 }
 
 # The contract each kind of engine implements (reelforge.engines.base).
@@ -63,6 +76,7 @@ CONTRACTS: dict[str, type[Any]] = {
     "asr": AsrEngine,
     "writer": WriterEngine,
     "stock": StockEngine,
+    "captioner": CaptionEngine,
 }
 
 # What an engine offers to choose from (music moods, picture styles), keyed by the engine's
@@ -112,6 +126,8 @@ def get(kind: Literal["asr"], name: str) -> AsrEngine: ...
 def get(kind: Literal["writer"], name: str) -> WriterEngine: ...
 @overload
 def get(kind: Literal["stock"], name: str) -> StockEngine: ...
+@overload
+def get(kind: Literal["captioner"], name: str) -> CaptionEngine: ...
 @overload
 def get(kind: str, name: str) -> Engine: ...
 def get(kind: str, name: str) -> Engine:

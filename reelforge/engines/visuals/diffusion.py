@@ -170,28 +170,31 @@ class DiffusionVisuals:
             )
 
 
-def model_folder(settings: GenSettings) -> Path:
+def model_folder(
+    settings: GenSettings, marker: str = "model_index.json", kind: str = "diffusers"
+) -> Path:
     """The model's local folder: the setting itself, or a hub repo id resolved in the local
-    Hugging Face cache. Never downloads."""
+    Hugging Face cache. Never downloads. A folder must hold ``marker`` (a diffusers pipeline's
+    model_index.json; a transformers model's config.json)."""
     name = settings.model.strip()
     if not name:
         raise EngineUnavailable(
             f"no model is configured ({settings.setting} is empty)",
-            hint=f"set {settings.setting} to a local diffusers model folder (one holding "
-            "model_index.json) or to a hub repo id already in the Hugging Face cache",
+            hint=f"set {settings.setting} to a local {kind} model folder (one holding "
+            f"{marker}) or to a hub repo id already in the Hugging Face cache",
         )
     folder = Path(name).expanduser()
     if folder.is_dir():
-        if not (folder / "model_index.json").is_file():
+        if not (folder / marker).is_file():
             raise EngineUnavailable(
-                f"{folder} is not a diffusers model folder (no model_index.json)",
-                hint=f"point {settings.setting} at the folder that holds model_index.json",
+                f"{folder} is not a {kind} model folder (no {marker})",
+                hint=f"point {settings.setting} at the folder that holds {marker}",
             )
         return folder
     if name.startswith(("/", ".", "~")) or name.count("/") != 1:
         raise EngineUnavailable(
             f"the model folder {name} does not exist",
-            hint=f"set {settings.setting} to an existing diffusers model folder",
+            hint=f"set {settings.setting} to an existing {kind} model folder",
         )
     try:
         from huggingface_hub import snapshot_download

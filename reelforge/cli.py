@@ -344,6 +344,12 @@ def _spec_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, help="target duration in seconds")
     parser.add_argument("--resolution", type=int, help="short side in pixels (default 1080)")
     parser.add_argument("--preview", action="store_true", help="fast low-resolution proof")
+    parser.add_argument(
+        "--translate",
+        metavar="CODES",
+        help="caption translations, e.g. fr,ar: video.fr.srt/.vtt and soft subtitle tracks "
+        "(needs a translation engine: see README, Translation)",
+    )
 
 
 # --------------------------------------------------------------------------- progress
@@ -407,6 +413,7 @@ def _load(args: argparse.Namespace) -> reelforge.Storyboard:
         "resolution": getattr(args, "resolution", None),
         "library": getattr(args, "library", None),
         "stock": _stock(getattr(args, "stock", None)),
+        "translate": getattr(args, "translate", None),
     }
     captions = getattr(args, "captions", None)
     if captions is not None:

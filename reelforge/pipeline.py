@@ -15,7 +15,7 @@ from typing import Any
 
 from reelforge import __version__
 from reelforge.errors import MediaError, SpecError
-from reelforge.kinds.video import CAPTION_OUTPUTS, OUTPUTS
+from reelforge.kinds.video import CAPTION_OUTPUTS, OUTPUTS, TRANSLATION_FORMATS
 from reelforge.plan import Planned
 from reelforge.plan import plan as plan_storyboard
 from reelforge.render.plan import compile_plan
@@ -119,6 +119,11 @@ class _workdir:
 # What lands beside the video, from the video kind's one output table (the service stores and
 # serves the same names).
 CAPTION_SIDECARS = tuple(OUTPUTS[name].suffix for name in CAPTION_OUTPUTS)
+TRANSLATION_SIDECARS = tuple(
+    output.suffix
+    for name, output in OUTPUTS.items()
+    if name not in CAPTION_OUTPUTS and name.split(".")[0] in TRANSLATION_FORMATS
+)
 OUTPUT_SIDECARS = tuple(output.suffix for name, output in OUTPUTS.items() if name != "video")
 
 
@@ -138,30 +143,35 @@ def _remove_outputs(output: Path) -> None:
 
 
 def write_sidecars(timeline: Timeline, output: Path) -> dict[str, Path]:
-    """SRT, WebVTT, ASS and word-timing JSON beside ``output`` (same folder and stem)."""
+    """SRT, WebVTT, ASS and word-timing JSON beside ``output`` (same folder and stem), and
+    SRT and WebVTT of each caption translation (``video.fr.srt``)."""
     from reelforge.captions.formats import to_ass, to_srt, to_vtt, to_words_json
 
-    for ext in CAPTION_SIDECARS:  # captions of an earlier render must not pass for this one's
+    # captions of an earlier render must not pass for this one's
+    for ext in CAPTION_SIDECARS + TRANSLATION_SIDECARS:
         output.with_suffix("." + ext).unlink(missing_ok=True)
-    if not timeline.captions:
-        return {}
-    files = {
-        "srt": to_srt(timeline.captions),
-        "vtt": to_vtt(timeline.captions),
-        "ass": to_ass(
-            timeline.captions,
-            timeline.caption_style,
-            timeline.width,
-            timeline.height,
-            fonts_hint=timeline.language,
-        ),
-        "words.json": to_words_json(timeline.captions),
-    }
+    files: dict[str, str] = {}
+    if timeline.captions:
+        files = {
+            "srt": to_srt(timeline.captions),
+            "vtt": to_vtt(timeline.captions),
+            "ass": to_ass(
+                timeline.captions,
+                timeline.caption_style,
+                timeline.width,
+                timeline.height,
+                fonts_hint=timeline.language,
+            ),
+            "words.json": to_words_json(timeline.captions),
+        }
+    for track in timeline.subtitles:
+        files[f"srt.{track.language}"] = to_srt(track.captions)
+        files[f"vtt.{track.language}"] = to_vtt(track.captions)
     out: dict[str, Path] = {}
-    for ext, text in files.items():
-        path = output.with_suffix("." + ext)
+    for name, text in files.items():
+        path = output.with_suffix("." + OUTPUTS[name].suffix)
         path.write_text(text, encoding="utf-8")
-        out[ext] = path
+        out[name] = path
     return out
 
 
@@ -217,6 +227,7 @@ def make(
                         "size": [timeline.width, timeline.height],
                         "fps": timeline.fps,
                         "captions": {k: p.name for k, p in captions.items()},
+                        "subtitles": _subtitles(timeline, captions),
                         "thumbnail": thumbnail.name,
                         "engines": planned.engines,
                         "scenes": planned.scenes,
@@ -254,6 +265,22 @@ def make(
         tuple(planned.notes),
         tuple(planned.voice_match),
     )
+
+
+def _subtitles(timeline: Timeline, captions: dict[str, Path]) -> list[dict[str, Any]]:
+    """The manifest's soft subtitle tracks: the MP4's subtitle streams in order, each with
+    its language tags and sidecar files."""
+    return [
+        {
+            "stream": number,
+            "language": track.language,
+            "iso639_2": track.iso639_2,
+            "title": track.title,
+            "cues": len(track.captions),
+            "files": {fmt: captions[f"{fmt}.{track.language}"].name for fmt in TRANSLATION_FORMATS},
+        }
+        for number, track in enumerate(timeline.subtitles)
+    ]
 
 
 def _return_free_memory() -> None:

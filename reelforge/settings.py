@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     # downloads and searches may reach private or loopback addresses (a local mirror, tests)
     stock_allow_private: bool = False
 
+    # Caption translation (`make --translate fr,ar`, a storyboard's `translate`). The engine:
+    # "" = "ctranslate2" when translation_model is set, else "openai-compatible" when
+    # llm_endpoint is set (the same server, model and key as the writer), else none: asking
+    # for a translation is then an error naming these settings.
+    translation_engine: str = ""
+    # A local CTranslate2 model folder (ct2-transformers-converter output of NLLB-200,
+    # M2M-100 or a Marian/OPUS-MT model, with its sentencepiece files), or a folder of Marian
+    # pair folders named like "opus-mt-en-fr".
+    translation_model: Path | None = None
+    translation_device: str = "cpu"  # cpu | cuda | auto (CTranslate2)
+    translation_batch: int = Field(40, ge=1, le=500)  # caption cues per request to a model
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -5,14 +5,12 @@ documented /v1/chat/completions shape, the offline rule-based writer in five lan
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chat_server import FakeChatServer, completion
 from fakes import fake_voice  # noqa: F401  (fixture)
 from servers import free_port
 
@@ -54,80 +52,6 @@ GOOD_ANSWER = {
         ),
     ],
 }
-
-
-# --------------------------------------------------------------------------- the fake server
-
-
-class FakeChatServer:
-    """A chat-completions server on 127.0.0.1 answering from a script of replies.
-
-    Each reply is the assistant message's text, or a callable returning (status, body) for
-    other shapes; the last reply repeats. Every request body is kept in ``requests``.
-    """
-
-    def __init__(self, replies: list[str | Callable[[], tuple[int, bytes]]], delay: float = 0):
-        self.replies = replies
-        self.delay = delay
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length))
-                server.requests.append(body)
-                server.headers.append(dict(self.headers))
-                self.path_seen = self.path
-                if server.delay:
-                    time.sleep(server.delay)
-                reply = server.replies[min(len(server.requests), len(server.replies)) - 1]
-                if self.path != "/v1/chat/completions":
-                    status, data = 404, b'{"error": {"message": "no such route"}}'
-                elif callable(reply):
-                    status, data = reply()
-                else:
-                    status, data = 200, json.dumps(_completion(reply)).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeChatServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def _completion(content: str, finish: str = "stop") -> dict[str, Any]:
-    """The documented chat-completions response shape."""
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "fake-model-1",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": finish,
-            }
-        ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
 
 
 def _writer(url: str, **settings: Any) -> OpenAICompatibleWriter:
@@ -214,7 +138,7 @@ def test_an_answer_that_never_validates_fails_after_the_bounded_attempts() -> No
 
 def test_a_cut_off_answer_is_asked_again() -> None:
     def cut() -> tuple[int, bytes]:
-        return 200, json.dumps(_completion('{"title": "Alg', finish="length")).encode()
+        return 200, json.dumps(completion('{"title": "Alg', finish="length")).encode()
 
     with FakeChatServer([cut, json.dumps(GOOD_ANSWER)]) as server:
         assert _writer(server.url).write(FRENCH).attempts == 2

@@ -19,7 +19,7 @@ class EngineInfo:
     """What an engine is, for manifests and ``reelforge engines``."""
 
     name: str
-    kind: str  # "voice" | "music" | "visuals" | "asr" | "writer"
+    kind: str  # "voice" | "music" | "visuals" | "asr" | "writer" | "translation"
     version: str
     available: bool = True
     reason: str = ""  # why it is unavailable, with the fix
@@ -341,3 +341,33 @@ class CaptionEngine(Protocol):
     def info(self) -> EngineInfo: ...
 
     def describe(self, image: Path) -> str: ...
+
+
+# --------------------------------------------------------------------------- translation
+@dataclass(frozen=True)
+class TranslationRequest:
+    """Caption cues to translate, in order: each is one line of on-screen text that keeps its
+    own timing, so a translation has exactly one text per cue, in the same order."""
+
+    texts: tuple[str, ...]
+    source: str  # ISO 639-1 code of the cues' language ("en")
+    target: str  # ISO 639-1 code to translate into ("fr")
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One translated text per cue of the request, in order."""
+
+    texts: tuple[str, ...]
+    engine: str
+    version: str
+    model: str = ""  # the model that translated (a server's model name, a folder's name)
+
+
+@runtime_checkable
+class TranslationEngine(Protocol):
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+    def translate(self, request: TranslationRequest) -> Translation: ...

@@ -16,6 +16,7 @@ from reelforge.engines.base import (
     EngineInfo,
     MusicEngine,
     StockEngine,
+    TranslationEngine,
     VisualEngine,
     VoiceEngine,
     WriterEngine,
@@ -30,6 +31,7 @@ Engine = (
     | WriterEngine
     | StockEngine
     | CaptionEngine
+    | TranslationEngine
 )
 
 AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
@@ -66,6 +68,14 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "captioner": {
         "blip": "reelforge.engines.vision.blip:BlipCaptions",
     },
+    # caption translation (`--translate fr,ar`): a chat-completions server, or a local
+    # CTranslate2 model folder (NLLB-200, M2M-100, Marian/OPUS-MT); see README "Translation"
+    "translation": {
+        "openai-compatible": (
+            "reelforge.engines.translate.openai_compatible:OpenAICompatibleTranslator"
+        ),
+        "ctranslate2": "reelforge.engines.translate.ctranslate2_folder:CTranslate2Translator",
+    },
 }
 
 # The contract each kind of engine implements (reelforge.engines.base).
@@ -77,6 +87,7 @@ CONTRACTS: dict[str, type[Any]] = {
     "writer": WriterEngine,
     "stock": StockEngine,
     "captioner": CaptionEngine,
+    "translation": TranslationEngine,
 }
 
 # What an engine offers to choose from (music moods, picture styles), keyed by the engine's
@@ -128,6 +139,8 @@ def get(kind: Literal["writer"], name: str) -> WriterEngine: ...
 def get(kind: Literal["stock"], name: str) -> StockEngine: ...
 @overload
 def get(kind: Literal["captioner"], name: str) -> CaptionEngine: ...
+@overload
+def get(kind: Literal["translation"], name: str) -> TranslationEngine: ...
 @overload
 def get(kind: str, name: str) -> Engine: ...
 def get(kind: str, name: str) -> Engine:

@@ -24,6 +24,7 @@ from reelforge.kinds import (
     video_result,
 )
 from reelforge.spec.model import Storyboard
+from reelforge.text.languages import TRANSLATION_LANGUAGES
 
 OUTPUTS: Mapping[str, Output] = {
     "video": Output("video.mp4", "video/mp4", "video"),
@@ -33,11 +34,20 @@ OUTPUTS: Mapping[str, Output] = {
     "words.json": Output("video.words.json", "application/json", "captions.json", required=False),
     "thumbnail": Output("video.jpg", "image/jpeg", "thumbnail"),
     "manifest": Output("video.json", "application/json", "manifest", names_paths=True),
+    # caption translations (a storyboard's `translate`): SubRip and WebVTT per language
+    **{
+        f"{fmt}.{code}": Output(
+            f"video.{code}.{fmt}", content_type, f"captions.{code}.{fmt}", required=False
+        )
+        for code in TRANSLATION_LANGUAGES
+        for fmt, content_type in (("srt", "application/x-subrip"), ("vtt", "text/vtt"))
+    },
 }
 """Result name -> output: the one table of what a video job writes (the CLI's sidecars, the
 service's stored files and downloads, the manifest's names)."""
 
 CAPTION_OUTPUTS = ("srt", "vtt", "ass", "words.json")
+TRANSLATION_FORMATS = ("srt", "vtt")  # each translation's sidecars: "srt.fr", "vtt.fr"
 
 # pipeline.make's progress stages: voices, pictures and music plan the video (the job is
 # "processing"); audio and video are the encode ("rendering").
@@ -45,6 +55,7 @@ STAGES: Mapping[str, Stage] = {
     "voice": Stage("processing", 0.0, 0.6),
     "visuals": Stage("processing", 0.6, 0.9),
     "music": Stage("processing", 0.9, 1.0),
+    "translation": Stage("processing", 0.9, 1.0),
     "plan": Stage("processing"),
     "audio": Stage("rendering", 0.0, 0.15),
     "video": Stage("rendering", 0.15, 1.0),

@@ -563,6 +563,9 @@ FILE_DEMUXERS = frozenset(
         "gif",
     }
 )
+# Subtitles reelforge wrote itself (the soft tracks of caption translations): opened only when
+# the plan forces the demuxer (-f srt), never chosen for a file by probing.
+SUBTITLE_DEMUXERS = frozenset({"srt"})
 # What reelforge feeds through pipes: raw frames and samples it produced itself.
 PIPE_DEMUXERS = frozenset({"rawvideo", "f32le", "s16le", "wav"})
 # ffprobe may only pick one of these while it finds out what a file is; `image2` (a JPEG named
@@ -635,7 +638,7 @@ def _guarded_input(options: list[str], name: str) -> list[str]:
 
         demuxer = input_demuxer(Path(name))
         options = [*options, "-f", demuxer]
-    if demuxer not in FILE_DEMUXERS:
+    if demuxer not in FILE_DEMUXERS | SUBTITLE_DEMUXERS:
         raise RenderError(
             f"reelforge does not open files with the {demuxer} demuxer",
             hint="this is a reelforge bug: inputs are opened with the demuxer ffprobe found",

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reelforge import translation
 from reelforge.errors import SpecError
 from reelforge.plan import layout, library, narration, stock, timing
 from reelforge.plan.layout import Canvas
@@ -26,7 +27,15 @@ from reelforge.plan.narration import Narration
 from reelforge.plan.timing import FIRST_LEAD_MS, LEAD_MS, MIN_SLOT_MS, SILENT_SCENE_MS, Slot
 from reelforge.spec.model import Storyboard
 from reelforge.spec.templates import Template, get_template
-from reelforge.timeline import CaptionStyle, Clip, Encoder, Mix, Timeline
+from reelforge.timeline import (
+    CaptionLine,
+    CaptionStyle,
+    Clip,
+    Encoder,
+    Mix,
+    SubtitleTrack,
+    Timeline,
+)
 
 Progress = Callable[[str, float], None]
 
@@ -88,6 +97,9 @@ def plan(
     languages = [narration.scene_language(sb, s) for s in sb.scenes]
     _check_media(sb)
     layout.check_generative_engine(sb)
+    main_language = languages[0] if languages else "en"
+    if sb.translate:  # before any voice speaks: a missing engine fails now
+        translation.check(sb.translate, main_language)
     planned = Planned(Timeline(width, height, fps, 0, ()))
 
     composer = Composer(sb, template, timing.estimate_ms(sb.scenes, languages, sb), workdir)
@@ -99,7 +111,6 @@ def plan(
     planned.timings["voice_s"] = time.perf_counter() - started
 
     slots = _slots(sb, template, said, fps, planned.notes)
-    main_language = languages[0] if languages else "en"
     style = layout.caption_style(sb, template, canvas, main_language)
     burned = style if sb.captions.enabled and sb.captions.burn else None
     started = time.perf_counter()
@@ -118,6 +129,7 @@ def plan(
     tracks, spoken = narration.placed(said, slots, fps, style)
     end_ms = frames * 1000 // fps
     lines = narration.caption_lines(sb, said, spoken, style, main_language, end_ms)
+    subtitles = _subtitles(sb, lines, main_language, planned, progress)
 
     music_tracks, music_engine = composer.result(end_ms)
     if music_engine:
@@ -136,6 +148,7 @@ def plan(
         captions=tuple(lines),
         caption_style=style,
         burn_captions=sb.captions.enabled and sb.captions.burn,
+        subtitles=subtitles,
         grade=sb.grade or template.grade,
         watermark=layout.watermark(sb, canvas, main_language),
         mix=Mix(duck=sb.music.duck, loudness_lufs=sb.loudness, loudness_passes=1 if preview else 2),
@@ -161,6 +174,28 @@ def plan(
         for lang, s, picture in zip(languages, said.speech, planned.pictures, strict=True)
     ]
     return planned
+
+
+def _subtitles(
+    sb: Storyboard,
+    lines: list[CaptionLine],
+    language: str,
+    planned: Planned,
+    progress: Progress | None,
+) -> tuple[SubtitleTrack, ...]:
+    """The caption translations the storyboard asks for (none: no engine is called)."""
+    if not sb.translate:
+        return ()
+    if not lines:
+        raise SpecError(
+            "translate: the video has no captions to translate (no narration)",
+            hint="give the scenes narration, or leave out translate / --translate",
+        )
+    started = time.perf_counter()
+    done = translation.translate_captions(lines, language, sb.translate, progress=progress)
+    planned.engines["translation"] = done.engine
+    planned.timings["translation_s"] = time.perf_counter() - started
+    return done.tracks
 
 
 def _picture_summary(picture: dict[str, str]) -> str:

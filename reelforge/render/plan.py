@@ -16,6 +16,7 @@ from reelforge.timeline import AudioTrack, Timeline
 
 MIX_NAME = "mix.wav"
 ASS_NAME = "captions.ass"
+SUBTITLE_NAME = "subtitles.{language}.srt"
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,30 @@ def _raw_input(timeline: Timeline) -> list[str]:
     ]
 
 
+def _subtitle_args(
+    timeline: Timeline, work: Path, files: dict[str, str], first_input: int
+) -> tuple[list[str], list[str]]:
+    """(input args, output args) muxing each translated caption track as a soft ``mov_text``
+    subtitle stream tagged with its ISO 639-2 language; its SRT is written first. Empty when
+    the timeline has no translations. Text streams cost nothing next to the video."""
+    from reelforge.captions.formats import to_srt
+
+    inputs: list[str] = []
+    maps: list[str] = []
+    tags: list[str] = []
+    for number, track in enumerate(timeline.subtitles):
+        path = str(work / SUBTITLE_NAME.format(language=track.language))
+        files[path] = to_srt(track.captions)
+        inputs += ["-f", "srt", "-i", path]
+        maps += ["-map", f"{first_input + number}:s"]
+        tags += [f"-metadata:s:s:{number}", f"language={track.iso639_2}"]
+        tags += [f"-metadata:s:s:{number}", f"handler_name={track.title}"]
+        tags += [f"-metadata:s:s:{number}", f"title={track.title}"]
+    if maps:
+        maps += ["-c:s", "mov_text", *tags]
+    return inputs, maps
+
+
 def ass_for(timeline: Timeline) -> str | None:
     """The burned-captions ASS script for ``timeline`` (None when nothing is burned)."""
     if not timeline.captions or not timeline.burn_captions:
@@ -254,15 +279,18 @@ def compile_plan(
         # nothing to measure first: the encoder mixes the audio itself (no pre-mix pass)
         audio_args = ()
         inputs, graph = _audio_graph(timeline, first_input=1)
+        subtitle_inputs, subtitles = _subtitle_args(timeline, work, files, 1 + inputs.count("-i"))
         args = [
             *_raw_input(timeline),
             *inputs,
+            *subtitle_inputs,
             "-filter_complex",
             f"[0:v]{vfilter}[v];{graph}",
             "-map",
             "[v]",
             "-map",
             "[mix]",
+            *subtitles,
             *_encoder_args(timeline),
             *audio_out,
             "-movflags",
@@ -274,18 +302,21 @@ def compile_plan(
     elif n_segments == 1:
         # one process: raw frames + the pre-mixed audio; @LEVEL@ is the gain (and limiter) the
         # runner fills in once the pre-mix has measured the loudness
+        subtitle_inputs, subtitles = _subtitle_args(timeline, work, files, 2)
         args = [
             *_raw_input(timeline),
             "-f",
             "wav",
             "-i",
             mix_path,
+            *subtitle_inputs,
             "-filter_complex",
             f"[0:v]{vfilter}[v];[1:a]@LEVEL@[a]",
             "-map",
             "[v]",
             "-map",
             "[a]",
+            *subtitles,
             *_encoder_args(timeline),
             *audio_out,
             "-movflags",
@@ -316,6 +347,7 @@ def compile_plan(
             ]
             segments.append(Segment(start, end, seg_out, tuple(args)))
         files[list_path] = "\n".join(lines) + "\n"
+        subtitle_inputs, subtitles = _subtitle_args(timeline, work, files, 2)
         join = (
             "-f",
             "concat",
@@ -325,12 +357,14 @@ def compile_plan(
             "wav",
             "-i",
             mix_path,
+            *subtitle_inputs,
             "-filter_complex",
             "[1:a]@LEVEL@[a]",
             "-map",
             "0:v",
             "-map",
             "[a]",
+            *subtitles,
             "-c:v",
             "copy",
             *audio_out,

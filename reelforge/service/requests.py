@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from reelforge import __version__
+from reelforge import __version__, translation
 from reelforge.errors import SpecError
 from reelforge.kinds import JobKind, JobRequest
 from reelforge.kinds.video import VideoRequest, storyboard
@@ -32,6 +32,7 @@ from reelforge.service.models import QUEUES, Media
 REQUEST_KEYS = {"script", "storyboard", "preview", "queue"}
 OVERRIDE_KEYS = {
     "title",
+    "translate",
     "template",
     "language",
     "voice",
@@ -149,6 +150,8 @@ def video_request(request: Any, media: MediaLookup | None = None) -> VideoReques
             "family names, not font files)",
             hint="name an installed font family, e.g. DejaVu Sans",
         )
+    if board.translate:  # refused now, not when a worker finds no engine
+        translation.check_engine()
     return VideoRequest(storyboard=board, preview=resolved["preview"], queue=resolved["queue"])
 
 

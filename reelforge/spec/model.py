@@ -18,6 +18,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from reelforge.errors import SpecError
+from reelforge.text.languages import TRANSLATION_LANGUAGES, translation_language
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 FORMATS = ("16:9", "9:16", "1:1")
@@ -34,6 +37,7 @@ MAX_NAME_CHARS = 64  # template, voice, style, mood, grade, font... names
 MAX_PATH_CHARS = 4096
 MAX_PROMPT_CHARS = 2000
 MAX_SEED = 2**32 - 1
+MAX_TRANSLATIONS = 8  # caption translations of one video
 # x264's presets, fastest first; "placebo" is left out: many times "veryslow" for no visible gain
 X264Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
@@ -325,6 +329,10 @@ class Storyboard(_Model):
     stock: StockSpec | None = None
     music: MusicSpec = MusicSpec()
     captions: CaptionSpec = CaptionSpec()
+    # caption translations: ISO 639-1 codes ("fr", "ar"), or one comma-separated string; each
+    # becomes video.<code>.srt/.vtt and a soft subtitle track in the MP4 (the burned captions
+    # stay in the narration's language). Needs a translation engine (README "Translation").
+    translate: tuple[LanguageTag, ...] = Field((), max_length=MAX_TRANSLATIONS)
     narration: NarrationSpec | None = None
     watermark: WatermarkSpec | None = None
     loudness: float | None = Field(-14.0, ge=-40.0, le=-5.0)  # LUFS; null = no normalisation
@@ -341,6 +349,27 @@ class Storyboard(_Model):
                 "(about three hours of speech) fit in one video"
             )
         return self
+
+    @field_validator("translate", mode="before")
+    @classmethod
+    def _translate_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [code for code in value.split(",") if code.strip()]
+        return value
+
+    @field_validator("translate")
+    @classmethod
+    def _translate_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        codes: list[str] = []
+        for code in value:
+            try:
+                found = translation_language(code).code
+            except SpecError as exc:
+                known = ", ".join(TRANSLATION_LANGUAGES)
+                raise ValueError(f"{exc.message} (known: {known})") from None
+            if found not in codes:
+                codes.append(found)
+        return tuple(codes)
 
     @field_validator("format", mode="before")
     @classmethod

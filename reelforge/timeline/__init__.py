@@ -207,6 +207,17 @@ class CaptionLine:
 
 
 @dataclass(frozen=True)
+class SubtitleTrack:
+    """A soft subtitle track of the MP4 (``mov_text``), one per caption translation: the
+    narration's caption cues, same times, in another language. Players show or hide it."""
+
+    language: str  # ISO 639-1 ("fr"): the sidecars' name (video.fr.srt)
+    iso639_2: str  # ISO 639-2/T ("fra"): the track's language tag
+    title: str  # the track's name in players ("French")
+    captions: tuple[CaptionLine, ...]
+
+
+@dataclass(frozen=True)
 class CaptionStyle:
     name: str = "bold"  # "plain" | "bold" | "karaoke" | "highlight" | "boxed"
     font: str = "DejaVu Sans"
@@ -268,6 +279,7 @@ class Timeline:
     captions: tuple[CaptionLine, ...] = ()
     caption_style: CaptionStyle = CaptionStyle()
     burn_captions: bool = True
+    subtitles: tuple[SubtitleTrack, ...] = ()  # translated caption tracks, never burned
     grade: str = "none"
     watermark: ImageOverlay | None = None
     mix: Mix = Mix()
@@ -370,6 +382,7 @@ def _timeline(data: Any) -> Timeline:
         clips=_many(_clip),
         audio=_many(lambda value: _record(AudioTrack, value)),
         captions=_many(_caption),
+        subtitles=_many(lambda value: _record(SubtitleTrack, value, captions=_many(_caption))),
         caption_style=lambda value: _record(CaptionStyle, value),
         watermark=lambda value: None if value is None else _record(ImageOverlay, value),
         mix=lambda value: _record(Mix, value),
@@ -389,6 +402,7 @@ __all__ = [
     "ImageOverlay",
     "Layer",
     "SpriteMotion",
+    "SubtitleTrack",
     "MOTION_PRESETS",
     "Mix",
     "Motion",

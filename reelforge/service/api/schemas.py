@@ -73,6 +73,13 @@ class VideoRequest(BaseModel):
     captions: str | None = Field(
         None, max_length=32, description="a caption style (GET /api/options) or 'none'"
     )
+    translate: list[str] | None = Field(
+        None,
+        max_length=8,
+        description="caption translations (ISO 639-1 codes, e.g. ['fr', 'ar']): downloads "
+        "captions.<code>.srt/.vtt and soft subtitle tracks in the MP4; the server needs a "
+        "translation engine configured",
+    )
     priority: Priority = "medium"
     webhook_url: AnyHttpUrl | None = Field(
         None, description="POSTed (HMAC-signed) when the job completes or fails"
@@ -101,6 +108,7 @@ class VideoRequest(BaseModel):
             "format",
             "resolution",
             "music",
+            "translate",
             "queue",
         ):
             value = getattr(self, name)

@@ -1,0 +1,1 @@
+"""Caption translators (one file each, behind :class:`reelforge.engines.base.TranslationEngine`)."""

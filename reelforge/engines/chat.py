@@ -40,6 +40,10 @@ class ChatEngine:
     kind: ClassVar[str]  # the registry kind: "writer", "translation"
     version: ClassVar[str]
 
+    def __init_subclass__(cls, *, kind: str, version: str, **options: Any) -> None:
+        super().__init_subclass__(**options)
+        cls.kind, cls.version = kind, version
+
     def __init__(self, settings: Settings | None = None) -> None:
         self._settings = settings  # None: the process's settings, read at each call
 

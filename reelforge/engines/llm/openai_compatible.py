@@ -50,12 +50,10 @@ That answer cannot be used:
 Answer again with the whole corrected JSON object only."""
 
 
-class OpenAICompatibleWriter(ChatEngine):
+class OpenAICompatibleWriter(ChatEngine, kind="writer", version=VERSION):
     """Writes a storyboard with the chat-completions server of ``REELFORGE_LLM_ENDPOINT``."""
 
     name: ClassVar[str] = "openai-compatible"
-    kind: ClassVar[str] = "writer"
-    version: ClassVar[str] = VERSION
 
     def write(self, request: WritingRequest) -> WrittenStoryboard:
         settings = self._config()

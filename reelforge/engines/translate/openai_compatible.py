@@ -42,12 +42,10 @@ Answer again with the whole JSON object only: {{"translations": [...]}} with exa
 strings."""
 
 
-class OpenAICompatibleTranslator(ChatEngine):
+class OpenAICompatibleTranslator(ChatEngine, kind="translation", version=VERSION):
     """Translates caption cues with the chat-completions server of ``REELFORGE_LLM_ENDPOINT``."""
 
     name: ClassVar[str] = "openai-compatible"
-    kind: ClassVar[str] = "translation"
-    version: ClassVar[str] = VERSION
 
     def translate(self, request: TranslationRequest) -> Translation:
         settings = self._config()

@@ -174,6 +174,23 @@ class MediaField:
     kinds: tuple[str, ...]
 
 
+def field_media(
+    name: str, media_kinds: tuple[str, ...]
+) -> tuple[Callable[[Any], Iterable[MediaField]], Callable[[Any, Rename], Any]]:
+    """``(media, with_media)`` of a kind whose one file is its request's field ``name`` (a
+    file of ``media_kinds``; an empty field names none): the clips' video, a portrait."""
+
+    def media(request: Any) -> Iterable[MediaField]:
+        value = getattr(request, name)
+        return [MediaField(name, value, media_kinds)] if value else []
+
+    def with_media(request: Any, rename: Rename) -> Any:
+        value = getattr(request, name)
+        return request.model_copy(update={name: rename(value)}) if value else request
+
+    return media, with_media
+
+
 @dataclass(frozen=True)
 class Stage:
     """Where a progress stage of a kind sits in a job: planning (``processing``) or

@@ -8,7 +8,7 @@ times in the source, title per clip) and the whole transcript.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,12 +18,11 @@ from reelforge.kinds import (
     JobKind,
     JobRequest,
     KindResult,
-    MediaField,
     Output,
     Progress,
-    Rename,
     Stage,
     Workload,
+    field_media,
     verb_options,
 )
 
@@ -90,12 +89,7 @@ class ClipsRequest(JobRequest):
         return self
 
 
-def media_fields(request: ClipsRequest) -> Iterator[MediaField]:
-    yield MediaField("video", request.video, ("video",))
-
-
-def with_media(request: ClipsRequest, rename: Rename) -> ClipsRequest:
-    return request.model_copy(update={"video": rename(request.video)})
+media_fields, with_media = field_media("video", ("video",))
 
 
 def workload(request: ClipsRequest) -> Workload:

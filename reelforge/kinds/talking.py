@@ -4,7 +4,7 @@ lip-synced, with captions, thumbnail and manifest (``POST /api/talking``, ``reel
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -12,11 +12,10 @@ from pydantic import Field, field_validator
 from reelforge.kinds import (
     JobKind,
     JobRequest,
-    MediaField,
     Output,
-    Rename,
     Stage,
     Workload,
+    field_media,
     video_outputs,
     video_run,
 )
@@ -82,17 +81,7 @@ def workload(request: TalkingRequest) -> Workload:
     return Workload(seconds=spoken_seconds(request.script, request.speed), pixels=pixels)
 
 
-def media_fields(request: TalkingRequest) -> Iterator[MediaField]:
-    if request.portrait:
-        yield MediaField("portrait", request.portrait, ("image",))
-
-
-def with_media(request: TalkingRequest, rename: Rename) -> TalkingRequest:
-    if not request.portrait:
-        return request
-    return request.model_copy(update={"portrait": rename(request.portrait)})
-
-
+media_fields, with_media = field_media("portrait", ("image",))
 run = video_run("make_talking", "script", OUTPUTS)
 
 TALKING = JobKind(

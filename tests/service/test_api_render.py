@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest_api import Api, make_api  # noqa: F401
+from fakes import fake_voice  # noqa: F401
 
 
 def test_real_preview_render_through_the_api(make_api: Any, tmp_path: Path) -> None:
@@ -39,3 +40,58 @@ def test_real_preview_render_through_the_api(make_api: Any, tmp_path: Path) -> N
     assert manifest["video"].endswith(".mp4")
     thumb = api.client.get(f"/api/jobs/{job_id}/files/thumbnail", headers=h)
     assert thumb.content[:3] == b"\xff\xd8\xff"
+
+
+def test_translated_captions_through_the_api(
+    make_api: Any, tmp_path: Path, monkeypatch: Any, fake_voice: Any
+) -> None:
+    """`translate` in a video request: refused at submit without an engine (naming the
+    settings), else the job's downloads include captions.fr.srt/.vtt and the MP4 carries the
+    French soft subtitle track (ffprobe)."""
+    import json
+    import re
+
+    from chat_server import FakeChatServer
+
+    from reelforge.media.ffmpeg import run_ffprobe
+    from reelforge.settings import get_settings
+
+    def french(body: dict[str, Any]) -> str:
+        cues = json.loads(body["messages"][1]["content"])
+        return json.dumps({"translations": [f"FR {cue}" for cue in cues]})
+
+    for name in ("LLM_ENDPOINT", "TRANSLATION_MODEL", "TRANSLATION_ENGINE"):
+        monkeypatch.delenv(f"REELFORGE_{name}", raising=False)
+    get_settings.cache_clear()
+    api: Api = make_api()
+    key = api.key()
+    h = api.headers(key)
+    request = {
+        "script": "Hello there. This is a test.",
+        "music": "none",
+        "voice": "fake-adult-male",
+        "preview": True,
+        "translate": ["fr"],
+    }
+    refused = api.client.post("/api/videos", json=request, headers=h)
+    assert refused.status_code == 422, refused.text
+    assert "REELFORGE_TRANSLATION_MODEL" in refused.json()["hint"]
+    with FakeChatServer(answer=french) as server:
+        monkeypatch.setenv("REELFORGE_LLM_ENDPOINT", server.url)
+        get_settings.cache_clear()
+        try:
+            job = api.wait(api.submit(key, request), key, timeout=240)
+        finally:
+            get_settings.cache_clear()
+    assert job["status"] == "completed", job
+    assert {"captions.fr.srt", "captions.fr.vtt"} <= set(job["links"]["files"])
+    srt = api.client.get(job["links"]["files"]["captions.fr.srt"], headers=h).text
+    english = api.client.get(job["links"]["files"]["captions.srt"], headers=h).text
+    assert "FR Hello there." in srt
+    stamps = r"\d\d:\d\d:\d\d,\d\d\d --> \d\d:\d\d:\d\d,\d\d\d"
+    assert re.findall(stamps, srt) == re.findall(stamps, english)
+    path = tmp_path / "got.mp4"
+    path.write_bytes(api.client.get(job["links"]["files"]["video"], headers=h).content)
+    streams = json.loads(run_ffprobe(["-show_streams", "-of", "json", str(path)]))["streams"]
+    subtitles = [s for s in streams if s["codec_type"] == "subtitle"]
+    assert [(s["codec_name"], s["tags"]["language"]) for s in subtitles] == [("mov_text", "fra")]

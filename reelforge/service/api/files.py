@@ -29,9 +29,10 @@ FileName = Annotated[
     PathParameter(
         min_length=1,
         max_length=64,
-        pattern=r"^[a-z][a-z0-9_-]*(\.[a-z0-9_]+)?$",
+        pattern=r"^[a-z][a-z0-9_-]*(\.[a-z0-9_]+){0,2}$",
         description="a download name of the job's kind: video, thumbnail, manifest, "
-        "captions.srt, captions.vtt, captions.ass, captions.json for a video",
+        "captions.srt, captions.vtt, captions.ass, captions.json for a video, and "
+        "captions.fr.srt, captions.fr.vtt... for its caption translations",
     ),
 ]
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.I)

@@ -159,11 +159,14 @@ def extract_clips(
     resolution: int = 720,
     language: str | None = None,
     model: str = "",
+    llm: bool = True,
     progress: Progress | None = None,
 ) -> ClipsResult:
     """The best moments of a long talk as ranked, captioned clips (9:16, 1:1 or 4:5) that
     follow the speaker, written to ``output_dir`` with ``clips.json`` (scores and reasons).
-    ``query`` keeps moments about a topic; ``start_s``/``end_s`` make one clip of a span."""
+    ``query`` keeps moments about a topic; ``start_s``/``end_s`` make one clip of a span;
+    with ``llm`` the configured language model (``REELFORGE_LLM_ENDPOINT``), if any, rates
+    the moments too."""
     from reelforge.clips.pipeline import ClipOptions
     from reelforge.clips.pipeline import extract_clips as run
 
@@ -179,6 +182,7 @@ def extract_clips(
         resolution=resolution,
         language=language,
         model=model,
+        llm=llm,
     )
     return run(Path(source), Path(output_dir), options, progress=progress)
 

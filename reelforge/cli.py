@@ -141,6 +141,8 @@ def _add_clips_commands(sub: Any) -> None:
     clips.add_argument("--resolution", type=int, default=720, help="short side (default 720)")
     clips.add_argument("--language", help="spoken language (default: detected)")
     clips.add_argument("--model", default="", help="Whisper model: tiny.en, base or a folder")
+    clips.add_argument("--no-llm", dest="llm", action="store_false",
+                       help="do not ask the configured language model to rate moments")  # fmt: skip
     clips.add_argument("--quiet", action="store_true", help="no progress")
 
 
@@ -311,6 +313,7 @@ def _cmd_clips(args: argparse.Namespace) -> int:
         resolution=args.resolution,
         language=args.language,
         model=args.model,
+        llm=args.llm,
         progress=progress,
     )
     for clip in made.clips:

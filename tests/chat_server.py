@@ -61,7 +61,7 @@ class FakeChatServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -73,6 +73,22 @@ class FakeChatServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up waiting (the timeout tests) closed the connection
+
+
+def ratings_answer(body: dict[str, Any], score: Callable[[int, int], float]) -> str:
+    """A clips rating answer to a request: candidate ``n`` of ``count`` gets
+    ``score(n, count)``, and the reason ``candidate n is the one``."""
+    count = body["messages"][1]["content"].count("\n\nid ") + 1
+    ratings = [
+        {"id": n, "score": score(n, count), "reason": f"candidate {n} is the one"}
+        for n in range(1, count + 1)
+    ]
+    return json.dumps({"ratings": ratings})
 
 
 def completion(content: str, finish: str = "stop") -> dict[str, Any]:

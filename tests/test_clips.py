@@ -247,6 +247,36 @@ def test_query_returns_clips_about_the_topic(talk: tuple[Narration, Path], tmp_p
                                 min_s=3, max_s=8)  # fmt: skip
 
 
+def test_a_configured_language_model_rates_the_moments(
+    talk: tuple[Narration, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chat_server import FakeChatServer, ratings_answer
+
+    from reelforge.settings import get_settings
+
+    def prefer_last(n: int, count: int) -> float:
+        return 100.0 * (n == count)  # the model prefers the last candidate
+
+    with FakeChatServer(answer=lambda body: ratings_answer(body, prefer_last)) as server:
+        monkeypatch.setenv("REELFORGE_LLM_ENDPOINT", server.url)
+        get_settings.cache_clear()
+        try:
+            made = reelforge.extract_clips(
+                talk[1], tmp_path, count=1, min_s=3, max_s=6, resolution=240, model="tiny.en"
+            )
+        finally:
+            get_settings.cache_clear()
+    assert len(server.requests) == 1
+    sent = server.requests[0]["messages"][1]["content"]
+    last = sent.split("\n\nid ")[-1].split(": ", 1)[1]  # the candidate the model prefers
+    manifest = _manifest(tmp_path)
+    assert manifest["llm"] == "fake-model-1" and "blended 0.6/0.4" in manifest["scoring"]
+    clip = manifest["clips"][0]
+    assert clip["text"] == last == made.clips[0].moment.text
+    assert clip["components"]["llm"] == 1.0
+    assert clip["reasons"][-1].startswith("the language model rates it 100/100: candidate")
+
+
 def test_nobody_on_screen_uses_the_blurred_background(
     talk: tuple[Narration, Path], tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from reelforge.clips import rating
 from reelforge.clips.faces import ANALYSIS_WIDTH, SAMPLE_FPS, Analysis, analyse
 from reelforge.clips.moments import Moment, find_moments, span_moment
 from reelforge.clips.reframe import FORMATS, CropPath, crop_path, window_size
@@ -54,6 +55,7 @@ class ClipOptions:
     resolution: int = 720  # the output's short side
     language: str | None = None
     model: str = ""
+    llm: bool = True  # ask the configured language model (if any) to rate the moments
 
 
 @dataclass(frozen=True)
@@ -317,7 +319,7 @@ def extract_clips(
         began = time.perf_counter()
         report("finding moments", 0.0)
         words = list(transcript.words)
-        moments = _moments(options, words, levels, duration_s, notes)
+        moments, rater = _moments(options, words, levels, duration_s, notes)
         timings["moments_s"] = time.perf_counter() - began
         report("finding moments", 1.0)
 
@@ -363,7 +365,7 @@ def extract_clips(
             )
         timings["render_s"] = time.perf_counter() - began
     manifest = _write_manifest(output_dir, source, info.duration_ms, transcript, options, clips,
-                               notes, timings)  # fmt: skip
+                               notes, timings, rater)  # fmt: skip
     return ClipsResult(tuple(clips), manifest, transcript_path, tuple(notes), timings)
 
 
@@ -373,7 +375,8 @@ def _moments(
     levels: NDArray[np.float32],
     duration_s: float,
     notes: list[str],
-) -> list[Moment]:
+) -> tuple[list[Moment], str]:
+    """The moments to clip, best first, and the language model that helped rate them ("")."""
     if options.start_s is not None or options.end_s is not None:
         start = round((options.start_s or 0.0) * 1000)
         end = round((options.end_s if options.end_s is not None else duration_s) * 1000)
@@ -385,10 +388,11 @@ def _moments(
             )
         if options.count > 1:
             notes.append("--from/--to makes one clip of the chosen span")
-        return [chosen]
+        return [chosen], ""
+    asking = options.llm and rating.enabled()
     moments = find_moments(
         words,
-        count=options.count,
+        count=max(options.count, rating.MAX_CANDIDATES) if asking else options.count,
         min_s=options.min_s,
         max_s=options.max_s,
         query=options.query,
@@ -411,7 +415,12 @@ def _moments(
             f"{options.count} clips asked for, the talk has {len(moments)} non-overlapping "
             f"moment(s) of {options.min_s:g}-{options.max_s:g} s"
         )
-    return moments
+    if not asking:
+        return moments, ""
+    rated = rating.rate(moments, options.query)
+    if rated.note:
+        notes.append(rated.note)
+    return list(rated.moments[: options.count]), rated.model
 
 
 def _write_manifest(
@@ -423,6 +432,7 @@ def _write_manifest(
     clips: list[Clip],
     notes: list[str],
     timings: dict[str, float],
+    rater: str,
 ) -> Path:
     document = {
         "source": source.name,
@@ -440,7 +450,14 @@ def _write_manifest(
             "captions": options.captions,
             "resolution": options.resolution,
         },
-        "scoring": "weighted mean of components in 0..1 (reelforge.clips.moments)",
+        "scoring": "weighted mean of components in 0..1 (reelforge.clips.moments)"
+        + (
+            f", blended {1 - rating.LLM_WEIGHT:g}/{rating.LLM_WEIGHT:g} with the rating of "
+            f"the language model {rater} (reelforge.clips.rating)"
+            if rater
+            else ""
+        ),
+        "llm": rater or None,
         "clips": [
             {
                 "rank": clip.rank,

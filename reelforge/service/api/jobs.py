@@ -18,7 +18,7 @@ from reelforge.service.api.schemas import JobOut, JobPage, JobStatusName, job_ou
 from reelforge.service.api.streams import StreamHub, StreamSlot
 from reelforge.service.redact import public_note
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=responses(401, 422, 429))
 
 JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 FINAL = ("completed", "failed", "cancelled")
@@ -27,7 +27,7 @@ FINAL = ("completed", "failed", "cancelled")
 @router.get(
     "/{job_id}",
     response_model=JobOut,
-    responses=responses(401, 404, 422, 429),
+    responses=responses(404),
     summary="A job's status, stage, progress, ETA, error and result links",
 )
 async def get_job(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep) -> Any:
@@ -35,12 +35,7 @@ async def get_job(job_id: JobId, request: Request, service: ServiceDep, caller: 
     return job_out(request, job)
 
 
-@router.get(
-    "",
-    response_model=JobPage,
-    responses=responses(401, 422, 429),
-    summary="Your jobs, newest first",
-)
+@router.get("", response_model=JobPage, summary="Your jobs, newest first")
 async def list_jobs(
     request: Request,
     service: ServiceDep,
@@ -63,7 +58,7 @@ async def list_jobs(
 @router.delete(
     "/{job_id}",
     status_code=204,
-    responses=responses(401, 404, 422, 429),
+    responses=responses(404),
     summary="Cancel the job if it runs, and delete it with its files",
 )
 async def delete_job(job_id: JobId, service: ServiceDep, caller: CallerDep) -> Response:
@@ -74,7 +69,7 @@ async def delete_job(job_id: JobId, service: ServiceDep, caller: CallerDep) -> R
 @router.post(
     "/{job_id}/cancel",
     response_model=JobOut,
-    responses=responses(401, 404, 409, 422, 429),
+    responses=responses(404, 409),
     summary="Cancel an unfinished job and keep it (its record can be retried; 409 when it has "
     "already completed or failed)",
 )
@@ -89,7 +84,7 @@ async def cancel_job(
     "/{job_id}/retry",
     status_code=202,
     response_model=JobOut,
-    responses=responses(401, 404, 409, 422, 429),
+    responses=responses(404, 409),
     summary="Queue a failed or cancelled job again",
 )
 async def retry_job(job_id: JobId, request: Request, service: ServiceDep, caller: CallerDep) -> Any:
@@ -105,7 +100,7 @@ async def retry_job(job_id: JobId, request: Request, service: ServiceDep, caller
             "carrying the final job",
             "content": {"text/event-stream": {}},
         },
-        **responses(401, 404, 422, 429),
+        **responses(404),
     },
     response_class=StreamingResponse,
     summary="Server-sent events: the job's progress until it is completed, failed or cancelled "

@@ -24,9 +24,10 @@ from reelforge.service.api.problems import (
     responses,
 )
 from reelforge.service.api.schemas import MediaOut
+from reelforge.service.models import Media
 from reelforge.service.quotas import check_owner_quota, owner_usage
 
-router = APIRouter(prefix="/api/media", tags=["media"])
+router = APIRouter(prefix="/api/media", tags=["media"], responses=responses(401, 429))
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
 
@@ -63,7 +64,7 @@ def _too_large(limit: int) -> ApiProblem:
     status_code=201,
     response_model=MediaOut,
     openapi_extra=_UPLOAD_BODY,
-    responses=responses(400, 401, 413, 415, 422, 429, 507),
+    responses=responses(400, 413, 415, 422, 507),
     summary="Upload an image, audio or video file (multipart field 'file')",
 )
 async def upload_media(
@@ -121,7 +122,7 @@ async def upload_media(
         )
     finally:
         await form.close()
-    return MediaOut(**{k: v for k, v in media.to_dict().items() if k in MediaOut.model_fields})
+    return _media_out(media)
 
 
 class Usage(BaseModel):
@@ -134,7 +135,6 @@ class Usage(BaseModel):
 @router.get(
     "/usage",
     response_model=Usage,
-    responses=responses(401, 429),
     summary="What your uploads and results take in storage, and your quota",
 )
 async def usage(service: ServiceDep, settings: SettingsDep, caller: CallerDep) -> Any:
@@ -153,23 +153,28 @@ MediaId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9
 @router.get(
     "/{media_id}",
     response_model=MediaOut,
-    responses=responses(401, 404, 422, 429),
+    responses=responses(404, 422),
     summary="An upload's details",
 )
 async def get_media(media_id: MediaId, service: ServiceDep, caller: CallerDep) -> Any:
     media = await run_in_threadpool(service.get_media, media_id, owner=caller.owner)
-    return MediaOut(**{k: v for k, v in media.to_dict().items() if k in MediaOut.model_fields})
+    return _media_out(media)
 
 
 @router.delete(
     "/{media_id}",
     status_code=204,
-    responses=responses(401, 404, 422, 429),
+    responses=responses(404, 422),
     summary="Delete one of your uploads (jobs that already used it keep their results)",
 )
 async def delete_media(media_id: MediaId, service: ServiceDep, caller: CallerDep) -> Response:
     await run_in_threadpool(service.delete_media, media_id, owner=caller.owner)
     return Response(status_code=204)
+
+
+def _media_out(media: Media) -> MediaOut:
+    """An upload as the API shows it."""
+    return MediaOut(**{k: v for k, v in media.to_dict().items() if k in MediaOut.model_fields})
 
 
 def _safe_name(filename: str | None) -> str | None:

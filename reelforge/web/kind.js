@@ -38,6 +38,8 @@ export async function renderKind(main, kind, { variant = null } = {}) {
     }
   });
   const title = kind.name.charAt(0).toUpperCase() + kind.name.slice(1);
-  replace(main, h("h1", { tabindex: -1 }, title), kind.summary ? h("p.help", {}, kind.summary) : null, form);
+  replace(main, h("h1", { tabindex: -1 }, previous ? `${title}: a variant` : title),
+    kind.summary ? h("p.help", {}, kind.summary) : null,
+    previous ? h("p.help#variant-of", {}, `Same inputs as job ${variant}; change what you like.`) : null, form);
   return null;
 }

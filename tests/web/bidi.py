@@ -22,10 +22,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-# Autoplay allowed (the test starts the player from script), no first-run pages, no updates.
+# Autoplay allowed (the test starts the player from script), a mock sound device (a container
+# has none: sound would fail to play with OnMediaSinkAudioError), no first-run pages, no updates.
 PREFS = {
     "media.autoplay.default": 0,
     "media.autoplay.blocking_policy": 0,
+    "media.cubeb.force_mock_context": True,
     "browser.shell.checkDefaultBrowser": False,
     "browser.startup.homepage_override.mstone": "ignore",
     "datareporting.policy.dataSubmissionEnabled": False,
@@ -174,6 +176,15 @@ class Firefox:
             " && e.getClientRects().length > 0; }",
             selector,
             timeout=timeout,
+        )
+
+    def choose(self, selector: str, value: str) -> None:
+        """Pick ``value`` in a select (its list is the platform's own widget: set, then told)."""
+        self.call(
+            "(s, v) => { const e = document.querySelector(s); e.value = v;"
+            " e.dispatchEvent(new Event('change', { bubbles: true })); }",
+            selector,
+            value,
         )
 
     def text(self, selector: str) -> str:

@@ -1,7 +1,7 @@
 """The web studio in Firefox (Debian's firefox-esr over WebDriver BiDi, see bidi.py) against the
-same ``reelforge serve`` as the chromium tests: sign in, the scene preview, an error beside its
-field, a preview job followed to 100 %, the player playing with its caption track, the history
-filtered; no script error and no request to another host on the way. Screenshots
+same ``reelforge serve`` as the chromium tests: sign in, the scene preview, a voice's sample, an
+error beside its field, a preview job followed to 100 %, the player playing with its caption
+track, the history filtered; no script error and no request to another host on the way. Screenshots
 ``firefox-*-desktop.png`` and ``firefox-*-phone.png``."""
 
 from __future__ import annotations
@@ -70,6 +70,17 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
     size(tab, DESKTOP)
     shoot(tab, shots, "video")
 
+    # A voice's sample (AAC) plays, and Stop stops it.
+    tab.choose("select[name=language]", "de")
+    tab.choose("select[name=voice]", "de-adult-female")
+    tab.click("#voice-listen")
+    tab.wait(
+        "() => document.querySelector('#voice-listen').dataset.state === 'playing'", timeout=30
+    )
+    tab.click("#voice-listen")
+    assert tab.call("() => document.querySelector('#voice-listen').dataset.state") == "idle"
+    tab.choose("select[name=language]", "")
+
     # A value the API refuses: its message beside the field it names, the field marked.
     tab.fill("input[name=duration]", "99999")
     tab.click("#submit")
@@ -80,7 +91,8 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
 
     # A preview job from the form, followed to the end over the event stream.
     tab.fill("input[name=duration]", "")
-    tab.fill("#script", "Good evening. Firefox plays this one.")
+    # (captions not burned into the picture: the player shows its caption track at once)
+    tab.fill("#script", "---\ncaptions:\n  burn: false\n---\nGood evening. Firefox plays this one.")
     if not tab.call("() => document.querySelector('input[name=preview]').checked"):
         tab.click("input[name=preview]")
     tab.click("#submit")
@@ -98,10 +110,8 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
         """() => { const t = document.querySelector('#player').textTracks[0];
                    return t && { kind: t.kind, mode: t.mode }; }"""
     )
-    # Burned into the picture already: the track is there to choose, not shown twice.
-    assert track == {"kind": "captions", "mode": "disabled"}, track
-    tab.call("() => { document.querySelector('#player').textTracks[0].mode = 'showing'; }")
-    tab.wait("() => document.querySelector('#player').textTracks[0].cues?.length > 0")
+    assert track == {"kind": "captions", "mode": "showing"}, track
+    tab.wait("() => document.querySelector('#player').textTracks[0].activeCues?.length > 0")
     source = tab.call("() => document.querySelector('#player').currentSrc")
     assert "/files/video?token=" in source and key not in source, source
     tab.call("() => document.querySelector('#player').pause()")
@@ -109,8 +119,13 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
     size(tab, PHONE)
     shoot(tab, shots, "result")
 
-    # The history, filtered by status and kind (the filters are in the URL, not the key).
+    # "Make a variant" re-opens the form with the same inputs.
     job = tab.call("() => location.hash.split('/').pop()")
+    tab.click("#variant")
+    tab.visible("#video-form")
+    assert tab.call("() => document.querySelector('#script').value").endswith("plays this one.")
+
+    # The history, filtered by status and kind (the filters are in the URL, not the key).
     tab.goto(keyed_server.base + "/#/history?status=completed&kind=video")
     tab.visible(f"tr[data-job='{job}']")
     assert tab.call("() => document.querySelector('#filter-status').value") == "completed"

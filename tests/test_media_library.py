@@ -11,6 +11,7 @@ import reelforge
 from reelforge.errors import MediaError, SpecError
 from reelforge.plan import library
 from reelforge.spec.model import Storyboard
+from reelforge.text import meaning
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_the_cache_is_what_indexing_found(shop: Path, tmp_path: Path) -> None:
     assert library.index_folder(shop, tmp_path / "cache") == first
 
 
-def test_scenes_get_the_best_unused_asset_and_the_reasons(shop: Path) -> None:
+def test_scenes_get_the_best_unused_asset_and_the_reasons(shop: Path, embeddings: str) -> None:
     sb = board(
         {"title": "Couscous", "narration": "A steaming bowl of couscous every Friday."},
         {"narration": "Sardines grilled over charcoal."},
@@ -85,18 +86,24 @@ def test_scenes_get_the_best_unused_asset_and_the_reasons(shop: Path) -> None:
     assert 2 not in matches and 3 not in matches and 4 not in matches  # 4 has its own picture
     picture = matches[1].picture()
     assert picture["engine"] == "library"
-    assert "grilled_sardines.png (grilled, sardines)" in picture["matched"]
-    assert picture["why"].startswith("score 2.00")
+    if embeddings == "none":
+        assert "grilled_sardines.png (grilled, sardines)" in picture["matched"]
+        assert picture["why"].startswith("score 2.00")
+    else:  # the words' 2.00 plus the meaning's points
+        assert matches[1].meaning is not None and matches[1].meaning > 0.8
+        assert "grilled_sardines.png (grilled, sardines, close in meaning 0.9" in picture["matched"]
+        points = library.meaning_points(matches[1].meaning)
+        assert picture["why"].startswith(f"score {2.0 + points:.2f}")
 
 
-def test_words_of_another_language_match_through_the_lexicon(shop: Path) -> None:
+def test_words_of_another_language_match_through_the_lexicon(shop: Path, embeddings: str) -> None:
     sb = board({"narration": "Un thé à la menthe sur la terrasse."}, library_path=shop)
     (found,) = library.choose(sb, library.index_folder(shop))
     assert Path(found.asset.path).name == "IMG_0042.jpg"
     assert found.matched == ("menthe~mint",)  # "the" (French thé) is an English stop word
 
 
-def test_the_output_orientation_is_preferred(shop: Path, tmp_media) -> None:
+def test_the_output_orientation_is_preferred(shop: Path, tmp_media, embeddings: str) -> None:
     tmp_media.make_image(shop / "chef-landscape.jpg", (320, 180))
     scene = {"narration": "Meet our chef."}
     wide = library.choose(board(scene, library_path=shop), library.index_folder(shop))
@@ -112,7 +119,9 @@ def test_the_output_orientation_is_preferred(shop: Path, tmp_media) -> None:
     assert applied.scenes[0].visual is not None and applied.scenes[0].visual.fit == "blur"
 
 
-def test_planning_shows_the_matched_media_and_says_why(shop: Path, tmp_path: Path) -> None:
+def test_planning_shows_the_matched_media_and_says_why(
+    shop: Path, tmp_path: Path, embeddings: str
+) -> None:
     sb = board(
         {"title": "Couscous bowl", "duration": 1.0},
         {"title": "Harbour boats at dawn", "duration": 1.0},
@@ -127,8 +136,11 @@ def test_planning_shows_the_matched_media_and_says_why(shop: Path, tmp_path: Pat
     assert sources[1] == [str(shop / "sub" / "harbour-boats.mp4")]
     assert str(shop) not in " ".join(str(s) for s in sources[2])  # default visuals
     pictures = [scene["picture"] for scene in planned.scenes]
-    assert pictures[0] == "library: couscous-bowl.jpg (couscous, bowl) (score 3.00)"
-    assert pictures[1].startswith("library: harbour-boats.mp4 (harbour, boats)")
+    if embeddings == "none":
+        assert pictures[0] == "library: couscous-bowl.jpg (couscous, bowl) (score 3.00)"
+    else:
+        assert pictures[0].startswith("library: couscous-bowl.jpg (couscous, bowl, close in")
+    assert pictures[1].startswith("library: harbour-boats.mp4 (harbour, boats")
     assert not str(pictures[2]).startswith("library")
     assert any(n.startswith("library: 2 of 3 scenes") for n in planned.notes)
 
@@ -160,3 +172,47 @@ def test_the_service_refuses_a_library_folder(shop: Path) -> None:
     request = video_request({"storyboard": {"scenes": ["Hello."], "library": str(shop)}})
     with pytest.raises(SpecError, match="library: files of this kind cannot be uploaded"):
         check_media(VIDEO, request, None)
+
+
+def test_meaning_finds_the_pictures_words_miss(
+    tmp_path: Path, tmp_media, embeddings: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "own"
+    tmp_media.make_image(folder / "beach.jpg", (320, 180))
+    tmp_media.make_image(folder / "grilled-sardines.jpg", (320, 180))
+    (folder / "grilled-sardines.txt").write_text(
+        "Sardines cooked on the charcoal grill at the harbour", "utf-8"
+    )
+    tmp_media.make_image(folder / "laptop.jpg", (320, 180))
+    sb = board(
+        {"narration": "Fresh fish cooked over the fire."},
+        {"narration": "A lazy afternoon on the sand, listening to the surf."},  # no shared word
+        library_path=folder,
+    )
+    cache = tmp_path / "cache"
+    matches = {m.scene: m for m in library.choose(sb, library.index_folder(folder), cache)}
+    assert Path(matches[0].asset.path).name == "grilled-sardines.jpg"
+    if embeddings == "none":
+        assert 1 not in matches
+        return
+    assert "close in meaning" in matches[0].picture()["matched"]
+    beach = matches[1]
+    assert Path(beach.asset.path).name == "beach.jpg" and beach.matched == ()
+    assert beach.meaning is not None and beach.meaning > 0.5
+    assert beach.picture()["matched"] == f"beach.jpg (close in meaning {beach.meaning:.2f})"
+
+    # the assets' vectors are cached: again, only the scenes are embedded; a new file alone
+    embedded: list[str] = []
+    real = meaning.embed
+
+    def spy(texts: list[str]) -> object:
+        embedded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(meaning, "embed", spy)
+    assert library.choose(sb, library.index_folder(folder), cache) == list(matches.values())
+    assert len(embedded) == 2
+    tmp_media.make_image(folder / "dog-in-the-park.jpg", (320, 180))
+    embedded.clear()
+    library.choose(sb, library.index_folder(folder), cache)
+    assert embedded[2:] == ["dog park"]

@@ -3,10 +3,12 @@
 Candidates start at a sentence's first word and end at a sentence's last word (never
 mid-sentence, never mid-word), last ``min_s``..``max_s`` and do not overlap once chosen.
 
-Topics come from a lexical TextTiling pass: each gap between sentences gets the cosine
-similarity of the (stop-word-free, crudely stemmed) words of the sentences on either side;
-a gap much deeper than its neighbouring peaks is a topic boundary. A clip that stays inside
-one topic and starts where the topic starts is easier to follow on its own.
+Topics come from TextTiling: each gap between sentences gets the cosine similarity of the
+sentences on either side, by their meaning (the mean of their sentence embeddings,
+all-MiniLM-L6-v2, see :mod:`reelforge.text.meaning`) or, where the embedding model is not
+installed, by their (stop-word-free, crudely stemmed) words; a gap much deeper than its
+neighbouring peaks is a topic boundary. A clip that stays inside one topic and starts where
+the topic starts is easier to follow on its own.
 
 The score (0..100) is a weighted mean of components, each 0..1 and each explained in the
 clip's reasons (see :data:`WEIGHTS`):
@@ -19,8 +21,10 @@ clip's reasons (see :data:`WEIGHTS`):
 - ``topic``: the share of the clip inside one topic (plus starting at the topic's start);
 - ``energy``: speech louder than the talk's median (from the audio envelope);
 - ``rate``: a lively but followable pace (about 2.2-3.6 words a second);
-- ``query`` (only with ``query``): how many of the query's words the clip says; clips
-  that say none of them are not candidates at all.
+- ``query`` (only with ``query``): how many of the query's words the clip says, or how close
+  in meaning its sentence nearest the query is (cosine of their embeddings: "pricing" finds
+  "how much does it cost?"), whichever is more; clips that say none of the query's words and
+  have no sentence at least :data:`QUERY_MEANING_MIN` close to it are not candidates at all.
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ WEIGHTS = {
     "rate": 0.2,
 }
 QUERY_WEIGHT = 1.0  # with a query, being about it matters as much as all the rest together
+# Cosines of all-MiniLM-L6-v2 sentence embeddings: a sentence about the query scores ~0.4-0.7
+# ("recruiting" / "Hiring your first engineer..." 0.37), an unrelated one under ~0.2.
+QUERY_MEANING_MIN = 0.35  # the least similarity that makes a sentence about the query
+QUERY_MEANING_FULL = 0.65  # a similarity that counts as fully about it
+TOPIC_DEPTH_MIN = 0.1  # the least TextTiling depth of a topic boundary (either similarity)
 HOOK_S = 3.0
 SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
 PAUSE_BREAK_MS = 1200  # a silence this long ends a sentence even without punctuation
@@ -144,20 +153,47 @@ def _cosine(a: Counter[str], b: Counter[str]) -> float:
     return dot / norm if norm else 0.0
 
 
-def topics(found: Sequence[Sentence], window: int = 3) -> list[int]:
-    """The topic number of each sentence (lexical TextTiling over sentence windows)."""
+def topics(
+    found: Sequence[Sentence], window: int = 3, vectors: NDArray[np.float32] | None = None
+) -> list[int]:
+    """The topic number of each sentence: TextTiling over sentence windows, by meaning when
+    ``vectors`` (one unit sentence embedding a row) are given, else by shared words."""
     count = len(found)
     if count < 2 * window + 1:
         return [0] * count
-    bags = [Counter(terms(s.text)) for s in found]
-    gaps = []
-    for gap in range(1, count):
-        left: Counter[str] = sum((bags[k] for k in range(max(0, gap - window), gap)), Counter())
-        right: Counter[str] = sum(
-            (bags[k] for k in range(gap, min(count, gap + window))), Counter()
-        )
-        gaps.append(_cosine(left, right))
-    scores = np.array(gaps)
+    if vectors is not None:
+        gaps = [_meaning_gap(vectors, gap, window) for gap in range(1, count)]
+    else:
+        bags = [Counter(terms(s.text)) for s in found]
+        gaps = []
+        for gap in range(1, count):
+            left: Counter[str] = sum((bags[k] for k in range(max(0, gap - window), gap)), Counter())
+            right: Counter[str] = sum(
+                (bags[k] for k in range(gap, min(count, gap + window))), Counter()
+            )
+            gaps.append(_cosine(left, right))
+    depths = _depths(np.array(gaps))
+    cutoff = max(TOPIC_DEPTH_MIN, float(depths.mean() + depths.std() / 2))
+    # the deepest gaps first, each topic at least ``window`` sentences long
+    cuts: list[int] = []
+    for gap in sorted(range(1, count), key=lambda g: -depths[g - 1]):
+        if depths[gap - 1] <= cutoff:
+            break
+        if window <= gap <= count - window and all(abs(gap - c) >= window for c in cuts):
+            cuts.append(gap)
+    return [sum(1 for c in cuts if c <= k) for k in range(count)]
+
+
+def _meaning_gap(vectors: NDArray[np.float32], gap: int, window: int) -> float:
+    """Cosine of the mean embeddings of the ``window`` sentences before and after ``gap``."""
+    left = vectors[max(0, gap - window) : gap].mean(axis=0)
+    right = vectors[gap : gap + window].mean(axis=0)
+    norm = float(np.linalg.norm(left) * np.linalg.norm(right))
+    return float(left @ right) / norm if norm else 0.0
+
+
+def _depths(scores: NDArray[np.float64]) -> NDArray[np.float64]:
+    """TextTiling depth of each gap: how far its similarity lies below the nearest peaks."""
     depths = np.zeros_like(scores)
     for k, value in enumerate(scores):
         left_peak = scores[: k + 1].max() if k else value
@@ -173,15 +209,7 @@ def topics(found: Sequence[Sentence], window: int = 3) -> list[int]:
                 break
             rp = scores[j]
         depths[k] = (min(lp, left_peak) - value) + (min(rp, right_peak) - value)
-    cutoff = float(depths.mean() + depths.std() / 2)
-    labels, topic, last_cut = [0], 0, 0
-    for gap in range(1, count):
-        depth = depths[gap - 1]
-        if depth > cutoff and depth > 0.1 and gap - last_cut >= window:
-            topic += 1
-            last_cut = gap
-        labels.append(topic)
-    return labels
+    return depths
 
 
 def _hook(sentences_in: Sequence[Sentence], start_ms: int) -> tuple[float, list[str]]:
@@ -261,18 +289,25 @@ def _energy(
     return score, []
 
 
-def _query(text: str, wanted: list[str]) -> tuple[float, list[str], int]:
+def _query(
+    text: str, wanted: list[str], nearest: tuple[float, str] | None
+) -> tuple[float, list[str]]:
+    """How much ``text`` is about the query (0..1) and why: the query's words it says, and
+    ``nearest``, its sentence closest in meaning to the query (cosine, text). No reasons: not
+    about the query at all."""
     said = Counter(terms(text))
     hits = {t: said[t] for t in wanted if said[t]}
-    if not hits:
-        return 0.0, [], 0
-    share = len(hits) / len(set(wanted))
-    total = sum(hits.values())
-    return (
-        min(1.0, share * (0.7 + 0.1 * total)),
-        ["about the query: " + ", ".join(f"{t!r} x{n}" for t, n in hits.items())],
-        total,
-    )
+    score, reasons = 0.0, []
+    if hits:
+        share = len(hits) / len(set(wanted))
+        score = min(1.0, share * (0.7 + 0.1 * sum(hits.values())))
+        reasons.append("about the query: " + ", ".join(f"{t!r} x{n}" for t, n in hits.items()))
+    if nearest is not None and nearest[0] >= QUERY_MEANING_MIN:
+        reach = (nearest[0] - QUERY_MEANING_MIN) / (QUERY_MEANING_FULL - QUERY_MEANING_MIN)
+        score = max(score, min(1.0, 0.5 + 0.5 * reach))
+        quoted = " ".join(nearest[1].split()[:8]) + ("…" if len(nearest[1].split()) > 8 else "")
+        reasons.append(f"close in meaning to the query ({nearest[0]:.2f}: {quoted!r})")
+    return score, reasons
 
 
 def _title(found: Sequence[Sentence], wanted: list[str]) -> str:
@@ -294,9 +329,11 @@ def score_span(
     envelope: NDArray[np.float32] | None = None,
     median: float = 0.0,
     wanted: list[str] | None = None,
+    closeness: Sequence[float] | None = None,
 ) -> Moment | None:
     """The moment of sentences ``first``..``last`` with its score; None when a query is given
-    and the span does not mention it."""
+    and the span is not about it (``closeness``: each sentence's similarity in meaning to the
+    query, when sentence embeddings are at hand)."""
     span = found[first : last + 1]
     start_ms, end_ms = span[0].start_ms, span[-1].end_ms
     words = tuple(w for s in span for w in s.words)
@@ -326,8 +363,12 @@ def score_span(
     total = sum(WEIGHTS[name] * components[name] for name in WEIGHTS)
     weight = sum(WEIGHTS.values())
     if wanted:
-        components["query"], why, hits = _query(text, wanted)
-        if not hits:
+        nearest = None
+        if closeness is not None:
+            best = max(range(first, last + 1), key=lambda k: closeness[k])
+            nearest = (float(closeness[best]), found[best].text)
+        components["query"], why = _query(text, wanted, nearest)
+        if not why:
             return None
         reasons = why + reasons
         total += QUERY_WEIGHT * components["query"]
@@ -365,13 +406,14 @@ def find_moments(
             hint="e.g. --min 20 --max 60",
         )
     found = sentences(words)
-    labels = topics(found)
     wanted = sorted(set(terms(query))) if query else []
     if query and not wanted:
         raise SpecError(
             f"the query {query!r} has no content words to look for",
             hint="name the topic itself, e.g. --query pricing",
         )
+    vectors, closeness = _meanings(found, query)
+    labels = topics(found, vectors=vectors)
     median = 0.0
     if envelope is not None and envelope.size:
         voiced = envelope[envelope > float(envelope.max()) * 0.05]
@@ -385,8 +427,9 @@ def find_moments(
             if seconds < min_s:
                 continue
             moment = score_span(
-                found, labels, first, last, envelope=envelope, median=median, wanted=wanted
-            )
+                found, labels, first, last, envelope=envelope, median=median, wanted=wanted,
+                closeness=closeness,
+            )  # fmt: skip
             if moment is not None:
                 candidates.append(moment)
     candidates.sort(key=lambda m: (-m.score, m.start_ms))
@@ -397,6 +440,23 @@ def find_moments(
             if len(chosen) == count:
                 break
     return chosen
+
+
+def _meanings(
+    found: Sequence[Sentence], query: str | None, window: int = 3
+) -> tuple[NDArray[np.float32] | None, list[float] | None]:
+    """Each sentence's embedding and its similarity to ``query``; (None, None) without the
+    embedding model, or when too few sentences for topics and no query ask for them."""
+    from reelforge.text.meaning import embed
+
+    if not found or (not query and len(found) < 2 * window + 1):
+        return None, None
+    meant = embed([s.text for s in found] + ([query] if query else []))
+    if meant is None:
+        return None, None
+    vectors = meant.vectors[: len(found)]
+    closeness = [float(v) for v in vectors @ meant.vectors[-1]] if query else None
+    return vectors, closeness
 
 
 def span_moment(

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from reelforge.errors import SpecError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class EngineInfo:
     """What an engine is, for manifests and ``reelforge engines``."""
 
     name: str
-    kind: str  # "voice" | "music" | "visuals" | "asr" | "writer" | "translation"
+    kind: str  # a key of registry.AVAILABLE_ENGINES: "voice", "music", "asr", "embeddings"...
     version: str
     available: bool = True
     reason: str = ""  # why it is unavailable, with the fix
@@ -371,3 +375,32 @@ class TranslationEngine(Protocol):
     def info(self) -> EngineInfo: ...
 
     def translate(self, request: TranslationRequest) -> Translation: ...
+
+
+# --------------------------------------------------------------------------- sentence embeddings
+@dataclass(frozen=True)
+class EmbeddingRequest:
+    """Texts to embed (sentences, short paragraphs, picture descriptions); long texts are cut
+    at the model's longest input."""
+
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Embeddings:
+    """One unit-length vector per text, in the request's order: the cosine similarity of two
+    texts is the dot product of their rows."""
+
+    vectors: NDArray[np.float32]  # (len(texts), dimensions)
+    engine: str
+    version: str
+    model: str  # the model's name, e.g. "all-MiniLM-L6-v2" (vectors of two models never mix)
+
+
+@runtime_checkable
+class EmbeddingEngine(Protocol):
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+    def embed(self, request: EmbeddingRequest) -> Embeddings: ...

@@ -13,6 +13,7 @@ from typing import Any, Literal, overload
 from reelforge.engines.base import (
     AsrEngine,
     CaptionEngine,
+    EmbeddingEngine,
     EngineInfo,
     MusicEngine,
     StockEngine,
@@ -32,6 +33,7 @@ Engine = (
     | StockEngine
     | CaptionEngine
     | TranslationEngine
+    | EmbeddingEngine
 )
 
 AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
@@ -76,6 +78,10 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
         ),
         "ctranslate2": "reelforge.engines.translate.ctranslate2_folder:CTranslate2Translator",
     },
+    # sentence meanings (clips' topics and --query, media library matching; no torch)
+    "embeddings": {
+        "minilm": "reelforge.engines.embeddings.minilm:MiniLMEngine",
+    },
 }
 
 # The contract each kind of engine implements (reelforge.engines.base).
@@ -88,6 +94,7 @@ CONTRACTS: dict[str, type[Any]] = {
     "stock": StockEngine,
     "captioner": CaptionEngine,
     "translation": TranslationEngine,
+    "embeddings": EmbeddingEngine,
 }
 
 # What an engine offers to choose from (music moods, picture styles), keyed by the engine's
@@ -141,6 +148,8 @@ def get(kind: Literal["stock"], name: str) -> StockEngine: ...
 def get(kind: Literal["captioner"], name: str) -> CaptionEngine: ...
 @overload
 def get(kind: Literal["translation"], name: str) -> TranslationEngine: ...
+@overload
+def get(kind: Literal["embeddings"], name: str) -> EmbeddingEngine: ...
 @overload
 def get(kind: str, name: str) -> Engine: ...
 def get(kind: str, name: str) -> Engine:

@@ -4,12 +4,16 @@
 clips: the words of each file's name, of a sidecar ``name.txt`` and of its EXIF description,
 title and keywords (Pillow reads the headers, no pixels), its orientation and size (EXIF
 rotation applied; clips through ffprobe, with their duration). The index is cached in the cache
-dir, keyed by the folder's and files' modification times. Each scene without its own picture
-gets the best unused asset whose words meet the scene's title, narration and prompt words
-(same word, an inflection, or a word of another language calling for the same subject), the
-right orientation for the output preferred; the manifest says which words matched and the
-score. Scenes nothing matched keep the default visuals. CLI and library use only: the service
-takes uploads, never folders.
+dir, keyed by the folder's and files' modification times and sizes. Each scene without its own
+picture gets the best unused asset whose words meet the scene's title, narration and prompt
+words (same word, an inflection, or a word of another language calling for the same subject)
+or whose description is close in meaning to the scene's text (the cosine of their sentence
+embeddings, all-MiniLM-L6-v2: "seafood barbecue" finds ``grilled-sardines.jpg``; English-centred,
+so other languages rely on the words), the right orientation for the output preferred; the
+manifest says which words matched, how close the meaning was, and the score. Asset embeddings
+are cached by their description (one file per model in the cache dir), so a library is embedded
+once and a new file costs one embedding. Scenes nothing matched keep the default visuals. CLI
+and library use only: the service takes uploads, never folders.
 """
 
 from __future__ import annotations
@@ -19,10 +23,15 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reelforge.errors import MediaError
 from reelforge.spec.model import Storyboard, VisualSpec
 from reelforge.text.words import concepts, word_hit, words
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
@@ -32,6 +41,12 @@ MIN_SCORE = 0.6  # one concept shared; a word or its inflection scores more
 TITLE_WEIGHT = 1.5
 CONCEPT = 0.6
 WRONG_ORIENTATION = 0.5  # a matching picture of the other orientation still beats none
+# Meaning: cosines of all-MiniLM-L6-v2 embeddings of the scene's text and the asset's words.
+# Unrelated pairs score under ~0.3, a picture of the scene's subject ~0.45-0.9; the points
+# (up to MEANING_WEIGHT) add to the words' score, so a cosine of 0.47 alone reaches MIN_SCORE.
+MEANING_FLOOR = 0.3
+MEANING_WEIGHT = 2.5
+MEANING_CACHE_SIZE = 20_000  # descriptions whose vectors the cache keeps (this library's first)
 # EXIF tags: ImageDescription, Orientation, and Windows' XPTitle, XPComment, XPKeywords, XPSubject
 _DESCRIPTION, _ORIENTATION = 270, 274
 _XP_TAGS = (0x9C9B, 0x9C9C, 0x9C9E, 0x9C9F)
@@ -60,15 +75,19 @@ class LibraryMatch:
     scene: int
     asset: Asset
     matched: tuple[str, ...]  # "scene word~asset word" pairs, or one word when the same
-    score: float
+    score: float  # words + meaning, halved for the wrong orientation
     orientation_ok: bool
+    meaning: float | None = None  # cosine of the scene's and the asset's embeddings, if any
 
     def picture(self) -> dict[str, str]:
         """The scene's picture facts for the manifest."""
         fit = "" if self.orientation_ok else f", {self.asset.orientation} (blur-fitted)"
+        said = list(self.matched)
+        if self.meaning is not None and meaning_points(self.meaning):
+            said.append(f"close in meaning {self.meaning:.2f}")
         return {
             "engine": "library",
-            "matched": f"{Path(self.asset.path).name} ({', '.join(self.matched)})",
+            "matched": f"{Path(self.asset.path).name} ({', '.join(said)})",
             "why": f"score {self.score:.2f}{fit}",
             "asset": self.asset.path,
         }
@@ -217,26 +236,99 @@ def score(scene_words: list[tuple[str, float]], asset: Asset) -> tuple[float, tu
     return total, tuple(matched)
 
 
+def meaning_points(cosine: float) -> float:
+    """The points a cosine of embeddings adds to a match: 0 up to :data:`MEANING_FLOOR`, then
+    rising to :data:`MEANING_WEIGHT` at 1."""
+    return max(0.0, cosine - MEANING_FLOOR) / (1 - MEANING_FLOOR) * MEANING_WEIGHT
+
+
+def _scene_text(sb: Storyboard, index: int) -> str:
+    scene = sb.scenes[index]
+    prompt = scene.visual.prompt if scene.visual is not None and scene.visual.prompt else ""
+    return " ".join(t for t in (scene.title or "", scene.narration, prompt) if t).strip()
+
+
+def similarities(
+    sb: Storyboard, assets: list[Asset], cache_dir: str | Path | None = None
+) -> NDArray[np.float32] | None:
+    """Cosines of each scene's text and each asset's words (scenes x assets), or None without
+    the embedding model. Asset vectors come from the cache when their words were seen."""
+    from reelforge.text.meaning import embed
+
+    texts = [_scene_text(sb, k) for k in range(len(sb.scenes))]
+    if not assets or not any(texts):
+        return None
+    scenes = embed(texts)
+    if scenes is None:
+        return None
+    vectors = _asset_vectors(assets, scenes.model, cache_dir)
+    return None if vectors is None else scenes.vectors @ vectors.T
+
+
+def _asset_vectors(
+    assets: list[Asset], model: str, cache_dir: str | Path | None
+) -> NDArray[np.float32] | None:
+    import numpy as np
+
+    from reelforge.text.meaning import embed
+
+    descriptions = [" ".join(a.words) for a in assets]
+    keys = [hashlib.sha1(d.encode()).hexdigest() for d in descriptions]
+    known: dict[str, NDArray[np.float32]] = {}
+    cache = None
+    if cache_dir is not None:
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
+        cache = Path(cache_dir) / "library" / f"meanings-{name}.npz"
+        try:
+            with np.load(cache) as stored:
+                known = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+        except (OSError, ValueError, KeyError):
+            pass  # no cache yet, or a damaged one: embed again
+    missing = sorted({d: k for d, k in zip(descriptions, keys, strict=True) if k not in known})
+    if missing:
+        found = embed(missing)
+        if found is None or found.model != model:
+            return None
+        for description, vector in zip(missing, found.vectors, strict=True):
+            known[hashlib.sha1(description.encode()).hexdigest()] = vector
+        if cache is not None:
+            order = list(dict.fromkeys(keys)) + [k for k in known if k not in set(keys)]
+            order = order[:MEANING_CACHE_SIZE]
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_name(cache.name + f".{os.getpid()}.part")
+            with partial.open("wb") as out:
+                np.savez(out, keys=np.array(order), vectors=np.stack([known[k] for k in order]))
+            partial.replace(cache)
+    return np.stack([known[k] for k in keys]).astype(np.float32)
+
+
 def wanted_orientation(sb: Storyboard) -> str:
     return {"16:9": "landscape", "9:16": "portrait"}.get(sb.format, "square")
 
 
-def choose(sb: Storyboard, assets: list[Asset]) -> list[LibraryMatch]:
-    """For each scene without its own picture, the best unused asset (best pairs first)."""
+def choose(
+    sb: Storyboard, assets: list[Asset], cache_dir: str | Path | None = None
+) -> list[LibraryMatch]:
+    """For each scene without its own picture, the best unused asset (best pairs first), by
+    shared words plus closeness in meaning (when the embedding model is installed)."""
     wanted = wanted_orientation(sb)
+    cosines = similarities(sb, assets, cache_dir)
     candidates: list[tuple[float, int, str, LibraryMatch]] = []
     for index, scene in enumerate(sb.scenes):
         if scene.visual is not None and scene.visual.type in ("image", "video"):
             continue
         said = _scene_words(sb, index)
-        if not said:
+        if not said and cosines is None:
             continue
-        for asset in assets:
+        for number, asset in enumerate(assets):
             value, matched = score(said, asset)
+            meaning = None if cosines is None else round(float(cosines[index, number]), 3)
+            if meaning is not None:
+                value += meaning_points(meaning)
             fits = asset.orientation == wanted
             ranked = value if fits else value * WRONG_ORIENTATION
             if value >= MIN_SCORE:
-                found = LibraryMatch(index, asset, matched, round(ranked, 3), fits)
+                found = LibraryMatch(index, asset, matched, round(ranked, 3), fits, meaning)
                 candidates.append((-ranked, index, asset.path, found))
     chosen: dict[int, LibraryMatch] = {}
     used: set[str] = set()
@@ -271,7 +363,7 @@ def match_library(
     if not sb.library:
         return sb, [], ""
     assets = index_folder(sb.library, cache_dir)
-    matches = choose(sb, assets)
+    matches = choose(sb, assets, cache_dir)
     note = (
         f"library: {len(matches)} of {len(sb.scenes)} scenes show your media from "
         f"{sb.library} ({len(assets)} pictures and clips indexed)"

@@ -1,0 +1,2 @@
+"""Sentence embedding engines (one file each,
+behind :class:`~reelforge.engines.base.EmbeddingEngine`)."""

@@ -65,6 +65,30 @@ class Settings(BaseSettings):
     # Ollama), "json_object" (older servers), "none" (the prompt alone asks for JSON).
     llm_response_format: Literal["json_schema", "json_object", "none"] = "json_schema"
 
+    # Voices beyond the catalogue's own (`reelforge engines` says which can run and why not).
+    # Piper voices (.onnx with its .onnx.json) and Kokoro voice packs (.npy: one style table;
+    # .bin/.npz: several, as kokoro-onnx ships them) in a local folder: engine "voice-folder"
+    voice_folder: Path | None = None
+    # An OpenAI-compatible speech server (POST {endpoint}/audio/speech): OpenAI
+    # https://api.openai.com/v1, or a local one (Kokoro-FastAPI, openedai-speech...)
+    openai_speech_endpoint: str = ""
+    openai_speech_model: str = "tts-1"
+    openai_speech_voices: str = "alloy"  # comma-separated voice names the server knows
+    openai_speech_api_key: SecretStr | None = None  # sent as "Authorization: Bearer ..."
+    # ElevenLabs (POST {endpoint}/v1/text-to-speech/{voice_id}/with-timestamps)
+    elevenlabs_endpoint: str = "https://api.elevenlabs.io"
+    elevenlabs_api_key: SecretStr | None = None  # sent as "xi-api-key"
+    elevenlabs_model: str = "eleven_multilingual_v2"
+    elevenlabs_voices: str = ""  # comma-separated voice ids, or name=voice_id pairs
+    speech_timeout_s: float = Field(120.0, gt=0, le=3600)  # one remote voice answer
+    # Voice cloning models from local folders (no weights download): the reference
+    # recording they clone, and for F5-TTS what that recording says
+    xtts_model_dir: Path | None = None  # a Coqui XTTS-v2 folder (config.json, model.pth...)
+    xtts_reference: Path | None = None
+    f5_model_dir: Path | None = None  # an F5-TTS folder (model_*.safetensors|pt, vocab.txt)
+    f5_reference: Path | None = None
+    f5_reference_text: str = ""
+
     # Stock pictures and clips (`stock: pexels` in a storyboard, `reelforge make --stock`):
     # searched only with the user's own key; results and files are cached in the cache dir.
     pexels_api_key: SecretStr | None = None

@@ -45,6 +45,8 @@ _DEFAULT_PERSONAS: tuple[tuple[str, str], ...] = (
     ("adult", "neutral"),
 )
 _LIST_HINT = "run `reelforge voices` to list every voice"
+# The language of a voice that speaks whichever it is asked (remote services, cloning models)
+MULTILINGUAL = "mul"
 
 
 def catalog() -> list[VoiceInfo]:
@@ -148,7 +150,8 @@ def speak_as(
 ) -> SpeechResult:
     """Voice ``info`` (from the catalogue, or made: a matched voice) speaks ``text``."""
     # "ar-dz" keeps its region (Darija's French runs), another language is the voice's own
-    own = primary_language(language) == info.language
+    # (a multilingual voice speaks the one asked)
+    own = info.language == MULTILINGUAL or primary_language(language) == info.language
     request = SpeechRequest(
         text, language if own else info.language, info.engine_voice, speed, pitch
     )

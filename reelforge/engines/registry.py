@@ -42,6 +42,12 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
         "espeak": "reelforge.engines.tts.espeak:EspeakEngine",
         "kokoro-ja": "reelforge.engines.tts.kokoro_ja:KokoroJaEngine",
         "kokoro": "reelforge.engines.tts.kokoro:KokoroEngine",
+        # voices beyond the catalogue's own, each configured in the settings
+        "voice-folder": "reelforge.engines.tts.voice_folder:VoiceFolderEngine",
+        "openai-speech": "reelforge.engines.tts.openai_speech:OpenAISpeechEngine",
+        "elevenlabs": "reelforge.engines.tts.elevenlabs:ElevenLabsEngine",
+        "xtts": "reelforge.engines.tts.xtts:XttsEngine",
+        "f5-tts": "reelforge.engines.tts.f5_tts:F5TtsEngine",
     },
     "music": {
         "procedural": "reelforge.engines.music.procedural:ProceduralMusic",

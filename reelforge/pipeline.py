@@ -15,7 +15,12 @@ from typing import Any
 
 from reelforge import __version__
 from reelforge.errors import MediaError, SpecError
-from reelforge.kinds.video import CAPTION_OUTPUTS, OUTPUTS, TRANSLATION_FORMATS
+from reelforge.kinds.video import (
+    CAPTION_OUTPUTS,
+    OUTPUTS,
+    TRANSLATION_FORMATS,
+    TRANSLATION_OUTPUTS,
+)
 from reelforge.plan import Planned
 from reelforge.plan import plan as plan_storyboard
 from reelforge.render.plan import compile_plan
@@ -120,9 +125,7 @@ class _workdir:
 # serves the same names).
 CAPTION_SIDECARS = tuple(OUTPUTS[name].suffix for name in CAPTION_OUTPUTS)
 TRANSLATION_SIDECARS = tuple(
-    output.suffix
-    for name, output in OUTPUTS.items()
-    if name not in CAPTION_OUTPUTS and name.split(".")[0] in TRANSLATION_FORMATS
+    output.suffix for name, output in OUTPUTS.items() if name in TRANSLATION_OUTPUTS
 )
 OUTPUT_SIDECARS = tuple(output.suffix for name, output in OUTPUTS.items() if name != "video")
 

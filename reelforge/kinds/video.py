@@ -48,6 +48,12 @@ service's stored files and downloads, the manifest's names)."""
 
 CAPTION_OUTPUTS = ("srt", "vtt", "ass", "words.json")
 TRANSLATION_FORMATS = ("srt", "vtt")  # each translation's sidecars: "srt.fr", "vtt.fr"
+TRANSLATION_OUTPUTS = frozenset(
+    name
+    for name in OUTPUTS
+    if name not in CAPTION_OUTPUTS and name.split(".")[0] in TRANSLATION_FORMATS
+)
+"""The rows of the table only a video with caption translations writes."""
 
 # pipeline.make's progress stages: voices, pictures and music plan the video (the job is
 # "processing"); audio and video are the encode ("rendering").

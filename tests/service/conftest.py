@@ -16,12 +16,18 @@ from typing import Any
 
 import pytest
 
+from reelforge.kinds.video import OUTPUTS as VIDEO_TABLE
+from reelforge.kinds.video import TRANSLATION_OUTPUTS
 from reelforge.service.settings import ServiceSettings
 
 pytest.importorskip("sqlalchemy")
 pytest.importorskip("alembic")
 
 TINY = {"scenes": [{"narration": "Hello there."}], "music": "none"}
+# What a video job writes: the output table less the caption translations (written on request).
+VIDEO_OUTPUTS = {
+    name: output for name, output in VIDEO_TABLE.items() if name not in TRANSLATION_OUTPUTS
+}
 
 
 @pytest.fixture(scope="session")

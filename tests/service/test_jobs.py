@@ -8,10 +8,10 @@ import json
 
 import pytest
 from conftest import TINY
+from conftest import VIDEO_OUTPUTS as OUTPUTS
 from sqlalchemy import func, select
 
 from reelforge.errors import JobError, MediaError, SpecError
-from reelforge.kinds.video import OUTPUTS
 from reelforge.service.jobs import (
     JobConflict,
     JobNotFound,

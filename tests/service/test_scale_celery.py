@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import VIDEO_OUTPUTS as OUTPUTS
 from servers import (
     PostgresServer,
     RedisServer,
@@ -32,7 +33,6 @@ pytest.importorskip("celery")
 pytest.importorskip("boto3")
 pytest.importorskip("psycopg")
 
-from reelforge.kinds.video import OUTPUTS
 from reelforge.service.celery_app import CeleryExecutor
 from reelforge.service.db import Database
 from reelforge.service.jobs import JobService

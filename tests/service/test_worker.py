@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 from conftest import TINY
+from conftest import VIDEO_OUTPUTS as OUTPUTS
 from sqlalchemy import select, update
 
-from reelforge.kinds.video import OUTPUTS
 from reelforge.service.executor import InProcessExecutor
 from reelforge.service.lifecycle import claim
 from reelforge.service.models import Job, utcnow

@@ -80,8 +80,10 @@ def _concepts() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in found.items()}
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def concepts(word: str) -> frozenset[str]:
-    """The lexicon subjects ``word`` (normalised) or a word it inflects calls for."""
+    """The lexicon subjects ``word`` (normalised) or a word it inflects calls for (remembered:
+    matching a library asks for the same words once per asset and scene)."""
     table = _concepts()
     if word in table:
         return table[word]

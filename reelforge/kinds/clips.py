@@ -68,17 +68,18 @@ class ClipsRequest(JobRequest):
     """A talk and how to cut it (the CLI's and the API's options, bounded)."""
 
     video: str = Field(min_length=1, max_length=1000, description="media:<id> of a video")
-    count: int = Field(5, ge=1, le=MAX_CLIPS, description="how many clips (best first)")
+    count: int = Field(5, ge=1, le=MAX_CLIPS, description="how many clips, best first")
     format: Literal["9:16", "1:1", "4:5"] = "9:16"
     min_s: float = Field(20.0, ge=1, le=600, description="shortest clip, seconds")
     max_s: float = Field(60.0, ge=1, le=600, description="longest clip, seconds")
     query: str | None = Field(None, min_length=1, max_length=200, description="a topic")
-    start_s: float | None = Field(None, ge=0, le=86_400, description="a chosen span's start")
-    end_s: float | None = Field(None, gt=0, le=86_400, description="a chosen span's end")
+    start_s: float | None = Field(None, ge=0, le=86_400, description="one clip of a span: start")
+    end_s: float | None = Field(None, gt=0, le=86_400, description="... and end, seconds")
     captions: Literal["plain", "bold", "karaoke", "highlight", "boxed", "none"] = "bold"
     resolution: int = Field(720, ge=240, le=1080, description="the clips' short side, pixels")
     language: str | None = Field(None, min_length=2, max_length=16, pattern=r"^[A-Za-z-]+$")
     model: Literal["", "tiny.en", "base"] = ""
+    preview: bool = Field(False, description="small clips (360 px), to check the choice")
 
     @model_validator(mode="after")
     def _consistent(self) -> ClipsRequest:

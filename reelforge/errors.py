@@ -5,11 +5,20 @@ Every error carries a ``hint``: what the user should do about it.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ReelforgeError(Exception):
     """Base of every error reelforge raises on purpose."""
 
     exit_code = 1
+    """The command line's exit status for this error; a subclass sets its own with
+    ``class SpecError(ReelforgeError, exit_code=2)``."""
+
+    def __init_subclass__(cls, exit_code: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            cls.exit_code = exit_code
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -20,40 +29,28 @@ class ReelforgeError(Exception):
         return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
 
 
-class SpecError(ReelforgeError):
+class SpecError(ReelforgeError, exit_code=2):
     """The script or storyboard is invalid (empty, unknown template, bad field...)."""
 
-    exit_code = 2
 
-
-class MediaError(ReelforgeError):
+class MediaError(ReelforgeError, exit_code=3):
     """An input media file is missing, unreadable or corrupt."""
 
-    exit_code = 3
 
-
-class EngineUnavailable(ReelforgeError):
+class EngineUnavailable(ReelforgeError, exit_code=4):
     """An engine cannot run here: a missing extra, binary or model."""
 
-    exit_code = 4
 
-
-class EngineFailed(ReelforgeError):
+class EngineFailed(ReelforgeError, exit_code=5):
     """An engine ran and failed."""
 
-    exit_code = 5
 
-
-class RenderError(ReelforgeError):
+class RenderError(ReelforgeError, exit_code=6):
     """ffmpeg/ffprobe failed or is absent, or the output could not be written."""
 
-    exit_code = 6
 
-
-class JobError(ReelforgeError):
+class JobError(ReelforgeError, exit_code=7):
     """A job could not be submitted, run or found."""
-
-    exit_code = 7
 
 
 class RenderCancelled(RenderError):

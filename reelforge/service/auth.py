@@ -35,10 +35,8 @@ KEY_PREFIX = "rf_"
 DISPLAY_CHARS = 10  # "rf_" + 7: enough to tell keys apart in `keys list`
 
 
-class ApiKeyError(ReelforgeError):
+class ApiKeyError(ReelforgeError, exit_code=9):
     """A key could not be created, found or revoked."""
-
-    exit_code = 9
 
 
 class ApiKey(Base):

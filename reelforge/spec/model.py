@@ -95,6 +95,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def _string_for(field: str) -> Any:
+    """A validator that takes a plain string for ``{field: string}`` (``stock: pexels``, a
+    scene written as its narration)."""
+
+    def expand(data: Any) -> Any:
+        return {field: data} if isinstance(data, str) else data
+
+    return model_validator(mode="before")(expand)
+
+
 class MotionSpec(_Model):
     """Explicit Ken Burns motion (zoom factors; x/y anchors 0..1 sweep the slack)."""
 
@@ -153,10 +163,7 @@ class TransitionSpec(_Model):
     kind: Name = "crossfade"  # see reelforge.timeline.TRANSITIONS
     duration: float = Field(0.5, ge=0.0, le=3.0)  # seconds
 
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, data: Any) -> Any:
-        return {"kind": data} if isinstance(data, str) else data
+    _shorthand = _string_for("kind")
 
 
 class MusicSpec(_Model):
@@ -261,10 +268,7 @@ class StockSpec(_Model):
     provider: Literal["pexels", "pixabay"]
     kind: Literal["image", "video"] = "image"
 
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, data: Any) -> Any:
-        return {"provider": data} if isinstance(data, str) else data
+    _shorthand = _string_for("provider")
 
 
 class EncoderSpec(_Model):
@@ -287,10 +291,7 @@ class SceneSpec(_Model):
     language: LanguageTag | None = None
     voice: Name | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, data: Any) -> Any:
-        return {"narration": data} if isinstance(data, str) else data
+    _shorthand = _string_for("narration")
 
 
 class Storyboard(_Model):

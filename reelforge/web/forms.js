@@ -190,7 +190,8 @@ export function schemaFields(container, schema, doc) {
 
 /** "Upload a file" beside a field that takes media:<id>: uploads and fills the field. */
 export function mediaButton(target, { accept = "image/*,video/*,audio/*", insert = null } = {}) {
-  const input = h("input.visually-hidden", { type: "file", accept, tabindex: -1 });
+  // The button is the control people and screen readers use; the file input stays out of reach.
+  const input = h("input.visually-hidden", { type: "file", accept, tabindex: -1, "aria-hidden": "true" });
   const status = h("span.upload-status", { "aria-live": "polite" });
   const button = h("button.secondary", { type: "button", onclick: () => input.click() }, "Upload a file…");
   input.addEventListener("change", async () => {

@@ -324,6 +324,9 @@ export async function renderVideo(main, { variant = null } = {}) {
     submit.textContent = "Submitting…";
     try {
       const sent = body();
+      if (sent.script !== undefined && !sent.script.trim()) {
+        throw new ApiError(422, { errors: [{ field: "script", message: "The script is empty: write or paste what the narrator reads." }] });
+      }
       const accepted = await api("POST", "/api/videos", { json: sent });
       remember(accepted.id, { kind: "video", path: "/api/videos", body: sent, form: formState() });
       location.hash = `#/job/${accepted.id}`;

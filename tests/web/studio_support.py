@@ -30,6 +30,8 @@ SCREENSHOTS = (
     else None
 )
 DESKTOP = {"width": 1280, "height": 860}
+# The accessibility audit a test runs in a page: unnamed controls and text of too low a contrast.
+AUDIT = (Path(__file__).parent / "audit.js").read_text(encoding="utf-8")
 PHONE = {"width": 390, "height": 844}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from studio_support import DESKTOP, PHONE, Browser, Server, screenshot
+from studio_support import AUDIT, DESKTOP, PHONE, Browser, Server, screenshot
 
 pytestmark = pytest.mark.usefixtures("chromium_path")
 
@@ -254,6 +254,53 @@ def test_a_new_kind_gets_a_form_from_the_openapi_document(
     assert page.input_value("input[name=text]") == "hello"
     assert page.input_value("input[name=copies]") == "2"
     assert page.input_value("input[name=colour]") == "#cc3366"
+
+
+def test_labels_contrast_and_keyboard(pages: Browser, toy_server: Server) -> None:
+    """Every control named, every text readable (WCAG AA contrast) in light and dark; the video
+    form walked and sent with the keyboard alone, each stop visibly focused."""
+    for scheme in ("light", "dark"):
+        page = pages.page(DESKTOP, color_scheme=scheme)
+        for route, ready in (
+            ("#/video", "#video-form .gallery img"),
+            ("#/kind/toys", "#kind-form"),
+            ("#/kind/talking", "#kind-form"),
+            ("#/history", "#history-list"),
+        ):
+            page.goto(f"{toy_server.base}/{route}")
+            page.wait_for_selector("body[data-ready=true]")
+            page.wait_for_selector(ready)
+            assert page.evaluate(AUDIT) == {"unlabelled": [], "low": []}, (scheme, route)
+        page.context.close()
+
+    page = open_studio(pages, toy_server)
+    page.wait_for_selector("#video-form")
+    stops = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(
+            """() => { const e = document.activeElement, s = getComputedStyle(e);
+                       return { id: e.id, name: e.name || e.textContent.trim(),
+                                outline: s.outlineStyle !== 'none'
+                                         && parseFloat(s.outlineWidth) >= 2 }; }"""
+        )
+        stops.append(stop)
+        if stop["id"] == "script":  # emptied: the server will refuse it
+            page.keyboard.press("Control+a")
+            page.keyboard.press("Delete")
+        if stop["id"] == "submit":
+            break
+    assert stops[-1]["id"] == "submit", stops
+    assert all(stop["outline"] for stop in stops), [s for s in stops if not s["outline"]]
+    names = [stop["name"] for stop in stops]
+    assert {"script", "template", "language", "voice", "music", "duration", "preview"} <= set(names)
+    # Enter sends the form: the empty script's error shows beside the script.
+    page.keyboard.press("Enter")
+    error = page.locator("[data-field=source] .field-error")
+    error.wait_for(state="visible")
+    assert "The script is empty" in error.text_content()
+    assert page.get_attribute("#script", "aria-invalid") == "true"
+    assert "#/job/" not in page.url
 
 
 def test_docs_are_served_without_a_network(pages: Browser, toy_server: Server, shots: Path) -> None:

@@ -256,21 +256,25 @@ def test_a_new_kind_gets_a_form_from_the_openapi_document(
     assert page.input_value("input[name=colour]") == "#cc3366"
 
 
-def test_labels_contrast_and_keyboard(pages: Browser, toy_server: Server) -> None:
+def test_labels_contrast_and_keyboard(pages: Browser, toy_server: Server, shots: Path) -> None:
     """Every control named, every text readable (WCAG AA contrast) in light and dark; the video
-    form walked and sent with the keyboard alone, each stop visibly focused."""
-    for scheme in ("light", "dark"):
-        page = pages.page(DESKTOP, color_scheme=scheme)
+    form walked and sent with the keyboard alone, each stop visibly focused. The real kinds'
+    generated forms (talking, podcasts) photographed at both widths."""
+    for scheme, viewport in (("light", DESKTOP), ("dark", DESKTOP), ("light", PHONE)):
+        page = pages.page(viewport, color_scheme=scheme)
         for route, ready in (
             ("#/video", "#video-form .gallery img"),
             ("#/kind/toys", "#kind-form"),
             ("#/kind/talking", "#kind-form"),
+            ("#/kind/podcasts", "#kind-form"),
             ("#/history", "#history-list"),
         ):
             page.goto(f"{toy_server.base}/{route}")
             page.wait_for_selector("body[data-ready=true]")
             page.wait_for_selector(ready)
             assert page.evaluate(AUDIT) == {"unlabelled": [], "low": []}, (scheme, route)
+            if scheme == "light" and route in ("#/kind/talking", "#/kind/podcasts"):
+                screenshot(page, shots, f"{route.rsplit('/', 1)[-1]}-form")
         page.context.close()
 
     page = open_studio(pages, toy_server)

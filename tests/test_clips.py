@@ -183,14 +183,14 @@ def test_path_follows_the_face_and_never_jumps_outside_cuts(
     # the rendered clip shows the face near the middle, before and after the cut
     import cv2
 
-    from reelforge.clips.faces import _detector, detect_faces
+    from reelforge.clips.detectors import HaarDetector
     from reelforge.media.probe import decode_frame
 
     seen = 0
     for second in (1.0, 2.0, 3.0, 5.0, 6.0, 7.0):
         picture = decode_frame(clip.video, second - start_s)
         grey = cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY)
-        found = detect_faces(grey, _detector())
+        found = HaarDetector().find(grey)
         if found:  # the detector misses a face now and then; where it finds one, it is centred
             seen += 1
             x, _, w, _ = max(found, key=lambda box: box[2])
@@ -271,6 +271,7 @@ def test_a_configured_language_model_rates_the_moments(
     last = sent.split("\n\nid ")[-1].split(": ", 1)[1]  # the candidate the model prefers
     manifest = _manifest(tmp_path)
     assert manifest["llm"] == "fake-model-1" and "blended 0.6/0.4" in manifest["scoring"]
+    assert manifest["faces"] in ("centerface", "haar")
     clip = manifest["clips"][0]
     assert clip["text"] == last == made.clips[0].moment.text
     assert clip["components"]["llm"] == 1.0
@@ -377,7 +378,7 @@ def test_rotated_phone_video_comes_out_upright_and_the_crop_follows_the_face(
 ) -> None:
     import cv2
 
-    from reelforge.clips.faces import _detector, detect_faces
+    from reelforge.clips.detectors import HaarDetector
     from reelforge.media.probe import decode_frame
 
     narration, _ = talk
@@ -396,7 +397,7 @@ def test_rotated_phone_video_comes_out_upright_and_the_crop_follows_the_face(
     for second in (1.0, 3.0, 5.0):  # an upright face, as the detector only finds those
         picture = decode_frame(clip.video, second)
         assert picture.shape[:2] == (240, 240)
-        found = detect_faces(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY), _detector())
+        found = HaarDetector().find(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY))
         assert found, second
 
 

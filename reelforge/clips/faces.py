@@ -3,9 +3,8 @@
 Frames are decoded once at a small analysis size (``ANALYSIS_WIDTH``) and a few per second
 (``SAMPLE_FPS``), never every frame of the whole source. On each sample:
 
-- faces: OpenCV's Haar frontal-face cascade ``alt2`` (fewer false faces than the default;
-  shipped inside opencv-contrib; mediapipe 0.10.21 would pull a second OpenCV build and jax
-  into the environment, so it is not used here);
+- faces: CenterFace (ONNX) when installed, else OpenCV's Haar frontal-face cascade (see
+  :mod:`reelforge.clips.detectors`);
 - tracks: detections joined to the nearest track of the previous samples;
 - mouth movement: the change of each face's mouth area (lower third of the box) since the
   previous sample;
@@ -19,10 +18,11 @@ only when it leads clearly for :data:`SWITCH_SAMPLES` samples in a row).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+
+from reelforge.clips.detectors import face_detector
 
 SAMPLE_FPS = 5
 ANALYSIS_WIDTH = 480
@@ -74,29 +74,6 @@ class Analysis:
             return 0.0
         seen = {k for track in self.tracks for k in track.boxes}
         return len(seen) / len(self.times)
-
-
-def _detector() -> object:
-    import cv2
-
-    folder = cv2.data.haarcascades  # type: ignore[attr-defined]  # missing from cv2's stubs
-    path = Path(folder) / "haarcascade_frontalface_alt2.xml"
-    return cv2.CascadeClassifier(str(path))
-
-
-def detect_faces(grey: NDArray[np.uint8], detector: object) -> list[tuple[int, int, int, int]]:
-    """Frontal faces in a grey frame: (x, y, w, h) in its pixels."""
-    height = grey.shape[0]
-    smallest = max(16, height // 14)
-    largest = int(height * 0.8)
-    found = detector.detectMultiScale(  # type: ignore[attr-defined]
-        grey,
-        scaleFactor=1.2,
-        minNeighbors=4,
-        minSize=(smallest, smallest),
-        maxSize=(largest, largest),
-    )
-    return [tuple(int(v) for v in box) for box in found]  # type: ignore[misc]
 
 
 def _mouth_patch(grey: NDArray[np.uint8], box: tuple[int, int, int, int]) -> NDArray[np.float32]:
@@ -186,7 +163,7 @@ def analyse(
     loudness of the audio at each sample; boxes are returned in source pixels."""
     import cv2
 
-    detector = _detector()
+    detector = face_detector()
     tracks: list[Track] = []
     cuts: list[int] = []
     greys: list[NDArray[np.uint8]] = []
@@ -202,7 +179,7 @@ def analyse(
         previous_thumb = thumb
         if index % DETECT_EVERY and index not in cuts:
             continue  # faces are found on every other sample; the gaps are filled below
-        for box in detect_faces(grey, detector):
+        for box in detector.find(frame):
             source_box = tuple(v * scale for v in box)
             track = _join(tracks, index, source_box)  # type: ignore[arg-type]
             track.boxes[index] = source_box  # type: ignore[assignment]

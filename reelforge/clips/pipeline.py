@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelforge.clips import rating
+from reelforge.clips.detectors import face_detector
 from reelforge.clips.faces import ANALYSIS_WIDTH, SAMPLE_FPS, Analysis, analyse
 from reelforge.clips.moments import Moment, find_moments, span_moment
 from reelforge.clips.reframe import FORMATS, CropPath, crop_path, window_size
@@ -439,6 +440,7 @@ def _write_manifest(
         "duration": duration_ms / 1000,
         "language": transcript.language,
         "asr": {"engine": transcript.engine, "model": transcript.model},
+        "faces": face_detector().name,
         "options": {
             "count": options.count,
             "format": options.format,

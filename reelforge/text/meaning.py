@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 
 from reelforge.engines.base import Embeddings
-from reelforge.errors import EngineUnavailable
+from reelforge.errors import EngineFailed, EngineUnavailable
 
 log = logging.getLogger(__name__)
 OFF = ("", "none", "off")
@@ -18,7 +18,8 @@ OFF = ("", "none", "off")
 
 def embed(texts: Sequence[str]) -> Embeddings | None:
     """The vectors of ``texts``, or None when embeddings are off or their engine cannot run
-    here (its model package not installed): callers then match words alone."""
+    here (its model package not installed, or broken: a warning says so): callers then match
+    words alone."""
     from reelforge.settings import get_settings
 
     name = get_settings().embeddings_engine.strip().lower()
@@ -31,4 +32,6 @@ def embed(texts: Sequence[str]) -> Embeddings | None:
         return registry.get("embeddings", name).embed(EmbeddingRequest(tuple(texts)))
     except EngineUnavailable as exc:
         log.info("sentence embeddings unavailable, matching words only: %s", exc.message)
-        return None
+    except EngineFailed as exc:
+        log.warning("sentence embeddings failed, words only: %s (%s)", exc.message, exc.hint)
+    return None

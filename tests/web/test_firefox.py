@@ -118,6 +118,13 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
     shoot(tab, shots, "result")
     size(tab, PHONE)
     shoot(tab, shots, "result")
+    # The passing message ("The job is completed.") over the player's controls lets taps through.
+    covered = tab.call(
+        """() => { const t = document.querySelector('#toast'); if (t.hidden) return null;
+                   const r = t.getBoundingClientRect();
+                   return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2).id; }"""
+    )
+    assert covered != "toast"
 
     # "Make a variant" re-opens the form with the same inputs.
     job = tab.call("() => location.hash.split('/').pop()")

@@ -63,6 +63,8 @@ def test_a_query_finds_the_moment_about_it_in_other_words(embeddings: str) -> No
     best = found[0]
     assert best.reasons[0].startswith("close in meaning to the query (0.")
     assert best.components["query"] >= 0.5
+    quoted = best.reasons[0].split(": '", 1)[1]  # the title is the sentence nearest the query
+    assert best.title.startswith(" ".join(quoted.split()[:4]))
     (hiring,) = find_moments(words, count=1, min_s=3, max_s=12, query="recruiting")
     assert "hiring" in hiring.text.lower()
     assert find_moments(words, count=2, min_s=4, max_s=12, query="volcanoes") == []

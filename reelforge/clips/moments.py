@@ -310,11 +310,14 @@ def _query(
     return score, reasons
 
 
-def _title(found: Sequence[Sentence], wanted: list[str]) -> str:
+def _title(found: Sequence[Sentence], wanted: list[str], nearest: str = "") -> str:
+    """The clip's first question, or its first sentence that says the query's words, or else
+    its sentence ``nearest`` the query in meaning."""
     candidates = [s for s in found if s.text.rstrip().endswith("?")] or list(found)
     if wanted:
         about = [s for s in found if set(terms(s.text)) & set(wanted)]
-        candidates = about or candidates
+        close = [s for s in found if s.text == nearest]
+        candidates = about or close or candidates
     words = candidates[0].text.split()
     title = " ".join(words[:10]) + ("…" if len(words) > 10 else "")
     return title[:1].upper() + title[1:]
@@ -362,8 +365,8 @@ def score_span(
     reasons += why
     total = sum(WEIGHTS[name] * components[name] for name in WEIGHTS)
     weight = sum(WEIGHTS.values())
+    nearest = None
     if wanted:
-        nearest = None
         if closeness is not None:
             best = max(range(first, last + 1), key=lambda k: closeness[k])
             nearest = (float(closeness[best]), found[best].text)
@@ -381,7 +384,7 @@ def score_span(
         score=round(100 * total / weight, 1),
         components={k: round(v, 3) for k, v in components.items()},
         reasons=tuple(reasons),
-        title=_title(span, wanted or []),
+        title=_title(span, wanted or [], nearest[1] if nearest else ""),
         text=text,
         topic=topic,
         words=words,

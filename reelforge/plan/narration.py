@@ -5,22 +5,18 @@ outrun it.
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
-import threading
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reelforge.engines import registry
-from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceEngine, VoiceInfo
+from reelforge.engines.base import SpeechRequest, VoiceEngine, VoiceInfo
 from reelforge.errors import SpecError
 from reelforge.plan.timing import Slot, lead_ms
 from reelforge.spec.model import SceneSpec, Storyboard
@@ -167,43 +163,16 @@ def synthesize_all(
     out: list[Speech | None] = [None] * len(scenes)
     if not todo:
         return tuple(out)
-    workers = max(1, min(VOICE_WORKERS, os.cpu_count() or 1, len(todo)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice") as pool:
-        futures = {
-            # Each task runs in a copy of this thread's context, so a job's Cancellation (a
-            # context variable) reaches any ffmpeg a voice engine starts.
-            pool.submit(
-                contextvars.copy_context().run,
-                speech_for,
-                scenes[i],
-                languages[i],
-                scenes[i].voice or sb.voice,
-                sb.speed,
-                cache,
-                sb.pitch,
-                None if scenes[i].voice or languages[i] not in matched else matched[languages[i]],
-            ): i
-            for i in todo
-        }
-        try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                out[futures[future]] = future.result()
-                if progress:
-                    progress("voice", done / len(todo))
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    from reelforge.voices import side_by_side
+
+    def speak(i: int) -> Speech:
+        voice = scenes[i].voice or sb.voice
+        match = None if scenes[i].voice or languages[i] not in matched else matched[languages[i]]
+        return speech_for(scenes[i], languages[i], voice, sb.speed, cache, sb.pitch, match)
+
+    for i, speech in zip(todo, side_by_side(speak, todo, VOICE_WORKERS, progress), strict=True):
+        out[i] = speech
     return tuple(out)
-
-
-_engine_locks: dict[str, threading.Lock] = {}
-_engine_locks_guard = threading.Lock()
-
-
-def _engine_lock(name: str) -> threading.Lock:
-    with _engine_locks_guard:
-        return _engine_locks.setdefault(name, threading.Lock())
 
 
 def speech_for(
@@ -259,9 +228,11 @@ def _synthesize_into(
     folder: Path, engine: VoiceEngine, voice: VoiceInfo, request: SpeechRequest
 ) -> None:
     """Synthesise into a fresh folder, then move it to ``folder`` in one rename."""
+    from reelforge.voices import speak_in_turn
+
     tmp = folder.with_name(f"{folder.name}.{uuid.uuid4().hex[:8]}.tmp")  # threads may race
     tmp.mkdir(parents=True)
-    result = _synthesize(engine, voice, request, tmp)
+    result = speak_in_turn(engine, voice, request, tmp)
     audio = Path(result.audio)
     if audio.parent != tmp:
         shutil.copy(audio, tmp / audio.name)
@@ -276,17 +247,6 @@ def _synthesize_into(
         shutil.rmtree(tmp, ignore_errors=True)
         if not (folder / "speech.json").is_file():
             raise
-
-
-def _synthesize(
-    engine: VoiceEngine, voice: VoiceInfo, request: SpeechRequest, workdir: Path
-) -> SpeechResult:
-    from reelforge.voices import speak
-
-    if engine.concurrent:
-        return speak(engine, voice, request, workdir)
-    with _engine_lock(voice.engine):
-        return speak(engine, voice, request, workdir)
 
 
 # --------------------------------------------------------------------------- placement

@@ -9,15 +9,11 @@ only the frames come from a drawing function instead of the compositor.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import gc
 import json
-import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,15 +71,6 @@ class SpokenTurn:
         return self.start_ms + self.speech.duration_ms
 
 
-_engine_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock_for(engine: str) -> threading.Lock:
-    with _locks_guard:
-        return _engine_locks.setdefault(engine, threading.Lock())
-
-
 def speak(
     turns: Sequence[Turn],
     voice_of: Sequence[str],
@@ -113,34 +100,13 @@ def speak(
     def one(turn: Turn) -> SpeechResult:
         info = infos[turn.speaker]
         request = SpeechRequest(turn.text, info.language, info.engine_voice, speed)
-        engine = registry.get("voice", info.engine)
-        if engine.concurrent:
-            return voices.speak(engine, info, request, folder)
-        with _lock_for(info.engine):
-            return voices.speak(engine, info, request, folder)
+        return voices.speak_in_turn(registry.get("voice", info.engine), info, request, folder)
 
-    results: list[SpeechResult | None] = [None] * len(turns)
-    workers = max(1, min(workers, os.cpu_count() or 1, len(turns)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice") as pool:
-        # a copy of this context per task: a job's Cancellation reaches what a voice starts
-        futures = {
-            pool.submit(contextvars.copy_context().run, one, turn): k
-            for k, turn in enumerate(turns)
-        }
-        try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                results[futures[future]] = future.result()
-                if progress:
-                    progress("voice", done / len(turns))
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    results = voices.side_by_side(one, turns, workers, progress)
     out: list[SpokenTurn] = []
     at = lead_ms
     previous = -1
     for turn, speech in zip(turns, results, strict=True):
-        assert speech is not None
         if out:
             at += gap_ms if turn.speaker != previous else gap_ms // 2
         out.append(SpokenTurn(turn.speaker, turn.text, speech, at))

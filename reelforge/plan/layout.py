@@ -466,22 +466,10 @@ Box = tuple[float, float, float, float]  # (x0, y0, x1, y1) as fractions of the 
 def title_box(text: TextOverlay, canvas: Canvas) -> Box:
     """The box a title covers on the frame, its entrance included: the compositor draws it
     there (the same text sprite, centred, at ``TEXT_ANCHORS``)."""
-    from reelforge.text.fonts import font_file
-    from reelforge.text.sprites import render_text
+    from reelforge.text.sprites import render_title
 
     width, height = canvas.width, canvas.height
-    rgba = render_text(
-        text.text,
-        font_file(text.font, text.language, bold=True),
-        text.size_px,
-        color=text.color,
-        stroke_px=text.stroke_px,
-        stroke_color=text.stroke_color,
-        box_color=text.box_color,
-        max_width_px=int(width * text.max_width_frac),
-        language=text.language,
-        shadow=True,
-    )
+    rgba = render_title(text, width)
     h, w = rgba.shape[:2]
     x0 = (width - w) // 2
     y0 = int(round(height * TEXT_ANCHORS.get(text.position, 0.5) - h / 2))

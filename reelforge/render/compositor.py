@@ -544,22 +544,9 @@ class _I420Sprite:
 
 
 def _text_sprite(text: TextOverlay, width: int, height: int) -> Frame:
-    from reelforge.text.fonts import font_file
-    from reelforge.text.sprites import render_text
+    from reelforge.text.sprites import render_title
 
-    font = font_file(text.font, text.language, bold=True)
-    rgba = render_text(
-        text.text,
-        font,
-        text.size_px,
-        color=text.color,
-        stroke_px=text.stroke_px,
-        stroke_color=text.stroke_color,
-        box_color=text.box_color,
-        max_width_px=int(width * text.max_width_frac),
-        language=text.language,
-        shadow=True,
-    )
+    rgba = render_title(text, width)
     return _u8(cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
 
 

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections import Counter
 
+from reelforge.text.words import wordset
+
 # Unicode blocks -> language, checked in this order of precedence after counting letters.
 _SCRIPT_RANGES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
     (
@@ -67,44 +69,40 @@ _LANGUAGE_SCRIPT = {
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ug", "sd", "ckb", "dv", "he", "iw", "yi"})
 
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
 # Frequent function words; words shared by several languages count for each of them.
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": _wordset(
+    "en": wordset(
         "the a an and or but of to in on at for with from by is are was were be been it this "
         "that these those you we they he she i my your our their not no do does did have has "
         "had will would can could what which who how when there here as if so than then"
     ),
-    "fr": _wordset(
+    "fr": wordset(
         "le la les un une des du de et ou mais est sont était être avec pour dans sur par ce "
         "cette ces il elle ils elles nous vous je tu ne pas que qui quoi au aux mon ton son "
         "leur leurs plus très comme où si en y a été fait tout tous c'est d'un d'une l'on "
         "qu'il"
     ),
-    "es": _wordset(
+    "es": wordset(
         "el la los las un una unos unas y o pero de del al es son está están ser con para por "
         "en que qué quien como cómo muy más se su sus mi tu nosotros ellos ella él yo no lo "
         "le les este esta estos hay fue también cuando donde"
     ),
-    "de": _wordset(
+    "de": wordset(
         "der die das ein eine einer eines und oder aber ist sind war waren sein mit für in "
         "auf von zu dem den des nicht ich du er sie wir ihr es auch wie was wer wenn noch "
         "nur sehr bei aus nach über im am zum zur dass hat haben wird"
     ),
-    "it": _wordset(
+    "it": wordset(
         "il lo la i gli le un uno una e o ma di del della dei delle da in con per su è sono "
         "era essere che chi non si come più molto anche questo questa quello mio tuo suo "
         "noi voi loro io tu lui lei nel nella alla al"
     ),
-    "pt": _wordset(
+    "pt": wordset(
         "o a os as um uma uns umas e ou mas de do da dos das em no na nos nas com para por é "
         "são está estão ser que não se como mais muito também eu você ele ela nós eles elas "
         "seu sua meu minha isso este esta foi tem ao"
     ),
-    "nl": _wordset(
+    "nl": wordset(
         "de het een en of maar van in op te voor met is zijn was waren niet ik jij je hij zij "
         "wij we jullie ze dat die dit deze er ook als naar bij uit om aan heeft hebben wordt "
         "nog maar zo wat wie hoe"
@@ -112,7 +110,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 }
 # Algerian/Moroccan Darija written in Latin letters ("Arabizi"): frequent words no other
 # listed language has. They make Latin text Darija, and French beside Arabic script Maghrebi.
-_DARIJA_LATIN = _wordset(
+_DARIJA_LATIN = wordset(
     "wach wech wesh rak raki rani rana rakom kifach kifah labas bezaf bzaf chwiya shwiya "
     "khouya khoya kho sahbi mlih mliha hadi hada hadou hna ntaya ntiya ntouma yaatik saha "
     "sahit bghit nhab nheb wallah inchallah nchallah hamdoullah hamdullah barka drahem drahm "

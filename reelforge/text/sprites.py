@@ -12,7 +12,7 @@ import functools
 import re
 import unicodedata
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import cv2
 import numpy as np
@@ -21,8 +21,11 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont, UnidentifiedImageError
 
 from reelforge.errors import MediaError, SpecError
 from reelforge.media.images import read_image_header
-from reelforge.text.fonts import face_index
+from reelforge.text.fonts import face_index, font_file
 from reelforge.text.language import RTL_LANGUAGES, primary_language
+
+if TYPE_CHECKING:
+    from reelforge.timeline import TextOverlay
 
 RGBA = tuple[int, int, int, int]
 Float = NDArray[np.float32]  # premultiplied colour and coverage masks in [0, 1]
@@ -343,6 +346,23 @@ def _to_sprite(rgb: Float, alpha: Float, edge: RGBA) -> SpriteImage:
     out[..., :3] = np.clip(straight * 255.0 + 0.5, 0, 255).astype(np.uint8)
     out[..., 3] = a8
     return out
+
+
+def render_title(title: TextOverlay, frame_width: int) -> SpriteImage:
+    """A title overlay's sprite on a frame ``frame_width`` pixels wide: what the compositor
+    draws, and what planning measures to keep subjects clear of it."""
+    return render_text(
+        title.text,
+        font_file(title.font, title.language, bold=True),
+        title.size_px,
+        color=title.color,
+        stroke_px=title.stroke_px,
+        stroke_color=title.stroke_color,
+        box_color=title.box_color,
+        max_width_px=int(frame_width * title.max_width_frac),
+        language=title.language,
+        shadow=True,
+    )
 
 
 def render_watermark(

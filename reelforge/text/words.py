@@ -1,9 +1,10 @@
 """Word matching shared by planners that pair text with things (light: no numpy, no Pillow).
 
-The same normalisation and word-ending rules as the illustrated engine's subject matching
-(case, Latin accents and Arabic vowel marks folded; a word of 4+ letters matches its
-inflections), plus *concepts*: two words in any of the illustrated lexicon's languages that
-call for the same subject (French "poisson", English "sardines") are related.
+The normalisation and word-ending rules of the illustrated engine's subject matching, which
+imports them from here (case, Latin accents and Arabic vowel marks folded; a word of 4+
+letters matches its inflections), plus *concepts*: two words in any of the illustrated
+lexicon's languages that call for the same subject (French "poisson", English "sardines") are
+related.
 """
 
 from __future__ import annotations
@@ -18,13 +19,18 @@ _SPLIT = re.compile(r"[\s.,;:!?\"'’‘“”«»()\[\]{}।॥،؛؟…\-–�
 _ARABIC_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")
 
 
+def wordset(words: str) -> frozenset[str]:
+    """A table of words written as one string, space-separated: ``wordset("the and for")``."""
+    return frozenset(words.split())
+
+
 def normalise(text: str) -> str:
     """Case-folded, Latin accents and Arabic vowel marks removed, Arabic letters unified."""
     text = unicodedata.normalize("NFKD", text.casefold())
     out: list[str] = []
     for char in text:
         if unicodedata.category(char) == "Mn" and out and out[-1] < "\u0250":
-            continue
+            continue  # an accent on a Latin letter (keep Devanagari and other marks)
         out.append(char)
     text = unicodedata.normalize("NFC", "".join(out))
     text = _ARABIC_MARKS.sub("", text)
@@ -38,7 +44,7 @@ _STOP = (
     "les des une est pour avec dans sur par que qui vos nos notre votre aux ces son sa ses "
     "los las una con por para del que nuestro nuestra sus img dsc dscn pxl vid mov"
 )
-STOPWORDS = frozenset(_STOP.split())
+STOPWORDS = wordset(_STOP)
 
 
 def words(text: str) -> list[str]:

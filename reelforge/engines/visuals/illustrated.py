@@ -21,7 +21,6 @@ import functools
 import hashlib
 import math
 import re
-import unicodedata
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +33,7 @@ from reelforge.colours import parse_hex
 from reelforge.engines.base import EngineInfo, VisualLayer, VisualRequest, VisualResult
 from reelforge.engines.visuals.illustrated_lexicon import LANGUAGES, TABLE
 from reelforge.errors import EngineFailed, EngineUnavailable
+from reelforge.text.words import INFLECT_MIN, LATIN_ENDINGS, normalise, wordset
 
 VERSION = "1.0"
 EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
@@ -50,150 +50,38 @@ MAX_SUBJECTS = 4
 CONFIDENT = 0.8
 # CLDR emoji groups whose names are things a scene can be about (not faces, hands, symbols).
 CLDR_GROUPS = ("Animals & Nature", "Food & Drink", "Travel & Places", "Activities", "Objects")
-# A keyword of this many letters or more also matches inflections: the keyword plus one of
-# these endings in Latin scripts, or up to two more letters in other scripts.
-INFLECT_MIN = 4
-LATIN_ENDINGS = ("s", "es", "x", "e", "ed", "d", "er", "ers", "ing", "n", "en")
+# A keyword of INFLECT_MIN letters or more also matches inflections: the keyword plus one of
+# LATIN_ENDINGS in Latin scripts, or up to two more letters in other scripts (text.words).
 ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+
+
 # Keywords whose everyday verb (or other) sense is not the thing drawn: "book yours" is not a
 # book, "fly there" not a plane, "park the car" not a park. They name the thing only after an
 # article, a possessive or a number; elsewhere a hit counts half and the subject is drawn only
 # when the scene says it confidently in all (see ``weak`` in :class:`Match`).
 WEAK_SENSES: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        [
-            "book",
-            "books",
-            "fly",
-            "park",
-            "light",
-            "lights",
-            "order",
-            "store",
-            "charge",
-            "rock",
-            "spring",
-            "star",
-            "stars",
-            "present",
-            "hand",
-            "hands",
-            "trip",
-            "fire",
-            "cost",
-            "offer",
-            "paint",
-            "fold",
-        ]
+    "en": wordset(
+        "book books fly park light lights order store charge rock spring star stars present hand "
+        "hands trip fire cost offer paint fold"
     ),
-    "fr": frozenset(["livre", "livres", "vol", "visite", "marche"]),
-    "es": frozenset(["libro", "vuelo", "visita"]),
+    "fr": wordset("livre livres vol visite marche"),
+    "es": wordset("libro vuelo visita"),
 }
 DETERMINERS: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        [
-            "a",
-            "an",
-            "the",
-            "this",
-            "that",
-            "these",
-            "those",
-            "my",
-            "your",
-            "our",
-            "his",
-            "her",
-            "their",
-            "its",
-            "some",
-            "any",
-            "every",
-            "each",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "of",
-            "new",
-            "old",
-            "good",
-            "great",
-            "little",
-            "big",
-        ]
+    "en": wordset(
+        "a an the this that these those my your our his her their its some any every each one two "
+        "three four five six seven eight nine ten of new old good great little big"
     ),
-    "fr": frozenset(
-        [
-            "le",
-            "la",
-            "l",
-            "les",
-            "un",
-            "une",
-            "des",
-            "du",
-            "de",
-            "d",
-            "ce",
-            "cet",
-            "cette",
-            "ces",
-            "mon",
-            "ma",
-            "mes",
-            "ton",
-            "ta",
-            "tes",
-            "son",
-            "sa",
-            "ses",
-            "notre",
-            "nos",
-            "votre",
-            "vos",
-            "leur",
-            "leurs",
-            "au",
-            "aux",
-        ]
+    "fr": wordset(
+        "le la l les un une des du de d ce cet cette ces mon ma mes ton ta tes son sa ses notre "
+        "nos votre vos leur leurs au aux"
     ),
-    "es": frozenset(
-        [
-            "el",
-            "la",
-            "los",
-            "las",
-            "un",
-            "una",
-            "unos",
-            "unas",
-            "mi",
-            "mis",
-            "tu",
-            "tus",
-            "su",
-            "sus",
-            "nuestro",
-            "nuestra",
-            "este",
-            "esta",
-            "ese",
-            "esa",
-            "del",
-            "al",
-            "de",
-        ]
+    "es": wordset(
+        "el la los las un una unos unas mi mis tu tus su sus nuestro nuestra este esta ese esa "
+        "del al de"
     ),
 }
 _SPLIT = re.compile(r"[\s.,;:!?\"'’‘“”«»()\[\]{}।॥،؛؟…\-–—/*_#|]+")
-_ARABIC_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 Image = NDArray[np.uint8]
@@ -202,19 +90,6 @@ if TYPE_CHECKING:
 
 
 # ----------------------------------------------------------------------------- matching
-
-
-def normalise(text: str) -> str:
-    """Case-folded, Latin accents and Arabic vowel marks removed, Arabic letters unified."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    out: list[str] = []
-    for char in text:
-        if unicodedata.category(char) == "Mn" and out and out[-1] < "\u0250":
-            continue  # an accent on a Latin letter (keep Devanagari and other marks)
-        out.append(char)
-    text = unicodedata.normalize("NFC", "".join(out))
-    text = _ARABIC_MARKS.sub("", text)
-    return text.translate(str.maketrans("أإآىة", "ااايه"))
 
 
 def tokens(text: str) -> list[str]:

@@ -12,9 +12,11 @@ catalogue), skin, hair style and colour, eyes, outfit. :func:`draw_character` dr
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from importlib import resources
 
 import cv2
 import numpy as np
@@ -24,6 +26,7 @@ from reelforge.errors import SpecError
 from reelforge.talking.visemes import MouthShape
 
 Points = NDArray[np.float64]  # (n, 2) in face units
+Point = tuple[float, float]  # (x, y) in face units
 BGR = tuple[int, int, int]
 Frame = NDArray[np.uint8]
 
@@ -96,61 +99,13 @@ class Character:
     description: str = ""
 
 
-CAST: dict[str, Character] = {
-    c.name: c
-    for c in (
-        Character(
-            "maya", "Maya", "adult", "female", "tan", "long", "#2a1a14", "#3d2616",
-            "blazer", "#1f3b73", "#f5b642", lipstick="#b5475a", voice="en-adult-female",
-            description="adult woman, long dark hair, navy blazer",
-        ),
-        Character(
-            "leo", "Leo", "adult", "male", "fair", "short", "#5a3a22", "#3b6ea5",
-            "tshirt", "#e4572e", "#ffd166", voice="en-adult-male",
-            description="adult man, short brown hair, orange t-shirt",
-        ),
-        Character(
-            "amara", "Amara", "young", "female", "deep", "curly", "#1b1210", "#2b1a10",
-            "hoodie", "#7b4fd6", "#ffb3c7", lipstick="#8e3b4f", voice="en-young-female",
-            description="young woman, curly hair, purple hoodie",
-        ),
-        Character(
-            "kenji", "Kenji", "young", "male", "light", "buzz", "#151515", "#2a1c12",
-            "hoodie", "#2a9d8f", "#e9c46a", glasses=True, voice="en-young-male",
-            description="young man, buzz cut, glasses, teal hoodie",
-        ),
-        Character(
-            "rosa", "Rosa", "senior", "female", "medium", "bun", "#c9c5c2", "#4b3621",
-            "sweater", "#8c2f39", "#f4d35e", glasses=True, lipstick="#a34a55",
-            voice="en-senior-female", description="senior woman, grey bun, glasses, sweater",
-        ),
-        Character(
-            "walter", "Walter", "senior", "male", "light", "bald", "#d8d4cf", "#50708a",
-            "sweater", "#3d5a80", "#ee6c4d", beard=True, voice="en-senior-male",
-            description="senior man, bald with grey beard, blue sweater",
-        ),
-        Character(
-            "zoe", "Zoe", "child", "female", "brown", "ponytail", "#24150e", "#3a2414",
-            "tshirt", "#ef476f", "#ffd166", voice="en-child-female",
-            description="girl, ponytail, pink t-shirt",
-        ),
-        Character(
-            "sam", "Sam", "child", "male", "fair", "short", "#c77d3a", "#3f7a4a",
-            "tshirt", "#118ab2", "#06d6a0", voice="en-child-male",
-            description="boy, ginger hair, blue t-shirt",
-        ),
-        Character(
-            "nadia", "Nadia", "adult", "female", "light", "bob", "#7a4a2a", "#2e6b4f",
-            "sweater", "#2b9348", "#f9c74f", voice="en-adult-female",
-            description="adult woman, auburn bob, green sweater",
-        ),
-        Character(
-            "omar", "Omar", "adult", "male", "brown", "short", "#120c0a", "#2a1a10",
-            "blazer", "#3a3a3a", "#4cc9f0", beard=True, voice="en-adult-male",
-            description="adult man, short black hair, beard, charcoal blazer",
-        ),
-    )
-}  # fmt: skip
+def _cast() -> dict[str, Character]:
+    """The built-in characters (``cast.json``: a name, a look, a voice), by name."""
+    text = resources.files("reelforge.talking").joinpath("cast.json").read_text(encoding="utf-8")
+    return {row["name"]: Character(**row) for row in json.loads(text)}
+
+
+CAST: dict[str, Character] = _cast()
 
 
 def character(name: str) -> Character:
@@ -199,13 +154,7 @@ class Pose:
 # --------------------------------------------------------------------------- geometry
 
 
-def _bezier(
-    p0: tuple[float, float],
-    p1: tuple[float, float],
-    p2: tuple[float, float],
-    p3: tuple[float, float],
-    n: int = 12,
-) -> Points:
+def _bezier(p0: Point, p1: Point, p2: Point, p3: Point, n: int = 12) -> Points:
     t = np.linspace(0.0, 1.0, n)[:, None]
     a, b, c, d = (np.array(p, np.float64) for p in (p0, p1, p2, p3))
     out: Points = (1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t**2 * c + t**3 * d
@@ -406,6 +355,30 @@ def _jawed(pts: Points, look: _Look, jaw_drop: float) -> Points:
 # --------------------------------------------------------------------------- hair
 
 
+def _flip(point: Point) -> Point:
+    """The point mirrored across the face's centre line."""
+    return -point[0], point[1]
+
+
+def _arch(p0: Point, p1: Point, p2: Point, p3: Point) -> Points:
+    """A curve symmetric about the face's centre line, from its right half (bezier control
+    points from the side to the middle) and that half mirrored."""
+    return _path(_bezier(p0, p1, p2, p3), _bezier(_flip(p3), _flip(p2), _flip(p1), _flip(p0)))
+
+
+def _drape(crown_y: float, width: float, side: tuple[Point, Point, Point], hem_y: float) -> Points:
+    """Hair falling behind the head: the crown's arc ``width`` wide, the right side down
+    through ``side`` to the hem, the hem curving down to ``hem_y`` between them, and the left
+    side (the right one mirrored) back up."""
+    p1, p2, end = side
+    return _path(
+        _ellipse(0, crown_y, width, 0.5, 30, math.pi, 2 * math.pi),
+        _bezier((width, crown_y), p1, p2, end),
+        _bezier(end, (0.3, hem_y), (-0.3, hem_y), _flip(end)),
+        _bezier(_flip(end), _flip(p2), _flip(p1), (-width, crown_y)),
+    )
+
+
 @lru_cache(maxsize=64)
 def _hair_shapes(ch: Character) -> tuple[list[Points], list[Points]]:
     """(behind the head, over the head) hair polygons in face units."""
@@ -423,23 +396,9 @@ def _hair_shapes(ch: Character) -> tuple[list[Points], list[Points]]:
 
     if style in ("long", "ponytail", "bob", "bun", "short"):
         if style == "long":
-            back.append(
-                _path(
-                    _ellipse(0, top + 0.42, 0.64, 0.5, 30, math.pi, 2 * math.pi),
-                    _bezier((0.64, top + 0.42), (0.72, 0.5), (0.78, 1.1), (0.7, 1.55)),
-                    _bezier((0.7, 1.55), (0.3, 1.62), (-0.3, 1.62), (-0.7, 1.55)),
-                    _bezier((-0.7, 1.55), (-0.78, 1.1), (-0.72, 0.5), (-0.64, top + 0.42)),
-                )
-            )
+            back.append(_drape(top + 0.42, 0.64, ((0.72, 0.5), (0.78, 1.1), (0.7, 1.55)), 1.62))
         elif style == "bob":
-            back.append(
-                _path(
-                    _ellipse(0, top + 0.42, 0.66, 0.5, 30, math.pi, 2 * math.pi),
-                    _bezier((0.66, top + 0.42), (0.7, 0.2), (0.7, 0.45), (0.6, 0.58)),
-                    _bezier((0.6, 0.58), (0.3, 0.62), (-0.3, 0.62), (-0.6, 0.58)),
-                    _bezier((-0.6, 0.58), (-0.7, 0.45), (-0.7, 0.2), (-0.66, top + 0.42)),
-                )
-            )
+            back.append(_drape(top + 0.42, 0.66, ((0.7, 0.2), (0.7, 0.45), (0.6, 0.58)), 0.62))
         elif style == "bun":
             back.append(_ellipse(0, top - 0.08, 0.22, 0.19, 28))
         elif style == "ponytail":
@@ -463,10 +422,7 @@ def _hair_shapes(ch: Character) -> tuple[list[Points], list[Points]]:
             )
             front.append(cap(0.35, fringe))
         elif style in ("bun", "ponytail"):
-            fringe = _path(
-                _bezier((0.575, -0.02), (0.5, -0.2), (0.3, -0.38), (0.0, top + 0.2)),
-                _bezier((0.0, top + 0.2), (-0.3, -0.38), (-0.5, -0.2), (-0.575, -0.02)),
-            )
+            fringe = _arch((0.575, -0.02), (0.5, -0.2), (0.3, -0.38), (0.0, top + 0.2))
             front.append(cap(-0.02, fringe))
         else:  # short: side-swept fringe
             fringe = _path(
@@ -501,10 +457,7 @@ def _hair_shapes(ch: Character) -> tuple[list[Points], list[Points]]:
         )
     elif style == "buzz":
         crown = _ellipse(0, top + 0.4, 0.535, 0.43, 36, math.pi, 2 * math.pi)
-        hairline = _path(
-            _bezier((0.535, 0.0), (0.5, -0.2), (0.35, -0.33), (0.0, -0.34)),
-            _bezier((0.0, -0.34), (-0.35, -0.33), (-0.5, -0.2), (-0.535, 0.0)),
-        )
+        hairline = _arch((0.535, 0.0), (0.5, -0.2), (0.35, -0.33), (0.0, -0.34))
         front.append(_path(np.array([[-0.535, 0.0]]), crown, hairline))
     elif style == "bald":
         for side in (-1, 1):

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from reelforge.errors import JobError
 
@@ -48,6 +50,19 @@ class JobRequest(BaseModel):
 
     queue: Literal["cpu", "gpu"] = "cpu"
     preview: bool = False
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The kind's own fields first: forms built from the schema (the web studio's) ask
+        what to make before where to run it."""
+        json_schema = handler(schema)
+        properties = handler.resolve_ref_schema(json_schema).get("properties", {})
+        for name in ("queue", "preview"):
+            if name in properties:
+                properties[name] = properties.pop(name)
+        return json_schema
 
 
 def verb_options(request: JobRequest, *passed: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pydantic import AnyHttpUrl, ConfigDict, Field
 
 from reelforge.kinds.clips import ClipsRequest
 from reelforge.service.api.schemas import Accepted, Priority
-from reelforge.service.api.submit import SUBMIT_ROUTE, SubmitterDep
+from reelforge.service.api.submit import SUBMIT_ROUTE, SubmitterDep, kind_request
 
 router = APIRouter(prefix="/api/clips", tags=["clips"])
 
@@ -44,8 +44,7 @@ class ClipsBody(ClipsRequest):
 
     def to_request(self, video: str) -> dict[str, Any]:
         """The kind's request, for the upload ``video`` (its canonical reference)."""
-        request = self.model_dump(mode="json", exclude={"priority", "webhook_url"})
-        return request | {"video": video}
+        return kind_request(self) | {"video": video}
 
 
 @router.post(

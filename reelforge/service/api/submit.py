@@ -7,7 +7,7 @@ the metrics, the 202 answer and its documented problems cannot drift apart::
 
     @router.post("/api/things", summary="Make a thing (queued)", **SUBMIT_ROUTE)
     async def create_thing(body: ThingBody, submitter: SubmitterDep) -> Accepted:
-        return await submitter.submit("thing", body, body.thing_request())
+        return await submitter.submit("thing", body, kind_request(body))
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AnyHttpUrl
+from pydantic import AnyHttpUrl, BaseModel
 
 from reelforge.kinds import JobRequest
 from reelforge.service import auth
@@ -44,6 +44,12 @@ class Delivery(Protocol):
     def priority(self) -> str: ...
     @property
     def webhook_url(self) -> AnyHttpUrl | None: ...
+
+
+def kind_request(body: BaseModel) -> dict[str, Any]:
+    """The kind's request in a submit body that extends the kind's request model: all its
+    fields but the :class:`Delivery` ones."""
+    return body.model_dump(mode="json", exclude={"priority", "webhook_url"})
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,15 @@ bounded by the kind's request model and checked at submit (422).
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import AnyHttpUrl, Field
 
 from reelforge.kinds.podcast import PodcastRequest
 from reelforge.kinds.talking import TalkingRequest
 from reelforge.service.api.schemas import Accepted, Priority
-from reelforge.service.api.submit import SUBMIT_ROUTE, SubmitterDep
+from reelforge.service.api.submit import SUBMIT_ROUTE, SubmitterDep, kind_request
 
 router = APIRouter(tags=["talking"])
-_SERVICE_FIELDS = {"priority", "webhook_url"}
 
 
 class TalkingBody(TalkingRequest):
@@ -36,18 +33,13 @@ class PodcastBody(PodcastRequest):
     webhook_url: AnyHttpUrl | None = Field(None, description="POSTed when the job ends")
 
 
-def _kind_request(body: TalkingBody | PodcastBody) -> dict[str, Any]:
-    """The kind's request in ``body``: all but where to deliver the job."""
-    return body.model_dump(mode="json", exclude=_SERVICE_FIELDS)
-
-
 @router.post(
     "/api/talking",
     summary="Make a lip-synced talking character video (queued; poll or stream the job)",
     **SUBMIT_ROUTE,
 )
 async def create_talking(body: TalkingBody, submitter: SubmitterDep) -> Accepted:
-    return await submitter.submit("talking", body, _kind_request(body))
+    return await submitter.submit("talking", body, kind_request(body))
 
 
 @router.post(
@@ -56,4 +48,4 @@ async def create_talking(body: TalkingBody, submitter: SubmitterDep) -> Accepted
     **SUBMIT_ROUTE,
 )
 async def create_podcast(body: PodcastBody, submitter: SubmitterDep) -> Accepted:
-    return await submitter.submit("podcast", body, _kind_request(body))
+    return await submitter.submit("podcast", body, kind_request(body))

@@ -50,7 +50,7 @@ class PodcastRequest(JobRequest):
 
     dialogue: str = Field(min_length=1, max_length=40_000, description="'LABEL: words' lines")
     speakers: tuple[SpeakerSpec, ...] = Field((), max_length=4)
-    layout: Literal["split", "host-guest", "pip", "interview", "round-table"] = "split"
+    layout: Literal["split", "60-40", "host-guest", "pip", "interview", "round-table"] = "split"
     format: Literal["16:9", "9:16", "1:1"] = "16:9"
     language: str = Field("en", min_length=2, max_length=16, pattern=LANGUAGE_PATTERN)
     speed: float = Field(1.0, ge=0.5, le=2.0)

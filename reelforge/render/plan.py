@@ -8,7 +8,7 @@ compositor (``reelforge.render.compositor``), which reads the same timeline.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,14 +212,44 @@ def ass_for(timeline: Timeline) -> str | None:
     )
 
 
+def segment(
+    timeline: Timeline, workdir: str | Path, index: int, start: int, end: int, vfilter: str = "null"
+) -> Segment:
+    """The video-only encode of frames [start, end), the ``index``-th piece of a segmented
+    plan (its file in ``workdir``; ``vfilter`` burns the captions). Only the timeline's size,
+    rate and encoder are read, so a render can encode its first pieces before it knows its
+    length, then compile the plan with those ``cuts``."""
+    output = str(Path(workdir) / f"segment{index:04d}.mp4")
+    # captions keep their absolute times: shift pts to the segment start, then back
+    chain = f"setpts=PTS+{start},{vfilter},setpts=PTS-STARTPTS"
+    args = [
+        *_raw_input(timeline),
+        "-vf",
+        chain,
+        *_encoder_args(timeline),
+        "-frames:v",
+        str(end - start),
+        "-an",
+        output,
+    ]
+    return Segment(start, end, output, tuple(args))
+
+
 def compile_plan(
-    timeline: Timeline, output: str | Path, workdir: str | Path, *, fonts_dir: str = ""
+    timeline: Timeline,
+    output: str | Path,
+    workdir: str | Path,
+    *,
+    fonts_dir: str = "",
+    cuts: Sequence[int] = (),
 ) -> RenderPlan:
     """Compile ``timeline`` into a :class:`RenderPlan` writing ``output``.
 
     Everything comes from the timeline, as planning decided it: the burned captions, the
     loudness passes (``timeline.mix``) and the segments joined by stream copy
-    (``timeline.encoder.segment_frames``).
+    (``timeline.encoder.segment_frames``, or segments starting at each of ``cuts``: a render
+    that encodes its first segments while the rest is still being made, see
+    :func:`segment`).
     """
     work = Path(workdir)
     out = str(output)
@@ -270,7 +300,8 @@ def compile_plan(
     step = total
     if 0 < timeline.encoder.segment_frames < total:
         step = timeline.encoder.segment_frames
-    n_segments = math.ceil(total / step)
+    bounds = sorted({0, total, *range(step, total, step), *(c for c in cuts if 0 < c < total)})
+    n_segments = len(bounds) - 1
 
     segments: list[Segment] = []
     # The single-pass encodes take no -frames:v: the compositor writes exactly the timeline's
@@ -329,23 +360,10 @@ def compile_plan(
         list_path = str(work / "segments.txt")
         lines = []
         for k in range(n_segments):
-            start, end = k * step, min(total, (k + 1) * step)
-            seg_out = str(work / f"segment{k:04d}.mp4")
+            piece = segment(timeline, work, k, bounds[k], bounds[k + 1], vfilter)
             # a name beside the list: the concat demuxer reads it in safe mode (no paths)
-            lines.append(f"file {concat_quote(Path(seg_out).name)}")
-            # captions keep their absolute times: shift pts to the segment start, then back
-            chain = f"setpts=PTS+{start},{vfilter},setpts=PTS-STARTPTS"
-            args = [
-                *_raw_input(timeline),
-                "-vf",
-                chain,
-                *_encoder_args(timeline),
-                "-frames:v",
-                str(end - start),
-                "-an",
-                seg_out,
-            ]
-            segments.append(Segment(start, end, seg_out, tuple(args)))
+            lines.append(f"file {concat_quote(Path(piece.output).name)}")
+            segments.append(piece)
         files[list_path] = "\n".join(lines) + "\n"
         subtitle_inputs, subtitles = _subtitle_args(timeline, work, files, 2)
         join = (

@@ -20,7 +20,7 @@ import cv2
 from reelforge.errors import RenderError
 from reelforge.media.ffmpeg import FfmpegProcess, atomic_output, check_disk_space, start_ffmpeg
 from reelforge.render.compositor import Compositor, Frame
-from reelforge.render.plan import RenderPlan
+from reelforge.render.plan import RenderPlan, Segment
 from reelforge.timeline import Timeline
 
 Progress = Callable[[str, float], None]  # (stage, fraction 0..1)
@@ -186,11 +186,13 @@ def run_plan(
     progress: Progress | None = None,
     thumbnail: Path | None = None,
     source: FrameSource | None = None,
+    encoded: int = 0,
 ) -> dict[str, float]:
     """Execute ``plan`` (compiled from ``timeline``); returns stage timings in seconds.
 
     With ``thumbnail``, the thumbnail JPEG is chosen from frames kept while encoding (no
-    second rendering pass). ``source`` draws the frames instead of the compositor."""
+    second rendering pass). ``source`` draws the frames instead of the compositor; the first
+    ``encoded`` segments of a segmented plan were encoded already (:func:`encode_segment`)."""
     keep = frozenset(thumbnail_frames(timeline)) if thumbnail else frozenset()
     kept: dict[int, Frame] = {}
     timings: dict[str, float] = {}
@@ -218,7 +220,7 @@ def run_plan(
             args[-1] = str(partial)
             _encode(timeline, args, segment.start, segment.end, progress, 0, keep, kept, source)
         else:
-            for segment in plan.segments:
+            for segment in plan.segments[encoded:]:
                 _encode(
                     timeline,
                     _fill(segment.args, level_chain),
@@ -246,6 +248,15 @@ def run_plan(
     if progress:
         progress("video", 1.0)
     return timings
+
+
+def encode_segment(
+    timeline: Timeline, segment: Segment, source: FrameSource, progress: Progress | None = None
+) -> None:
+    """Encode one segment of a plan from ``source`` ahead of :func:`run_plan` (which is then
+    told how many were ``encoded``): a render that draws while its sound is still being made."""
+    Path(segment.output).parent.mkdir(parents=True, exist_ok=True)
+    _encode(timeline, list(segment.args), segment.start, segment.end, progress, 0, source=source)
 
 
 def thumbnail_frames(timeline: Timeline) -> list[int]:

@@ -19,6 +19,9 @@ from reelforge.talking.visemes import MouthTrack, smooth
 
 Float = NDArray[np.float32]
 
+# Frames (at 30 fps) ahead of a change of input that the smoothing reaches back: a render
+# drawn turn by turn draws up to this far before the next turn.
+SETTLE = 60
 _BLINK = (0.45, 1.0, 1.0, 0.55, 0.2)  # lid closure over a blink's frames at 30 fps (~170 ms)
 
 
@@ -70,26 +73,34 @@ def motion(
     look_at: Float | None = None,
     listening: Float | None = None,
 ) -> Motion:
-    """The motion of one character over ``frames`` frames.
+    """The motion of one character over ``frames`` frames; the first frames do not depend
+    on how many follow, except the last :data:`SETTLE` before a change of ``speaking``,
+    ``look_at`` or ``listening`` (the smoothing reaches that far ahead).
 
     ``speaking`` is the character's own mouth opening per frame (0 while silent): the head
     bobs and the brows lift with its emphasis. ``look_at`` is the gaze direction per frame
     (-1 left .. 1 right, 0 the camera); ``listening`` is 1 where another character speaks, and
     the character nods there now and then.
     """
-    rng = np.random.default_rng(seed)
+    streams = iter(range(1, 1000))
+
+    def stream() -> np.random.Generator:
+        # one generator per feature: a longer render draws the same motion, only longer
+        # (a render drawn while its later turns are still being voiced relies on that)
+        return np.random.default_rng([seed & 0xFFFFFFFF, next(streams)])
+
     t = np.arange(frames, dtype=np.float32) / fps
     scale = fps / 30
 
     blink = np.zeros(frames, np.float32)
-    for start in _events(rng, frames, fps, 2.2, 5.5):
+    for start in _events(stream(), frames, fps, 2.2, 5.5):
         for k, value in enumerate(_BLINK):
             index = start + round(k * scale)
             if 0 <= index < frames:
                 blink[index] = max(blink[index], value)
 
     def wave(period: float, amplitude: float) -> Float:
-        phase = rng.uniform(0, 2 * math.pi)
+        phase = stream().uniform(0, 2 * math.pi)
         values: Float = (amplitude * np.sin(2 * math.pi * t / period + phase)).astype(np.float32)
         return values
 
@@ -100,13 +111,13 @@ def motion(
     dx = wave(9.1, 0.012) + wave(4.3, 0.006)
     dy = wave(5.7, 0.008) - 0.05 * (emphasis - slow)
     brow = np.clip(2.0 * (emphasis - slow) + 0.3 * slow, 0, 1)
-    breath = np.sin(2 * math.pi * t / 4.2 + rng.uniform(0, 6)).astype(np.float32)
+    breath = np.sin(2 * math.pi * t / 4.2 + stream().uniform(0, 6)).astype(np.float32)
 
     nod = np.zeros(frames, np.float32)
     if listening is not None:
         listen = np.asarray(listening, np.float32)[:frames]
         shape = np.sin(np.linspace(0, math.pi, max(3, int(0.7 * fps)))) * 0.035
-        for start in _events(rng, frames, fps, 2.0, 4.5):
+        for start in _events(stream(), frames, fps, 2.0, 4.5):
             if start < len(listen) and listen[start] > 0.5:
                 end = min(frames, start + len(shape))
                 nod[start:end] += shape[: end - start].astype(np.float32)

@@ -42,7 +42,7 @@ def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
     podcast.add_argument(
         "--layout",
         default="split",
-        choices=["split", "host-guest", "pip", "interview", "round-table"],
+        choices=["split", "60-40", "host-guest", "pip", "interview", "round-table"],
     )
     podcast.add_argument("--format", default="16:9", choices=["16:9", "9:16", "1:1"])
     podcast.add_argument("--language", default="en")

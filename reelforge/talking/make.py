@@ -8,18 +8,17 @@ once with the narration, loudness-normalised.
 from __future__ import annotations
 
 import tempfile
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from reelforge.errors import SpecError
 from reelforge.talking import animate, cast, produce
-from reelforge.talking.visemes import MouthTrack
+from reelforge.talking.portrait import PortraitStage
+from reelforge.talking.visemes import MouthTrack, silent_track
 
 Progress = Callable[[str, float], None]
 Frame = NDArray[np.uint8]
@@ -40,9 +39,10 @@ class TalkingResult:
 
     @classmethod
     def of(
-        cls, video: Path, cut: produce.Cut, filmed: produce.Filmed, notes: list[str]
+        cls, video: Path, shot: tuple[produce.Cut, produce.Filmed], notes: list[str]
     ) -> TalkingResult:
         """The result of filming ``cut`` into ``video``."""
+        cut, filmed = shot
         files = (filmed.sidecars, filmed.thumbnail, filmed.manifest)
         return cls(video, *files, cut.duration, tuple(notes), filmed.timings)
 
@@ -56,10 +56,6 @@ def script_turns(script: str) -> list[str]:
     if not texts:
         raise SpecError("the script has nothing to say", hint="write a few sentences")
     return texts
-
-
-class _Stage(Protocol):
-    def draw(self, number: int) -> Frame: ...
 
 
 class CharacterStage:
@@ -131,66 +127,43 @@ def make_talking(
     with tempfile.TemporaryDirectory(prefix="talking-") as scratch:
         work = Path(workdir) if workdir else Path(scratch)
         who = cast.character(character) if character else None
-        voice_id = voice or (who.voice if who else None)
-        if voice_id is None and portrait is None:
-            voice_id = "en-adult-female"
-        if voice_id is not None:
-            from reelforge.voices import resolve_voice
-
-            try:
-                resolve_voice(voice_id, language)
-            except SpecError:
-                if voice:
-                    raise
-                voice_id = None  # the character's own voice is not installed here: default
-        if voice_id is None:
-            from reelforge.voices import resolve_voice
-
-            voice_id = resolve_voice(None, language).id
+        voice_id = produce.voice_for(voice, who.voice if who else None, language)
         if who is None and portrait is None:
             who = cast.for_voice(voice_id)
         size = produce.frame_size(format, preview)
         turns = [produce.Turn(0, text) for text in script_turns(script)]
-        started = time.perf_counter()
-        spoken = produce.speak(turns, [voice_id], language, work, speed=speed, progress=progress)
-        produce.release_voices()
-        voice_s = time.perf_counter() - started
-        frames = produce.total_frames(spoken, fps)
-        mouth = produce.mouth_tracks(spoken, 1, frames, fps)[0]
-        lines = produce.captions(spoken, language)
         notes: list[str] = []
-        portrait_y = 0.8
-        stage: _Stage
+        still = silent_track(1, fps)
+        resting = animate.motion(1, fps, seed, still.open)
+        stage: PortraitStage | CharacterStage
         if portrait is not None:
-            from reelforge.talking.portrait import PortraitStage
-
-            motion = animate.motion(frames, fps, seed, mouth.open)
-            photo = PortraitStage.from_file(Path(portrait), mouth, motion, size)
-            notes.extend(photo.notes)
-            stage = photo
-            portrait_y = photo.caption_y
+            stage = PortraitStage.from_file(Path(portrait), still, resting, size)
+            notes.extend(stage.notes)
         else:
             assert who is not None
-            motion = animate.motion(frames, fps, seed, mouth.open)
-            stage = CharacterStage(who, mouth, motion, size, None)
-        named = ["speaker"] if captions else None
-        cut = produce.Cut(
-            spoken, lines, frames, fps, size, language, CAPTION_COLOURS, portrait_y, named
+            stage = CharacterStage(who, still, resting, size, None)
+        mouths: dict[int, MouthTrack] = {}
+
+        def perform(spoken: Sequence[produce.SpokenTurn], frames: int) -> Callable[[int], Frame]:
+            stage.mouth = produce.mouth_tracks(spoken, 1, frames, fps, mouths)[0]
+            stage.motion = animate.motion(frames, fps, seed, stage.mouth.open)
+            return stage.draw
+
+        def about(cut: produce.Cut) -> dict[str, object]:
+            return {
+                "kind": "talking",
+                "voice": voice_id,
+                "character": who.name if who else None,
+                "portrait": bool(portrait),
+                "mouth": stage.mouth.source,
+                "phoneme_timings": all(t.speech.phonemes for t in cut.spoken),
+                "notes": notes,
+            }
+
+        caption_y = stage.caption_y if isinstance(stage, PortraitStage) else 0.8
+        look = produce.Look(
+            size, fps, language, CAPTION_COLOURS, caption_y, ["speaker"] if captions else None
         )
-        about: dict[str, object] = {
-            "kind": "talking",
-            "video": out.name,
-            "duration_s": cut.duration,
-            "size": list(size),
-            "fps": fps,
-            "voice": voice_id,
-            "character": who.name if who else None,
-            "portrait": bool(portrait),
-            "mouth": mouth.source,
-            "phoneme_timings": all(t.speech.phonemes for t in spoken),
-            "notes": notes,
-        }
-        filmed = produce.film(
-            stage.draw, cut, out, work / "render", about, voice_s, preview, progress
-        )
-    return TalkingResult.of(out, cut, filmed, notes)
+        voicing = produce.Voicing(turns, [voice_id], language, work, speed=speed, progress=progress)
+        shot = produce.film(perform, voicing, look, out, work, about, preview, progress)
+    return TalkingResult.of(out, shot, notes)

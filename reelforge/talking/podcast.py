@@ -5,7 +5,8 @@ speaker), or a storyboard (YAML/JSON) with ``speakers`` (label, name, role, voic
 or portrait) and ``turns``. Turns are voiced one after the other with natural gaps; each
 speaker's mouth moves only on their own turns, listeners blink, nod and look at the speaker.
 
-Layouts: ``split`` (side by side; stacked in 9:16), ``host-guest`` (40/60), ``pip`` (the
+Layouts: ``split`` (side by side; stacked in 9:16), ``60-40`` (the speaker's side 60 %, the
+listener's 40, swapping with the turns), ``host-guest`` (40/60), ``pip`` (the
 speaker full frame, the listener in a corner), ``interview`` (alternating close-ups on the
 speaker) and ``round-table`` (a 2x2 grid for three or four speakers). Active-speaker emphasis
 (a border in their colour, listeners dimmed), lower thirds with names and roles, captions in
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +29,12 @@ from numpy.typing import NDArray
 from reelforge.errors import SpecError
 from reelforge.talking import animate, cast, produce
 from reelforge.talking.make import TalkingResult
-from reelforge.talking.visemes import MouthTrack
+from reelforge.talking.visemes import MouthTrack, silent_track
 
 Progress = Callable[[str, float], None]
 Frame = NDArray[np.uint8]
 Box = tuple[int, int, int, int]
-LAYOUTS = ("split", "host-guest", "pip", "interview", "round-table")
+LAYOUTS = ("split", "60-40", "host-guest", "pip", "interview", "round-table")
 SPEAKER_COLOURS = ("#ffd166", "#7bdff2", "#f7a1c4", "#b9fbc0")
 _LABEL = re.compile(r"^\s*\**([A-Za-z][\w .'-]{0,31}?)\**\s*:\s*(.*)$")
 MAX_SPEAKERS = 4
@@ -184,6 +184,8 @@ def panels(layout: str, size: tuple[int, int], speakers: int, active: int) -> li
     shares = [1.0] * speakers
     if layout == "host-guest" and speakers == 2:
         shares = [0.4, 0.6]
+    if layout == "60-40" and speakers > 1:  # the speaker's panel is 60 %, the others share 40
+        shares = [0.6 if k == active else 0.4 / (speakers - 1) for k in range(speakers)]
     total = sum(shares)
     out: list[Box | None] = []
     at = 0
@@ -203,17 +205,24 @@ class _Actor:
         speaker: Speaker,
         character: cast.Character | None,
         portrait_image: Frame | None,
-        mouth: MouthTrack,
-        motion: animate.Motion,
         colour: str,
         seed: int,
+        fps: int,
     ) -> None:
-        self.speaker, self.character, self.mouth, self.motion = speaker, character, mouth, motion
+        self.speaker, self.character = speaker, character
+        self.mouth = silent_track(1, fps)
+        self.motion = animate.motion(1, fps, seed, self.mouth.open)
         self.portrait_image = portrait_image
         self.colour = colour
         self.seed = seed
         self._backgrounds: dict[tuple[int, int], Frame] = {}
         self._portraits: dict[tuple[int, int], Any] = {}
+
+    def perform(self, mouth: MouthTrack, motion: animate.Motion) -> None:
+        """Move as these tracks say from now on."""
+        self.mouth, self.motion = mouth, motion
+        for stage in self._portraits.values():
+            stage.mouth, stage.motion = mouth, motion
 
     def background(self, w: int, h: int) -> Frame:
         if (w, h) not in self._backgrounds:
@@ -288,19 +297,16 @@ class PodcastStage:
         thirds: Sequence[_LowerThird],
         layout: str,
         size: tuple[int, int],
-        speaking: NDArray[np.float32],
     ) -> None:
         self.actors, self.thirds, self.layout, self.size = actors, thirds, layout, size
-        self.speaking = speaking
-        # who has the floor: the current speaker, else the last one (gaps keep the shot)
-        frames = speaking.shape[1]
-        self.active = np.zeros(frames, np.int32)
-        current = 0
-        for n in range(frames):
-            talking = np.flatnonzero(speaking[:, n] > 0)
-            if len(talking):
-                current = int(talking[0])
-            self.active[n] = current
+        self.active = np.zeros(1, np.int32)
+
+    def perform(self, speaking: NDArray[np.float32]) -> None:
+        """Who has the floor each frame: the current speaker, else the last one (gaps keep
+        the shot; the first speaker before anyone speaks)."""
+        talking = speaking.max(axis=0) > 0
+        last = np.maximum.accumulate(np.where(talking, np.arange(speaking.shape[1]), 0))
+        self.active = speaking.argmax(axis=0)[last].astype(np.int32)
 
     def draw(self, number: int) -> Frame:
         width, height = self.size
@@ -316,7 +322,7 @@ class PodcastStage:
                 continue
             self.actors[k].draw(frame, number, box)
             x, y, w, h = box
-            if k != active and self.layout in ("split", "host-guest", "round-table"):
+            if k != active and self.layout in ("split", "60-40", "host-guest", "round-table"):
                 view = frame[y : y + h, x : x + w]
                 cv2.convertScaleAbs(view, view, 0.82, 0)
             if w * h >= 0.2 * width * height:  # a picture-in-picture corner is too small
@@ -346,7 +352,7 @@ def _gaze_targets(
         for j in range(count):
             if j == k:
                 continue
-            if layout in ("split", "host-guest", "round-table") and not portrait:
+            if layout in ("split", "60-40", "host-guest", "round-table") and not portrait:
                 direction = 1.0 if j > k else -1.0
             else:
                 direction = 0.6 if j > k else -0.6
@@ -378,23 +384,16 @@ def make_podcast(
         board = dialogue_from_fields({"dialogue": dialogue, "speakers": list(speakers)})
     else:
         board = dialogue_from_fields(dialogue)
-    from reelforge.voices import resolve_voice
-
     taken: list[str] = []
     voice_of: list[str] = []
     characters: list[cast.Character | None] = []
     images: list[Frame | None] = []
     notes: list[str] = []
-    default_voices = ("en-adult-female", "en-adult-male", "en-senior-female", "en-young-male")
+    personas = ("adult-female", "adult-male", "senior-female", "young-male")
     for k, speaker in enumerate(board.speakers):
         chosen = cast.character(speaker.character) if speaker.character else None
-        voice = speaker.voice or (chosen.voice if chosen else default_voices[k % 4])
-        try:
-            voice = resolve_voice(voice, language).id
-        except SpecError:
-            if speaker.voice:
-                raise
-            voice = resolve_voice(None, language).id
+        persona = chosen.voice if chosen else personas[k % len(personas)]
+        voice = produce.voice_for(speaker.voice, persona, language)
         if speaker.portrait:
             from reelforge.render.compositor import load_image
 
@@ -412,40 +411,36 @@ def make_podcast(
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
     size = produce.frame_size(format, preview)
-    with tempfile.TemporaryDirectory(prefix="podcast-") as scratch:
-        work = Path(workdir) if workdir else Path(scratch)
-        started = time.perf_counter()
-        spoken = produce.speak(
-            board.turns, voice_of, language, work, speed=speed, progress=progress
-        )
-        produce.release_voices()
-        voice_s = time.perf_counter() - started
-        frames = produce.total_frames(spoken, fps)
-        count = len(board.speakers)
-        mouths = produce.mouth_tracks(spoken, count, frames, fps)
+    count = len(board.speakers)
+    actors = []
+    for k, speaker in enumerate(board.speakers):
+        colour = SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)]
+        actors.append(_Actor(speaker, characters[k], images[k], colour, k, fps))
+    thirds = [
+        _LowerThird(s, SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)], size[1], language)
+        for k, s in enumerate(board.speakers)
+    ]
+    stage = PodcastStage(actors, thirds, layout, size)
+    mouths: dict[int, MouthTrack] = {}
+
+    def perform(spoken: Sequence[produce.SpokenTurn], frames: int) -> Callable[[int], Frame]:
+        tracks = produce.mouth_tracks(spoken, count, frames, fps, mouths)
         speaking = produce.speaking_mask(spoken, count, frames, fps)
         looks = _gaze_targets(layout, size, speaking)
-        actors = []
-        for k, speaker in enumerate(board.speakers):
-            listening = np.clip(speaking.sum(axis=0) - speaking[k], 0, 1)
-            motion = animate.motion(
-                frames, fps, seed * 31 + k, mouths[k].open, look_at=looks[k], listening=listening
+        heard = speaking.sum(axis=0)
+        for k, actor in enumerate(actors):
+            listening = np.clip(heard - speaking[k], 0, 1)
+            moves = animate.motion(
+                frames, fps, seed * 31 + k, tracks[k].open, look_at=looks[k], listening=listening
             )
-            colour = SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)]
-            actors.append(_Actor(speaker, characters[k], images[k], mouths[k], motion, colour, k))
-        thirds = [
-            _LowerThird(s, SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)], size[1], language)
-            for k, s in enumerate(board.speakers)
-        ]
-        stage = PodcastStage(actors, thirds, layout, size, speaking)
-        lines = produce.captions(spoken, language)
-        about: dict[str, object] = {
+            actor.perform(tracks[k], moves)
+        stage.perform(speaking)
+        return stage.draw
+
+    def about(cut: produce.Cut) -> dict[str, object]:
+        return {
             "kind": "podcast",
-            "video": out.name,
             "title": board.title,
-            "duration_s": frames / fps,
-            "size": list(size),
-            "fps": fps,
             "layout": layout,
             "speakers": [
                 {
@@ -464,16 +459,18 @@ def make_podcast(
                     "start_ms": t.start_ms,
                     "end_ms": t.end_ms,
                 }
-                for t in spoken
+                for t in cut.spoken
             ],
             "notes": notes,
         }
-        caption_y = 0.92 if size[1] <= size[0] else 0.5
-        named = [s.name for s in board.speakers] if captions else None
-        cut = produce.Cut(
-            spoken, lines, frames, fps, size, language, SPEAKER_COLOURS, caption_y, named
+
+    caption_y = 0.92 if size[1] <= size[0] else 0.5
+    named = [s.name for s in board.speakers] if captions else None
+    look = produce.Look(size, fps, language, SPEAKER_COLOURS, caption_y, named)
+    with tempfile.TemporaryDirectory(prefix="podcast-") as scratch:
+        work = Path(workdir) if workdir else Path(scratch)
+        voicing = produce.Voicing(
+            board.turns, voice_of, language, work, speed=speed, progress=progress
         )
-        filmed = produce.film(
-            stage.draw, cut, out, work / "render", about, voice_s, preview, progress
-        )
-    return TalkingResult.of(out, cut, filmed, notes)
+        shot = produce.film(perform, voicing, look, out, work, about, preview, progress)
+    return TalkingResult.of(out, shot, notes)

@@ -1,17 +1,24 @@
 """What talking videos and podcasts share: voicing turns, mouth tracks, captions drawn per
-speaker, and the one encode (the spine's render plan, fed with frames drawn here).
+speaker, and the encode (the spine's render plan, fed with frames drawn here).
 
 The audio, its loudness normalisation and the encoder settings are the video kind's own
 (:func:`reelforge.render.plan.compile_plan` and :func:`reelforge.render.runner.run_plan`);
-only the frames come from a drawing function instead of the compositor.
+only the frames come from a drawing function instead of the compositor. With light voices
+(Piper, espeak: one thread each) the turns are voiced on a thread while the frames of those
+already voiced are drawn and encoded (segments of the plan, joined with the mixed sound at
+the end): the voice engines and x264 run outside the GIL, so both cores stay busy
+(:func:`film`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import json
+import queue
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -71,59 +78,130 @@ class SpokenTurn:
         return self.start_ms + self.speech.duration_ms
 
 
-def speak(
-    turns: Sequence[Turn],
-    voice_of: Sequence[str],
-    language: str,
-    workdir: Path,
-    *,
-    gap_ms: int = 350,
-    lead_ms: int = 300,
-    speed: float = 1.0,
-    progress: Progress | None = None,
-    workers: int = 1,
-) -> list[SpokenTurn]:
-    """Voice every turn with its speaker's voice and place the turns one after another, a
-    natural gap apart (a longer one where the speaker changes).
+def voice_for(chosen: str | None, persona: str | None, language: str) -> str:
+    """The catalogue voice of a speaker: the ``chosen`` id (an unknown one is an error), else
+    the ``persona``'s age and gender ("en-adult-female": a character's own) in ``language``,
+    else the language's default voice (Piper's for English)."""
+    if chosen:
+        return voices.resolve_voice(chosen, language).id
+    if persona:
+        age, gender = persona.lower().split("-")[-2:]
+        try:
+            return voices.resolve_voice(f"{language}-{age}-{gender}", language).id
+        except SpecError:
+            pass  # that age and gender is not spoken here: the language's default
+    return voices.resolve_voice(None, language).id
 
-    ``workers`` > 1 synthesises turns side by side where the engine allows it; the default is
-    one at a time: two Kokoro runs at once cost ~450 MB more peak memory (2.0 vs 1.6 GiB for
-    a 60 s talking head) and gained no wall time on this loaded 2-core machine (measured)."""
-    from reelforge.engines import registry
 
-    for index, turn in enumerate(turns):
-        if not turn.text.strip():
-            raise SpecError(f"turn {index + 1} is empty", hint="give every line some words")
-    infos = [voices.resolve_voice(voice, language) for voice in voice_of]
-    folder = workdir / "voices"
+class Voicing:
+    """Voices the turns one after another on a background thread, each with its speaker's
+    voice, and places them a natural gap apart (a longer one where the speaker changes).
 
-    def one(turn: Turn) -> SpeechResult:
-        info = infos[turn.speaker]
-        request = SpeechRequest(turn.text, info.language, info.engine_voice, speed)
-        return voices.speak_in_turn(registry.get("voice", info.engine), info, request, folder)
+    Iterating gives each :class:`SpokenTurn` as soon as it is voiced, so a render can draw and
+    encode the first turns while the later ones are still being synthesised (the voice engines
+    run outside the GIL). Use it as a context manager: leaving stops the thread after the turn
+    it is voicing."""
 
-    results = voices.side_by_side(one, turns, workers, progress)
-    out: list[SpokenTurn] = []
-    at = lead_ms
-    previous = -1
-    for turn, speech in zip(turns, results, strict=True):
-        if out:
-            at += gap_ms if turn.speaker != previous else gap_ms // 2
-        out.append(SpokenTurn(turn.speaker, turn.text, speech, at))
-        at += speech.duration_ms
-        previous = turn.speaker
-    return out
+    def __init__(
+        self,
+        turns: Sequence[Turn],
+        voice_of: Sequence[str],
+        language: str,
+        workdir: Path,
+        *,
+        gap_ms: int = 350,
+        lead_ms: int = 300,
+        speed: float = 1.0,
+        progress: Progress | None = None,
+    ) -> None:
+        for index, turn in enumerate(turns):
+            if not turn.text.strip():
+                raise SpecError(f"turn {index + 1} is empty", hint="give every line some words")
+        self.turns = list(turns)
+        self.infos = [voices.resolve_voice(voice, language) for voice in voice_of]
+        self.folder = workdir / "voices"
+        self.speed, self.gap_ms, self.lead_ms = speed, gap_ms, lead_ms
+        self.progress = progress
+        self.seconds = 0.0  # wall time the voices took
+        self._ready: queue.Queue[SpeechResult | BaseException] = queue.Queue()
+        self._stop = threading.Event()
+        # a copy of this context: a job's Cancellation reaches what a voice starts
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._run,), name="voice", daemon=True
+        )
+
+    def _run(self) -> None:
+        from reelforge.engines import registry
+
+        started = time.perf_counter()
+        for turn in self.turns:
+            if self._stop.is_set():
+                return
+            info = self.infos[turn.speaker]
+            request = SpeechRequest(turn.text, info.language, info.engine_voice, self.speed)
+            engine = registry.get("voice", info.engine)
+            try:
+                speech = voices.speak_in_turn(engine, info, request, self.folder)
+            except BaseException as exc:  # handed to the consumer, raised there
+                self._ready.put(exc)
+                return
+            self.seconds = time.perf_counter() - started
+            self._ready.put(speech)
+
+    def __enter__(self) -> Voicing:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def light(self) -> bool:
+        """Whether every voice is a light one (Piper, espeak: one thread, a small model) that
+        leaves a core free while it speaks. Kokoro keeps both cores busy on its own (sentences
+        side by side) and its session would stack on the encoder's memory: a 60 s podcast
+        drawn while Kokoro spoke peaked at 1.77 GiB and saved no CPU (measured)."""
+        heavy = {engine for engine, _ in _MODEL_MODULES}
+        return not any(info.engine in heavy for info in self.infos)
+
+    def all(self) -> list[SpokenTurn]:
+        """Every turn voiced and placed, waiting for the last."""
+        with self:
+            return list(self)
+
+    def gap_before(self, index: int) -> int:
+        """The silence before turn ``index`` (after the previous one)."""
+        same = self.turns[index].speaker == self.turns[index - 1].speaker
+        return self.gap_ms // 2 if same else self.gap_ms
+
+    def __iter__(self) -> Iterator[SpokenTurn]:
+        at = self.lead_ms
+        for index, turn in enumerate(self.turns):
+            speech = self._ready.get()
+            if isinstance(speech, BaseException):
+                raise speech
+            if index:
+                at += self.gap_before(index)
+            yield SpokenTurn(turn.speaker, turn.text, speech, at)
+            at += speech.duration_ms
+            if self.progress:
+                self.progress("voice", (index + 1) / len(self.turns))
 
 
 # voice engines whose model stays loaded in the process after a synthesis (module globals)
-_MODEL_MODULES = ("reelforge.engines.tts.kokoro", "reelforge.engines.tts.kokoro_ja")
+# (engine name, module): the big ones, released before the encode
+_MODEL_MODULES = (
+    ("kokoro", "reelforge.engines.tts.kokoro"),
+    ("kokoro-ja", "reelforge.engines.tts.kokoro_ja"),
+)
 
 
 def release_voices() -> None:
     """Drop the voices' loaded models and hand the freed heap back to the OS (glibc keeps it
     otherwise), so the frame encode's memory does not stack on the synthesis' high-water
     mark (Kokoro's ONNX session). Called once every turn is voiced; a later job reloads."""
-    for name in _MODEL_MODULES:
+    for _, name in _MODEL_MODULES:
         module = sys.modules.get(name)
         if module is not None:
             module.release_model()
@@ -140,14 +218,23 @@ def total_frames(spoken: Sequence[SpokenTurn], fps: int, tail_ms: int = 600) -> 
 
 
 def mouth_tracks(
-    spoken: Sequence[SpokenTurn], speakers: int, frames: int, fps: int
+    spoken: Sequence[SpokenTurn],
+    speakers: int,
+    frames: int,
+    fps: int,
+    cache: dict[int, MouthTrack] | None = None,
 ) -> list[MouthTrack]:
-    """One mouth track per speaker over the whole video: their own turns, closed elsewhere."""
+    """One mouth track per speaker over the whole video: their own turns, closed elsewhere.
+    ``cache`` keeps each turn's own track (by start) for the next call with more turns."""
     per: list[list[MouthTrack]] = [[] for _ in range(speakers)]
+    cache = {} if cache is None else cache
     for turn in spoken:
-        track = track_for_speech(
-            turn.speech.audio, turn.speech.duration_ms, turn.speech.phonemes, fps
-        )
+        track = cache.get(turn.start_ms)
+        if track is None:
+            track = track_for_speech(
+                turn.speech.audio, turn.speech.duration_ms, turn.speech.phonemes, fps
+            )
+            cache[turn.start_ms] = track
         per[turn.speaker].append(track.shifted(round(turn.start_ms * fps / 1000), frames))
     return [combine(tracks) if tracks else silent_track(frames, fps) for tracks in per]
 
@@ -247,30 +334,16 @@ class CaptionPainter:
         sprite.draw(frame, x, y)
 
 
-def encode(
-    draw: Callable[[int], Frame],
-    spoken: Sequence[SpokenTurn],
-    lines: Sequence[Caption],
-    frames: int,
-    fps: int,
-    size: tuple[int, int],
-    output: Path,
-    workdir: Path,
-    *,
-    language: str = "en",
-    preview: bool = False,
-    progress: Progress | None = None,
-) -> dict[str, float]:
-    """Encode ``draw(n)`` (BGR frames) with the turns' voices, loudness-normalised, into
-    ``output``; returns the render's stage timings."""
-    from reelforge.render.plan import compile_plan
-    from reelforge.render.runner import run_plan
-
-    width, height = size
-    timeline = Timeline(
+def _timeline(
+    look: Look, spoken: Sequence[SpokenTurn], lines: Sequence[Caption], frames: int, preview: bool
+) -> Timeline:
+    """The render's timeline: the turns' voices, loudness-normalised, and the video kind's
+    encoder settings (a preview's as :func:`reelforge.plan` sets them)."""
+    width, height = look.size
+    return Timeline(
         width=width,
         height=height,
-        fps=fps,
+        fps=look.fps,
         frames=frames,
         clips=(),
         audio=tuple(
@@ -279,20 +352,17 @@ def encode(
         captions=tuple(c.line for c in lines),
         burn_captions=False,  # drawn into the frames, coloured per speaker
         mix=Mix(duck=False, loudness_passes=0 if preview else 2),
-        encoder=Encoder(preset="ultrafast" if preview else "veryfast"),
-        language=language,
+        encoder=Encoder(preset="ultrafast", crf=30, audio_bitrate="96k") if preview else Encoder(),
+        language=look.language,
     )
-    workdir.mkdir(parents=True, exist_ok=True)
-    plan = compile_plan(timeline, output, workdir)
 
+
+def _i420(draw: Callable[[int], Frame]) -> Callable[[int, int], Iterator[Frame]]:
     def source(start: int, end: int) -> Iterator[Frame]:
         for number in range(start, end):
             yield np.asarray(cv2.cvtColor(draw(number), cv2.COLOR_BGR2YUV_I420), np.uint8)
 
-    t0 = time.perf_counter()
-    timings = run_plan(timeline, plan, progress, source=source)
-    timings["total_s"] = time.perf_counter() - t0
-    return timings
+    return source
 
 
 def write_sidecars(lines: Sequence[Caption], output: Path, names: Sequence[str]) -> dict[str, Path]:
@@ -322,25 +392,32 @@ def write_thumbnail(frame: Frame, path: Path, width: int = 640) -> Path:
 
 
 @dataclass(frozen=True)
-class Cut:
-    """What a talking or podcast video is drawn from: the spoken turns, their caption lines
-    (in ``language``, painted in the speakers' ``colours`` centred at ``caption_y`` of the
-    height, their sidecars naming ``speakers``; ``None``: no captions), how many frames, at
-    what rate and size."""
+class Look:
+    """How a talking or podcast video looks: its size and rate, and its captions: their
+    ``language``, painted in the speakers' ``colours`` centred at ``caption_y`` of the height,
+    their sidecars naming ``speakers`` (``None``: no captions)."""
 
-    spoken: Sequence[SpokenTurn]
-    lines: Sequence[Caption]
-    frames: int
-    fps: int
     size: tuple[int, int]
+    fps: int
     language: str
     colours: Sequence[str]
     caption_y: float
     speakers: Sequence[str] | None
 
+
+@dataclass(frozen=True)
+class Cut:
+    """What a talking or podcast video was drawn from: the spoken turns, their caption lines,
+    how many frames, and how it looks."""
+
+    spoken: Sequence[SpokenTurn]
+    lines: Sequence[Caption]
+    frames: int
+    look: Look
+
     @property
     def duration(self) -> float:
-        return self.frames / self.fps
+        return self.frames / self.look.fps
 
 
 @dataclass(frozen=True)
@@ -353,53 +430,101 @@ class Filmed:
     manifest: Path
 
 
+# Draws the video as far as the turns voiced so far tell (``frames`` frames; the last
+# animate.SETTLE of them may still change with the next turn): (spoken, frames) -> draw(n).
+Perform = Callable[[Sequence[SpokenTurn], int], Callable[[int], Frame]]
+MIN_SEGMENT_S = 2.0  # fewer frames than this ready: wait for the next turn
+
+
 def film(
-    stage: Callable[[int], Frame],
-    cut: Cut,
+    perform: Perform,
+    voicing: Voicing,
+    look: Look,
     output: Path,
     workdir: Path,
-    about: dict[str, object],
-    voice_s: float,
+    about: Callable[[Cut], dict[str, object]],
     preview: bool = False,
     progress: Progress | None = None,
-) -> Filmed:
-    """Draw ``stage(n)`` with the cut's captions and encode it into ``output`` (working in
-    ``workdir``), with its SRT/VTT sidecars, a thumbnail a third of the way in and the manifest:
-    ``about`` and the timings (``voice_s`` spent voicing, then the render's)."""
-    width, height = cut.size
+) -> tuple[Cut, Filmed]:
+    """Voice, draw and encode a talking or podcast video into ``output`` (working in
+    ``workdir``), with its SRT/VTT sidecars, a thumbnail a third of the way in and the
+    manifest (kind, video, duration, size and rate, the rest of ``about(cut)``, timings).
+
+    With light voices (:attr:`Voicing.light`) the frames of each voiced turn are drawn and
+    encoded (a segment of the render plan) while the next turns are being voiced; the plan
+    then mixes the sound and joins the segments. Otherwise every turn is voiced, the voices'
+    models released, then the video encoded in one piece."""
+    from reelforge.render.plan import compile_plan, segment
+    from reelforge.render.runner import encode_segment, run_plan
+    from reelforge.talking.animate import SETTLE
+
+    fps = look.fps
+    width, height = look.size
     painter = None
-    if cut.speakers is not None:
+    if look.speakers is not None:
         painter = CaptionPainter(
-            cut.lines, cut.colours, width, height, cut.fps, cut.caption_y, cut.language
+            [], look.colours, width, height, fps, look.caption_y, look.language
         )
 
-    def draw(number: int) -> Frame:
-        frame = stage(number)
-        if painter is not None:
-            painter.draw(frame, number)
-        return frame
+    def drawing(spoken: Sequence[SpokenTurn], frames: int) -> Callable[[int], Frame]:
+        stage = perform(spoken, frames)
+        if painter is None:
+            return stage
+        painter.lines = captions(spoken, look.language)
+        paint = painter
 
-    timings = encode(
-        draw,
-        cut.spoken,
-        cut.lines,
-        cut.frames,
-        cut.fps,
-        cut.size,
-        output,
-        workdir,
-        language=cut.language,
-        preview=preview,
-        progress=progress,
-    )
-    sidecars = {} if cut.speakers is None else write_sidecars(cut.lines, output, cut.speakers)
-    frames = cut.frames
+        def draw(number: int) -> Frame:
+            frame = stage(number)
+            paint.draw(frame, number)
+            return frame
+
+        return draw
+
+    render = workdir / "render"
+    render.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    spoken: list[SpokenTurn] = []
+    bounds = [0]  # first frames of the segments encoded so far, then where the next starts
+    blank = _timeline(look, (), (), 1, preview)  # what a segment's encode reads: size, encoder
+    with voicing:
+        for index, turn in enumerate(voicing):
+            spoken.append(turn)
+            if index + 1 == len(voicing.turns):
+                break
+            horizon = round((turn.end_ms + voicing.gap_before(index + 1)) * fps / 1000)
+            ready = horizon - round(SETTLE * fps / 30)
+            if not voicing.light or ready - bounds[-1] < MIN_SEGMENT_S * fps:
+                continue
+            piece = segment(blank, render, len(bounds) - 1, bounds[-1], ready)
+            encode_segment(blank, piece, _i420(drawing(spoken, horizon)))
+            bounds.append(ready)
+    voice_s = voicing.seconds
+    release_voices()
+    frames = total_frames(spoken, fps)
+    lines = captions(spoken, look.language)
+    draw = drawing(spoken, frames)
+    timeline = _timeline(look, spoken, lines, frames, preview)
+    plan = compile_plan(timeline, output, render, cuts=bounds[1:])
+    timings = run_plan(timeline, plan, progress, source=_i420(draw), encoded=len(bounds) - 1)
+    timings["segments"] = len(plan.segments) or 1
+    timings["total_s"] = time.perf_counter() - started
+    cut = Cut(spoken, lines, frames, look)
+    sidecars = {} if look.speakers is None else write_sidecars(lines, output, look.speakers)
     thumb = write_thumbnail(draw(min(frames - 1, frames // 3)), output.with_suffix(".jpg"))
+    data = about(cut)
     manifest = write_manifest(
         output.with_suffix(".json"),
-        {**about, "timings": {"voice_s": round(voice_s, 3), **timings}},
+        {
+            "kind": data.pop("kind"),
+            "video": output.name,
+            "duration_s": cut.duration,
+            "size": list(look.size),
+            "fps": fps,
+            **data,
+            "timings": {"voice_s": round(voice_s, 3), **timings},
+        },
     )
-    return Filmed(timings, sidecars, thumb, manifest)
+    return cut, Filmed(timings, sidecars, thumb, manifest)
 
 
 def write_manifest(path: Path, data: dict[str, object]) -> Path:

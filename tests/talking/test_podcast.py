@@ -54,7 +54,9 @@ def test_dialogue_lines_turns_and_errors() -> None:
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1080, 1080)])
-@pytest.mark.parametrize("layout", ["split", "host-guest", "pip", "interview", "round-table"])
+@pytest.mark.parametrize(
+    "layout", ["split", "60-40", "host-guest", "pip", "interview", "round-table"]
+)
 def test_layouts_fill_the_frame(layout: str, size: tuple[int, int]) -> None:
     for active in (0, 1):
         boxes = panels(layout, size, 2, active)
@@ -62,12 +64,20 @@ def test_layouts_fill_the_frame(layout: str, size: tuple[int, int]) -> None:
         assert shown, layout
         for x, y, w, h in shown:
             assert x >= 0 and y >= 0 and x + w <= size[0] and y + h <= size[1]
-        if layout in ("split", "host-guest", "round-table"):
+        if layout in ("split", "60-40", "host-guest", "round-table"):
             assert sum(w * h for _, _, w, h in shown) == size[0] * size[1]
         if layout in ("pip", "interview"):
             assert boxes[active] == (0, 0, *size)  # the speaker fills the frame
         if layout == "interview":
             assert boxes[1 - active] is None
+        if layout == "60-40":  # the speaker's panel is 60 % of the frame, swapping with turns
+            x, y, w, h = cast_box(boxes[active])
+            assert abs(w * h / (size[0] * size[1]) - 0.6) < 0.01
+
+
+def cast_box(box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
+    assert box is not None
+    return box
 
 
 def test_speaker_moves_and_listener_stays_closed_on_every_turn(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 REELFORGE := $(VENV)/bin/reelforge
 
-.PHONY: setup demo preview test bench lint
+.PHONY: setup demo preview test bench lint mbrola
 
 setup:
 	bash scripts/setup.sh
@@ -29,3 +29,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Optional, non-free: MBROLA's Arabic voice (non-commercial licence; see scripts/mbrola.sh).
+mbrola: setup
+	bash scripts/mbrola.sh

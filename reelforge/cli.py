@@ -547,7 +547,8 @@ def _cmd_moods(args: argparse.Namespace) -> int:
 def _cmd_engines(args: argparse.Namespace) -> int:
     for info in reelforge.list_engines():
         state = "ok" if info.available else f"unavailable: {info.reason}"
-        print(f"{info.kind:8} {info.name:12} {info.version or '-':12} {state}")
+        licence = f" (licence: {info.licence})" if info.licence else ""
+        print(f"{info.kind:8} {info.name:12} {info.version or '-':12} {state}{licence}")
     return 0
 
 

@@ -39,7 +39,7 @@ from reelforge.text.normalise import normalise, written_words
 from reelforge.text.runs import MAGHREB_REGIONS, Run, script_runs
 
 # Engines in order of preference: an id offered by an earlier engine hides later ones.
-ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "kokoro", "espeak")
+ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "kokoro", "mbrola", "espeak")
 AGES: tuple[str, ...] = ("adult", "young", "teen", "preteen", "child", "toddler", "baby", "senior")
 # Other names people use for an age group in a voice id.
 AGE_ALIASES: dict[str, str] = {"mature": "senior", "elder": "senior", "kid": "child"}

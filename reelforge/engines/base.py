@@ -27,6 +27,7 @@ class EngineInfo:
     version: str
     available: bool = True
     reason: str = ""  # why it is unavailable, with the fix
+    licence: str = ""  # what its licence allows, where users must know (MBROLA voices)
 
     @classmethod
     def checked(cls, name: str, kind: str, version: str, missing: str, hint: str) -> EngineInfo:

@@ -42,6 +42,8 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
         "espeak": "reelforge.engines.tts.espeak:EspeakEngine",
         "kokoro-ja": "reelforge.engines.tts.kokoro_ja:KokoroJaEngine",
         "kokoro": "reelforge.engines.tts.kokoro:KokoroEngine",
+        # optional, non-free: MBROLA diphone voices (Arabic), when the user installed them
+        "mbrola": "reelforge.engines.tts.espeak:MbrolaEngine",
         # voices beyond the catalogue's own, each configured in the settings
         "voice-folder": "reelforge.engines.tts.voice_folder:VoiceFolderEngine",
         "openai-speech": "reelforge.engines.tts.openai_speech:OpenAISpeechEngine",

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from reelforge.text.language import detect_language, detect_language_tag, is_rtl, script_of
+from reelforge.text.language import (
+    detect_language,
+    detect_language_tag,
+    is_rtl,
+    script_of,
+    unknown_script,
+)
 
 
 @pytest.mark.parametrize(
@@ -94,3 +100,40 @@ def test_darija_in_latin_letters_goes_to_the_french_voice() -> None:
     assert detect_language_tag("Le mot paix se dit سلام en arabe et nous le disons.") == "fr"
     assert detect_language_tag("The word for peace is سلام in Arabic and we say it.") == "en"
     assert detect_language_tag("مرحبا بكم في قناة YouTube الخاصة بنا اليوم") == "ar"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ", "Tifinagh"),
+        ("ሰላም ለዓለም", "Ethiopic"),
+        ("გამარჯობა", "Georgian"),
+        ("Hello ⴰⵣⵓⵍ friends and neighbours", None),  # a stray word in a known script's text
+        ("مرحبا بكم", None),
+        ("नमस्ते दुनिया", None),
+        ("こんにちは", None),
+        ("Bonjour à tous", None),
+        ("... 123 !!!", None),
+    ],
+)
+def test_scripts_no_voice_reads_are_named(text: str, expected: str | None) -> None:
+    assert unknown_script(text) == expected
+
+
+def test_a_narration_no_voice_can_read_is_refused_before_any_voice_runs() -> None:
+    from reelforge.errors import SpecError
+    from reelforge.plan.narration import check_languages
+    from reelforge.spec.parse import build_storyboard
+
+    for language in (None, "en"):
+        board = build_storyboard(
+            {
+                "language": language,
+                "scenes": [{"narration": "Hello."}, {"narration": "ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ"}],
+            },
+            source="test",
+        )
+        with pytest.raises(SpecError) as refused:
+            check_languages(board)
+        assert "scene 2 is written in Tifinagh script" in refused.value.message
+        assert "reelforge voices" in (refused.value.hint or "")

@@ -68,8 +68,19 @@ def scene_language(sb: Storyboard, scene: SceneSpec) -> str:
 
 
 def check_languages(sb: Storyboard) -> None:
-    """A language the user names must be one some voice speaks, even when a voice is given
-    (detected languages need no check: detection only answers languages it knows)."""
+    """A language the user names must be one some voice speaks, even when a voice is given;
+    a narration must be written in a script some voice reads (else a voice of another language
+    would read letters it cannot say)."""
+    from reelforge.text.language import unknown_script
+
+    for number, scene in enumerate(sb.scenes, 1):
+        script = unknown_script(scene.narration)
+        if script and sb.narration is None:
+            raise SpecError(
+                f"scene {number} is written in {script} script, which no voice here reads",
+                hint="narrate it in a language `reelforge voices` lists (in that language's "
+                "script), or give a recorded narration (narration: {audio: ...})",
+            )
     given = sorted({lang for lang in (sb.language, *(s.language for s in sb.scenes)) if lang})
     if not given:
         return

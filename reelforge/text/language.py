@@ -152,6 +152,25 @@ def _script_counts(text: str) -> Counter[str]:
     return counts
 
 
+def unknown_script(text: str) -> str | None:
+    """The writing system most of ``text``'s letters use when it is none that detection knows
+    ("Tifinagh", "Ethiopic", "Georgian"...), else None: no voice would read such text."""
+    letters = 0
+    foreign: Counter[str] = Counter()
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        letters += 1
+        name = unicodedata.name(ch, "")
+        if ch.isascii() or name.startswith("LATIN") or _script_of_char(ord(ch)):
+            continue
+        foreign[name.split(" ")[0].title() if name else "Unknown"] += 1
+    if not foreign:
+        return None
+    script, count = foreign.most_common(1)[0]
+    return script if count * 2 > letters else None
+
+
 def _latin_language(text: str) -> str:
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
     if not words:

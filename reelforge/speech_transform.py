@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.errors import EngineUnavailable, SpecError
+from reelforge.engines.base import optional_module
+from reelforge.errors import SpecError
 
 _INSTALL_HINT = "pip install 'reelforge[voices]' (pyworld-prebuilt)"
 _FRAME_MS = 5.0
@@ -134,13 +135,8 @@ def unparse(transform: Transform) -> str:
 
 
 def _world() -> Any:
-    try:
-        import pyworld
-    except ImportError as exc:
-        raise EngineUnavailable(
-            "age voices and pitch shifts need pyworld, which is not installed", hint=_INSTALL_HINT
-        ) from exc
-    return pyworld
+    missing = "age voices and pitch shifts need pyworld, which is not installed"
+    return optional_module("pyworld", missing, _INSTALL_HINT)
 
 
 def read_wav(path: Path) -> tuple[NDArray[np.float64], int]:

@@ -7,15 +7,25 @@ other. Times at this boundary are integer milliseconds.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from reelforge.errors import SpecError
+from reelforge.errors import EngineUnavailable, SpecError
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
+
+
+def optional_module(name: str, missing: str, hint: str) -> Any:
+    """The optional dependency ``name``, imported where it is first needed (so that
+    ``import reelforge`` stays light); EngineUnavailable(``missing``, ``hint``) without it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise EngineUnavailable(missing, hint=hint) from exc
 
 
 @dataclass(frozen=True)

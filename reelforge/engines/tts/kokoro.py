@@ -449,15 +449,8 @@ def speak_with(
         raise EngineFailed("kokoro produced no audio", hint="check the text has words")
     speech = Speech.of(joined.audio(), rate)
     file_name = wav_name("kokoro", voice_key, request.speed, language, request.text)
-    return SpeechResult(
-        audio=speech.write(Path(workdir) / file_name),
-        duration_ms=speech.duration_ms,
-        sample_rate=rate,
-        words=tuple(speech.words(joined.words)),
-        engine=engine,
-        version=version,
-        phonemes=speech.phonemes(joined.phones),
-    )
+    words, phonemes = speech.words(joined.words), speech.phonemes(joined.phones)
+    return speech.result(Path(workdir) / file_name, words, engine, version, phonemes)
 
 
 class KokoroEngine:

@@ -403,14 +403,7 @@ class KokoroJaEngine:
             for piece in _split_spaces(word.text, word.start_ms, word.end_ms)
         ]
         name = wav_name("kokoro-ja", voice, request.speed, request.language, request.text)
-        return SpeechResult(
-            audio=speech.write(Path(workdir) / name),
-            duration_ms=speech.duration_ms,
-            sample_rate=rate,
-            words=tuple(timed),
-            engine=self.name,
-            version=self._version(),
-        )
+        return speech.result(Path(workdir) / name, timed, self.name, self._version())
 
     @staticmethod
     def _version() -> str:

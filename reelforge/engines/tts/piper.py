@@ -311,15 +311,8 @@ def speak_with(
 
     speech = Speech.of(np.concatenate(pieces), rate)
     file_name = wav_name("piper", name, request.speed, request.language, request.text)
-    return SpeechResult(
-        audio=speech.write(Path(workdir) / file_name),
-        duration_ms=speech.duration_ms,
-        sample_rate=rate,
-        words=tuple(speech.words(_word_spans(voice_key, tokens, groups))),
-        engine=engine,
-        version=version,
-        phonemes=speech.phonemes(spans),
-    )
+    words = speech.words(_word_spans(voice_key, tokens, groups))
+    return speech.result(Path(workdir) / file_name, words, engine, version, speech.phonemes(spans))
 
 
 def _word_spans(voice_key: str, tokens: list[str], groups: list[_Group]) -> list[Span]:

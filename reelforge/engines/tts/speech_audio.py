@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.engines.base import Phoneme, Word
+from reelforge.engines.base import Phoneme, SpeechResult, Word
 
 PEAK = 0.9  # headroom below full scale so later mixing does not clip
 SILENCE = 0.01  # |sample| under 1 % of full scale (-40 dBFS) counts as silence
@@ -113,9 +113,19 @@ class Speech:
             if (start := max(0, self.ms(s))) < (end := min(self.duration_ms, self.ms(e)))
         )
 
-    def write(self, path: Path) -> Path:
+    def result(
+        self,
+        path: Path,
+        words: Iterable[Word],
+        engine: str,
+        version: str,
+        phonemes: tuple[Phoneme, ...] = (),
+    ) -> SpeechResult:
+        """Write the samples to ``path`` and describe them."""
         write_wav(path, self.pcm, self.rate)
-        return path
+        return SpeechResult(
+            path, self.duration_ms, self.rate, tuple(words), engine, version, phonemes
+        )
 
 
 @dataclass(frozen=True)

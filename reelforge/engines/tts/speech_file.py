@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelforge.engines.base import SpeechResult, VoiceInfo, Word
+from reelforge.engines.tts.speech_audio import ordered_words
 from reelforge.errors import EngineFailed, SpecError
 from reelforge.speech_transform import write_wav
 
@@ -174,13 +175,7 @@ def result(
         timed = spread_words(text, 0, duration_ms)
     else:
         timed = [Word(w.text, w.start_ms - shift, w.end_ms - shift) for w in words]
-    clamped: list[Word] = []
-    previous = 0
-    for word in timed:
-        start = min(max(word.start_ms, previous), duration_ms)
-        end = min(max(word.end_ms, start), duration_ms)
-        clamped.append(Word(word.text, start, end))
-        previous = end
+    clamped = ordered_words(((w.text, w.start_ms, w.end_ms) for w in timed), duration_ms)
     key = hashlib.sha256(f"{engine}|{version}|{text}".encode()).hexdigest()[:16]
     path = Path(workdir) / f"{engine}-{key}-{hashlib.sha256(audio.tobytes()).hexdigest()[:8]}.wav"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ def test_templates_moods_and_options(open_api: Api) -> None:
     assert "restaurant" in {t["name"] for t in templates}
     assert all(t["palette"] and t["music_mood"] for t in templates)
     moods = c.get("/api/music-moods").json()
-    assert {"cinematic", "calm", "indian"} <= {m["name"] for m in moods}
+    assert {"cinematic", "calm", "indian", "maghreb", "lullaby"} <= {m["name"] for m in moods}
     options = c.get("/api/options").json()
     assert options["formats"] == ["16:9", "9:16", "1:1"]
     assert "karaoke" in options["caption_styles"] and "none" in options["caption_styles"]

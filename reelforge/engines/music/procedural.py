@@ -20,9 +20,9 @@ import shutil
 import subprocess
 import wave
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,6 +57,10 @@ DORIAN = (0, 2, 3, 5, 7, 9, 10)
 HARMONIC_MINOR = (0, 2, 3, 5, 7, 8, 11)
 RAGA_YAMAN = (0, 2, 4, 6, 7, 9, 11)  # Sa Re Ga Ma(tivra) Pa Dha Ni
 RAGA_BHAIRAV = (0, 1, 4, 5, 7, 8, 11)  # Sa re(komal) Ga Ma Pa dha(komal) Ni
+RAGA_KHAMAJ = (0, 2, 4, 5, 7, 9, 10)  # Ni komal: the light-classical film and bhajan raga
+HIJAZ = (0, 1, 4, 5, 7, 8, 10)  # maqam Hijaz (phrygian dominant): the augmented 2nd b2-3
+NAHAWAND = (0, 2, 3, 5, 7, 8, 11)  # maqam Nahawand (harmonic minor): leading tone, b6
+KURD = (0, 1, 3, 5, 7, 8, 10)  # maqam Kurd (phrygian): Chaabi's dark minor
 
 # --------------------------------------------------------------------------- drums
 # One string per GM percussion key, 16 steps a bar (16ths); longer strings span several bars.
@@ -65,6 +69,7 @@ KICK, SIDE_STICK, SNARE, CLAP = 36, 37, 38, 39
 LOW_FLOOR_TOM, HIGH_FLOOR_TOM, LOW_TOM, LOW_MID_TOM = 41, 43, 45, 47
 CLOSED_HAT, OPEN_HAT, CRASH = 42, 46, 49
 TAMBOURINE, MARACAS, HI_WOODBLOCK, LOW_WOODBLOCK, OPEN_TRIANGLE = 54, 70, 76, 77, 81
+MUTE_TRIANGLE = 80
 HI_BONGO, LOW_BONGO, MUTE_HI_CONGA, OPEN_HI_CONGA, LOW_CONGA = 60, 61, 62, 63, 64
 STEP_VELOCITY = {"X": 112, "x": 90, "o": 52}
 
@@ -96,6 +101,13 @@ _TABLA_BOLS = {
     "Tin": (MUTE_HI_CONGA,),
     "Ta": (OPEN_HI_CONGA,),
 }
+
+
+# Darbuka: dum (low, open) on the low conga, tek (rim) on the high bongo, ka (the other hand's
+# rim, softer) on the low bongo; the riq's jingles on the tambourine.
+DUM, TEK, KA, RIQ = LOW_CONGA, HI_BONGO, LOW_BONGO, TAMBOURINE
+# Dholak: the bass head (ge) on the low conga, the treble head open (na) and muted (ti).
+GE, NA, TI = LOW_CONGA, OPEN_HI_CONGA, MUTE_HI_CONGA
 
 
 @dataclass(frozen=True)
@@ -179,6 +191,58 @@ DRUM_PATTERNS: dict[str, DrumPattern] = {
     ),
 }
 
+# The regional grooves as a drum machine's grid: pattern, instrument, then the light groove,
+# the full groove and the fill, separated by "|".
+# maqsum: maqsum (D T . T D . T .) in the verses, baladi (D D . T D . T .) with ka and the riq in
+#   the lifts, the grooves of Chaabi and of the Andalusi nuba's quick movements.
+# dholak: kaharwa (Dha Ge Na Ti Na Ka Dhi Na), then the filmi chaal with claps.
+# bhajan: manjira (ching on the open triangle, chak on the muted one); the dholak joins in.
+# epic: taiko-like floor toms in 3+3+2 under a marching snare, the trailer's drive.
+REGIONAL_GROOVES = """
+maqsum  dum         X.......x....... | X.x.....X....... | ...X
+maqsum  tek         ..x...x.....x... | ......x.....x.x. | xoxo
+maqsum  ka                           | ...o.o.o...o.o.. |
+maqsum  riq         o...o...o...o... | x.o.x.o.x.o.x.o. |
+dholak  ge          x.o.........x... | X..x..x.X..x..x. | ...X
+dholak  na          x...x...x...x.x. | x.x.x.x.x.x.x.x. | xxxx
+dholak  ti          ......o...o..... | .o...o...o...o.. |
+dholak  clap                         | ....x.......x... |
+dholak  tambourine                   | o.o.o.o.o.o.o.o. |
+bhajan  ching       x.......x....... | x.......x....... |
+bhajan  chak        ....o.......o... | ....o.......o... |
+bhajan  ge                           | x.......o...o... |
+bhajan  na                           | ..o.o.o...o...o. | ooxx
+epic    kick                         | X.......X....... |
+epic    floor       X.......x.x..... | X..x..x.X..x..x. | ..xX
+epic    high-floor  ............o... | ....x.......x.xx |
+epic    snare                        | ..o...o...o.o.o. |
+epic    tom                          |                  | xx..
+"""
+GROOVE_KEYS = {
+    **{"dum": DUM, "tek": TEK, "ka": KA, "riq": RIQ, "ge": GE, "na": NA, "ti": TI},
+    **{"clap": CLAP, "tambourine": TAMBOURINE, "ching": OPEN_TRIANGLE, "chak": MUTE_TRIANGLE},
+    **{"kick": KICK, "snare": SNARE, "floor": LOW_FLOOR_TOM, "high-floor": HIGH_FLOOR_TOM},
+    "tom": LOW_TOM,
+}
+
+
+def _grooves(grid: str, crash: dict[str, int]) -> dict[str, DrumPattern]:
+    """Drum patterns from a grid (see REGIONAL_GROOVES); a pattern has a crash only if named."""
+    parts: dict[str, tuple[dict[int, str], dict[int, str], dict[int, str]]] = {}
+    for row in grid.strip().splitlines():
+        name, instrument, cells = row.split(maxsplit=2)
+        key = GROOVE_KEYS[instrument]
+        for part, cell in zip(parts.setdefault(name, ({}, {}, {})), cells.split("|"), strict=True):
+            if cell.strip():
+                part[key] = cell.strip()
+    return {
+        name: DrumPattern(light, full, fill, crash.get(name))
+        for name, (light, full, fill) in parts.items()
+    }
+
+
+DRUM_PATTERNS.update(_grooves(REGIONAL_GROOVES, crash={"epic": CRASH}))
+
 # --------------------------------------------------------------------------- melody rhythms
 # One bar of (onset, duration) in beats; the motif takes one and repeats/varies it.
 RHYTHMS: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
@@ -209,10 +273,56 @@ RHYTHMS: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
         ((0, 0.5), (0.5, 1.5), (2.5, 1.5)),
         ((1, 0.5), (1.5, 0.5), (2, 2)),
     ),
+    "waltz": (  # 3/4
+        ((0, 2), (2, 1)),
+        ((0, 1), (1, 1), (2, 1)),
+        ((0, 1.5), (1.5, 0.5), (2, 1)),
+        ((0, 2.5), (2.5, 0.5)),
+    ),
+    "darj": (  # the quick, running lines of a Maghrebi song over maqsum
+        ((0, 0.5), (0.5, 0.5), (1, 0.5), (1.5, 0.5), (2, 1), (3, 0.5), (3.5, 0.5)),
+        ((0, 1), (1, 0.25), (1.25, 0.25), (1.5, 0.5), (2, 1.5), (3.5, 0.5)),
+        ((0, 0.75), (0.75, 0.25), (1, 0.5), (1.5, 0.5), (2, 2)),
+    ),
     "gat": (
         ((0, 0.5), (0.5, 0.5), (1, 1), (2, 0.5), (2.5, 0.5), (3, 1)),
         ((0, 1), (1, 0.5), (1.5, 0.5), (2, 2)),
         ((0, 0.5), (0.5, 0.25), (0.75, 0.25), (1, 1), (2, 1), (3, 1)),
+    ),
+}
+
+
+# --------------------------------------------------------------------------- accompaniment cells
+@dataclass(frozen=True)
+class CompCell:
+    """An accompaniment written out: each bar a line of tokens spread evenly over the bar
+    (16 tokens in 4/4 are 16ths), each token scale steps above the chord's root (``0+7``: root
+    and octave together, ``!`` accents, ``.`` rests). The style cycles its bars."""
+
+    low: int  # the register: the tonic sits in low..low+11
+    ring: float  # beats each note is left to sound
+    bars: tuple[str, ...]
+
+
+COMP_CELLS: dict[str, CompCell] = {
+    # Music box lullaby: the rocking broken chord of 3/4, root - fifth - tenth - fifth.
+    "cradle": CompCell(60, 1.5, ("!0 4 9 4 7 4",)),
+    # Santoor: hammered 16ths up and down the chord.
+    "santoor": CompCell(
+        60, 0.5, ("!0 2 4 7 4 2 !0 2 4 7 9 7 !4 2 4 7", "!0 4 7 9 7 4 !2 4 7 4 2 0 !2 4 2 0")
+    ),
+    # Temple bells: a high Sa, then Pa, left to ring.
+    "bells": CompCell(60, 6.0, ("!7 . . .", "4 . . .")),
+    # Trailer strings: 16ths in 3+3+2 accents.
+    "ostinato16": CompCell(48, 0.23, ("!0 0 7 !0 0 7 !0 4 !0 0 7 !0 0 7 !4 2",)),
+    # Qanun: plucked octaves, and every second bar a 32nd-note run down into the tonic.
+    "qanun": CompCell(
+        60,
+        1.0,
+        (
+            "!0+7 . . . 4 . . . 2 . . . 4 . . .",
+            "!0+7 . . . . . . . 4 . . . . . . . 14 13 12 11 10 9 8 7 6 5 4 3 2 1 0 .",
+        ),
     ),
 }
 
@@ -244,6 +354,9 @@ class MoodSpec:
     melody_in_main: bool = False  # a sparse melody already in the first main section
     ornaments: bool = False  # meend (pitch-bend glides) and kan (grace notes)
     drone: bool = False  # pad is a Sa-Pa drone instead of chords
+    tremolo: bool = False  # long melody notes restruck in 32nds: the oud's risha
+    build: int = 0  # velocity added each time a main or lift section comes back
+    meter: int = 4  # beats a bar (4/4 or 3/4)
     reverb: int = 60  # CC91 send for pad and melody
     mix: dict[str, int] = field(default_factory=dict)  # CC7 volume per part, over MIX_DEFAULT
 
@@ -252,28 +365,65 @@ class MoodSpec:
 # with FluidR3 so that drums and crashes do not set the peak on their own.
 MIX_DEFAULT = {"pad": 90, "comp": 95, "bass": 100, "hits": 100, "melody": 112, "drums": 90}
 
-MOOD_SPECS: dict[str, MoodSpec] = {
-    "cinematic": MoodSpec(
-        tempo=(62, 76),
-        scales=(AEOLIAN,),
-        tonics=(2, 4, 7, 9),  # D, E, G, A minor: where the string section sounds fullest
-        progressions=((0, 5, 2, 6), (0, 3, 5, 4), (5, 3, 0, 6)),
-        cadence=6,  # VII -> i, the "epic" cadence
-        pad=48,  # String Ensemble 1
-        melody=60,  # French Horn
-        melody_range=(55, 77),
-        rhythm="long",
-        rhythm_main="long",
-        bass=43,  # Contrabass
-        bass_style="whole",
-        comp=46,  # Orchestral Harp
-        comp_style="arp",
-        drums="cinematic",
-        hits=47,  # Timpani
+
+def _modal(**fields: Any) -> MoodSpec:
+    """A modal mood: no chord changes, the melody sings and ornaments itself over a drone on the
+    tonic and fifth from the first section on."""
+    return MoodSpec(
+        progressions=((0, 0, 0, 0),),
+        cadence=0,
         melody_in_main=True,
-        reverb=90,
-        mix={"pad": 118, "comp": 100, "drums": 78, "hits": 110},
-    ),
+        ornaments=True,
+        drone=True,
+        **fields,
+    )
+
+
+_CINEMATIC = MoodSpec(
+    tempo=(62, 76),
+    scales=(AEOLIAN,),
+    tonics=(2, 4, 7, 9),  # D, E, G, A minor: where the string section sounds fullest
+    progressions=((0, 5, 2, 6), (0, 3, 5, 4), (5, 3, 0, 6)),
+    cadence=6,  # VII -> i, the "epic" cadence
+    pad=48,  # String Ensemble 1
+    melody=60,  # French Horn
+    melody_range=(55, 77),
+    rhythm="long",
+    rhythm_main="long",
+    bass=43,  # Contrabass
+    bass_style="whole",
+    comp=46,  # Orchestral Harp
+    comp_style="arp",
+    drums="cinematic",
+    hits=47,  # Timpani
+    melody_in_main=True,
+    reverb=90,
+    mix={"pad": 118, "comp": 100, "drums": 78, "hits": 110},
+)
+
+_CALM = MoodSpec(
+    tempo=(60, 72),
+    scales=(IONIAN, LYDIAN),
+    tonics=(0, 2, 4, 5, 7),
+    progressions=((0, 3, 0, 4), (0, 2, 3, 0), (3, 0, 5, 4)),
+    cadence=3,  # IV -> I, the soft plagal close
+    pad=89,  # Warm Pad
+    melody=0,  # Acoustic Grand Piano
+    melody_range=(62, 84),
+    rhythm="long",
+    rhythm_main="long",
+    bass=None,
+    comp=0,
+    comp_style="arp",
+    sevenths=True,
+    melody_in_main=True,
+    reverb=100,
+    mix={"comp": 104, "melody": 122},
+)
+
+
+MOOD_SPECS: dict[str, MoodSpec] = {
+    "cinematic": _CINEMATIC,
     "upbeat": MoodSpec(
         tempo=(110, 125),
         scales=(IONIAN,),
@@ -292,25 +442,7 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         drums="pop",
         mix={"melody": 122, "comp": 100},
     ),
-    "calm": MoodSpec(
-        tempo=(60, 72),
-        scales=(IONIAN, LYDIAN),
-        tonics=(0, 2, 4, 5, 7),
-        progressions=((0, 3, 0, 4), (0, 2, 3, 0), (3, 0, 5, 4)),
-        cadence=3,  # IV -> I, the soft plagal close
-        pad=89,  # Warm Pad
-        melody=0,  # Acoustic Grand Piano
-        melody_range=(62, 84),
-        rhythm="long",
-        rhythm_main="long",
-        bass=None,
-        comp=0,
-        comp_style="arp",
-        sevenths=True,
-        melody_in_main=True,
-        reverb=100,
-        mix={"comp": 104, "melody": 122},
-    ),
+    "calm": _CALM,
     "corporate": MoodSpec(
         tempo=(100, 116),
         scales=(IONIAN,),
@@ -407,6 +539,88 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         reverb=80,
         mix={"pad": 104, "comp": 116, "drums": 104, "melody": 104},
     ),
+    "maghreb": _modal(
+        tempo=(92, 112),
+        scales=(HIJAZ, NAHAWAND, KURD),
+        tonics=(2, 7, 9),  # D, G, A: the oud's open strings
+        pad=49,  # String Ensemble 2: the violins' held drone
+        melody=24,  # Nylon Guitar, ornamented and tremolo-picked: GM's nearest oud
+        melody_range=(55, 76),
+        rhythm="darj",
+        rhythm_main="long",
+        comp=107,  # Koto: the qanun's plucked octaves and runs
+        comp_style="qanun",
+        drums="maqsum",
+        tremolo=True,
+        reverb=70,
+        mix={"pad": 80, "comp": 100, "drums": 104},
+    ),
+    "bollywood": MoodSpec(
+        tempo=(96, 112),
+        scales=(RAGA_KHAMAJ, IONIAN),
+        tonics=(0, 2, 5, 7),
+        progressions=((0, 3, 4, 0), (0, 6, 3, 4), (5, 3, 0, 4)),
+        cadence=4,
+        pad=48,  # String Ensemble 1: the film orchestra's strings
+        melody=73,  # Flute: the bansuri's line
+        melody_range=(67, 88),
+        rhythm="pop",
+        rhythm_main="long",
+        bass=33,  # Electric Bass (finger)
+        bass_style="oompah",
+        comp=15,  # Dulcimer: the santoor
+        comp_style="santoor",
+        drums="dholak",
+        melody_in_main=True,
+        ornaments=True,
+        mix={"pad": 70, "comp": 120, "drums": 100, "melody": 120},
+    ),
+    "devotional": _modal(
+        tempo=(66, 80),
+        scales=(RAGA_KHAMAJ, RAGA_BHAIRAV, IONIAN),
+        tonics=(0, 2, 5),
+        pad=20,  # Reed Organ: the harmonium's drone
+        melody=21,  # Accordion: the harmonium playing the bhajan's tune
+        melody_range=(60, 79),
+        rhythm="long",
+        rhythm_main="long",
+        comp=14,  # Tubular Bells: the temple bell
+        comp_style="bells",
+        drums="bhajan",
+        reverb=100,
+        mix={"pad": 96, "comp": 110, "drums": 96},
+    ),
+    # Epic: the cinematic mood driven harder, louder each time a section returns.
+    "epic": replace(
+        _CINEMATIC,
+        tempo=(84, 100),
+        scales=(AEOLIAN, DORIAN),
+        pad=52,  # Choir Aahs
+        melody=61,  # Brass Section
+        rhythm="tense",
+        bass_style="pulse",
+        comp=48,  # String Ensemble 1 as a 16th-note ostinato
+        comp_style="ostinato16",
+        drums="epic",
+        build=8,
+        mix={"pad": 96, "comp": 72, "bass": 92, "drums": 92, "hits": 108, "melody": 127},
+    ),
+    # Lullaby: the calm mood in 3/4, a music box over celesta.
+    "lullaby": replace(
+        _CALM,
+        meter=3,  # rocking in 3/4: the melody, the celesta's broken chords
+        rhythm="waltz",
+        rhythm_main="waltz",
+        comp_style="cradle",
+        scales=(IONIAN,),  # plain major triads, no sevenths
+        sevenths=False,
+        progressions=((0, 3, 0, 4), (0, 5, 3, 4), (0, 4, 0, 4)),
+        cadence=4,
+        melody=10,  # Music Box
+        melody_range=(67, 86),
+        comp=8,  # Celesta
+        mix={"pad": 76, "comp": 92},
+    ),
 }
 
 if list(MOOD_SPECS) != list(MOODS):  # the light list the spec checks moods against
@@ -448,7 +662,7 @@ class _Ctx:
 
     @property
     def bar_s(self) -> float:
-        return 4 * self.beat_s
+        return self.spec.meter * self.beat_s
 
     def time(self, bar: int, beat: float) -> float:
         """Seconds for a bar and beat, with the mood's swing on off-beat 8ths."""
@@ -513,7 +727,7 @@ def _plan(mood: str, duration_s: float, seed: int, tempo_bpm: int | None) -> _Ct
         bpm = int(rng.integers(spec.tempo[0], spec.tempo[1] + 1))
     else:
         bpm = int(min(220, max(40, tempo_bpm)))
-    bar_s = 240.0 / bpm
+    bar_s = spec.meter * 60.0 / bpm
     fade_s = min(FADE_OUT_S, duration_s / 4)
     # The final chord starts before the fade-out, so the fade runs over a held, resolved chord.
     final_bar = max(0, math.floor((duration_s - fade_s) / bar_s + 1e-9))
@@ -585,6 +799,11 @@ def _add(
     return note
 
 
+def _build(ctx: _Ctx, section: _Section | None) -> float:
+    """The mood's build: each return of a main or lift section plays harder."""
+    return float(ctx.spec.build * section.index) if section else 0.0
+
+
 def _section_gain(kind: str) -> float:
     return {"intro": -6.0, "main": 0.0, "lift": 6.0, "outro": -6.0, "final": -4.0}[kind]
 
@@ -641,7 +860,7 @@ def _bass(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
             _add(inst, root, _humanise(rng, vel), ctx.time(bar, 0), ctx.end_s, ctx.end_s)
             continue
         if style == "whole":
-            hits = [(0.0, 4.0, root)]
+            hits = [(0.0, float(ctx.spec.meter), root)]
         elif style == "pop":
             hits = [
                 (0.0, 1.5, root),
@@ -681,6 +900,9 @@ def _comp(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
     style = ctx.spec.comp_style
     if style == "tanpura":
         _tanpura(ctx, inst, rng)
+        return
+    if style in COMP_CELLS:
+        _cells(ctx, inst, rng, COMP_CELLS[style])
         return
     for bar, section in [*_bars(ctx, {"main", "lift", "outro"}), (ctx.final_bar, None)]:
         kind = section.kind if section else "final"
@@ -731,6 +953,30 @@ def _comp(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
                 _add(inst, pitch, _humanise(rng, vel + accent), start + strum, end, ctx.end_s)
 
 
+def _cells(
+    ctx: _Ctx, inst: pretty_midi.Instrument, rng: np.random.Generator, cell: CompCell
+) -> None:
+    """Play a written-out accompaniment over the chords (see :class:`CompCell`)."""
+    base = cell.low + (ctx.tonic - cell.low) % 12
+    for bar, section in [*_bars(ctx, {"main", "lift", "outro"}), (ctx.final_bar, None)]:
+        root = ctx.chords[bar]
+        octave = -7 if ctx.degree_pitch(root, base) > base + 7 else 0  # stay in the register
+        tokens = cell.bars[(bar - section.start_bar if section else 0) % len(cell.bars)].split()
+        step = ctx.spec.meter / len(tokens)
+        if section is None:  # the final bar: the first strike, left to ring into the fade
+            tokens = tokens[:1]
+        vel = 70 + _section_gain(section.kind if section else "final") + _build(ctx, section)
+        for i, token in enumerate(tokens):
+            if token == ".":
+                continue
+            start = ctx.time(bar, i * step) + _jitter(rng, 0.004)
+            end = ctx.end_s if section is None else start + cell.ring * ctx.beat_s
+            accent = 10 if token.startswith("!") else 0
+            for steps in token.lstrip("!").split("+"):
+                pitch = ctx.degree_pitch(root + octave + int(steps), base)
+                _add(inst, pitch, _humanise(rng, vel + accent, 4), start, end, ctx.end_s)
+
+
 def _tanpura(ctx: _Ctx, inst: pretty_midi.Instrument, rng: np.random.Generator) -> None:
     """Pa, Sa', Sa', Sa: the tanpura's cycle, one pluck a beat, each left to ring."""
     base = 48 + ctx.tonic
@@ -772,7 +1018,7 @@ def _hits(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
         if root > base + 7:
             root -= 12
         for i in range(8):  # a crescendo roll on the last beat into the final chord
-            start = ctx.time(bar, 3 + i / 8)
+            start = ctx.time(bar, ctx.spec.meter - 1 + i / 8)
             _add(inst, root, _humanise(rng, 60 + 6 * i, 3), start, start + 0.1, ctx.end_s)
     start = ctx.time(ctx.final_bar, 0)
     _add(inst, base, _humanise(rng, 112), start, start + 3.0, ctx.end_s)
@@ -849,7 +1095,7 @@ def _melody(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
         pos = local % 4
         sparse = section.kind in ("main", "outro")
         motif = motif_b if section.kind == "lift" else motif_a
-        vel = 92 + _section_gain(section.kind)
+        vel = 92 + _section_gain(section.kind) + _build(ctx, section)
         end_of_section = local == section.bars - 1
         if pos == 3 or end_of_section:
             # Cadence: one long chord tone, then a breath. Every second phrase closes home.
@@ -860,7 +1106,7 @@ def _melody(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
             elif closing and ctx.spec.drone:
                 target = round(last / 7) * 7  # back to Sa
             target = fit(target)
-            notes.append((ctx.time(bar, 0), ctx.time(bar, 3), target, vel))
+            notes.append((ctx.time(bar, 0), ctx.time(bar, spec.meter - 1), target, vel))
             last = target
             continue
         if sparse and pos == 1:
@@ -902,6 +1148,28 @@ def _melody(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
         _add(inst, pitch, _humanise(rng, velocity), start, end, ctx.end_s)
     if spec.ornaments:
         _ornament(ctx, inst, rng)
+    if spec.tremolo:
+        _tremolo(ctx, inst)
+
+
+def _tremolo(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
+    """Restrike notes of two beats or more in 32nds, down- and up-strokes alternating: the
+    oud's risha tremolo, which also keeps a plucked note from dying under a held phrase end."""
+    import pretty_midi
+
+    step = ctx.beat_s / 8
+    kept: list[pretty_midi.Note] = []
+    for note in inst.notes:
+        if note.end - note.start < 2 * ctx.beat_s - 1e-6:
+            kept.append(note)
+            continue
+        count = int((note.end - note.start) / step)
+        for k in range(count):
+            velocity = max(1, note.velocity - (16 if k % 2 else 4) - k // 4)
+            start = note.start + k * step
+            end = note.end if k == count - 1 else start + step
+            kept.append(pretty_midi.Note(velocity=velocity, pitch=note.pitch, start=start, end=end))
+    inst.notes = kept
 
 
 def _ornament(ctx: _Ctx, inst: pretty_midi.Instrument, rng: np.random.Generator) -> None:
@@ -944,24 +1212,25 @@ def _drums(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
     rng = ctx.rng(6)
     pattern = DRUM_PATTERNS[ctx.spec.drums or ""]
     lifts = {s.start_bar for s in ctx.sections if s.kind == "lift"}
+    per_bar = 4 * ctx.spec.meter  # 16ths
     for bar, section in _bars(ctx, {"main", "lift"}):
         grid = pattern.full if section.kind == "lift" else pattern.light
         local = bar - section.start_bar
-        gain = _section_gain(section.kind) * 0.5
+        gain = _section_gain(section.kind) * 0.5 + _build(ctx, section)
         fill_here = (bar + 1) in lifts or (bar + 1 == ctx.final_bar and section.kind == "lift")
         for key, steps in grid.items():
-            span = len(steps) // 16
-            for s in range(16):
-                if fill_here and pattern.fill and s >= 12:
+            span = len(steps) // per_bar
+            for s in range(per_bar):
+                if fill_here and pattern.fill and s >= per_bar - 4:
                     continue  # the fill replaces the groove's last beat
-                char = steps[(local % span) * 16 + s]
+                char = steps[(local % span) * per_bar + s]
                 if char != ".":
                     _hit(ctx, inst, rng, key, STEP_VELOCITY[char] + gain, bar, s)
         if fill_here:
             for key, steps in pattern.fill.items():
                 for s, char in enumerate(steps):
                     if char != ".":
-                        _hit(ctx, inst, rng, key, STEP_VELOCITY[char] + gain, bar, 12 + s)
+                        _hit(ctx, inst, rng, key, STEP_VELOCITY[char] + gain, bar, per_bar - 4 + s)
         if section.kind == "lift" and local == 0 and pattern.crash is not None:
             _hit(ctx, inst, rng, pattern.crash, 84, bar, 0)
     # The final chord gets one hit when the music was already grooving.
@@ -1017,7 +1286,7 @@ def compose_midi(
     ctx = _plan(mood, duration_s, seed, tempo_bpm)
     spec = ctx.spec
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(ctx.bpm))
-    pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(spec.meter, 4, 0.0))
     pm.key_signature_changes.append(pretty_midi.KeySignature(ctx.tonic, 0.0))
 
     # (name, program, writer, volume CC7, pan CC10, reverb CC91)

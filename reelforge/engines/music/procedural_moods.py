@@ -16,5 +16,15 @@ MOODS: dict[str, str] = {
     "lofi": "Lo-fi hip hop: jazzy 7th chords on electric piano, walking bass, lazy swing.",
     "indian": "Indian classical flavour: tanpura drone on Sa-Pa, sitar in raga Yaman or "
     "Bhairav, tabla in teentaal.",
+    "maghreb": "Andalusi and Chaabi flavour: oud-like plucked lead with tremolo in maqam Hijaz, "
+    "Nahawand or Kurd over a drone, qanun runs on koto, darbuka in maqsum and baladi, riq.",
+    "bollywood": "Film-song feel: bansuri flute in raga Khamaj or major over strings, santoor "
+    "16ths, dholak kaharwa then the filmi chaal with claps.",
+    "devotional": "Slow bhajan: harmonium drone and harmonium tune, temple bells, manjira, "
+    "and a soft dholak when it lifts.",
+    "epic": "Cinematic epic: choir, 16th-note string ostinato, brass theme, taiko-like toms "
+    "and timpani, building from verse to lift.",
+    "lullaby": "Children's lullaby in 3/4: music box tune over a rocking celesta and a soft pad, "
+    "slow, no drums.",
 }
 """Mood name -> one-line description."""

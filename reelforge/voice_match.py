@@ -313,10 +313,7 @@ def match_voice(
         )
     measured = [(base, *_probe(base, text, language, folder)) for base in pool]
     base, probe_wav, base_profile = min(measured, key=lambda m: distance(m[2], target).score)
-    transform = fit(base_profile, target)
-    spoken = probe_wav.with_name(f"{probe_wav.stem}-{_text_key(str(transform))}.wav")
-    speech_transform.apply(probe_wav, spoken, transform)
-    after_profile = profile(spoken)
+    transform, after_profile = _refined(probe_wav, fit(base_profile, target), target)
     matched = dataclasses.replace(
         base,
         id=f"{base.id}-like-{key[:8]}",
@@ -326,6 +323,34 @@ def match_voice(
     before, after = distance(base_profile, target), distance(after_profile, target)
     profiles = (target, base_profile, after_profile)
     return VoiceMatch(matched, base, recording.name, language, *profiles, before, after)
+
+
+def _refined(
+    probe: Path, transform: speech_transform.Transform, target: VoiceProfile
+) -> tuple[speech_transform.Transform, VoiceProfile]:
+    """Apply ``transform`` to the probe and measure it; when the F0 or its spread landed off
+    the target (the contour's spread is scaled around the median of every voiced frame, the
+    profile weighs the loud ones), correct both once by what was measured and keep the closer.
+    """
+
+    def spoken(candidate: speech_transform.Transform) -> VoiceProfile:
+        wav = probe.with_name(f"{probe.stem}-{_text_key(str(candidate))}.wav")
+        speech_transform.apply(probe, wav, candidate)
+        return profile(wav)
+
+    measured = spoken(transform)
+    miss = distance(measured, target)
+    if miss.f0_semitones < 0.25 and miss.spread_semitones < 0.5:
+        return transform, measured
+    f0 = float(np.clip(transform.f0 * target.f0_hz / measured.f0_hz, 0.25, 4.0))
+    spread = transform.range * target.spread_semitones / max(measured.spread_semitones, 0.1)
+    corrected = dataclasses.replace(
+        transform, f0=round(f0, 4), range=round(float(np.clip(spread, 0.4, 2.5)), 3)
+    )
+    again = spoken(corrected)
+    if distance(again, target).score < miss.score:
+        return corrected, again
+    return transform, measured
 
 
 def default_candidates(language: str) -> list[VoiceInfo]:

@@ -167,3 +167,22 @@ def test_make_reports_the_match_in_the_manifest(tmp_path: Path) -> None:
     assert manifest["scenes"][0]["voice"].startswith("ar-adult-male-like-")
     with wave.open(str(next((tmp_path / "c" / "voice").glob("*/*.wav"))), "rb") as wav:
         assert wav.getnframes() > 0
+
+
+def test_the_service_takes_an_uploaded_recording_for_voice_like() -> None:
+    pytest.importorskip("sqlalchemy")
+    from reelforge import kinds
+    from reelforge.service.models import Media
+    from reelforge.service.requests import check_media, video_request
+
+    uploads = {
+        "a" * 32: Media(id="a" * 32, kind="audio", extension=".wav"),
+        "b" * 32: Media(id="b" * 32, kind="image", extension=".png"),
+    }
+    board = {"scenes": ["Hello there."], "voice_like": "media:" + "a" * 32}
+    request = video_request({"storyboard": board}, uploads.get)
+    assert request.storyboard.voice_like == f"media:{'a' * 32}.wav"
+    assert check_media(kinds.get("video"), request, uploads.get)
+    image = video_request({"storyboard": {**board, "voice_like": "media:" + "b" * 32}}, uploads.get)
+    with pytest.raises(SpecError, match="voice_like: .* is image, this field takes audio"):
+        check_media(kinds.get("video"), image, uploads.get)

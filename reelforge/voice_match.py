@@ -201,7 +201,8 @@ def analyse_reference(recording: Path, workdir: Path) -> VoiceProfile:
     seconds = info.duration_ms / 1000.0
     if seconds < MIN_REFERENCE_S:
         raise MediaError(
-            f"the voice reference {recording.name} is {seconds:.1f} s long, too short to "
+            f"the voice reference {recording.name} is {math.floor(seconds * 10) / 10:.1f} s "
+            "long, too short to "
             f"measure a voice (at least {MIN_REFERENCE_S:g} s)",
             hint=_RECORD_HINT,
         )

@@ -56,6 +56,8 @@ class PodcastRequest(JobRequest):
     speed: float = Field(1.0, ge=0.5, le=2.0)
     captions: bool = True
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    background: Literal["studio", "animated"] = "studio"
+    waveform: bool = False
 
     @model_validator(mode="after")
     def _dialogue_parses(self) -> PodcastRequest:

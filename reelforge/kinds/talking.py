@@ -60,6 +60,7 @@ class TalkingRequest(JobRequest):
     speed: float = Field(1.0, ge=0.5, le=2.0)
     captions: bool = True
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    background: Literal["studio", "animated"] = "studio"
 
     _known_character = field_validator("character")(known_character)
 

@@ -851,3 +851,45 @@ def studio_background(
     image = image * (1 - 0.22 * glow) + light * 0.22 * glow
     out: Frame = np.clip(image, 0, 255).astype(np.uint8)
     return out
+
+
+BACKGROUNDS = ("studio", "animated")
+DRIFT_PERIOD_S = 24.0  # an animated backdrop drifts across and back in this time
+
+
+def check_background(name: str) -> None:
+    if name not in BACKGROUNDS:
+        raise SpecError(f"unknown background {name!r}", hint="use one of " + ", ".join(BACKGROUNDS))
+
+
+class Backdrop:
+    """A studio backdrop (:func:`studio_background`); ``animated``: a quarter wider, drifting
+    slowly across and back, so its soft lights move behind the characters (seeded phase).
+    :meth:`at` is a view: copy it before drawing on it."""
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        colours: tuple[str, str, str],
+        seed: int = 0,
+        animated: bool = False,
+        fps: int = 30,
+    ) -> None:
+        top, bottom, accent = colours
+        self.width, self.fps = width, fps
+        self.pad = width // 4 if animated else 0
+        self.image = studio_background(width + self.pad, height, top, bottom, accent, seed)
+        self.phase = (seed * 0.618) % 1.0 * 2 * math.pi
+
+    def offset(self, number: int) -> int:
+        """How far into the wide backdrop frame ``number`` looks (pixels)."""
+        if not self.pad:
+            return 0
+        turn = 2 * math.pi * number / (self.fps * DRIFT_PERIOD_S) + self.phase
+        return round(self.pad * 0.5 * (1 - math.cos(turn)))
+
+    def at(self, number: int) -> Frame:
+        x = self.offset(number)
+        view: Frame = self.image[:, x : x + self.width]
+        return view

@@ -22,7 +22,12 @@ def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
         help="a lip-synced talking character (a photo or a built-in one) saying a script",
         description="reelforge talk [portrait.jpg] script.md -o out.mp4 [--character maya]",
     )
-    talk.add_argument("inputs", nargs="+", help="[portrait image] script (.txt, .md)")
+    talk.add_argument(
+        "inputs",
+        nargs="+",
+        help="[portrait image ...] script (.txt, .md); several images of one character "
+        "take the paragraphs in turn",
+    )
     talk.add_argument("-o", "--output", help="output .mp4 (default: out/<script name>.mp4)")
     talk.add_argument("--character", help="a built-in character (see --list-characters)")
     talk.add_argument("--voice", help="voice id (see `reelforge voices`)")
@@ -31,6 +36,7 @@ def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
     talk.add_argument("--speed", type=float, default=1.0)
     talk.add_argument("--no-captions", action="store_true")
     talk.add_argument("--preview", action="store_true", help="a third of the size, fast")
+    talk.add_argument("--background", default="studio", choices=["studio", "animated"])
 
     podcast = subparsers.add_parser(
         "podcast",
@@ -49,6 +55,10 @@ def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
     podcast.add_argument("--speed", type=float, default=1.0)
     podcast.add_argument("--no-captions", action="store_true")
     podcast.add_argument("--preview", action="store_true", help="a third of the size, fast")
+    podcast.add_argument("--background", default="studio", choices=["studio", "animated"])
+    podcast.add_argument(
+        "--waveform", action="store_true", help="each speaker's voice as bars in their panel"
+    )
 
     characters = subparsers.add_parser("characters", help="list the built-in cast")
     characters.add_argument("--json", action="store_true")
@@ -69,9 +79,10 @@ def _report(result: reelforge.TalkingResult, started: float) -> None:
 
 
 def _cmd_talk(args: argparse.Namespace) -> int:
-    if len(args.inputs) > 2:
-        raise SpecError("too many inputs", hint="reelforge talk [portrait.jpg] script.md")
-    portrait = Path(args.inputs[0]) if len(args.inputs) == 2 else None
+    if len(args.inputs) > 9:
+        raise SpecError("too many inputs", hint="reelforge talk [portrait.jpg ...] script.md")
+    photos = [Path(p) for p in args.inputs[:-1]]  # several: one character, many scenes
+    portrait = photos if len(photos) > 1 else (photos[0] if photos else None)
     script = Path(args.inputs[-1])
     output = Path(args.output or Path("out") / (script.stem + ".mp4"))
     started = time.perf_counter()
@@ -95,6 +106,7 @@ def _video_options(args: argparse.Namespace) -> dict[str, Any]:
         "speed": args.speed,
         "captions": not args.no_captions,
         "preview": args.preview,
+        "background": args.background,
     }
 
 
@@ -118,6 +130,7 @@ def _cmd_podcast(args: argparse.Namespace) -> int:
         dialogue,
         output,
         layout=args.layout,
+        waveform=args.waveform,
         **_video_options(args),
     )
     _report(result, started)

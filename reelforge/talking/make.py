@@ -67,13 +67,13 @@ class CharacterStage:
         mouth: MouthTrack,
         motion: animate.Motion,
         size: tuple[int, int],
-        painter: produce.CaptionPainter | None,
+        animated: bool = False,
+        fps: int = 30,
     ) -> None:
         width, height = size
-        self.character, self.mouth, self.motion, self.painter = character, mouth, motion, painter
-        self.background = cast.studio_background(
-            width, height, "#f4efe6", "#d8e2f0", character.accent_color, seed=len(character.name)
-        )
+        self.character, self.mouth, self.motion = character, mouth, motion
+        colours = ("#f4efe6", "#d8e2f0", character.accent_color)
+        self.backdrop = cast.Backdrop(width, height, colours, len(character.name), animated, fps)
         portrait = height > width
         self.unit = min(width * (0.46 if portrait else 0.5), height * 0.3)
         self.centre = (width / 2, height * (0.36 if portrait else 0.34))
@@ -88,11 +88,9 @@ class CharacterStage:
         )
 
     def draw(self, number: int) -> Frame:
-        frame = self.background.copy()
+        frame = self.backdrop.at(number).copy()
         pose = self.motion.pose(number, self.mouth)
         cast.draw_character(frame, self.character, pose, self.centre, self.unit)
-        if self.painter is not None:
-            self.painter.draw(frame, number)
         return frame
 
 
@@ -101,7 +99,7 @@ def make_talking(
     output: str | Path,
     *,
     character: str | None = None,
-    portrait: str | Path | None = None,
+    portrait: str | Path | Sequence[str | Path] | None = None,
     voice: str | None = None,
     format: str = "9:16",
     language: str = "en",
@@ -110,14 +108,20 @@ def make_talking(
     speed: float = 1.0,
     captions: bool = True,
     seed: int = 0,
+    background: str = "studio",
     workdir: str | Path | None = None,
     progress: Progress | None = None,
 ) -> TalkingResult:
     """A lip-synced talking video of ``script`` (plain text or Markdown).
 
     The speaker is a built-in ``character`` (``reelforge.talking.cast.CAST``) or a
-    ``portrait`` photo; with neither, the cast member matching the voice speaks.
+    ``portrait`` photo; with neither, the cast member matching the voice speaks. Several
+    portraits (poses, outfits of the same character) take the script's paragraphs in turn: one
+    character, many scenes. A built-in
+    character stands on a ``background`` of :data:`cast.BACKGROUNDS` ("animated": its soft
+    lights drift slowly behind).
     """
+    cast.check_background(background)
     if character and portrait:
         raise SpecError(
             "give a portrait or a character, not both", hint="drop --character or the photo"
@@ -128,33 +132,50 @@ def make_talking(
         work = Path(workdir) if workdir else Path(scratch)
         who = cast.character(character) if character else None
         voice_id = produce.voice_for(voice, who.voice if who else None, language)
-        if who is None and portrait is None:
+        photos = [
+            Path(p) for p in ([portrait] if isinstance(portrait, str | Path) else portrait or [])
+        ]
+        if who is None and not photos:
             who = cast.for_voice(voice_id)
         size = produce.frame_size(format, preview)
         turns = [produce.Turn(0, text) for text in script_turns(script)]
         notes: list[str] = []
         still = silent_track(1, fps)
         resting = animate.motion(1, fps, seed, still.open)
-        stage: PortraitStage | CharacterStage
-        if portrait is not None:
-            stage = PortraitStage.from_file(Path(portrait), still, resting, size)
-            notes.extend(stage.notes)
+        stages: list[PortraitStage] | list[CharacterStage]
+        if photos:
+            stages = [PortraitStage.from_file(p, still, resting, size) for p in photos]
+            for number, photo in enumerate(stages, 1):
+                prefix = f"portrait {number}: " if len(stages) > 1 else ""
+                notes.extend(prefix + note for note in photo.notes)
         else:
             assert who is not None
-            stage = CharacterStage(who, still, resting, size, None)
+            stages = [CharacterStage(who, still, resting, size, background == "animated", fps)]
+        stage = stages[0]
         mouths: dict[int, MouthTrack] = {}
+        scene = np.zeros(1, np.int32)  # which stage draws each frame: paragraph k, stage k % n
 
         def perform(spoken: Sequence[produce.SpokenTurn], frames: int) -> Callable[[int], Frame]:
-            stage.mouth = produce.mouth_tracks(spoken, 1, frames, fps, mouths)[0]
-            stage.motion = animate.motion(frames, fps, seed, stage.mouth.open)
-            return stage.draw
+            nonlocal scene
+            mouth = produce.mouth_tracks(spoken, 1, frames, fps, mouths)[0]
+            motion = animate.motion(frames, fps, seed, mouth.open)
+            for each in stages:
+                each.mouth, each.motion = mouth, motion
+            scene = np.zeros(frames, np.int32)
+            for k, turn in enumerate(spoken[1:], 1):  # the cut falls in the gap before a turn
+                scene[max(0, round((turn.start_ms - 150) * fps / 1000)) :] = k % len(stages)
+            return draw
+
+        def draw(number: int) -> Frame:
+            return stages[int(scene[min(number, len(scene) - 1)])].draw(number)
 
         def about(cut: produce.Cut) -> dict[str, object]:
             return {
                 "kind": "talking",
                 "voice": voice_id,
                 "character": who.name if who else None,
-                "portrait": bool(portrait),
+                "portrait": bool(photos),
+                "portraits": len(photos),
                 "mouth": stage.mouth.source,
                 "phoneme_timings": all(t.speech.phonemes for t in cut.spoken),
                 "notes": notes,

@@ -208,30 +208,35 @@ class _Actor:
         colour: str,
         seed: int,
         fps: int,
+        animated: bool = False,
     ) -> None:
         self.speaker, self.character = speaker, character
         self.mouth = silent_track(1, fps)
         self.motion = animate.motion(1, fps, seed, self.mouth.open)
+        self.bars: NDArray[np.float32] | None = None  # (frames, BARS) when a waveform is shown
         self.portrait_image = portrait_image
         self.colour = colour
-        self.seed = seed
-        self._backgrounds: dict[tuple[int, int], Frame] = {}
+        self.seed, self.fps, self.animated = seed, fps, animated
+        self._backdrops: dict[tuple[int, int], cast.Backdrop] = {}
         self._portraits: dict[tuple[int, int], Any] = {}
 
-    def perform(self, mouth: MouthTrack, motion: animate.Motion) -> None:
-        """Move as these tracks say from now on."""
-        self.mouth, self.motion = mouth, motion
+    def perform(
+        self, mouth: MouthTrack, motion: animate.Motion, bars: NDArray[np.float32] | None = None
+    ) -> None:
+        """Move as these tracks say from now on (``bars``: the voice's waveform bars)."""
+        self.mouth, self.motion, self.bars = mouth, motion, bars
         for stage in self._portraits.values():
             stage.mouth, stage.motion = mouth, motion
 
-    def background(self, w: int, h: int) -> Frame:
-        if (w, h) not in self._backgrounds:
+    def backdrop(self, w: int, h: int) -> cast.Backdrop:
+        if (w, h) not in self._backdrops:
             accent = self.character.accent_color if self.character else self.colour
             tops = ("#f4efe6", "#e8eef7", "#f3e9f1", "#eaf4ec")
-            self._backgrounds[(w, h)] = cast.studio_background(
-                w, h, tops[self.seed % len(tops)], "#cdd8e8", accent, seed=self.seed
+            colours = (tops[self.seed % len(tops)], "#cdd8e8", accent)
+            self._backdrops[(w, h)] = cast.Backdrop(
+                w, h, colours, self.seed, self.animated, self.fps
             )
-        return self._backgrounds[(w, h)]
+        return self._backdrops[(w, h)]
 
     def draw(self, frame: Frame, number: int, box: Box) -> None:
         x, y, w, h = box
@@ -247,11 +252,77 @@ class _Actor:
             frame[y : y + h, x : x + w] = stage.draw(number)
             return
         assert self.character is not None
-        frame[y : y + h, x : x + w] = self.background(w, h)
+        frame[y : y + h, x : x + w] = self.backdrop(w, h).at(number)
         unit = min(w * 0.42, h * 0.34)
         centre = (x + w / 2, y + h * 0.42)
         pose = self.motion.pose(number, self.mouth)
         cast.draw_character(frame, self.character, pose, centre, unit, box)
+
+    def draw_waveform(self, frame: Frame, number: int, box: Box) -> None:
+        """The voice's spectrum as bars in the panel's lower right (a flat line in silence)."""
+        if self.bars is None:
+            return
+        x, y, w, h = box
+        values = self.bars[number] if number < len(self.bars) else np.zeros(BARS, np.float32)
+        left, right = x + round(w * 0.56), x + round(w * 0.94)
+        middle, tall = y + round(h * 0.76), h * 0.09
+        step = (right - left) / BARS
+        colour = cast.hex_bgr(self.colour)
+        for k, value in enumerate(values):
+            half = max(1, round(tall * float(value) / 2))
+            bx = round(left + k * step)
+            cv2.rectangle(
+                frame, (bx, middle - half), (bx + max(1, round(step * 0.6)), middle + half),
+                colour, -1, cv2.LINE_AA,
+            )  # fmt: skip
+
+
+BARS = 20  # waveform bars, 120 Hz .. 5 kHz on a log scale
+
+
+def waveform_bars(samples: NDArray[np.float32], rate: int, fps: int) -> NDArray[np.float32]:
+    """(frames, BARS): each video frame's spectrum of the voice in 0..1 (50 dB shown)."""
+    hop = rate / fps
+    frames = max(1, int(len(samples) / hop))
+    window = 1024
+    padded = np.concatenate([samples, np.zeros(window, np.float32)])
+    starts = (np.arange(frames) * hop).astype(np.int64)
+    pieces = padded[starts[:, None] + np.arange(window)[None, :]] * np.hanning(window)
+    spectrum = np.abs(np.fft.rfft(pieces, axis=1))
+    edges = np.geomspace(120, 5000, BARS + 1) * window / rate
+    bins = np.clip(edges.astype(np.int64), 1, spectrum.shape[1] - 1)
+    bands = np.stack(
+        [spectrum[:, a : max(b, a + 1)].mean(axis=1) for a, b in zip(bins, bins[1:], strict=False)],
+        axis=1,
+    )
+    level = 20 * np.log10(bands + 1e-9)
+    top = float(np.percentile(level, 99)) if level.size else 0.0
+    out: NDArray[np.float32] = np.clip((level - (top - 50)) / 50, 0, 1).astype(np.float32)
+    return out
+
+
+def _speaker_bars(
+    spoken: Sequence[produce.SpokenTurn],
+    speakers: int,
+    frames: int,
+    fps: int,
+    cache: dict[int, NDArray[np.float32]],
+) -> list[NDArray[np.float32]]:
+    """Each speaker's waveform bars over the whole video (their own turns, flat elsewhere)."""
+    from reelforge.talking.visemes import read_wav
+
+    out = [np.zeros((frames, BARS), np.float32) for _ in range(speakers)]
+    for turn in spoken:
+        if turn.start_ms not in cache:
+            cache[turn.start_ms] = waveform_bars(*read_wav(turn.speech.audio), fps)
+        bars = cache[turn.start_ms]
+        start = round(turn.start_ms * fps / 1000)
+        end = min(frames, start + len(bars))
+        if end > start:
+            out[turn.speaker][start:end] = np.maximum(
+                out[turn.speaker][start:end], bars[: end - start]
+            )
+    return out
 
 
 class _LowerThird:
@@ -322,6 +393,8 @@ class PodcastStage:
                 continue
             self.actors[k].draw(frame, number, box)
             x, y, w, h = box
+            if w * h >= 0.2 * width * height:
+                self.actors[k].draw_waveform(frame, number, box)
             if k != active and self.layout in ("split", "60-40", "host-guest", "round-table"):
                 view = frame[y : y + h, x : x + w]
                 cv2.convertScaleAbs(view, view, 0.82, 0)
@@ -373,11 +446,17 @@ def make_podcast(
     speed: float = 1.0,
     captions: bool = True,
     seed: int = 0,
+    background: str = "studio",
+    waveform: bool = False,
     speakers: Sequence[Mapping[str, Any]] = (),
     workdir: str | Path | None = None,
     progress: Progress | None = None,
 ) -> TalkingResult:
-    """A podcast video of ``dialogue`` (``HOST:``/``GUEST:`` text, or storyboard fields)."""
+    """A podcast video of ``dialogue`` (``HOST:``/``GUEST:`` text, or storyboard fields).
+
+    ``background``: "studio" or "animated" (the panels' soft lights drift slowly);
+    ``waveform``: each speaker's voice as spectrum bars in their panel."""
+    cast.check_background(background)
     if layout not in LAYOUTS:
         raise SpecError(f"unknown layout {layout!r}", hint="use one of " + ", ".join(LAYOUTS))
     if isinstance(dialogue, str):
@@ -415,25 +494,28 @@ def make_podcast(
     actors = []
     for k, speaker in enumerate(board.speakers):
         colour = SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)]
-        actors.append(_Actor(speaker, characters[k], images[k], colour, k, fps))
+        animated = background == "animated"
+        actors.append(_Actor(speaker, characters[k], images[k], colour, k, fps, animated))
     thirds = [
         _LowerThird(s, SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)], size[1], language)
         for k, s in enumerate(board.speakers)
     ]
     stage = PodcastStage(actors, thirds, layout, size)
     mouths: dict[int, MouthTrack] = {}
+    spectra: dict[int, NDArray[np.float32]] = {}
 
     def perform(spoken: Sequence[produce.SpokenTurn], frames: int) -> Callable[[int], Frame]:
         tracks = produce.mouth_tracks(spoken, count, frames, fps, mouths)
         speaking = produce.speaking_mask(spoken, count, frames, fps)
         looks = _gaze_targets(layout, size, speaking)
         heard = speaking.sum(axis=0)
+        bars = _speaker_bars(spoken, count, frames, fps, spectra) if waveform else None
         for k, actor in enumerate(actors):
             listening = np.clip(heard - speaking[k], 0, 1)
             moves = animate.motion(
                 frames, fps, seed * 31 + k, tracks[k].open, look_at=looks[k], listening=listening
             )
-            actor.perform(tracks[k], moves)
+            actor.perform(tracks[k], moves, bars[k] if bars else None)
         stage.perform(speaking)
         return stage.draw
 

@@ -13,7 +13,13 @@ from talking_measure import decode_frames, mouth_interior
 import reelforge
 from reelforge.errors import SpecError
 from reelforge.talking.cast import _look, character
-from reelforge.talking.podcast import dialogue_from_fields, panels, parse_dialogue
+from reelforge.talking.podcast import (
+    BARS,
+    PodcastStage,
+    dialogue_from_fields,
+    panels,
+    parse_dialogue,
+)
 
 EPISODE = """# Pilot
 HOST: Welcome back to the show.
@@ -134,3 +140,92 @@ def test_podcast_layouts_render(tmp_path: Path) -> None:
         reelforge.make_podcast(text, out, layout=layout, format=fmt, preview=True)
         frames = decode_frames(out)
         assert frames.shape[0] > 20 and float(np.std(frames[frames.shape[0] // 2])) > 10
+
+
+def _stage(layout: str, size: tuple[int, int], frames: int, **options: object) -> PodcastStage:
+    """Maya (speaking first) and Leo (second half) on a stage, without voices."""
+    from reelforge.talking import animate
+    from reelforge.talking.podcast import SPEAKER_COLOURS, Speaker, _Actor, _LowerThird
+    from reelforge.talking.visemes import silent_track
+
+    people = [Speaker("HOST", "Maya", "Host"), Speaker("GUEST", "Leo", "Guest")]
+    speaking = np.zeros((2, frames), np.float32)
+    speaking[0, : frames // 2] = 1
+    speaking[1, frames // 2 :] = 1
+    actors = []
+    for k, (who, name) in enumerate(zip(people, ("maya", "leo"), strict=True)):
+        actor = _Actor(who, character(name), None, SPEAKER_COLOURS[k], k, 30, **options)  # type: ignore[arg-type]
+        mouth = silent_track(frames, 30)
+        mouth.open[:] = speaking[k] * 0.6
+        other = speaking[1 - k] * (1 if k == 0 else -1)
+        moves = animate.motion(frames, 30, k, mouth.open, look_at=other, listening=speaking[1 - k])
+        actor.perform(mouth, moves, np.repeat(speaking[k][:, None], BARS, axis=1) * 0.8)
+        actors.append(actor)
+    thirds = [_LowerThird(p, SPEAKER_COLOURS[k], size[1], "en") for k, p in enumerate(people)]
+    stage = PodcastStage(actors, thirds, layout, size)
+    stage.perform(speaking)
+    return stage
+
+
+def test_animated_background_drifts_and_the_studio_stays() -> None:
+    from reelforge.talking.cast import Backdrop
+
+    still = Backdrop(640, 360, ("#f4efe6", "#cdd8e8", "#e4572e"), 1)
+    moving = Backdrop(640, 360, ("#f4efe6", "#cdd8e8", "#e4572e"), 1, animated=True)
+    assert np.array_equal(still.at(0), still.at(200))
+    offsets = [moving.offset(n) for n in range(0, 24 * 30)]
+    assert max(offsets) - min(offsets) > 100  # drifts across the quarter it is wider
+    assert max(abs(a - b) for a, b in zip(offsets, offsets[1:], strict=False)) <= 2  # slowly
+    assert moving.at(0).shape == still.at(0).shape
+    assert np.abs(moving.at(0).astype(int) - moving.at(300).astype(int)).mean() > 0.5
+    with pytest.raises(SpecError, match="unknown background"):
+        reelforge.make_podcast(EPISODE, "x.mp4", background="stars")
+
+
+def test_waveform_bars_follow_the_voice() -> None:
+    from reelforge.talking.podcast import waveform_bars
+
+    rate, fps = 24000, 30
+    t = np.arange(rate * 2) / rate
+    tone = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    tone[:rate] = 0  # a second of silence, then a 1 kHz tone
+    bars = waveform_bars(tone, rate, fps)
+    assert bars.shape == (2 * fps, BARS)
+    assert bars[: fps - 2].max() < 0.05  # silence: flat
+    loud = bars[fps + 5 :].mean(axis=0)
+    peak = int(np.argmax(loud))
+    edges = np.geomspace(120, 5000, BARS + 1)
+    assert edges[peak] <= 1000 * 1.2 and edges[peak + 1] >= 1000 / 1.2, (peak, edges)
+    # drawn: the speaker's panel shows their colour in the bars, the listener's only a line
+    stage = _stage("split", (1920, 1080), 60, animated=True)
+    frame = stage.draw(10)  # Maya speaks
+    colour = np.array([102, 209, 255])  # SPEAKER_COLOURS[0] #ffd166 in BGR
+
+    def bar_pixels(x0: int) -> int:
+        region = frame[int(1080 * 0.7) : int(1080 * 0.82), x0 + int(960 * 0.56) : x0 + 900]
+        return int((np.abs(region.astype(int) - colour).sum(axis=2) < 40).sum())
+
+    assert bar_pixels(0) > 2000 and bar_pixels(960) < 200, (bar_pixels(0), bar_pixels(960))
+
+
+def test_listeners_blink_nod_and_look_at_the_speaker() -> None:
+    """While Maya (left) speaks, Leo (right) looks left at her, nods now and then and blinks;
+    then the other way round. Split 16:9: the speaker's panel is left of the listener's."""
+    frames = 600
+    stage = _stage("split", (1920, 1080), frames)
+    maya, leo = stage.actors
+    first, second = slice(60, frames // 2), slice(frames // 2 + 60, frames)
+    assert leo.motion.gaze_x[first].mean() < -0.4 < 0.4 < maya.motion.gaze_x[second].mean()
+    assert leo.motion.nod[first].max() > 0.02 and maya.motion.nod[second].max() > 0.02
+    for actor in (maya, leo):
+        assert (actor.motion.blink > 0.9).sum() >= 4  # a blink every few seconds
+
+    # drawn: Leo's irises sit further left while he listens than while he speaks
+    def iris_x(number: int) -> float:
+        panel = stage.draw(number)[300:560, 960:1920].astype(int)
+        dark = panel.sum(axis=2) < 200  # irises and pupils
+        return float(np.nonzero(dark)[1].mean())
+
+    listening = np.mean([iris_x(n) for n in (100, 140, 180) if leo.motion.blink[n] < 0.1])
+    speaking = np.mean([iris_x(n) for n in (400, 440, 480) if leo.motion.blink[n] < 0.1])
+    assert listening < speaking - 2, (listening, speaking)

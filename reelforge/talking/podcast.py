@@ -302,15 +302,13 @@ def waveform_bars(samples: NDArray[np.float32], rate: int, fps: int) -> NDArray[
 
 
 def _speaker_bars(
-    spoken: Sequence[produce.SpokenTurn],
-    speakers: int,
-    frames: int,
-    fps: int,
-    cache: dict[int, NDArray[np.float32]],
+    spoken: Sequence[produce.SpokenTurn], shape: tuple[int, int], fps: int, cache: dict[int, Any]
 ) -> list[NDArray[np.float32]]:
-    """Each speaker's waveform bars over the whole video (their own turns, flat elsewhere)."""
+    """Each of ``shape`` (speakers, frames) speakers' waveform bars over the whole video (their
+    own turns, flat elsewhere); ``cache`` keeps each turn's bars by its start."""
     from reelforge.talking.visemes import read_wav
 
+    speakers, frames = shape
     out = [np.zeros((frames, BARS), np.float32) for _ in range(speakers)]
     for turn in spoken:
         if turn.start_ms not in cache:
@@ -509,7 +507,7 @@ def make_podcast(
         speaking = produce.speaking_mask(spoken, count, frames, fps)
         looks = _gaze_targets(layout, size, speaking)
         heard = speaking.sum(axis=0)
-        bars = _speaker_bars(spoken, count, frames, fps, spectra) if waveform else None
+        bars = _speaker_bars(spoken, (count, frames), fps, spectra) if waveform else None
         for k, actor in enumerate(actors):
             listening = np.clip(heard - speaking[k], 0, 1)
             moves = animate.motion(

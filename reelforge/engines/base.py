@@ -47,6 +47,16 @@ class EngineInfo:
         return cls(name, kind, version, available=not missing, reason=reason)
 
 
+@runtime_checkable
+class Engine(Protocol):
+    """What every engine is, whatever its capability: a registry name and what it says about
+    itself (version, availability). Each capability's contract below adds its verbs."""
+
+    name: ClassVar[str]
+
+    def info(self) -> EngineInfo: ...
+
+
 # --------------------------------------------------------------------------- voice
 @dataclass(frozen=True)
 class Word:
@@ -114,13 +124,10 @@ class SpeechResult:
 
 
 @runtime_checkable
-class VoiceEngine(Protocol):
-    name: ClassVar[str]
+class VoiceEngine(Engine, Protocol):
     # True when one instance may synthesise on several threads at once (planning then voices
     # scenes side by side); False runs one scene at a time behind a lock.
     concurrent: ClassVar[bool]
-
-    def info(self) -> EngineInfo: ...
 
     def voices(self) -> list[VoiceInfo]: ...
 
@@ -148,11 +155,7 @@ class MusicResult:
 
 
 @runtime_checkable
-class MusicEngine(Protocol):
-    name: ClassVar[str]
-
-    def info(self) -> EngineInfo: ...
-
+class MusicEngine(Engine, Protocol):
     def moods(self) -> list[str]: ...
 
     def compose(self, request: MusicRequest, workdir: Path) -> MusicResult: ...
@@ -219,11 +222,7 @@ class VisualResult:
 
 
 @runtime_checkable
-class VisualEngine(Protocol):
-    name: ClassVar[str]
-
-    def info(self) -> EngineInfo: ...
-
+class VisualEngine(Engine, Protocol):
     def styles(self) -> list[str]: ...
 
     def generate(self, request: VisualRequest, workdir: Path) -> VisualResult: ...
@@ -276,11 +275,7 @@ class Transcript:
 
 
 @runtime_checkable
-class AsrEngine(Protocol):
-    name: ClassVar[str]
-
-    def info(self) -> EngineInfo: ...
-
+class AsrEngine(Engine, Protocol):
     def models(self) -> list[str]: ...
 
     def transcribe(self, request: TranscriptionRequest, workdir: Path) -> Transcript: ...
@@ -314,11 +309,7 @@ class WrittenStoryboard:
 
 
 @runtime_checkable
-class WriterEngine(Protocol):
-    name: ClassVar[str]
-
-    def info(self) -> EngineInfo: ...
-
+class WriterEngine(Engine, Protocol):
     def write(self, request: WritingRequest) -> WrittenStoryboard: ...
 
 
@@ -353,22 +344,14 @@ class StockItem:
 
 
 @runtime_checkable
-class StockEngine(Protocol):
-    name: ClassVar[str]
-
-    def info(self) -> EngineInfo: ...
-
+class StockEngine(Engine, Protocol):
     def search(self, query: StockQuery) -> list[StockItem]: ...
 
 
 # --------------------------------------------------------------------------- picture captions
 @runtime_checkable
-class CaptionEngine(Protocol):
+class CaptionEngine(Engine, Protocol):
     """Says in words what a picture shows ("a bowl of couscous on a wooden table")."""
-
-    name: ClassVar[str]
-
-    def info(self) -> EngineInfo: ...
 
     def describe(self, image: Path) -> str: ...
 
@@ -395,11 +378,7 @@ class Translation:
 
 
 @runtime_checkable
-class TranslationEngine(Protocol):
-    name: ClassVar[str]
-
-    def info(self) -> EngineInfo: ...
-
+class TranslationEngine(Engine, Protocol):
     def translate(self, request: TranslationRequest) -> Translation: ...
 
 
@@ -424,9 +403,5 @@ class Embeddings:
 
 
 @runtime_checkable
-class EmbeddingEngine(Protocol):
-    name: ClassVar[str]
-
-    def info(self) -> EngineInfo: ...
-
+class EmbeddingEngine(Engine, Protocol):
     def embed(self, request: EmbeddingRequest) -> Embeddings: ...

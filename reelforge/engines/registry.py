@@ -14,6 +14,7 @@ from reelforge.engines.base import (
     AsrEngine,
     CaptionEngine,
     EmbeddingEngine,
+    Engine,
     EngineInfo,
     MusicEngine,
     StockEngine,
@@ -23,18 +24,6 @@ from reelforge.engines.base import (
     WriterEngine,
 )
 from reelforge.errors import EngineUnavailable, ReelforgeError
-
-Engine = (
-    VoiceEngine
-    | MusicEngine
-    | VisualEngine
-    | AsrEngine
-    | WriterEngine
-    | StockEngine
-    | CaptionEngine
-    | TranslationEngine
-    | EmbeddingEngine
-)
 
 AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
     "voice": {

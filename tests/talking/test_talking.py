@@ -4,6 +4,7 @@ photo; bad portraits get a clear error or the stated whole-image fallback."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -98,22 +99,38 @@ def test_portrait_problems_are_clear(tmp_path: Path, astronaut: Path) -> None:
     assert locate_face(photo) is not None
     with pytest.raises(SpecError, match="[23] faces"):
         locate_face(np.hstack([photo, photo]))
-    small = np.full((2000, 2000, 3), 200, np.uint8)
-    small[900:1028, 900:1028] = cv2.resize(photo, (128, 128))
-    with pytest.raises(SpecError, match="too small|no face"):
-        if locate_face(small) is None:
-            raise SpecError("no face")
+    small = cv2.resize(photo, (256, 256), interpolation=cv2.INTER_AREA)  # a 53 px face
+    with pytest.raises(SpecError, match="too small"):
+        locate_face(small)
     with pytest.raises(SpecError, match="cut by the edge"):
         locate_face(photo[:170])  # the chin cut off
     with pytest.raises(SpecError, match="cut by the edge"):
         locate_face(photo[:, 185:])  # the left cheek cut off
-    # a picture without a face: the whole-image mode, said in the result
-    blank = tmp_path / "pattern.png"
+    # no face at all: the whole-image mode
     gradient = np.tile(np.linspace(0, 255, 320, dtype=np.uint8), (240, 1))
-    cv2.imwrite(str(blank), cv2.merge([gradient, gradient[::-1], gradient]))
-    result = reelforge.make_talking("Hi there.", tmp_path / "none.mp4", portrait=blank,
+    assert locate_face(cv2.merge([gradient, gradient[::-1], gradient])) is None
+    # a cartoon the detector misses: the whole-image mode too, said in the result
+    toon = np.full((800, 600, 3), (235, 220, 200), np.uint8)
+    cv2.circle(toon, (300, 380), 190, (120, 200, 255), -1, cv2.LINE_AA)
+    for x in (230, 370):
+        cv2.circle(toon, (x, 340), 22, (30, 30, 30), -1, cv2.LINE_AA)
+    cv2.ellipse(toon, (300, 450), (80, 40), 0, 10, 170, (40, 40, 160), 8, cv2.LINE_AA)
+    cartoon = tmp_path / "cartoon.png"
+    cv2.imwrite(str(cartoon), toon)
+    result = reelforge.make_talking("Hi there.", tmp_path / "none.mp4", portrait=cartoon,
                                     preview=True)  # fmt: skip
     assert any("whole-image mode" in note for note in result.notes)
+    manifest = json.loads(result.manifest.read_text())
+    assert any("whole-image mode" in note for note in manifest["notes"])
+    # a script or a turn with nothing to say: refused before any voice speaks
+    with pytest.raises(SpecError, match="nothing to say|script is empty"):
+        reelforge.make_talking("# Title only\n\n   ", tmp_path / "empty.mp4", character="leo")
+    with pytest.raises(SpecError, match="turn 2 .* is empty"):
+        reelforge.make_podcast("HOST: Hello.\nGUEST:   \n", tmp_path / "e.mp4")
+    with pytest.raises(SpecError, match="unknown speaker"):
+        reelforge.make_podcast(
+            "HOST: Hello.\nGUEST: Hi.", tmp_path / "u.mp4", speakers=[{"label": "HOST"}]
+        )
 
 
 def test_character_and_portrait_are_exclusive(tmp_path: Path, astronaut: Path) -> None:

@@ -134,7 +134,8 @@ def locate_face(image: Frame) -> Face | None:
     if w < MIN_FACE_PX or w < MIN_FACE_FRACTION * min(width, height):
         raise SpecError(
             f"the face is too small ({w} px wide in a {width}x{height} picture)",
-            hint="use a closer portrait: the face should be at least 8 % of the picture's shorter side",
+            hint="use a closer portrait: the face should be at least 8 % of the picture's "
+            "shorter side",
         )
     # the detector's box is tighter than the head: cheeks and chin reach past it
     side, above = 0.1 * w, 0.15 * h

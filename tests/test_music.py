@@ -179,7 +179,7 @@ REGIONAL = ("maghreb", "bollywood", "devotional", "epic", "lullaby")
 # mood -> (program per part, GM percussion keys that must sound, beats a bar)
 INSTRUMENTS: dict[str, tuple[dict[str, int], set[int], int]] = {
     "maghreb": (
-        {"pad": 49, "comp": 107, "melody": 24},  # strings drone, koto qanun, nylon-guitar oud
+        {"pad": 49, "comp": 107, "bass": 32, "melody": 24},  # drone, qanun, guembri, oud
         {procedural.DUM, procedural.TEK, procedural.KA, procedural.RIQ},
         4,
     ),

@@ -194,7 +194,8 @@ DRUM_PATTERNS: dict[str, DrumPattern] = {
 # The regional grooves as a drum machine's grid: pattern, instrument, then the light groove,
 # the full groove and the fill, separated by "|".
 # maqsum: maqsum (D T . T D . T .) in the verses, baladi (D D . T D . T .) with ka and the riq in
-#   the lifts, the grooves of Chaabi and of the Andalusi nuba's quick movements.
+#   the lifts, the grooves of Chaabi and of the Andalusi nuba's quick movements, with the Gnawa's
+#   qraqeb.
 # dholak: kaharwa (Dha Ge Na Ti Na Ka Dhi Na), then the filmi chaal with claps.
 # bhajan: manjira (ching on the open triangle, chak on the muted one); the dholak joins in.
 # epic: taiko-like floor toms in 3+3+2 under a marching snare, the trailer's drive.
@@ -203,6 +204,7 @@ maqsum  dum         X.......x....... | X.x.....X....... | ...X
 maqsum  tek         ..x...x.....x... | ......x.....x.x. | xoxo
 maqsum  ka                           | ...o.o.o...o.o.. |
 maqsum  riq         o...o...o...o... | x.o.x.o.x.o.x.o. |
+maqsum  qraqeb                       | o..oo..oo..oo..o |
 dholak  ge          x.o.........x... | X..x..x.X..x..x. | ...X
 dholak  na          x...x...x...x.x. | x.x.x.x.x.x.x.x. | xxxx
 dholak  ti          ......o...o..... | .o...o...o...o.. |
@@ -221,6 +223,7 @@ epic    tom                          |                  | xx..
 GROOVE_KEYS = {
     **{"dum": DUM, "tek": TEK, "ka": KA, "riq": RIQ, "ge": GE, "na": NA, "ti": TI},
     **{"clap": CLAP, "tambourine": TAMBOURINE, "ching": OPEN_TRIANGLE, "chak": MUTE_TRIANGLE},
+    "qraqeb": MUTE_TRIANGLE,  # the Gnawa's iron castanets, in their lilting 3+1
     **{"kick": KICK, "snare": SNARE, "floor": LOW_FLOOR_TOM, "high-floor": HIGH_FLOOR_TOM},
     "tom": LOW_TOM,
 }
@@ -323,6 +326,11 @@ COMP_CELLS: dict[str, CompCell] = {
             "!0+7 . . . 4 . . . 2 . . . 4 . . .",
             "!0+7 . . . . . . . 4 . . . . . . . 14 13 12 11 10 9 8 7 6 5 4 3 2 1 0 .",
         ),
+    ),
+    # Guembri (the Gnawa's bass lute, as a bass style): a 3+3+2 riff on the root, the flat
+    # seventh and the fifth below.
+    "guembri": CompCell(
+        36, 0.7, ("!0 . . 0 . . -1 . !-3 . . -1 . . 0 .", "!0 . . 0 . . -1 . !-3 . . -3 . -2 -1 .")
     ),
 }
 
@@ -548,6 +556,8 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         melody_range=(55, 76),
         rhythm="darj",
         rhythm_main="long",
+        bass=32,  # Acoustic Bass: the guembri
+        bass_style="guembri",
         comp=107,  # Koto: the qanun's plucked octaves and runs
         comp_style="qanun",
         drums="maqsum",
@@ -847,6 +857,9 @@ def _pad(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
 def _bass(ctx: _Ctx, inst: pretty_midi.Instrument) -> None:
     rng = ctx.rng(2)
     style = ctx.spec.bass_style
+    if style in COMP_CELLS:
+        _cells(ctx, inst, rng, COMP_CELLS[style])
+        return
     base = 36 + ctx.tonic  # tonic in the C2-B2 octave
     for bar, section in [*_bars(ctx, {"main", "lift", "outro"}), (ctx.final_bar, None)]:
         degree = ctx.chords[bar]

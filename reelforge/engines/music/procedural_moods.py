@@ -16,8 +16,9 @@ MOODS: dict[str, str] = {
     "lofi": "Lo-fi hip hop: jazzy 7th chords on electric piano, walking bass, lazy swing.",
     "indian": "Indian classical flavour: tanpura drone on Sa-Pa, sitar in raga Yaman or "
     "Bhairav, tabla in teentaal.",
-    "maghreb": "Andalusi and Chaabi flavour: oud-like plucked lead with tremolo in maqam Hijaz, "
-    "Nahawand or Kurd over a drone, qanun runs on koto, darbuka in maqsum and baladi, riq.",
+    "maghreb": "Andalusi, Chaabi and Gnawa flavour: oud-like plucked lead with tremolo in maqam "
+    "Hijaz, Nahawand or Kurd over a drone, qanun runs, guembri riff, darbuka maqsum and baladi, "
+    "riq and qraqeb.",
     "bollywood": "Film-song feel: bansuri flute in raga Khamaj or major over strings, santoor "
     "16ths, dholak kaharwa then the filmi chaal with claps.",
     "devotional": "Slow bhajan: harmonium drone and harmonium tune, temple bells, manjira, "

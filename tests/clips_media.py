@@ -267,3 +267,27 @@ def noise(path: Path, seconds: float = 4) -> Path:
         "-preset", "ultrafast", "-c:a", "aac", "-shortest", str(path),
     ])  # fmt: skip
     return path
+
+
+def hours_of_silence_after(path: Path, speech: Path, hours: float) -> Path:
+    """``speech`` then silence, ``hours`` long in all, under a tiny grey picture: the AAC
+    pieces are encoded once (the speech, a minute of silence) and joined by stream copy, so
+    a 3-hour input takes seconds to make."""
+    folder = path.parent
+    aac = ["-ar", "16000", "-ac", "1", "-c:a", "aac", "-b:a", "32k"]
+    run_ffmpeg(["-y", "-i", str(speech), *aac, str(folder / "speech.m4a")])
+    run_ffmpeg([
+        "-y", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "60", *aac,
+        str(folder / "minute.m4a"),
+    ])  # fmt: skip
+    minutes = round(hours * 60)
+    listing = folder / "pieces.txt"
+    listing.write_text("file 'speech.m4a'\n" + "file 'minute.m4a'\n" * minutes)
+    joined = folder / "joined.m4a"
+    run_ffmpeg(["-y", "-f", "concat", "-i", str(listing), "-c", "copy", str(joined)])
+    run_ffmpeg([
+        "-y", "-f", "lavfi", "-i", f"color=c=gray:size=64x36:rate=1:duration={minutes * 60 + 10}",
+        "-i", str(joined), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset",
+        "ultrafast", "-c:a", "copy", "-shortest", str(path),
+    ])  # fmt: skip
+    return path

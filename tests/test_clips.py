@@ -13,6 +13,7 @@ from clips_media import (
     Narration,
     face_box_at,
     faststart,
+    hours_of_silence_after,
     long_video,
     narrate,
     noise,
@@ -325,6 +326,8 @@ def test_bad_inputs_get_clear_errors(talk: tuple[Narration, Path], tmp_path: Pat
         reelforge.extract_clips(video, tmp_path / "d", start_s=1.0, end_s=100.0)
     with pytest.raises(SpecError, match="between 1 and 10"):
         reelforge.extract_clips(video, tmp_path / "e", count=11)
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "clips.json").write_text("{}")  # an earlier run's manifest
     with pytest.raises(SpecError, match="no moment of 30-60 s fits"):
         reelforge.extract_clips(video, tmp_path / "f", min_s=30, model="tiny.en")
     for folder in "abcdefgh":  # nothing half-written reported as done
@@ -349,6 +352,37 @@ def test_hours_long_input_is_refused_whole_but_a_span_of_it_works(
     )
     assert made.clips[0].fit == "blur" and made.clips[0].end_ms <= 8000
     assert probe(made.clips[0].video).duration_ms < 8500
+
+
+_THREE_HOURS_JOB = """
+import json, resource, sys
+from pathlib import Path
+import reelforge
+made = reelforge.extract_clips(Path(sys.argv[1]), Path(sys.argv[2]), count=2, min_s=3, max_s=8,
+                               model="tiny.en", resolution=240)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print(json.dumps({"peak_mib": peak, "clips": [c.end_ms for c in made.clips]}))
+"""
+
+
+@pytest.mark.slow
+def test_a_three_hour_input_is_processed_in_bounded_memory(
+    talk: tuple[Narration, Path], tmp_path: Path
+) -> None:
+    """A real 3-hour file (speech, then silence): decoded, transcribed in chunks and clipped
+    with the memory of a short one (measured 559 MiB peak, 100 s on a loaded 2-core machine)."""
+    import subprocess
+    import sys
+
+    video = hours_of_silence_after(tmp_path / "three.mp4", talk[0].wav, 3.0)
+    assert probe(video).duration_ms > 3 * 3600 * 1000
+    job = subprocess.run(
+        [sys.executable, "-c", _THREE_HOURS_JOB, str(video), str(tmp_path / "out")],
+        capture_output=True, text=True, check=True, timeout=900,
+    )  # fmt: skip
+    result = json.loads(job.stdout.strip().splitlines()[-1])
+    assert result["clips"] and max(result["clips"]) < 60_000  # the speech at the start
+    assert result["peak_mib"] < 1024, result
 
 
 def test_variable_frame_rate_comes_out_steady_and_in_time(

@@ -292,6 +292,9 @@ def extract_clips(
     out_size = output_size(options.format, options.resolution)
     window_size(size, options.format)  # a bad format fails before transcription
     output_dir.mkdir(parents=True, exist_ok=True)
+    # a manifest of an earlier run would describe clips this run overwrites: until this run's
+    # own is written, the folder holds none (a failed run leaves nothing that reads as done)
+    (output_dir / "clips.json").unlink(missing_ok=True)
     timings: dict[str, float] = {}
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="reelforge-clips-", dir=workdir) as scratch:

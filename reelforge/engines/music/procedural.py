@@ -563,7 +563,7 @@ MOOD_SPECS: dict[str, MoodSpec] = {
         drums="maqsum",
         tremolo=True,
         reverb=70,
-        mix={"pad": 80, "comp": 100, "drums": 104},
+        mix={"pad": 100, "comp": 100, "drums": 104},
     ),
     "bollywood": MoodSpec(
         tempo=(96, 112),

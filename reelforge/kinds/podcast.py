@@ -58,6 +58,8 @@ class PodcastRequest(JobRequest):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     background: Literal["studio", "animated"] = "studio"
     waveform: bool = False
+    overlap_ms: int = Field(0, ge=0, le=2000, description="a new speaker starts this early")
+    reactions: bool = Field(False, description="listeners say short back-channels (mm-hm)")
 
     @model_validator(mode="after")
     def _dialogue_parses(self) -> PodcastRequest:

@@ -59,6 +59,12 @@ def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
     podcast.add_argument(
         "--waveform", action="store_true", help="each speaker's voice as bars in their panel"
     )
+    podcast.add_argument(
+        "--overlap-ms", type=int, default=0, help="a new speaker starts this early (0-2000)"
+    )
+    podcast.add_argument(
+        "--reactions", action="store_true", help="listeners say short back-channels (mm-hm)"
+    )
 
     characters = subparsers.add_parser("characters", help="list the built-in cast")
     characters.add_argument("--json", action="store_true")
@@ -131,6 +137,8 @@ def _cmd_podcast(args: argparse.Namespace) -> int:
         output,
         layout=args.layout,
         waveform=args.waveform,
+        overlap_ms=args.overlap_ms,
+        reactions=args.reactions,
         **_video_options(args),
     )
     _report(result, started)

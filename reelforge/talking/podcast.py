@@ -311,9 +311,10 @@ def _speaker_bars(
     speakers, frames = shape
     out = [np.zeros((frames, BARS), np.float32) for _ in range(speakers)]
     for turn in spoken:
-        if turn.start_ms not in cache:
-            cache[turn.start_ms] = waveform_bars(*read_wav(turn.speech.audio), fps)
-        bars = cache[turn.start_ms]
+        key = turn.start_ms * 8 + turn.speaker  # a reaction may start with another's turn
+        if key not in cache:
+            cache[key] = waveform_bars(*read_wav(turn.speech.audio), fps)
+        bars = cache[key]
         start = round(turn.start_ms * fps / 1000)
         end = min(frames, start + len(bars))
         if end > start:
@@ -370,12 +371,9 @@ class PodcastStage:
         self.actors, self.thirds, self.layout, self.size = actors, thirds, layout, size
         self.active = np.zeros(1, np.int32)
 
-    def perform(self, speaking: NDArray[np.float32]) -> None:
-        """Who has the floor each frame: the current speaker, else the last one (gaps keep
-        the shot; the first speaker before anyone speaks)."""
-        talking = speaking.max(axis=0) > 0
-        last = np.maximum.accumulate(np.where(talking, np.arange(speaking.shape[1]), 0))
-        self.active = speaking.argmax(axis=0)[last].astype(np.int32)
+    def perform(self, floor: NDArray[np.int32]) -> None:
+        """Who has the floor each frame (:func:`produce.floor`): their panel is emphasised."""
+        self.active = floor
 
     def draw(self, number: int) -> Frame:
         width, height = self.size
@@ -446,6 +444,8 @@ def make_podcast(
     seed: int = 0,
     background: str = "studio",
     waveform: bool = False,
+    overlap_ms: int = 0,
+    reactions: bool = False,
     speakers: Sequence[Mapping[str, Any]] = (),
     workdir: str | Path | None = None,
     progress: Progress | None = None,
@@ -453,7 +453,9 @@ def make_podcast(
     """A podcast video of ``dialogue`` (``HOST:``/``GUEST:`` text, or storyboard fields).
 
     ``background``: "studio" or "animated" (the panels' soft lights drift slowly);
-    ``waveform``: each speaker's voice as spectrum bars in their panel."""
+    ``waveform``: each speaker's voice as spectrum bars in their panel; ``overlap_ms``: a new
+    speaker starts this much before the previous one ends; ``reactions``: listeners say short
+    back-channels ("mm-hm") in long turns (see :class:`produce.Voicing`)."""
     cast.check_background(background)
     if layout not in LAYOUTS:
         raise SpecError(f"unknown layout {layout!r}", hint="use one of " + ", ".join(LAYOUTS))
@@ -514,7 +516,7 @@ def make_podcast(
                 frames, fps, seed * 31 + k, tracks[k].open, look_at=looks[k], listening=listening
             )
             actor.perform(tracks[k], moves, bars[k] if bars else None)
-        stage.perform(speaking)
+        stage.perform(produce.floor(spoken, frames, fps))
         return stage.draw
 
     def about(cut: produce.Cut) -> dict[str, object]:
@@ -538,6 +540,7 @@ def make_podcast(
                     "speaker": board.speakers[t.speaker].label,
                     "start_ms": t.start_ms,
                     "end_ms": t.end_ms,
+                    **({"reaction": t.text} if t.reaction else {}),
                 }
                 for t in cut.spoken
             ],
@@ -550,7 +553,14 @@ def make_podcast(
     with tempfile.TemporaryDirectory(prefix="podcast-") as scratch:
         work = Path(workdir) if workdir else Path(scratch)
         voicing = produce.Voicing(
-            board.turns, voice_of, language, work, speed=speed, progress=progress
+            board.turns,
+            voice_of,
+            language,
+            work,
+            speed=speed,
+            overlap_ms=overlap_ms,
+            reactions=reactions,
+            progress=progress,
         )
         shot = produce.film(perform, voicing, look, out, work, about, preview, progress)
     return TalkingResult.of(out, shot, notes)

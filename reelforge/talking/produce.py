@@ -72,6 +72,7 @@ class SpokenTurn:
     text: str
     speech: SpeechResult
     start_ms: int
+    reaction: bool = False  # a listener's back-channel ("mm-hm") inside another's turn
 
     @property
     def end_ms(self) -> int:
@@ -93,14 +94,33 @@ def voice_for(chosen: str | None, persona: str | None, language: str) -> str:
     return voices.resolve_voice(None, language).id
 
 
+# Short back-channel reactions a listener says inside a long turn, by language.
+REACTIONS: dict[str, tuple[str, ...]] = {
+    "en": ("Right.", "Mm-hm.", "Yeah.", "I see."),
+    "fr": ("Mm.", "D'accord.", "Oui."),
+    "es": ("Ajá.", "Claro.", "Sí."),
+    "de": ("Mhm.", "Genau.", "Ja."),
+    "it": ("Mh.", "Certo.", "Sì."),
+    "pt": ("Hum.", "Claro.", "Sim."),
+}
+REACTION_AFTER_MS = 3500  # only turns at least this long get one
+REACTION_GAIN_DB = -4.0  # a reaction sits under the speaker
+
+
 class Voicing:
     """Voices the turns one after another on a background thread, each with its speaker's
     voice, and places them a natural gap apart (a longer one where the speaker changes).
 
-    Iterating gives each :class:`SpokenTurn` as soon as it is voiced, so a render can draw and
-    encode the first turns while the later ones are still being synthesised (the voice engines
-    run outside the GIL). Use it as a context manager: leaving stops the thread after the turn
-    it is voicing."""
+    ``overlap_ms``: a new speaker starts this much before the previous one ends (at most a
+    third of that turn), as people do in conversation. ``reactions``: in turns of
+    :data:`REACTION_AFTER_MS` or more, a listener says a short back-channel ("mm-hm") in the
+    longest pause of the turn's middle, a little quieter; it is not captioned and does not
+    take the floor.
+
+    Iterating gives each :class:`SpokenTurn` as soon as it is voiced (a turn's reaction just
+    before it), so a render can draw and encode the first turns while the later ones are still
+    being synthesised (the voice engines run outside the GIL). Use it as a context manager:
+    leaving stops the thread after the turn it is voicing."""
 
     def __init__(
         self,
@@ -112,41 +132,64 @@ class Voicing:
         gap_ms: int = 350,
         lead_ms: int = 300,
         speed: float = 1.0,
+        overlap_ms: int = 0,
+        reactions: bool = False,
         progress: Progress | None = None,
     ) -> None:
         for index, turn in enumerate(turns):
             if not turn.text.strip():
                 raise SpecError(f"turn {index + 1} is empty", hint="give every line some words")
+        if not 0 <= overlap_ms <= 2000:
+            raise SpecError(f"overlap of {overlap_ms} ms", hint="use 0 to 2000 ms")
         self.turns = list(turns)
         self.infos = [voices.resolve_voice(voice, language) for voice in voice_of]
         self.folder = workdir / "voices"
         self.speed, self.gap_ms, self.lead_ms = speed, gap_ms, lead_ms
+        self.overlap_ms = overlap_ms
+        said = REACTIONS.get(language.lower().split("-")[0], ("Mm.",))
+        self.reactions = said if reactions and len(voice_of) > 1 else ()
         self.progress = progress
         self.seconds = 0.0  # wall time the voices took
-        self._ready: queue.Queue[SpeechResult | BaseException] = queue.Queue()
+        self._ready: queue.Queue[tuple[SpeechResult, SpeechResult | None] | BaseException] = (
+            queue.Queue()
+        )
         self._stop = threading.Event()
         # a copy of this context: a job's Cancellation reaches what a voice starts
         self._thread = threading.Thread(
             target=contextvars.copy_context().run, args=(self._run,), name="voice", daemon=True
         )
 
-    def _run(self) -> None:
+    def listener(self, index: int) -> int:
+        """Who reacts to turn ``index``: the next speaker, else the previous, else another."""
+        speaker = self.turns[index].speaker
+        near = [self.turns[k].speaker for k in (index + 1, index - 1) if 0 <= k < len(self.turns)]
+        others = [k for k in near if k != speaker]
+        return others[0] if others else (speaker + 1) % len(self.infos)
+
+    def _say(self, speaker: int, text: str) -> SpeechResult:
         from reelforge.engines import registry
 
+        info = self.infos[speaker]
+        request = SpeechRequest(text, info.language, info.engine_voice, self.speed)
+        engine = registry.get("voice", info.engine)
+        return voices.speak_in_turn(engine, info, request, self.folder)
+
+    def _run(self) -> None:
         started = time.perf_counter()
-        for turn in self.turns:
+        for index, turn in enumerate(self.turns):
             if self._stop.is_set():
                 return
-            info = self.infos[turn.speaker]
-            request = SpeechRequest(turn.text, info.language, info.engine_voice, self.speed)
-            engine = registry.get("voice", info.engine)
             try:
-                speech = voices.speak_in_turn(engine, info, request, self.folder)
+                speech = self._say(turn.speaker, turn.text)
+                reaction = None
+                if self.reactions and speech.duration_ms >= REACTION_AFTER_MS:
+                    text = self.reactions[index % len(self.reactions)]
+                    reaction = self._say(self.listener(index), text)
             except BaseException as exc:  # handed to the consumer, raised there
                 self._ready.put(exc)
                 return
             self.seconds = time.perf_counter() - started
-            self._ready.put(speech)
+            self._ready.put((speech, reaction))
 
     def __enter__(self) -> Voicing:
         self._thread.start()
@@ -170,23 +213,46 @@ class Voicing:
         with self:
             return list(self)
 
-    def gap_before(self, index: int) -> int:
-        """The silence before turn ``index`` (after the previous one)."""
-        same = self.turns[index].speaker == self.turns[index - 1].speaker
-        return self.gap_ms // 2 if same else self.gap_ms
+    def next_start(self, previous: SpokenTurn, index: int) -> int:
+        """Where turn ``index`` starts after ``previous`` (ms): a gap, or an overlap where the
+        speaker changes and overlaps are asked for."""
+        if self.turns[index].speaker == previous.speaker:
+            return previous.end_ms + self.gap_ms // 2
+        if self.overlap_ms:
+            return previous.end_ms - min(self.overlap_ms, previous.speech.duration_ms // 3)
+        return previous.end_ms + self.gap_ms
 
     def __iter__(self) -> Iterator[SpokenTurn]:
-        at = self.lead_ms
+        previous: SpokenTurn | None = None
         for index, turn in enumerate(self.turns):
-            speech = self._ready.get()
-            if isinstance(speech, BaseException):
-                raise speech
-            if index:
-                at += self.gap_before(index)
-            yield SpokenTurn(turn.speaker, turn.text, speech, at)
-            at += speech.duration_ms
+            ready = self._ready.get()
+            if isinstance(ready, BaseException):
+                raise ready
+            speech, reaction = ready
+            at = self.lead_ms if previous is None else self.next_start(previous, index)
+            if reaction is not None:
+                start = at + _pause(speech, reaction.duration_ms)
+                said = self.reactions[index % len(self.reactions)]
+                yield SpokenTurn(self.listener(index), said, reaction, start, True)
+            previous = SpokenTurn(turn.speaker, turn.text, speech, at)
+            yield previous
             if self.progress:
                 self.progress("voice", (index + 1) / len(self.turns))
+
+
+def _pause(speech: SpeechResult, length_ms: int) -> int:
+    """Where in ``speech`` a reaction of ``length_ms`` fits (ms from its start): the longest
+    pause between words in the middle of the turn, else 55 % of the way."""
+    words = [w for w in speech.words if w.end_ms > w.start_ms]
+    low, high = 0.35 * speech.duration_ms, 0.8 * speech.duration_ms - length_ms
+    gaps = [
+        (b.start_ms - a.end_ms, a.end_ms)
+        for a, b in zip(words, words[1:], strict=False)
+        if low <= a.end_ms <= high
+    ]
+    if gaps:
+        return max(gaps)[1] + 60
+    return round(0.55 * speech.duration_ms)
 
 
 # voice engines whose model stays loaded in the process after a synthesis (module globals)
@@ -229,12 +295,12 @@ def mouth_tracks(
     per: list[list[MouthTrack]] = [[] for _ in range(speakers)]
     cache = {} if cache is None else cache
     for turn in spoken:
-        track = cache.get(turn.start_ms)
+        track = cache.get(turn.start_ms * 8 + turn.speaker)
         if track is None:
             track = track_for_speech(
                 turn.speech.audio, turn.speech.duration_ms, turn.speech.phonemes, fps
             )
-            cache[turn.start_ms] = track
+            cache[turn.start_ms * 8 + turn.speaker] = track
         per[turn.speaker].append(track.shifted(round(turn.start_ms * fps / 1000), frames))
     return [combine(tracks) if tracks else silent_track(frames, fps) for tracks in per]
 
@@ -242,13 +308,24 @@ def mouth_tracks(
 def speaking_mask(
     spoken: Sequence[SpokenTurn], speakers: int, frames: int, fps: int
 ) -> NDArray[np.float32]:
-    """(speakers, frames): 1 while each speaker's turn lasts."""
+    """(speakers, frames): 1 while each speaker's turn lasts (not their reactions)."""
     mask = np.zeros((speakers, frames), np.float32)
     for turn in spoken:
+        if turn.reaction:
+            continue
         a = round(turn.start_ms * fps / 1000)
         b = min(frames, round(turn.end_ms * fps / 1000))
         mask[turn.speaker, a:b] = 1.0
     return mask
+
+
+def floor(spoken: Sequence[SpokenTurn], frames: int, fps: int) -> NDArray[np.int32]:
+    """Who has the floor each frame: the speaker who started last (an overlapping answer
+    takes it; reactions do not), kept through the gaps; the first speaker before anyone."""
+    out = np.full(frames, spoken[0].speaker if spoken else 0, np.int32)
+    for turn in sorted((t for t in spoken if not t.reaction), key=lambda t: t.start_ms):
+        out[min(frames, round(turn.start_ms * fps / 1000)) :] = turn.speaker
+    return out
 
 
 @dataclass(frozen=True)
@@ -261,6 +338,8 @@ def captions(spoken: Sequence[SpokenTurn], language: str) -> list[Caption]:
     """Caption lines of every turn at their place in the video, tagged with the speaker."""
     out: list[Caption] = []
     for turn in spoken:
+        if turn.reaction:  # heard, not captioned
+            continue
         words = [
             TimedWord(w.text, w.start_ms + turn.start_ms, w.end_ms + turn.start_ms)
             for w in turn.speech.words
@@ -347,7 +426,13 @@ def _timeline(
         frames=frames,
         clips=(),
         audio=tuple(
-            AudioTrack(str(t.speech.audio), "narration", start_ms=t.start_ms) for t in spoken
+            AudioTrack(
+                str(t.speech.audio),
+                "narration",
+                start_ms=t.start_ms,
+                gain_db=REACTION_GAIN_DB if t.reaction else 0.0,
+            )
+            for t in spoken
         ),
         captions=tuple(c.line for c in lines),
         burn_captions=False,  # drawn into the frames, coloured per speaker
@@ -487,11 +572,15 @@ def film(
     bounds = [0]  # first frames of the segments encoded so far, then where the next starts
     blank = _timeline(look, (), (), 1, preview)  # what a segment's encode reads: size, encoder
     with voicing:
-        for index, turn in enumerate(voicing):
+        main = 0
+        for turn in voicing:
             spoken.append(turn)
-            if index + 1 == len(voicing.turns):
+            if turn.reaction:  # its turn follows
+                continue
+            main += 1
+            if main == len(voicing.turns):
                 break
-            horizon = round((turn.end_ms + voicing.gap_before(index + 1)) * fps / 1000)
+            horizon = round(voicing.next_start(turn, main) * fps / 1000)
             ready = horizon - round(SETTLE * fps / 30)
             if not voicing.light or ready - bounds[-1] < MIN_SEGMENT_S * fps:
                 continue

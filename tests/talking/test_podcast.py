@@ -163,7 +163,7 @@ def _stage(layout: str, size: tuple[int, int], frames: int, **options: object) -
         actors.append(actor)
     thirds = [_LowerThird(p, SPEAKER_COLOURS[k], size[1], "en") for k, p in enumerate(people)]
     stage = PodcastStage(actors, thirds, layout, size)
-    stage.perform(speaking)
+    stage.perform(np.argmax(speaking, axis=0).astype(np.int32))
     return stage
 
 
@@ -229,3 +229,39 @@ def test_listeners_blink_nod_and_look_at_the_speaker() -> None:
     listening = np.mean([iris_x(n) for n in (100, 140, 180) if leo.motion.blink[n] < 0.1])
     speaking = np.mean([iris_x(n) for n in (400, 440, 480) if leo.motion.blink[n] < 0.1])
     assert listening < speaking - 2, (listening, speaking)
+
+
+def test_overlaps_and_reactions_when_asked(tmp_path: Path) -> None:
+    """Asked for, the guest answers 300 ms before the host ends and says "right" in the host's
+    long turn: heard (a quieter track), the guest's mouth moves for it, not captioned, and the
+    host keeps the floor."""
+    dialogue = (
+        "HOST: Today we talk about videos made offline, on a laptop, with voices, "
+        "characters and captions, and I have a lot of questions for you.\n"
+        "GUEST: Great, let us begin."
+    )
+    out = tmp_path / "talk.mp4"
+    # both Piper's voice (fast); the guest without a beard, so the mouth box shows the lips
+    speakers = [{"label": "HOST", "character": "omar"}, {"label": "GUEST", "character": "leo"}]
+    result = reelforge.make_podcast(
+        dialogue, out, speakers=speakers, preview=True, overlap_ms=300, reactions=True
+    )
+    turns = json.loads(result.manifest.read_text())["turns"]
+    host, guest = (t for t in turns if "reaction" not in t)
+    (reaction,) = (t for t in turns if "reaction" in t)
+    assert guest["start_ms"] < host["end_ms"] <= guest["start_ms"] + 300  # overlapped
+    assert reaction["speaker"] == "GUEST" and reaction["reaction"] == "Right."
+    assert host["start_ms"] < reaction["start_ms"] < reaction["end_ms"] < host["end_ms"]
+    srt = result.captions["srt"].read_text()
+    assert "Right" not in srt and "Great" in srt
+    # the guest's mouth opens during the reaction and is closed just before it
+    frames = decode_frames(out)
+    width, height = frames.shape[2], frames.shape[1]
+    x, y, w, h = panels("split", (width, height), 2, 0)[1]  # type: ignore[misc]
+    unit = min(w * 0.42, h * 0.34)
+    my = y + h * 0.42 + _look(character("leo")).mouth_y * unit
+    box = (int(x + w / 2 - 0.16 * unit), int(my - 0.05 * unit), int(0.32 * unit), int(0.28 * unit))
+    area = mouth_interior(frames, box)
+    a, b = reaction["start_ms"] * 30 // 1000, reaction["end_ms"] * 30 // 1000
+    before = area[max(0, a - 20) : a - 3]
+    assert area[a:b].max() - before.max() > 15, (area[a:b], before)

@@ -21,7 +21,7 @@ from reelforge.kinds.video import (
     TRANSLATION_FORMATS,
     TRANSLATION_OUTPUTS,
 )
-from reelforge.plan import Planned
+from reelforge.plan import Planned, cpu_seconds
 from reelforge.plan import plan as plan_storyboard
 from reelforge.render.plan import compile_plan
 from reelforge.spec.model import Storyboard
@@ -209,7 +209,7 @@ def make(
         )
         timeline = planned.timeline
         _return_free_memory()  # the voice and visual stages leave ~200 MB of freed heap
-        t0 = time.perf_counter()
+        t0, cpu = time.perf_counter(), cpu_seconds()
         plan = compile_plan(timeline, out, work)
         thumbnail = out.with_suffix("." + OUTPUTS["thumbnail"].suffix)
         earlier = _identity(out)
@@ -217,6 +217,7 @@ def make(
             render_timings = run_plan(timeline, plan, progress, thumbnail=thumbnail)
             timings = dict(planned.timings)
             timings["render_s"] = time.perf_counter() - t0
+            timings["render_cpu_s"] = cpu_seconds() - cpu
             timings.update({k: v for k, v in render_timings.items() if k.endswith("_s")})
             captions = write_sidecars(timeline, out)
             timings["total_s"] = time.perf_counter() - started

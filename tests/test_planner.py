@@ -472,6 +472,10 @@ def test_planned_says_which_voice_spoke_each_scene(tmp_path: Path) -> None:
     # and what each picture shows: the narration's bread is drawn; a bare title card is not
     assert "🍞" in str(planned.scenes[0]["picture"])
     assert str(planned.scenes[1]["picture"]).startswith("procedural")
+    # each stage's wall time and CPU time (what a loaded machine does not inflate)
+    for stage in ("voice", "visuals"):
+        assert planned.timings[f"{stage}_cpu_s"] >= 0
+        assert planned.timings[f"{stage}_s"] >= 0
 
 
 def test_voice_threads_run_under_the_callers_cancellation(

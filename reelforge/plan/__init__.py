@@ -13,6 +13,7 @@ alone. The steps live in their own modules:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,14 @@ class Planned:
     voice_match: list[dict[str, object]] = field(default_factory=list)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process and the child processes it waited for (ffmpeg,
+    espeak-ng): a stage's CPU cost, which a loaded machine does not inflate as it does wall
+    time."""
+    used = os.times()
+    return used.user + used.system + used.children_user + used.children_system
+
+
 def plan(
     storyboard: Storyboard,
     workdir: str | Path,
@@ -103,19 +112,21 @@ def plan(
     planned = Planned(Timeline(width, height, fps, 0, ()))
 
     composer = Composer(sb, template, timing.estimate_ms(sb.scenes, languages, sb), workdir)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     said = narration.narrate(sb, languages, cache, progress)
     if said.engine:
         planned.engines["voice"] = said.engine
     planned.voice_match = [match.to_dict() for match in said.matches]
     planned.timings["voice_s"] = time.perf_counter() - started
+    planned.timings["voice_cpu_s"] = cpu_seconds() - cpu  # music composes meanwhile
 
     slots = _slots(sb, template, said, fps, planned.notes)
     style = layout.caption_style(sb, template, canvas, main_language)
     burned = style if sb.captions.enabled and sb.captions.burn else None
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     clips = _clips(sb, template, canvas, slots, said, languages, planned, progress, burned)
     planned.timings["visuals_s"] = time.perf_counter() - started
+    planned.timings["visuals_cpu_s"] = cpu_seconds() - cpu
     for found in from_library:  # the user's own media: which asset, which words, the score
         planned.pictures[found.scene] = found.picture()
     if library_note:

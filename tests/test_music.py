@@ -327,3 +327,25 @@ def test_lullaby_renders_the_requested_length(tmp_path: Path) -> None:
     samples = _read(result.audio)[0]
     assert len(samples) == round(12.345 * 44100)
     assert 20 * np.log10(np.sqrt(np.mean(samples**2))) > -30  # not an empty mix
+
+
+def test_the_story_s_culture_picks_a_regional_mood_unless_one_is_named() -> None:
+    from reelforge.plan.music import chosen_mood
+    from reelforge.spec.parse import build_storyboard
+    from reelforge.spec.templates import get_template
+
+    def mood(template: str, narration: str, **music: object) -> tuple[str, str]:
+        board = build_storyboard(
+            {"template": template, "music": music, "scenes": [{"narration": narration}]},
+            source="test",
+        )
+        return chosen_mood(board, get_template(template))
+
+    assert mood("restaurant", "Le meilleur couscous à Alger, chaque vendredi.") == (
+        "maghreb",
+        "the story is algerian (alger)",
+    )
+    assert mood("restaurant", "हमारे रेस्टोरेंट में आपका स्वागत है")[0] == "bollywood"  # Hindi
+    assert mood("restaurant", "Fresh pizza in Naples every day.") == ("upbeat", "")
+    assert mood("news", "Ce matin à Alger, les marchés ont ouvert.")[0] == "dramatic"
+    assert mood("restaurant", "Le couscous à Alger.", mood="lofi") == ("lofi", "")

@@ -14,9 +14,37 @@ from reelforge.engines import registry
 from reelforge.engines.base import MusicRequest
 from reelforge.spec.model import Storyboard
 from reelforge.spec.templates import Template
+from reelforge.text.language import detect_language
 from reelforge.timeline import AudioTrack
 
 Music = tuple[list[AudioTrack], dict[str, str] | None]  # the tracks and the engine's facts
+
+# A culture the story names and the template's mood -> the regional mood heard instead, when
+# the storyboard names no mood: a promo for an Algiers restaurant gets Maghreb music, a Hindi
+# explainer Indian classical. News (dramatic) and podcasts (lofi) keep their own.
+REGIONAL_MOODS: dict[tuple[str, str], str] = {
+    **{(culture, mood): "maghreb" for culture in ("algerian", "maghreb")
+       for mood in ("upbeat", "corporate", "calm")},
+    ("indian", "upbeat"): "bollywood",
+    ("indian", "corporate"): "bollywood",
+    ("indian", "calm"): "indian",
+    ("indian", "playful"): "bollywood",
+}  # fmt: skip
+
+
+def chosen_mood(sb: Storyboard, template: Template) -> tuple[str, str]:
+    """The mood to compose and why: the storyboard's, else the template's, or the regional
+    mood of the culture the story names (by a place, a demonym or its language)."""
+    if sb.music.mood:
+        return sb.music.mood, ""
+    from reelforge.plan.prompts import culture_of
+
+    story = " ".join([sb.title, *(f"{s.title or ''} {s.narration}" for s in sb.scenes)])
+    culture, word = culture_of(story, sb.language or detect_language(story))
+    regional = REGIONAL_MOODS.get((culture, template.music_mood))
+    if regional and regional in registry.choices("music", sb.music.engine):
+        return regional, f"the story is {culture} ({word or 'its language'})"
+    return template.music_mood, ""
 
 
 def music(sb: Storyboard, template: Template, duration_ms: int, workdir: Path) -> Music:
@@ -35,12 +63,13 @@ def music(sb: Storyboard, template: Template, duration_ms: int, workdir: Path) -
         )
         return [track], {"name": "given", "version": Path(sb.music.path).name}
     engine = registry.get("music", sb.music.engine)
-    mood = sb.music.mood or template.music_mood
+    mood, why = chosen_mood(sb, template)
     seed = sb.music.seed if sb.music.seed is not None else sb.seed
     result = engine.compose(MusicRequest(mood, duration_ms + 500, seed), workdir)
     info = engine.info()
     track = AudioTrack(str(result.audio), "music", 0, sb.music.volume_db, fade_out_ms=1500)
-    return [track], {"name": info.name, "version": info.version, "mood": mood}
+    facts = {"name": info.name, "version": info.version, "mood": mood}
+    return [track], facts | ({"why": why} if why else {})
 
 
 class Composer:

@@ -180,3 +180,25 @@ def test_motion_drawn_turn_by_turn_matches_the_whole() -> None:
             getattr(part, name)[:ready], getattr(full, name)[:ready], atol=1e-5, err_msg=name
         )
     assert full.nod[560:800].max() > 0.02  # the listener nods in the later turn
+
+
+def test_one_character_many_scenes(tmp_path: Path, astronaut: Path) -> None:
+    """Two pictures of one character take the script's paragraphs in turn: the first
+    paragraph shows the first picture, the second the other (here the same photo mirrored and
+    warmer, as a second pose and outfit would be)."""
+    photo = cv2.imread(str(astronaut))
+    other = cv2.flip(photo, 1)
+    other[..., 2] = np.clip(other[..., 2].astype(int) + 60, 0, 255).astype(np.uint8)
+    second = tmp_path / "pose2.png"
+    cv2.imwrite(str(second), other)
+    script = "Hello, this is the first scene.\n\nAnd this is the second one, in another pose."
+    out = tmp_path / "scenes.mp4"
+    result = reelforge.make_talking(script, out, portrait=[astronaut, second], preview=True)
+    manifest = json.loads(result.manifest.read_text())
+    assert manifest["portraits"] == 2 and not result.notes
+    frames = decode_frames(out).astype(np.float64)
+    red = frames[..., 2].mean(axis=(1, 2)) - frames[..., 0].mean(axis=(1, 2))
+    srt = result.captions["srt"].read_text()
+    first_end = int(srt.split(" --> ")[1].split(",")[0].split(":")[-1])  # s, first caption
+    early, late = red[5 : first_end * 30 // 2], red[-20:-5]
+    assert late.mean() > early.mean() + 20, (early.mean(), late.mean())

@@ -1,9 +1,4 @@
-"""jobs, job events and uploaded media
-
-Revision ID: 0001_jobs
-Revises:
-Create Date: 2026-11-23
-"""
+"""jobs, job events and uploaded media"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0001_jobs"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

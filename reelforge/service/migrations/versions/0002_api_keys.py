@@ -1,9 +1,4 @@
-"""api keys (hashed) with per-key limits, and daily job counts for quotas
-
-Revision ID: 0002_api_keys
-Revises: 0001_jobs
-Create Date: 2026-11-23
-"""
+"""api keys (hashed) with per-key limits, and daily job counts for quotas"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0002_api_keys"
 down_revision = "0001_jobs"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""admin flag on api keys (server details: health internals, metrics)
-
-Revision ID: 0003_api_key_admin
-Revises: 0002_api_keys
-Create Date: 2026-11-28
-"""
+"""admin flag on api keys (server details: health internals, metrics)"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0003_api_key_admin"
 down_revision = "0002_api_keys"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

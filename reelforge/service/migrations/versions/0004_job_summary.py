@@ -1,9 +1,4 @@
-"""summary of a job's result (rank, score, reasons of clips...), shown beside its downloads
-
-Revision ID: 0004_job_summary
-Revises: 0003_api_key_admin
-Create Date: 2026-11-28
-"""
+"""summary of a job's result (rank, score, reasons of clips...), shown beside its downloads"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0004_job_summary"
 down_revision = "0003_api_key_admin"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

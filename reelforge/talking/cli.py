@@ -15,6 +15,16 @@ from reelforge.errors import SpecError
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _add_film_options(parser: argparse.ArgumentParser, formats: list[str]) -> None:
+    """The options a talking video and a podcast share (the first format is the default)."""
+    parser.add_argument("--format", default=formats[0], choices=formats)
+    parser.add_argument("--language", default="en")
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--no-captions", action="store_true")
+    parser.add_argument("--preview", action="store_true", help="a third of the size, fast")
+    parser.add_argument("--background", default="studio", choices=["studio", "animated"])
+
+
 def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
     """Add ``talk`` and ``podcast``; returns {command name: handler}."""
     talk = subparsers.add_parser(
@@ -31,12 +41,7 @@ def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
     talk.add_argument("-o", "--output", help="output .mp4 (default: out/<script name>.mp4)")
     talk.add_argument("--character", help="a built-in character (see --list-characters)")
     talk.add_argument("--voice", help="voice id (see `reelforge voices`)")
-    talk.add_argument("--format", default="9:16", choices=["9:16", "16:9", "1:1"])
-    talk.add_argument("--language", default="en")
-    talk.add_argument("--speed", type=float, default=1.0)
-    talk.add_argument("--no-captions", action="store_true")
-    talk.add_argument("--preview", action="store_true", help="a third of the size, fast")
-    talk.add_argument("--background", default="studio", choices=["studio", "animated"])
+    _add_film_options(talk, ["9:16", "16:9", "1:1"])
 
     podcast = subparsers.add_parser(
         "podcast",
@@ -50,12 +55,7 @@ def add_talking_commands(subparsers: Any) -> dict[str, Handler]:
         default="split",
         choices=["split", "60-40", "host-guest", "pip", "interview", "round-table"],
     )
-    podcast.add_argument("--format", default="16:9", choices=["16:9", "9:16", "1:1"])
-    podcast.add_argument("--language", default="en")
-    podcast.add_argument("--speed", type=float, default=1.0)
-    podcast.add_argument("--no-captions", action="store_true")
-    podcast.add_argument("--preview", action="store_true", help="a third of the size, fast")
-    podcast.add_argument("--background", default="studio", choices=["studio", "animated"])
+    _add_film_options(podcast, ["16:9", "9:16", "1:1"])
     podcast.add_argument(
         "--waveform", action="store_true", help="each speaker's voice as bars in their panel"
     )

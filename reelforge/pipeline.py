@@ -15,6 +15,7 @@ from typing import Any
 
 from reelforge import __version__
 from reelforge.errors import MediaError, SpecError
+from reelforge.kinds import VideoFiles
 from reelforge.kinds.video import (
     CAPTION_OUTPUTS,
     OUTPUTS,
@@ -31,11 +32,7 @@ Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
-class MakeResult:
-    video: Path
-    captions: dict[str, Path]
-    thumbnail: Path
-    manifest: Path
+class MakeResult(VideoFiles):
     timeline: Timeline
     timings: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # what planning could not do as asked (also in the manifest)

@@ -121,6 +121,17 @@ def video_outputs(stem: str) -> dict[str, Output]:
     }
 
 
+@dataclass(frozen=True)
+class VideoFiles:
+    """The files a verb that makes a video writes: the base of ``MakeResult`` and
+    ``TalkingResult``, which add how the run went."""
+
+    video: Path
+    captions: dict[str, Path]  # format ("srt", "vtt", ...) -> sidecar file
+    thumbnail: Path
+    manifest: Path
+
+
 class MadeVideo(Protocol):
     """What a library verb that makes a video returns (``MakeResult``, ``TalkingResult``)."""
 

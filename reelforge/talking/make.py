@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelforge.errors import SpecError
+from reelforge.kinds import VideoFiles
 from reelforge.talking import animate, cast, produce
 from reelforge.talking.portrait import PortraitStage
 from reelforge.talking.visemes import MouthTrack, silent_track
@@ -26,13 +27,9 @@ CAPTION_COLOURS = ("#ffffff", "#ffd166", "#7bdff2", "#f7a1c4")
 
 
 @dataclass(frozen=True)
-class TalkingResult:
+class TalkingResult(VideoFiles):
     """What a talking video or podcast wrote, and how it went."""
 
-    video: Path
-    captions: dict[str, Path]
-    thumbnail: Path
-    manifest: Path
     duration_s: float
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)

@@ -5,6 +5,8 @@ Every error carries a ``hint``: what the user should do about it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -61,3 +63,13 @@ class RenderCancelled(RenderError):
 class ResourceLimitExceeded(RenderError):
     """A render went over its memory or wall-clock limit and was stopped. Running it again
     would hit the same limit, so the service does not retry it."""
+
+
+@contextmanager
+def optional_import(error: type[ReelforgeError], what: str, hint: str) -> Iterator[None]:
+    """Around the import of an optional extra: where it fails, raise ``error`` saying that
+    ``what`` is not available, with ``hint`` (what to install)."""
+    try:
+        yield
+    except ImportError as exc:
+        raise error(f"{what} is not available: {exc}", hint=hint) from exc

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Protocol, runtime_checkable
 
-from reelforge.errors import JobError
+from reelforge.errors import JobError, optional_import
 from reelforge.service.db import Database
 from reelforge.service.recovery import requeue_expired, worker_name
 from reelforge.service.settings import ServiceSettings
@@ -172,13 +172,9 @@ def executor_from_settings(db: Database, storage: Storage, settings: ServiceSett
     if settings.executor == "inprocess":
         return InProcessExecutor(db, storage, settings)
     if settings.executor == "celery":
-        try:
+        hint = "pip install 'reelforge[service]' (celery, redis)"
+        with optional_import(JobError, "the Celery executor", hint):
             from reelforge.service.celery_app import CeleryExecutor
-        except ImportError as exc:
-            raise JobError(
-                f"the Celery executor is not available: {exc}",
-                hint="pip install 'reelforge[service]' (celery, redis)",
-            ) from exc
         return CeleryExecutor(db, storage, settings)
     raise JobError(
         f"unknown executor {settings.executor!r}", hint="REELFORGE_EXECUTOR=inprocess or celery"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 from urllib.parse import unquote, urlparse
 
-from reelforge.errors import JobError
+from reelforge.errors import JobError, optional_import
 
 CHUNK = 1024 * 1024
 USAGE_TTL_S = 10.0  # how long a measured storage usage is trusted (quota checks)
@@ -282,13 +282,9 @@ def storage_from_url(url: str, *, quota_bytes: int | None = None) -> Storage:
             path = parsed.netloc + path
         return LocalStorage(path, quota_bytes=quota_bytes)
     if parsed.scheme == "s3":
-        try:
+        hint = "pip install 'reelforge[service]' (boto3)"
+        with optional_import(StorageError, "S3 storage", hint):
             from reelforge.service.storage_s3 import S3Storage
-        except ImportError as exc:
-            raise StorageError(
-                f"S3 storage is not available: {exc}",
-                hint="pip install 'reelforge[service]' (boto3)",
-            ) from exc
         return S3Storage.from_url(url, quota_bytes=quota_bytes)
     raise StorageError(
         f"unsupported storage URL {url!r}",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from reelforge.errors import EngineUnavailable, SpecError
+from reelforge.timeline import TimedWord
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,13 +59,7 @@ class Engine(Protocol):
 
 
 # --------------------------------------------------------------------------- voice
-@dataclass(frozen=True)
-class Word:
-    """One spoken word and when it is heard, in ms from the start of its audio."""
-
-    text: str
-    start_ms: int
-    end_ms: int
+Word = TimedWord  # one spoken word, in ms from the start of its audio
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,9 @@ class AudioTrack:
 
 @dataclass(frozen=True)
 class TimedWord:
+    """One word and when it is heard, in ms: from the start of the timeline in a caption line,
+    from the start of its audio in a voice engine's speech (``engines.base.Word``)."""
+
     text: str
     start_ms: int
     end_ms: int

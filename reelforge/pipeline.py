@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import platform
 import shutil
@@ -205,7 +204,11 @@ def make(
             segment_seconds=segment_seconds,
         )
         timeline = planned.timeline
-        _return_free_memory()  # the voice and visual stages leave ~200 MB of freed heap
+        # Kokoro's session (~900 MB) and the freed heap of the voice and visual stages go
+        # back before the encode, so its peak does not stack on theirs
+        from reelforge.voices import release_models
+
+        release_models()
         t0, cpu = time.perf_counter(), cpu_seconds()
         plan = compile_plan(timeline, out, work)
         thumbnail = out.with_suffix("." + OUTPUTS["thumbnail"].suffix)
@@ -282,17 +285,6 @@ def _subtitles(timeline: Timeline, captions: dict[str, Path]) -> list[dict[str, 
         }
         for number, track in enumerate(timeline.subtitles)
     ]
-
-
-def _return_free_memory() -> None:
-    """Hand freed heap back to the OS (glibc keeps it otherwise), so the encoder's peak does
-    not stack on the planning stages' high-water mark."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _finite(value: float | None) -> float | None:

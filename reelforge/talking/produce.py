@@ -12,12 +12,9 @@ the end): the voice engines and x264 run outside the GIL, so both cores stay bus
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-import gc
 import json
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -205,7 +202,7 @@ class Voicing:
         leaves a core free while it speaks. Kokoro keeps both cores busy on its own (sentences
         side by side) and its session would stack on the encoder's memory: a 60 s podcast
         drawn while Kokoro spoke peaked at 1.77 GiB and saved no CPU (measured)."""
-        heavy = {engine for engine, _ in _MODEL_MODULES}
+        heavy = {engine for engine, _ in voices.HEAVY_MODELS}
         return not any(info.engine in heavy for info in self.infos)
 
     def all(self) -> list[SpokenTurn]:
@@ -255,27 +252,9 @@ def _pause(speech: SpeechResult, length_ms: int) -> int:
     return round(0.55 * speech.duration_ms)
 
 
-# voice engines whose model stays loaded in the process after a synthesis (module globals)
-# (engine name, module): the big ones, released before the encode
-_MODEL_MODULES = (
-    ("kokoro", "reelforge.engines.tts.kokoro"),
-    ("kokoro-ja", "reelforge.engines.tts.kokoro_ja"),
-)
-
-
 def release_voices() -> None:
-    """Drop the voices' loaded models and hand the freed heap back to the OS (glibc keeps it
-    otherwise), so the frame encode's memory does not stack on the synthesis' high-water
-    mark (Kokoro's ONNX session). Called once every turn is voiced; a later job reloads."""
-    for _, name in _MODEL_MODULES:
-        module = sys.modules.get(name)
-        if module is not None:
-            module.release_model()
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    """Drop the voices' loaded models once every turn is voiced (voices.release_models)."""
+    voices.release_models()
 
 
 def total_frames(spoken: Sequence[SpokenTurn], fps: int, tail_ms: int = 600) -> int:

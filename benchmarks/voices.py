@@ -243,6 +243,15 @@ def normalise(text: str) -> str:
     return " ".join("".join(out).split())
 
 
+def spelled(heard: str, language: str) -> str:
+    """Whisper's digits in words of ``language`` ("8 heures" -> "huit heures"): the sentences
+    spell their numbers, so a number heard right must not count as four wrong letters
+    (reelforge.text.normalise; languages it does not know keep their digits)."""
+    from reelforge.text.normalise import normalise as spell
+
+    return spell(heard, language).text
+
+
 def edit_distance(a: str, b: str) -> int:
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -313,7 +322,7 @@ def measure_runs(language: str, voice: str | None, workdir: Path, limit: int) ->
             # Short cuts make Whisper base loop ("ههههه..."): judged with repetition stopped.
             heard, heard_words = transcribe(cut, judged, guarded=True)
             reference = normalise(run.text)
-            distance = edit_distance(reference, normalise(heard))
+            distance = edit_distance(reference, normalise(spelled(heard, judged)))
             totals[run.script][0] += distance
             totals[run.script][1] += len(reference)
             if distance / max(1, len(reference)) > worst[0]:
@@ -367,7 +376,7 @@ def measure(language: str, voice: str | None, workdir: Path, limit: int) -> Row:
         audio_s += _duration_s(result.audio)
         heard, heard_words = transcribe(result.audio, language)
         reference = normalise(sentence)
-        distance = edit_distance(reference, normalise(heard))
+        distance = edit_distance(reference, normalise(spelled(heard, language)))
         errors += distance
         chars += len(reference)
         if distance / max(1, len(reference)) > worst[0]:

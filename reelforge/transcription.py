@@ -42,7 +42,7 @@ def shifted(transcript: Transcript, offset_ms: int) -> Transcript:
     """``transcript`` with every time moved by ``offset_ms``."""
 
     def word(w: Word) -> Word:
-        return Word(w.text, w.start_ms + offset_ms, w.end_ms + offset_ms)
+        return w.shifted(offset_ms)
 
     segments = tuple(
         TranscriptSegment(

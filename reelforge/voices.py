@@ -346,9 +346,7 @@ def _speak_runs(
         if k:
             pieces.append(gap)
             offset_ms = round(sum(p.size for p in pieces) * 1000 / rate)
-        words.extend(
-            Word(w.text, w.start_ms + offset_ms, w.end_ms + offset_ms) for w in result.words
-        )
+        words.extend(w.shifted(offset_ms) for w in result.words)
         phonemes.extend(
             Phoneme(p.symbol, p.start_ms + offset_ms, p.end_ms + offset_ms) for p in result.phonemes
         )

@@ -338,9 +338,7 @@ def shift(lines: Sequence[CaptionLine], offset_ms: int) -> tuple[CaptionLine, ..
                 f"shifting by {offset_ms} ms moves the line {line.text!r} before 0",
                 hint="drop the lines that start before the cut point before shifting",
             )
-        words = tuple(
-            TimedWord(w.text, w.start_ms + offset_ms, w.end_ms + offset_ms) for w in line.words
-        )
+        words = tuple(w.shifted(offset_ms) for w in line.words)
         out.append(
             CaptionLine(
                 line.start_ms + offset_ms, line.end_ms + offset_ms, line.text, words, line.rtl

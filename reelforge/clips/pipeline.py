@@ -217,13 +217,9 @@ def _caption_files(
     size: tuple[int, int], language: str,
 ) -> tuple[dict[str, Path], Path | None]:  # fmt: skip
     from reelforge.captions import group_words, to_ass, to_srt, to_vtt, to_words_json
-    from reelforge.timeline import CaptionStyle, TimedWord
+    from reelforge.timeline import CaptionStyle
 
-    inside = [
-        TimedWord(w.text, w.start_ms - start_ms, w.end_ms - start_ms)
-        for w in words
-        if w.start_ms >= start_ms and w.end_ms <= end_ms
-    ]
+    inside = [w.shifted(-start_ms) for w in words if w.start_ms >= start_ms and w.end_ms <= end_ms]
     lines = group_words(inside, language)
     width, height = size
     vertical = height > width

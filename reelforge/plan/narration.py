@@ -279,9 +279,7 @@ def placed(
             continue
         start_ms = all_slots[i][0] * 1000 // fps + lead_ms(i)
         tracks.append(AudioTrack(str(speech.audio), "narration", start_ms))
-        shifted = [
-            TimedWord(w.text, w.start_ms + start_ms, w.end_ms + start_ms) for w in speech.words
-        ]
+        shifted = [w.shifted(start_ms) for w in speech.words]
         lines.extend(group_words(shifted, speech.language, style.max_words, style.max_chars))
     return tracks, lines
 

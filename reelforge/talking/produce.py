@@ -32,7 +32,7 @@ from reelforge.engines.base import SpeechRequest, SpeechResult
 from reelforge.errors import SpecError
 from reelforge.render.compositor import Sprite
 from reelforge.talking.visemes import MouthTrack, combine, silent_track, track_for_speech
-from reelforge.timeline import AudioTrack, CaptionLine, Encoder, Mix, TimedWord, Timeline
+from reelforge.timeline import AudioTrack, CaptionLine, Encoder, Mix, Timeline
 
 Frame = NDArray[np.uint8]
 Progress = Callable[[str, float], None]
@@ -319,10 +319,7 @@ def captions(spoken: Sequence[SpokenTurn], language: str) -> list[Caption]:
     for turn in spoken:
         if turn.reaction:  # heard, not captioned
             continue
-        words = [
-            TimedWord(w.text, w.start_ms + turn.start_ms, w.end_ms + turn.start_ms)
-            for w in turn.speech.words
-        ]
+        words = [w.shifted(turn.start_ms) for w in turn.speech.words]
         for line in group_words(words, language, max_words=6, max_chars=32):
             out.append(Caption(line, turn.speaker))
     return out

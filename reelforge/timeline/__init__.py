@@ -199,6 +199,10 @@ class TimedWord:
     start_ms: int
     end_ms: int
 
+    def shifted(self, by_ms: int) -> TimedWord:
+        """This word ``by_ms`` later (earlier where negative)."""
+        return TimedWord(self.text, self.start_ms + by_ms, self.end_ms + by_ms)
+
 
 @dataclass(frozen=True)
 class CaptionLine:

@@ -97,7 +97,8 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
     if not tab.call("() => document.querySelector('input[name=preview]').checked"):
         tab.click("input[name=preview]")
     tab.click("#submit")
-    tab.visible("#job-progress")
+    # (the first job of a fresh server loads the voice catalogue: seconds on a busy machine)
+    tab.visible("#job-progress", timeout=90)
     status, progress, stages = follow(tab)
     assert status == "Done", tab.text("#job-error")
     assert 100 in progress and any(0 < p < 100 for p in progress), progress

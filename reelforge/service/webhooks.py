@@ -31,7 +31,14 @@ from urllib.parse import urlsplit
 
 from reelforge import kinds
 from reelforge.errors import SpecError
-from reelforge.network import addresses, connection, is_local_name, is_public, literal_address
+from reelforge.network import (
+    RefusedAddress,
+    checked_target,
+    connection,
+    is_local_name,
+    is_public,
+    literal_address,
+)
 from reelforge.service.db import Database
 from reelforge.service.models import Job, JobEvent, utcnow
 from reelforge.service.redact import public_note
@@ -102,21 +109,6 @@ def check_url(url: str, settings: ServiceSettings) -> None:
         raise _refused(url)
 
 
-def resolve(url: str, settings: ServiceSettings) -> tuple[str, int, str]:
-    """``(host, port, address)``: the URL's host resolved once and checked; the connection
-    must go to ``address``. :class:`RefusedTarget` for a non-public one (unless allowed),
-    ``OSError`` when the name does not resolve."""
-    check_url(url, settings)
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    found = addresses(host, port)
-    # Every answer must pass: an attacker's name may list a public and a private address.
-    if not settings.webhook_allow_private and not all(is_public(a) for a in found):
-        raise _refused(url)
-    return host, port, str(found[0])
-
-
 # --------------------------------------------------------------------------- payload
 
 
@@ -153,14 +145,14 @@ def deliver(url: str, body: bytes, event: str, settings: ServiceSettings) -> tup
     if settings.webhook_secret:
         headers[SIGNATURE_HEADER] = sign(settings.webhook_secret, timestamp, body)
     try:
-        host, port, address = resolve(url, settings)
-    except RefusedTarget:
+        check_url(url, settings)
+        # resolved once, every address checked; the connection goes to the checked one
+        scheme, host, port, address, path = checked_target(url, settings.webhook_allow_private)
+    except (RefusedTarget, RefusedAddress):
         return False, "failed (refused target)"
     except (OSError, UnicodeError, ValueError):
         return False, UNREACHABLE
-    parts = urlsplit(url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    opened = connection(parts.scheme, host, port, address, settings.webhook_timeout_s)
+    opened = connection(scheme, host, port, address, settings.webhook_timeout_s)
     try:
         opened.request("POST", path, body=body, headers=headers)
         response = opened.getresponse()

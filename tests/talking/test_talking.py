@@ -65,7 +65,9 @@ def test_character_mouth_follows_the_narration(tmp_path: Path) -> None:
     corr = lagged_correlation(area, envelope)
     best = max(corr, key=lambda lag: corr[lag])
     print(f"built-in character: mouth area vs loudness, correlation by lag {corr}")
-    assert abs(best) <= 1 and corr[best] > 0.5, corr
+    # Piper's voice (it samples noise, so each run differs) measured 0.486-0.519 at lag 0 in
+    # fresh runs: the bound sat on the measured value and failed one CI run in three
+    assert abs(best) <= 1 and corr[best] > 0.45, corr
     assert area[: int(0.2 * FPS)].max() < 0.05 * area.max()  # closed before the first word
 
 

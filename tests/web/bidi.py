@@ -54,6 +54,15 @@ class BidiError(RuntimeError):
     pass
 
 
+_SETTLED = (
+    "s => new Promise(done => { const e = document.querySelector(s);"
+    " e.scrollIntoView({ block: 'center' }); const top = e.getBoundingClientRect().top;"
+    " requestAnimationFrame(() => requestAnimationFrame(() => {"
+    " const box = e.getBoundingClientRect();"
+    " done(box.top === top && box.top >= 0 && box.bottom <= innerHeight); })); })"
+)
+
+
 class Firefox:
     """One headless Firefox and its BiDi session; ``tab`` is its one browsing context."""
 
@@ -194,6 +203,9 @@ class Firefox:
 
     def _element(self, selector: str) -> dict[str, Any]:
         self.visible(selector)
+        # Scrolled to the centre and still there two frames later: a page that re-lays itself
+        # out as it reacts to typing (scene preview, price) must not move it under the pointer.
+        self.wait(_SETTLED, selector)
         result = self.send(
             "script.callFunction",
             {

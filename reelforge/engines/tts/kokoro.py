@@ -45,7 +45,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo
+from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceInfo
 from reelforge.engines.tts import kokoro_model
 from reelforge.engines.tts.kokoro_model import SAMPLES_PER_FRAME, KokoroModel
 from reelforge.engines.tts.speech_audio import Sentence, Sentences, Speech, wav_name
@@ -361,38 +361,32 @@ def _speak(
     token_spans: list[tuple[int, int]] = []
     symbols = {token: symbol for symbol, token in model.vocab.items()}
     phones: list[tuple[str, int, int]] = []
-    offset = 0
-    for a, b in model.chunks(plan.tokens):
-        chunk = plan.tokens[a:b]
-        if not chunk:
-            continue
-        audio, frames = model.run(chunk, table, speed, _DURATIONS)
-        if frames is None or frames.size != len(chunk) + 2:
+    for chunk in kokoro_model.spoken(model, plan.tokens, table, speed, _DURATIONS):
+        frames, size = chunk.frames, len(chunk.tokens)
+        if frames is None or frames.size != size + 2:
             raise EngineFailed(
                 f"kokoro returned {0 if frames is None else frames.size} durations for "
-                f"{len(chunk) + 2} tokens",
+                f"{size + 2} tokens",
                 hint=_INSTALL_HINT,
             )
         seconds = frames.sum() * SAMPLES_PER_FRAME / 24000 * speed
         longest = float(frames[1:-1].max()) * SAMPLES_PER_FRAME / 24000 * speed
-        if seconds > 1.0 + _LOOP_S_PER_TOKEN * len(chunk) or longest > _LOOP_TOKEN_S:
+        if seconds > 1.0 + _LOOP_S_PER_TOKEN * size or longest > _LOOP_TOKEN_S:
             raise LoopDetected(
                 f"the Kokoro voice looped on {text[:60]!r} ({seconds:.1f} s of speech for "
-                f"{len(chunk)} phonemes)",
+                f"{size} phonemes)",
                 hint="pick another voice for this scene (reelforge voices) or reword the sentence",
             )
         # The decoder turns each frame into exactly 600 samples; scale in case it does not.
-        spans = kokoro_model.token_spans(frames, audio.size, offset)
-        for token, (start, end) in zip(chunk, spans, strict=True):
+        spans = kokoro_model.token_spans(frames, chunk.audio.size, chunk.offset)
+        for token, (start, end) in zip(chunk.tokens, spans, strict=True):
             symbol = symbols.get(token, " ")
             if symbol.strip() and symbol not in _PAUSES and end > start:
                 phones.append((_IPA_OF.get(symbol, symbol), start, end))
         token_spans.extend(spans)
-        pieces.append(audio)
-        offset += audio.size
+        pieces.append(chunk.audio)
     spans = kokoro_model.word_spans(plan.owners, token_spans, len(plan.words))
-    audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-    return Sentence(audio, plan.words, spans, phones)
+    return Sentence(kokoro_model.joined(pieces), plan.words, spans, phones)
 
 
 def sentences_of(text: str) -> list[str]:
@@ -453,19 +447,19 @@ def speak_with(
     return speech.result(Path(workdir) / file_name, words, engine, version, phonemes)
 
 
-class KokoroEngine:
+class KokoroEngine(kokoro_model.KokoroVoice):
     """Kokoro-82M in French, Spanish, Hindi, Italian, Portuguese and English."""
 
     name: ClassVar[str] = "kokoro"
     concurrent: ClassVar[bool] = True  # one shared session; runs are thread-safe
-    sample_rate: ClassVar[int] = kokoro_model.SAMPLE_RATE
+    install_hint: ClassVar[str] = _INSTALL_HINT
+    reading: ClassVar[str] = "; IPA"
 
-    def info(self) -> EngineInfo:
-        problem = _import_problem()
-        return EngineInfo.checked(self.name, "voice", self._version(), problem, _INSTALL_HINT)
+    def problem(self) -> str:
+        return _import_problem()
 
     def voices(self) -> list[VoiceInfo]:
-        if _import_problem():
+        if self.problem():
             return []
         out = []
         for language, language_name in LANGUAGE_NAMES.items():
@@ -489,9 +483,5 @@ class KokoroEngine:
         voice = request.voice or DEFAULT_VOICE
         style = parse_style(voice)
         return speak_with(
-            request, lambda model: _style_table(model, style), voice, workdir, self._version()
+            request, lambda model: _style_table(model, style), voice, workdir, self.version()
         )
-
-    @staticmethod
-    def _version() -> str:
-        return kokoro_model.version("; IPA")

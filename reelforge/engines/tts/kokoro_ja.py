@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo, Word
+from reelforge.engines.base import SpeechRequest, SpeechResult, VoiceInfo, Word
 from reelforge.engines.tts import kokoro_model
 from reelforge.engines.tts.kokoro_model import KokoroModel
 from reelforge.engines.tts.speech_audio import Sentence, Sentences, Speech, wav_name
@@ -312,35 +312,28 @@ def _speak(model: KokoroModel, plan: _Plan, table: NDArray[np.float32], speed: f
     """One sentence's audio and, per caption word, its (start, end) sample (-1: silent)."""
     pieces: list[NDArray[np.float32]] = []
     token_spans: list[tuple[int, int]] = []
-    offset = 0
-    for a, b in model.chunks(plan.tokens):
-        chunk = plan.tokens[a:b]
-        if not chunk:
-            continue
-        audio, frames = model.run(chunk, table, speed, kokoro_model.DURATIONS)
-        if frames is None or frames.size != len(chunk) + 2 or frames.sum() <= 0:
-            frames = np.ones(len(chunk) + 2, dtype=np.float64)  # share the chunk evenly
-        token_spans.extend(kokoro_model.token_spans(frames, audio.size, offset))
-        pieces.append(audio)
-        offset += audio.size
+    for chunk in kokoro_model.spoken(model, plan.tokens, table, speed, kokoro_model.DURATIONS):
+        frames, size = chunk.frames, len(chunk.tokens)
+        if frames is None or frames.size != size + 2 or frames.sum() <= 0:
+            frames = np.ones(size + 2, dtype=np.float64)  # share the chunk evenly
+        token_spans.extend(kokoro_model.token_spans(frames, chunk.audio.size, chunk.offset))
+        pieces.append(chunk.audio)
     spans = kokoro_model.word_spans(plan.owners, token_spans, len(plan.words))
-    audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-    return Sentence(audio, plan.words, spans)
+    return Sentence(kokoro_model.joined(pieces), plan.words, spans)
 
 
-class KokoroJaEngine:
+class KokoroJaEngine(kokoro_model.KokoroVoice):
     """Japanese neural voices (Kokoro-82M int8) with kanji readings from OpenJTalk."""
 
     name: ClassVar[str] = "kokoro-ja"
     concurrent: ClassVar[bool] = False  # one synthesis at a time
-    sample_rate: ClassVar[int] = kokoro_model.SAMPLE_RATE
+    install_hint: ClassVar[str] = _INSTALL_HINT
 
-    def info(self) -> EngineInfo:
-        problem = _import_problem()
-        return EngineInfo.checked(self.name, "voice", self._version(), problem, _INSTALL_HINT)
+    def problem(self) -> str:
+        return _import_problem()
 
     def voices(self) -> list[VoiceInfo]:
-        if _import_problem():
+        if self.problem():
             return []
         return [
             VoiceInfo.persona(
@@ -403,11 +396,7 @@ class KokoroJaEngine:
             for piece in _split_spaces(word.text, word.start_ms, word.end_ms)
         ]
         name = wav_name("kokoro-ja", voice, request.speed, request.language, request.text)
-        return speech.result(Path(workdir) / name, timed, self.name, self._version())
-
-    @staticmethod
-    def _version() -> str:
-        return kokoro_model.version()
+        return speech.result(Path(workdir) / name, timed, self.name, self.version())
 
 
 def _split_spaces(text: str, start: int, end: int) -> list[Word]:

@@ -23,16 +23,17 @@ import importlib.util
 import json
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from reelforge.engines.base import EngineInfo
 from reelforge.errors import EngineUnavailable
 
 SAMPLE_RATE = 24000
@@ -120,6 +121,39 @@ def token_spans(frames: NDArray[np.float64], samples: int, offset: int) -> list[
     ]
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """One model call of a sentence: its tokens, their audio and their frames (pads included;
+    None when the session returns no durations), starting at sample ``offset``."""
+
+    tokens: Sequence[int]
+    audio: NDArray[np.float32]
+    frames: NDArray[np.float64] | None
+    offset: int
+
+
+def spoken(
+    model: KokoroModel,
+    tokens: Sequence[int],
+    table: NDArray[np.float32],
+    speed: float,
+    durations: str,
+) -> Iterator[Chunk]:
+    """A sentence's ``tokens`` said chunk by chunk (:meth:`KokoroModel.chunks`), in order."""
+    offset = 0
+    for start, end in model.chunks(tokens):
+        if start == end:
+            continue
+        audio, frames = model.run(tokens[start:end], table, speed, durations)
+        yield Chunk(tokens[start:end], audio, frames, offset)
+        offset += audio.size
+
+
+def joined(pieces: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
+    """The chunks' audio end to end (empty for none)."""
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+
 def word_spans(
     owners: Sequence[float], spans: Sequence[tuple[int, int]], words: int
 ) -> list[tuple[int, int]]:
@@ -137,6 +171,28 @@ def each(speak: Callable[[Item], Result], items: Sequence[Item], name: str) -> l
     workers = max(1, min(os.cpu_count() or 1, len(items)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as pool:
         return list(pool.map(speak, items))
+
+
+class KokoroVoice:
+    """What both Kokoro voices share as engines: the model's rate, and their info and version
+    from each voice's own import check, install hint and way of reading its text."""
+
+    name: ClassVar[str]
+    sample_rate: ClassVar[int] = SAMPLE_RATE
+    install_hint: ClassVar[str]
+    reading: ClassVar[str] = ""  # how the voice reads its text, shown in its version
+
+    def problem(self) -> str:
+        """Why the voice cannot run here ("" when it can)."""
+        raise NotImplementedError
+
+    def info(self) -> EngineInfo:
+        return EngineInfo.checked(
+            self.name, "voice", self.version(), self.problem(), self.install_hint
+        )
+
+    def version(self) -> str:
+        return version(self.reading)
 
 
 _load_lock = threading.Lock()

@@ -45,8 +45,11 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True)
 class ClipOptions:
-    count: int = 5
-    format: str = "9:16"
+    """How to cut a talk into clips: :func:`reelforge.extract_clips` takes one, or its fields
+    as keywords."""
+
+    count: int = 5  # how many clips, best first
+    format: str = "9:16"  # "9:16", "1:1" or "4:5"
     min_s: float = 20.0
     max_s: float = 60.0
     query: str | None = None
@@ -253,7 +256,6 @@ def extract_clips(
     options: ClipOptions | None = None,
     *,
     progress: Progress | None = None,
-    workdir: Path | None = None,
 ) -> ClipsResult:
     """The best moments of ``source`` as clips in ``output_dir`` (see the module doc)."""
     import tempfile
@@ -293,7 +295,7 @@ def extract_clips(
     (output_dir / "clips.json").unlink(missing_ok=True)
     timings: dict[str, float] = {}
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="reelforge-clips-", dir=workdir) as scratch:
+    with tempfile.TemporaryDirectory(prefix="reelforge-clips-") as scratch:
         work = Path(scratch)
         began = time.perf_counter()
         report("transcribing", 0.0)

@@ -32,6 +32,7 @@ from reelforge.errors import (
 )
 
 if TYPE_CHECKING:  # the names __getattr__ gives, with their real signatures for type checkers
+    from reelforge.clips.pipeline import ClipOptions as ClipOptions
     from reelforge.clips.pipeline import ClipsResult as ClipsResult
     from reelforge.engines.base import EngineInfo as EngineInfo
     from reelforge.engines.base import Transcript as Transcript
@@ -147,50 +148,34 @@ def transcribe(
 def extract_clips(
     source: str | Path,
     output_dir: str | Path,
+    options: ClipOptions | None = None,
     *,
-    count: int = 5,
-    format: str = "9:16",
-    min_s: float = 20.0,
-    max_s: float = 60.0,
-    query: str | None = None,
-    start_s: float | None = None,
-    end_s: float | None = None,
-    captions: str = "bold",
-    resolution: int = 720,
-    language: str | None = None,
-    model: str = "",
-    llm: bool = True,
     progress: Progress | None = None,
+    **fields: Any,
 ) -> ClipsResult:
     """The best moments of a long talk as ranked, captioned clips (9:16, 1:1 or 4:5) that
     follow the speaker, written to ``output_dir`` with ``clips.json`` (scores and reasons).
-    ``query`` keeps moments about a topic; ``start_s``/``end_s`` make one clip of a span;
-    with ``llm`` the configured language model (``REELFORGE_LLM_ENDPOINT``), if any, rates
-    the moments too."""
+
+    How to cut them is a :class:`ClipOptions` (``count``, ``format``, ``min_s``/``max_s``,
+    ``query``, ``start_s``/``end_s``, ``captions``, ``resolution``, ``language``, ``model``,
+    ``llm``), given as ``options`` or field by field as keywords (``count=3``), which win
+    over ``options``. ``query`` keeps moments about a topic; ``start_s``/``end_s`` make one
+    clip of a span; with ``llm`` the configured language model (``REELFORGE_LLM_ENDPOINT``),
+    if any, rates the moments too."""
+    from dataclasses import replace
+
     from reelforge.clips.pipeline import ClipOptions
     from reelforge.clips.pipeline import extract_clips as run
 
-    options = ClipOptions(
-        count=count,
-        format=format,
-        min_s=min_s,
-        max_s=max_s,
-        query=query,
-        start_s=start_s,
-        end_s=end_s,
-        captions=captions,
-        resolution=resolution,
-        language=language,
-        model=model,
-        llm=llm,
-    )
-    return run(Path(source), Path(output_dir), options, progress=progress)
+    chosen = replace(options or ClipOptions(), **fields)
+    return run(Path(source), Path(output_dir), chosen, progress=progress)
 
 
 # The verbs that are a library function as it is, and the result and value types: name ->
 # "module:attribute", imported on first use (each module is light, but importing them all up
 # front would load most of the package). The TYPE_CHECKING block above names the same ones.
 _LAZY = {
+    "ClipOptions": "reelforge.clips.pipeline:ClipOptions",
     "ClipsResult": "reelforge.clips.pipeline:ClipsResult",
     "EngineInfo": "reelforge.engines.base:EngineInfo",
     "MakeResult": "reelforge.pipeline:MakeResult",
@@ -235,6 +220,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ClipOptions",
     "ClipsResult",
     "EngineFailed",
     "EngineInfo",

@@ -144,3 +144,24 @@ def test_make_drops_the_voice_models_before_the_encode(
     assert steps == ["release", "encode"]
     timings = json.loads(made.manifest.read_text(encoding="utf-8"))["timings_s"]
     assert timings["voice_cpu_s"] >= 0 and timings["render_cpu_s"] >= 0
+
+
+def test_extract_clips_takes_an_options_object_or_its_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given: list[reelforge.ClipOptions] = []
+
+    def run(source: Path, output_dir: Path, options: reelforge.ClipOptions, **kwargs: object):
+        given.append(options)
+        return None
+
+    monkeypatch.setattr("reelforge.clips.pipeline.extract_clips", run)
+    reelforge.extract_clips("talk.mp4", tmp_path, count=3, format="1:1", llm=False)
+    chosen = reelforge.ClipOptions(count=2, query="bread")
+    reelforge.extract_clips("talk.mp4", tmp_path, chosen, count=4)  # keywords win
+    assert given == [
+        reelforge.ClipOptions(count=3, format="1:1", llm=False),
+        reelforge.ClipOptions(count=4, query="bread"),
+    ]
+    with pytest.raises(TypeError, match="cont"):
+        reelforge.extract_clips("talk.mp4", tmp_path, cont=3)

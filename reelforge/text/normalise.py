@@ -22,9 +22,12 @@ month/day/year when it can be); ISO dates (2024-03-12) everywhere.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
 from reelforge.engines.base import Word
 from reelforge.errors import SpecError
@@ -58,130 +61,30 @@ _MONTHS = {
 }
 _MAGHREB = frozenset({"dz", "ma", "tn"})
 
+
+def _spoken() -> dict[str, Any]:
+    """What is said for currencies, abbreviations and units, per language: ``spoken.json``
+    beside this module (data, so a language or a currency is added without code)."""
+    text = resources.files("reelforge.text").joinpath("spoken.json").read_text(encoding="utf-8")
+    tables: dict[str, Any] = json.loads(text)
+    return tables
+
+
+_SPOKEN = _spoken()
 # Currency code -> per language (singular, plural).
 _CURRENCY_NAMES: dict[str, dict[str, tuple[str, str]]] = {
-    "DZD": {
-        "fr": ("dinar", "dinars"),
-        "en": ("dinar", "dinars"),
-        "es": ("dinar", "dinares"),
-        "ar": ("دينار", "دينار"),
-        "hi": ("दीनार", "दीनार"),
-    },
-    "EUR": {
-        "fr": ("euro", "euros"),
-        "en": ("euro", "euros"),
-        "es": ("euro", "euros"),
-        "ar": ("يورو", "يورو"),
-        "hi": ("यूरो", "यूरो"),
-    },
-    "USD": {
-        "fr": ("dollar", "dollars"),
-        "en": ("dollar", "dollars"),
-        "es": ("dólar", "dólares"),
-        "ar": ("دولار", "دولار"),
-        "hi": ("डॉलर", "डॉलर"),
-    },
-    "INR": {
-        "fr": ("roupie", "roupies"),
-        "en": ("rupee", "rupees"),
-        "es": ("rupia", "rupias"),
-        "ar": ("روبية", "روبية"),
-        "hi": ("रुपया", "रुपये"),
-    },
+    code: {language: (names[0], names[1]) for language, names in by_language.items()}
+    for code, by_language in _SPOKEN["currency_names"].items()
 }
 # How people write them (case-sensitive: "DA" is the dinar, "da" is a word).
-_CURRENCY_SIGNS: dict[str, str] = {
-    "DA": "DZD",
-    "DZD": "DZD",
-    "د.ج": "DZD",
-    "دج": "DZD",
-    "€": "EUR",
-    "EUR": "EUR",
-    "$": "USD",
-    "US$": "USD",
-    "USD": "USD",
-    "₹": "INR",
-    "INR": "INR",
-    "Rs": "INR",
-    "Rs.": "INR",
-    "रु": "INR",
-    "रु.": "INR",
-}
+_CURRENCY_SIGNS: dict[str, str] = _SPOKEN["currency_signs"]
 # Amount and cents: "{amount} {unit}{joiner}{cents}".
 _CENTS_JOINER = {"fr": " ", "en": " ", "es": " con ", "hi": " ", "ar": " و "}
 
 # Whole tokens (case-sensitive) and what is said for them.
-_ABBREVIATIONS: dict[str, dict[str, str]] = {
-    "fr": {
-        "M.": "Monsieur",
-        "MM.": "Messieurs",
-        "Mme": "Madame",
-        "Mmes": "Mesdames",
-        "Mlle": "Mademoiselle",
-        "Dr": "Docteur",
-        "Dr.": "Docteur",
-        "Pr": "Professeur",
-        "St": "Saint",
-        "Ste": "Sainte",
-        "etc.": "et cetera.",
-        "n°": "numéro",
-        "N°": "numéro",
-        "av.": "avenue",
-        "bd": "boulevard",
-        "env.": "environ",
-        "p.ex.": "par exemple",
-        "&": "et",
-    },
-    "en": {
-        "Mr.": "Mister",
-        "Mr": "Mister",
-        "Mrs.": "Missus",
-        "Mrs": "Missus",
-        "Ms.": "Miz",
-        "Dr.": "Doctor",
-        "Prof.": "Professor",
-        "St.": "Saint",
-        "etc.": "et cetera.",
-        "e.g.": "for example",
-        "i.e.": "that is",
-        "vs.": "versus",
-        "vs": "versus",
-        "approx.": "approximately",
-        "&": "and",
-    },
-    "es": {
-        "Sr.": "señor",
-        "Sra.": "señora",
-        "Srta.": "señorita",
-        "Dr.": "doctor",
-        "Dra.": "doctora",
-        "Ud.": "usted",
-        "Uds.": "ustedes",
-        "etc.": "etcétera.",
-        "núm.": "número",
-        "n.º": "número",
-        "aprox.": "aproximadamente",
-        "&": "y",
-    },
-    "ar": {
-        "د.": "الدكتور",
-        "&": "و",
-    },
-    "hi": {
-        "डॉ.": "डॉक्टर",
-        "कि.मी.": "किलोमीटर",
-        "कि.ग्रा.": "किलोग्राम",
-        "&": "और",
-    },
-}
+_ABBREVIATIONS: dict[str, dict[str, str]] = _SPOKEN["abbreviations"]
 # Units said after a number ("5 km"); only after a number ("كم" alone is "how many").
-_UNIT_WORDS: dict[str, dict[str, str]] = {
-    "fr": {"km": "kilomètres", "kg": "kilos", "min": "minutes"},
-    "en": {"km": "kilometers", "kg": "kilograms", "min": "minutes"},
-    "es": {"km": "kilómetros", "kg": "kilos", "min": "minutos"},
-    "ar": {"km": "كيلومتر", "kg": "كيلوغرام", "min": "دقيقة", "كلم": "كيلومتر", "كم": "كيلومتر"},
-    "hi": {"km": "किलोमीटर", "kg": "किलोग्राम", "min": "मिनट", "किमी": "किलोमीटर"},
-}
+_UNIT_WORDS: dict[str, dict[str, str]] = _SPOKEN["units"]
 # Tokens that may follow a number and join it into one piece.
 _UNITS = frozenset({"%", "٪", *_CURRENCY_SIGNS, *(u for w in _UNIT_WORDS.values() for u in w)})
 

@@ -23,10 +23,8 @@ optionally with a variant, followed by ``;key=value`` options::
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
-import os
 import re
 import shutil
 import subprocess
@@ -35,7 +33,6 @@ import threading
 import unicodedata
 import wave
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -536,8 +533,10 @@ def mbrola_database(voice: str) -> Path:
 
 class MbrolaEngine(EspeakEngine):
     """MBROLA diphone voices driven by espeak-ng (optional, non-free): far more intelligible
-    Arabic than espeak's own (CER 0.3 against 0.6, benchmarks/voices.py), with word times
-    carried over from espeak's phoneme events."""
+    Arabic than espeak's own (CER 0.3 against 0.6, benchmarks/voices.py). espeak-ng writes
+    the phonemes with their durations (``.pho``), MBROLA speaks them once, and espeak's own
+    word events are moved onto those durations (no second MBROLA run inside the library,
+    whose diphone warnings once had to be silenced by taking over file descriptor 2)."""
 
     name: ClassVar[str] = "mbrola"
 
@@ -591,41 +590,102 @@ class MbrolaEngine(EspeakEngine):
             raise EngineUnavailable(f"no MBROLA voice {name!r} here", hint=MBROLA_OPT_IN)
         with _Espeak._lock:
             lib = _Espeak.get()
-            plain = lib.speak(text, timer, wpm, pitch, gap)  # its WORD events
-            with _quiet_stderr():  # the library's mbrola warns of the diphones renamed below
-                timed = lib.speak(text, f"mb-{database}", wpm, pitch, gap)  # MBROLA's timing
-        audio, rate = _mbrola_audio(text, database, wpm, pitch, gap)
-        if audio.size == 0 or not timed.phonemes:
+            plain = lib.speak(text, timer, wpm, pitch, gap)  # its WORD events and phonemes
+        pho = _mbrola_phonemes(text, database, wpm, pitch, gap)
+        audio, rate = _mbrola_audio(pho, database)
+        timed = _pho_timeline(pho)
+        if audio.size == 0 or not timed or not plain.phonemes:
             raise EngineFailed(
                 f"MBROLA produced no audio for {name!r}", hint="check the text is Arabic"
             )
-        spoken = _Spoken(audio, _carried_words(plain, timed), timed.phonemes)
+        spoken = _retimed(plain, timed, audio)
         path = Path(workdir) / wav_name(self.name, name, wpm, pitch, gap, text)
         return _result(text, spoken, rate, path, self.name, f"mbrola + {self._version()}")
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """File descriptor 2 to /dev/null for a moment (a child process's chatter)."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+def _pho_timeline(pho: str) -> list[tuple[int, str]]:
+    """(start ms, MBROLA phoneme) per line of a ``.pho`` text: MBROLA speaks each phoneme for
+    exactly the duration written beside it, so these are the times of its audio."""
+    out: list[tuple[int, str]] = []
+    ms = 0
+    for line in pho.splitlines():
+        symbol, tab, rest = line.partition("\t")
+        if not tab or symbol.startswith(";"):
+            continue
+        out.append((ms, symbol))
+        ms += int(rest.split(None, 1)[0])
+    return out
 
 
-def _carried_words(plain: _Spoken, timed: _Spoken) -> tuple[tuple[int, int], ...]:
-    """The word events of espeak's own voice moved onto an MBROLA voice's timeline: both say
-    the same phoneme sequence, so a word starts at the same phoneme index in each."""
+def _sound_key(name: str) -> str:
+    """A phoneme name reduced so espeak's and MBROLA's spellings of one sound mostly agree
+    ("s[" and "s.", "a:" and "a"; pauses and glottal stops, which MBROLA writes "_", alike)."""
+    if name.startswith(("_", "?")):
+        return "_"
+    return name.strip("'.,:[/")
+
+
+def _alignment(left: list[str], right: list[str]) -> list[int]:
+    """For each name of ``left``, the index in ``right`` of the name it is aligned with (or,
+    where it has none, of the next one).
+
+    The cheapest edit alignment within a band around the diagonal, in half steps: equal names
+    are free, a substitution or a dropped or inserted name costs 2, but an inserted repeat of
+    the name before it costs 1, as MBROLA's translation splits a long sound in two ("a:" is
+    "a a"): so where ``left`` says "A a" and ``right`` "H a a", "A" pairs with "H".
+    """
+    n, m = len(left), len(right)
+    band = abs(n - m) + 24
+    inf = 2 * (n + m) + 1
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    step = [[0] * (m + 1) for _ in range(n + 1)]  # 0 diagonal, 1 up (left dropped), 2 right
+    for i in range(n + 1):
+        centre = i * m // max(n, 1)
+        for j in range(max(0, centre - band), min(m, centre + band) + 1):
+            if i == 0 and j == 0:
+                cost[0][0] = 0
+                continue
+            best, move = inf, 0
+            if i and j:
+                best = cost[i - 1][j - 1] + 2 * (left[i - 1] != right[j - 1])
+            if i and cost[i - 1][j] + 2 < best:
+                best, move = cost[i - 1][j] + 2, 1
+            inserted = 1 if j > 1 and right[j - 1] == right[j - 2] else 2
+            if j and cost[i][j - 1] + inserted < best:
+                best, move = cost[i][j - 1] + inserted, 2
+            cost[i][j], step[i][j] = best, move
+    aligned = [m] * n
+    i, j = n, m
+    while i or j:
+        move = step[i][j] if i and j else (1 if i else 2)
+        if move == 0:
+            i, j = i - 1, j - 1
+            aligned[i] = j
+        elif move == 1:
+            i -= 1
+            aligned[i] = j  # dropped: it sits just before right[j]
+        else:
+            j -= 1
+    return aligned
+
+
+def _retimed(plain: _Spoken, timed: list[tuple[int, str]], audio: NDArray[np.int16]) -> _Spoken:
+    """espeak's own words and phonemes moved onto MBROLA's timeline: espeak's phoneme sequence
+    is aligned with the ``.pho`` lines MBROLA spoke, and each phoneme (so each word, which
+    starts at a phoneme) takes the time of the line it matches."""
+    times = [ms for ms, _ in timed] + [timed[-1][0]]
+    aligned = _alignment(
+        [_sound_key(name) for _, name in plain.phonemes], [_sound_key(name) for _, name in timed]
+    )
+    phonemes = tuple(
+        (times[index], name) for index, (_, name) in zip(aligned, plain.phonemes, strict=True)
+    )
     plain_times = [ms for ms, _ in plain.phonemes]
-    moved = []
-    for position, ms in plain.words:
-        index = bisect_left(plain_times, ms)
-        moved.append((position, timed.phonemes[min(index, len(timed.phonemes) - 1)][0]))
-    return tuple(moved)
+    words = tuple(
+        (position, phonemes[min(bisect_left(plain_times, ms), len(phonemes) - 1)][0])
+        for position, ms in plain.words
+    )
+    return _Spoken(audio, words, phonemes)
 
 
 def renamed(pho: str, database: str) -> str:
@@ -638,20 +698,28 @@ def renamed(pho: str, database: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mbrola_audio(
-    text: str, database: str, wpm: int, pitch: int, gap: int
-) -> tuple[NDArray[np.int16], int]:
-    """MBROLA's speech of ``text``: espeak-ng writes the phonemes with durations and pitch
-    (``--pho``), the database's missing diphones are renamed, the mbrola program speaks."""
+def _mbrola_phonemes(text: str, database: str, wpm: int, pitch: int, gap: int) -> str:
+    """The ``.pho`` text espeak-ng writes for ``database``: each phoneme with its duration in
+    ms and its pitch; nothing is synthesised."""
     command = ["espeak-ng", "-q", "--pho", "-v", f"mb-{database}", "-s", str(wpm)]
     command += ["-p", str(pitch), "-g", str(gap), "--", text]
     try:
-        phonemes = subprocess.run(command, capture_output=True, check=True, timeout=120).stdout
+        run = subprocess.run(command, capture_output=True, check=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EngineFailed(
+            f"espeak-ng --pho failed ({type(exc).__name__})", hint=_INSTALL_HINT
+        ) from exc
+    return run.stdout.decode("utf-8", "replace")
+
+
+def _mbrola_audio(pho: str, database: str) -> tuple[NDArray[np.int16], int]:
+    """MBROLA's speech of a ``.pho`` text, the database's missing diphones renamed."""
+    try:
         with tempfile.TemporaryDirectory(prefix="reelforge-mbrola-") as folder:
             out = Path(folder) / "speech.wav"
             subprocess.run(
                 ["mbrola", "-e", str(mbrola_database(database)), "-", str(out)],
-                input=renamed(phonemes.decode("utf-8", "replace"), database).encode(),
+                input=renamed(pho, database).encode(),
                 capture_output=True,
                 check=True,
                 timeout=300,

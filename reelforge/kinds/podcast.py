@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from reelforge.kinds import (
     JobKind,
-    JobRequest,
     MediaField,
     Output,
     Rename,
@@ -20,10 +19,10 @@ from reelforge.kinds import (
     video_run,
 )
 from reelforge.kinds.talking import (
-    LANGUAGE_PATTERN,
     SIZES,
     STAGES,
     WORDS_PER_SECOND,
+    SpokenRequest,
     known_character,
 )
 
@@ -45,18 +44,13 @@ class SpeakerSpec(BaseModel):
     _known_character = field_validator("character")(known_character)
 
 
-class PodcastRequest(JobRequest):
+class PodcastRequest(SpokenRequest):
     """A dialogue (``HOST: ...`` lines) and how to show it."""
 
     dialogue: str = Field(min_length=1, max_length=40_000, description="'LABEL: words' lines")
     speakers: tuple[SpeakerSpec, ...] = Field((), max_length=4)
     layout: Literal["split", "60-40", "host-guest", "pip", "interview", "round-table"] = "split"
     format: Literal["16:9", "9:16", "1:1"] = "16:9"
-    language: str = Field("en", min_length=2, max_length=16, pattern=LANGUAGE_PATTERN)
-    speed: float = Field(1.0, ge=0.5, le=2.0)
-    captions: bool = True
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    background: Literal["studio", "animated"] = "studio"
     waveform: bool = False
     overlap_ms: int = Field(0, ge=0, le=2000, description="a new speaker starts this early")
     reactions: bool = Field(False, description="listeners say short back-channels (mm-hm)")

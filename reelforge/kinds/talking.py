@@ -5,9 +5,11 @@ lip-synced, with captions, thumbnail and manifest (``POST /api/talking``, ``reel
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, GetJsonSchemaHandler, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from reelforge.kinds import (
     JobKind,
@@ -46,7 +48,40 @@ def known_character(value: str | None) -> str | None:
         raise ValueError(f"{exc.message} ({exc.hint})") from None
 
 
-class TalkingRequest(JobRequest):
+class SpokenRequest(JobRequest):
+    """What a talking video and a podcast both choose beside their format: the language, the
+    pace, captions, the seed and the backdrop. Forms built from the schema ask these right after
+    the kind's ``format``, with the kind's own choices (after them: where to run it)."""
+
+    language: str = Field("en", min_length=2, max_length=16, pattern=LANGUAGE_PATTERN)
+    speed: float = Field(1.0, ge=0.5, le=2.0)
+    captions: bool = True
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    background: Literal["studio", "animated"] = "studio"
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = super().__get_pydantic_json_schema__(schema, handler)
+        properties = handler.resolve_ref_schema(json_schema).get("properties", {})
+        shared = [
+            name
+            for name in SpokenRequest.model_fields
+            if name in properties and name not in JobRequest.model_fields
+        ]
+        ordered: dict[str, Any] = {}
+        for name, value in properties.items():
+            if name not in shared:
+                ordered[name] = value
+            if name == "format":
+                ordered.update((s, properties[s]) for s in shared)
+        properties.clear()
+        properties.update(ordered)
+        return json_schema
+
+
+class TalkingRequest(SpokenRequest):
     """A script and who says it: a built-in character or a portrait (``media:<id>``)."""
 
     script: str = Field(min_length=1, max_length=20_000, description="plain text or Markdown")
@@ -56,11 +91,6 @@ class TalkingRequest(JobRequest):
     portrait: str | None = Field(None, max_length=300, description="a photo, media:<id>")
     voice: str | None = Field(None, max_length=64, description="see GET /api/voices")
     format: Literal["9:16", "16:9", "1:1"] = "9:16"
-    language: str = Field("en", min_length=2, max_length=16, pattern=LANGUAGE_PATTERN)
-    speed: float = Field(1.0, ge=0.5, le=2.0)
-    captions: bool = True
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    background: Literal["studio", "animated"] = "studio"
 
     _known_character = field_validator("character")(known_character)
 

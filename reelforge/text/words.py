@@ -73,16 +73,15 @@ def word_hit(a: str, b: str) -> float:
 @functools.lru_cache(maxsize=1)
 def _concepts() -> dict[str, frozenset[str]]:
     """normalised keyword -> the subjects (emoji) of the lexicon it calls for, all languages."""
-    from reelforge.engines.visuals.illustrated_lexicon import TABLE
+    from reelforge.engines.visuals.illustrated_lexicon import entries
 
     found: dict[str, set[str]] = {}
-    for line in TABLE.strip().splitlines():
-        emoji, _tags, *columns = (part.strip() for part in line.split("|"))
-        for column in columns:
-            for word in column.partition(":")[2].split(","):
-                key = normalise(word.strip())
+    for entry in entries():
+        for keywords in entry.keywords.values():
+            for word in keywords:
+                key = normalise(word)
                 if key and " " not in key:
-                    found.setdefault(key, set()).add(emoji)
+                    found.setdefault(key, set()).add(entry.emoji)
     return {k: frozenset(v) for k, v in found.items()}
 
 
@@ -100,15 +99,9 @@ def concepts(word: str) -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def _english_names() -> dict[str, str]:
     """lexicon subject (emoji) -> its first English keyword ("🐟" -> "fish")."""
-    from reelforge.engines.visuals.illustrated_lexicon import TABLE
+    from reelforge.engines.visuals.illustrated_lexicon import entries
 
-    names: dict[str, str] = {}
-    for line in TABLE.strip().splitlines():
-        emoji, _tags, *columns = (part.strip() for part in line.split("|"))
-        english = next((c.partition(":")[2] for c in columns if c.startswith("en:")), "")
-        if english.strip():
-            names[emoji] = english.split(",")[0].strip()
-    return names
+    return {entry.emoji: entry.keywords["en"][0] for entry in entries() if entry.keywords.get("en")}
 
 
 def english_subjects(text: str) -> list[str]:

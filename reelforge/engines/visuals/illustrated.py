@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from reelforge.colours import parse_hex
 from reelforge.engines.base import EngineInfo, VisualLayer, VisualRequest, VisualResult
-from reelforge.engines.visuals.illustrated_lexicon import LANGUAGES, TABLE
+from reelforge.engines.visuals.illustrated_lexicon import LANGUAGES, entries
 from reelforge.errors import EngineFailed, EngineUnavailable
 from reelforge.text.words import INFLECT_MIN, LATIN_ENDINGS, normalise, wordset
 
@@ -125,15 +125,12 @@ class Match:
 def _table() -> dict[str, list[tuple[str, str, Subject]]]:
     """language -> [(normalised keyword, keyword, subject)]."""
     by_language: dict[str, list[tuple[str, str, Subject]]] = {lang: [] for lang in LANGUAGES}
-    for line in TABLE.strip().splitlines():
-        emoji, tags, *columns = (part.strip() for part in line.split("|"))
-        subject = Subject(emoji, frozenset(t.strip() for t in tags.split(",") if t.strip()))
-        for column in columns:
-            language, _, words = column.partition(":")
-            for word in words.split(","):
-                if word.strip():
-                    entry = (normalise(word.strip()), word.strip(), subject)
-                    by_language.setdefault(language.strip(), []).append(entry)
+    for entry in entries():
+        subject = Subject(entry.emoji, entry.tags)
+        for language, keywords in entry.keywords.items():
+            if keywords:
+                found = by_language.setdefault(language, [])
+                found.extend((normalise(word), word, subject) for word in keywords)
     return by_language
 
 

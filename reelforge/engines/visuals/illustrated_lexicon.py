@@ -16,6 +16,10 @@ with a space matches the phrase.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 TABLE = """
 🍲 | hot | en: couscous, stew, soup, chorba, tagine, tajine, broth, hotpot | fr: couscous, ragoût, soupe, chorba, tajine, marmite, potage | es: cuscús, guiso, sopa, estofado | ar: كسكسي, كسكس, الكسكسي, شوربة, شربة, طاجين, حساء | hi: सूप, शोरबा | ja: スープ, 鍋, シチュー, クスクス
 🥘 | hot | en: paella, casserole, pan, dish, dishes, meal | fr: plat, plats, repas, poêlée | es: paella, plato, platos, comida | ar: طبق, أطباق, وجبة | hi: व्यंजन, खाना, भोजन | ja: 料理, 食事
@@ -148,3 +152,29 @@ LANGUAGES = ("en", "fr", "es", "ar", "hi", "ja")
 """The languages every line of the table covers; CLDR adds the emoji's name in many more."""
 
 TAGS = ("hot", "swarm", "sky", "lively", "glow", "minor")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of ``TABLE``: a subject, its tags and its keywords per language as written."""
+
+    emoji: str
+    tags: frozenset[str]
+    keywords: Mapping[str, tuple[str, ...]]  # language -> keywords, in the table's order
+
+
+@functools.lru_cache(maxsize=1)
+def entries() -> tuple[Entry, ...]:
+    """``TABLE`` parsed, once per process: every reader of the lexicon starts here."""
+    out: list[Entry] = []
+    for line in TABLE.strip().splitlines():
+        emoji, tags, *columns = (part.strip() for part in line.split("|"))
+        keywords: dict[str, tuple[str, ...]] = {}
+        for column in columns:
+            language, _, words = column.partition(":")
+            found = tuple(word.strip() for word in words.split(",") if word.strip())
+            keywords[language.strip()] = keywords.get(language.strip(), ()) + found
+        out.append(
+            Entry(emoji, frozenset(t.strip() for t in tags.split(",") if t.strip()), keywords)
+        )
+    return tuple(out)

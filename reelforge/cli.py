@@ -205,22 +205,10 @@ def _idea_from_args(args: argparse.Namespace) -> tuple[str, str | None]:
     return idea, args.language
 
 
-def _write(
-    idea: str,
-    language: str | None,
-    template: str | None,
-    seconds: float | None,
-    engine: str | None,
-    max_scenes: int,
-) -> Any:
-    written = reelforge.write_script(
-        idea,
-        language=language,
-        template=template,
-        seconds=seconds,
-        engine=engine,
-        max_scenes=max_scenes,
-    )
+def _write(idea: str, **options: Any) -> reelforge.WrittenScript:
+    """A storyboard written from ``idea`` (``options``: :func:`reelforge.write_script`'s
+    keywords), and who wrote it said on stderr."""
+    written = reelforge.write_script(idea, **options)
     model = f", {written.model}" if written.model else ""
     tries = f", {written.attempts} attempts" if written.attempts > 1 else ""
     print(
@@ -235,7 +223,14 @@ def _write(
 
 def _cmd_write(args: argparse.Namespace) -> int:
     idea, language = _idea_from_args(args)
-    written = _write(idea, language, args.template, args.seconds, args.engine, args.max_scenes)
+    written = _write(
+        idea,
+        language=language,
+        template=args.template,
+        seconds=args.seconds,
+        engine=args.engine,
+        max_scenes=args.max_scenes,
+    )
     if args.output is None:
         print(written.markdown)
         return 0
@@ -439,7 +434,13 @@ def _cmd_make(args: argparse.Namespace) -> int:
                 "give a script or --idea, not both",
                 hint='reelforge make script.md, or reelforge make --idea "..."',
             )
-        written = _write(args.idea, args.language, args.template, args.duration, args.writer, 6)
+        written = _write(
+            args.idea,
+            language=args.language,
+            template=args.template,
+            seconds=args.duration,
+            engine=args.writer,
+        )
         output = Path(args.output or Path("out") / "idea.mp4")
         script = output.with_suffix(".md")
         script.parent.mkdir(parents=True, exist_ok=True)

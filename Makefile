@@ -4,7 +4,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 REELFORGE := $(VENV)/bin/reelforge
 
-.PHONY: setup demo preview test bench lint mbrola
+.PHONY: setup demo preview test bench lint mbrola pico
 
 setup:
 	bash scripts/setup.sh
@@ -33,3 +33,8 @@ lint: setup
 # Optional, non-free: MBROLA's Arabic voice (non-commercial licence; see scripts/mbrola.sh).
 mbrola: setup
 	bash scripts/mbrola.sh
+
+# Optional: SVOX Pico, the French default once here (Debian non-free, redistributable; see
+# scripts/pico.sh). setup installs it by itself where apt already offers it.
+pico: setup
+	bash scripts/pico.sh

@@ -42,12 +42,13 @@ from reelforge.text.normalise import normalise, written_words
 from reelforge.text.runs import MAGHREB_REGIONS, Run, script_runs
 
 # Engines in order of preference: an id offered by an earlier engine hides later ones.
-ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "kokoro", "mbrola", "espeak")
+ENGINE_PREFERENCE: tuple[str, ...] = ("piper", "kokoro-ja", "pico", "kokoro", "mbrola", "espeak")
 AGES: tuple[str, ...] = ("adult", "young", "teen", "preteen", "child", "toddler", "baby", "senior")
 # Other names people use for an age group in a voice id.
 AGE_ALIASES: dict[str, str] = {"mature": "senior", "elder": "senior", "kid": "child"}
 GENDERS: tuple[str, ...] = ("male", "female", "neutral")
-# When no voice is named: the first of these the language has.
+# When no voice is named: the first of these the language's best engine has (ENGINE_PREFERENCE:
+# French is Pico's woman when Pico is installed, else Kokoro's man).
 _DEFAULT_PERSONAS: tuple[tuple[str, str], ...] = (
     ("adult", "male"),
     ("adult", "female"),
@@ -77,6 +78,13 @@ def catalog() -> list[VoiceInfo]:
     return sorted(seen.values(), key=_sort_key)
 
 
+def _engine_rank(engine: str) -> int:
+    """Where an engine stands in ENGINE_PREFERENCE (others after it)."""
+    return (
+        ENGINE_PREFERENCE.index(engine) if engine in ENGINE_PREFERENCE else len(ENGINE_PREFERENCE)
+    )
+
+
 def _sort_key(voice: VoiceInfo) -> tuple[str, int, int]:
     age = AGES.index(voice.age) if voice.age in AGES else len(AGES)
     gender = GENDERS.index(voice.gender) if voice.gender in GENDERS else len(GENDERS)
@@ -94,7 +102,8 @@ def _split_id(voice_id: str) -> tuple[str, str, str] | None:
 def resolve_voice(voice: str | None, language: str) -> VoiceInfo:
     """The catalogue voice for a scene.
 
-    ``voice=None`` picks the language's default (piper's English voice for "en", else espeak).
+    ``voice=None`` picks the language's default: an adult voice of the most preferred engine
+    that speaks it (piper's English man, Pico's French woman, Kokoro, else espeak).
     An explicit id is honoured even if its language differs from the scene's (a French voice
     reading English is the user's choice); an unknown id is a SpecError listing close ids.
     """
@@ -108,10 +117,11 @@ def resolve_voice(voice: str | None, language: str) -> VoiceInfo:
     if voice is None or not voice.strip():
         lang = primary_language(language)
         mine = [v for v in voices if v.language == lang]
-        for age, gender in _DEFAULT_PERSONAS:
-            for v in mine:
-                if (v.age, v.gender) == (age, gender):
-                    return v
+        for engine in sorted({v.engine for v in mine}, key=_engine_rank):
+            for age, gender in _DEFAULT_PERSONAS:
+                for v in mine:
+                    if (v.engine, v.age, v.gender) == (engine, age, gender):
+                        return v
         if mine:
             return mine[0]
         langs = ", ".join(sorted({v.language for v in voices}))

@@ -84,6 +84,18 @@ else
   fi
 fi
 
+# SVOX Pico, the clearest French voice (benchmarks/voices.py), is in Debian's non-free section:
+# installed only where apt already offers it, never failing the setup (`make pico` opts in).
+if command -v pico2wave >/dev/null 2>&1; then
+  info "SVOX Pico present: French narration speaks with it"
+elif can_apt && apt-cache policy libttspico-utils 2>/dev/null | grep -q 'Candidate: [0-9]' \
+  && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends \
+    libttspico-utils >/dev/null 2>&1; then
+  info "installed SVOX Pico (libttspico-utils): French narration speaks with it"
+else
+  info "SVOX Pico is not offered by apt here: French uses Kokoro (opt in with: make pico)"
+fi
+
 # ---------------------------------------------------------------------------- 2. Python
 step "2/3 Python virtual environment ($VENV)"
 python_ok() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }

@@ -31,6 +31,8 @@ AVAILABLE_ENGINES: dict[str, dict[str, str]] = {
         "espeak": "reelforge.engines.tts.espeak:EspeakEngine",
         "kokoro-ja": "reelforge.engines.tts.kokoro_ja:KokoroJaEngine",
         "kokoro": "reelforge.engines.tts.kokoro:KokoroEngine",
+        # SVOX Pico (Debian non-free, redistributable): French, when pico2wave is installed
+        "pico": "reelforge.engines.tts.pico:PicoEngine",
         # optional, non-free: MBROLA diphone voices (Arabic), when the user installed them
         "mbrola": "reelforge.engines.tts.espeak:MbrolaEngine",
         # voices beyond the catalogue's own, each configured in the settings

@@ -200,19 +200,38 @@ class MediaField:
     kinds: tuple[str, ...]
 
 
+MediaValue = str | tuple[str, ...] | None
+"""A request field naming files: one, several (``portrait: [media:a, media:b]``) or none."""
+
+
+def media_items(name: str, value: MediaValue, media_kinds: tuple[str, ...]) -> list[MediaField]:
+    """The files field ``name`` holds: ``name`` for one, ``name.0``, ``name.1``... for
+    several."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [MediaField(name, value, media_kinds)]
+    return [MediaField(f"{name}.{k}", item, media_kinds) for k, item in enumerate(value)]
+
+
+def renamed_media(value: str | tuple[str, ...], rename: Rename) -> str | tuple[str, ...]:
+    """``value`` (one file or several) with each file renamed."""
+    return rename(value) if isinstance(value, str) else tuple(rename(item) for item in value)
+
+
 def field_media(
     name: str, media_kinds: tuple[str, ...]
 ) -> tuple[Callable[[Any], Iterable[MediaField]], Callable[[Any, Rename], Any]]:
-    """``(media, with_media)`` of a kind whose one file is its request's field ``name`` (a
-    file of ``media_kinds``; an empty field names none): the clips' video, a portrait."""
+    """``(media, with_media)`` of a kind whose files are its request's field ``name`` (one
+    file of ``media_kinds`` or several; an empty field names none): the clips' video, the
+    portraits."""
 
     def media(request: Any) -> Iterable[MediaField]:
-        value = getattr(request, name)
-        return [MediaField(name, value, media_kinds)] if value else []
+        return media_items(name, getattr(request, name), media_kinds)
 
     def with_media(request: Any, rename: Rename) -> Any:
         value = getattr(request, name)
-        return request.model_copy(update={name: rename(value)}) if value else request
+        return request.model_copy(update={name: renamed_media(value, rename)}) if value else request
 
     return media, with_media
 

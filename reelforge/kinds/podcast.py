@@ -15,15 +15,20 @@ from reelforge.kinds import (
     Output,
     Rename,
     Workload,
+    media_items,
+    renamed_media,
     video_outputs,
     video_run,
 )
 from reelforge.kinds.talking import (
+    PICTURES_DESCRIPTION,
     SIZES,
     STAGES,
     WORDS_PER_SECOND,
+    Pictures,
     SpokenRequest,
     known_character,
+    known_pictures,
 )
 
 OUTPUTS: Mapping[str, Output] = video_outputs("podcast")
@@ -39,9 +44,18 @@ class SpeakerSpec(BaseModel):
     role: str | None = Field(None, max_length=60)
     voice: str | None = Field(None, max_length=64)
     character: str | None = Field(None, max_length=40)
-    portrait: str | None = Field(None, max_length=300, description="a photo, media:<id>")
+    portrait: Pictures = Field(
+        None, description=PICTURES_DESCRIPTION.format(turns="speaker's turns")
+    )
 
     _known_character = field_validator("character")(known_character)
+    _known_pictures = field_validator("portrait", mode="before")(known_pictures)
+
+    @model_validator(mode="after")
+    def _one_look(self) -> SpeakerSpec:
+        if self.character and self.portrait:
+            raise ValueError(f"{self.label}: give a portrait or a character, not both")
+        return self
 
 
 class PodcastRequest(SpokenRequest):
@@ -79,13 +93,12 @@ def workload(request: PodcastRequest) -> Workload:
 
 def media_fields(request: PodcastRequest) -> Iterator[MediaField]:
     for k, speaker in enumerate(request.speakers):
-        if speaker.portrait:
-            yield MediaField(f"speakers.{k}.portrait", speaker.portrait, ("image",))
+        yield from media_items(f"speakers.{k}.portrait", speaker.portrait, ("image",))
 
 
 def with_media(request: PodcastRequest, rename: Rename) -> PodcastRequest:
     speakers = tuple(
-        s.model_copy(update={"portrait": rename(s.portrait)}) if s.portrait else s
+        s.model_copy(update={"portrait": renamed_media(s.portrait, rename)}) if s.portrait else s
         for s in request.speakers
     )
     return request.model_copy(update={"speakers": speakers})

@@ -5,9 +5,15 @@ lip-synced, with captions, thumbnail and manifest (``POST /api/talking``, ``reel
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, GetJsonSchemaHandler, field_validator
+from pydantic import (
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -33,6 +39,35 @@ STAGES: Mapping[str, Stage] = {
 WORDS_PER_SECOND = 2.5
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 SIZES = {"9:16": (1080, 1920), "16:9": (1920, 1080), "1:1": (1080, 1080)}
+
+
+PictureReference = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+Pictures = PictureReference | tuple[PictureReference, ...] | None
+PICTURES_DESCRIPTION = (
+    "a photo, media:<id>; or a list of photos of the same character (poses, outfits), "
+    "taking the {turns} in turn"
+)
+
+
+def known_pictures(value: object) -> object:
+    """A ``portrait`` field as sent: one ``media:<id>``, or a list of them that is not empty
+    and not longer than the library takes (a ValueError that says what to do: 422)."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, list | tuple):
+        raise ValueError("give the media:<id> of an uploaded image, or a list of them")
+    if not value:
+        raise ValueError("the list of pictures is empty: give at least one media:<id>, or none")
+    if not all(isinstance(item, str) for item in value):
+        raise ValueError("each picture is a media:<id> string (upload it with POST /api/media)")
+    from reelforge.errors import SpecError
+    from reelforge.talking.portrait import check_picture_count
+
+    try:
+        check_picture_count(len(value))
+    except SpecError as exc:
+        raise ValueError(f"{exc.message} ({exc.hint})") from None
+    return tuple(value)
 
 
 def known_character(value: str | None) -> str | None:
@@ -88,11 +123,18 @@ class TalkingRequest(SpokenRequest):
     character: str | None = Field(
         None, max_length=40, description="a built-in character (GET /api/characters)"
     )
-    portrait: str | None = Field(None, max_length=300, description="a photo, media:<id>")
+    portrait: Pictures = Field(None, description=PICTURES_DESCRIPTION.format(turns="paragraphs"))
     voice: str | None = Field(None, max_length=64, description="see GET /api/voices")
     format: Literal["9:16", "16:9", "1:1"] = "9:16"
 
     _known_character = field_validator("character")(known_character)
+    _known_pictures = field_validator("portrait", mode="before")(known_pictures)
+
+    @model_validator(mode="after")
+    def _one_speaker(self) -> TalkingRequest:
+        if self.character and self.portrait:
+            raise ValueError("give a portrait or a character, not both")
+        return self
 
     @field_validator("script")
     @classmethod

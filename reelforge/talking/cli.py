@@ -127,8 +127,11 @@ def _cmd_podcast(args: argparse.Namespace) -> int:
         if not isinstance(loaded, dict):
             raise SpecError(f"{source} is not a podcast storyboard", hint="speakers: and turns:")
         for speaker in loaded.get("speakers", []):  # portraits relative to the storyboard
-            if isinstance(speaker, dict) and speaker.get("portrait"):
-                speaker["portrait"] = str(source.parent / str(speaker["portrait"]))
+            pictures = speaker.get("portrait") if isinstance(speaker, dict) else None
+            if isinstance(pictures, str):
+                speaker["portrait"] = str(source.parent / pictures)
+            elif isinstance(pictures, list):  # several pictures of the speaker
+                speaker["portrait"] = [str(source.parent / str(p)) for p in pictures]
         dialogue = loaded
     output = Path(args.output or Path("out") / (source.stem + ".mp4"))
     started = time.perf_counter()

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from reelforge.errors import SpecError
 from reelforge.kinds import VideoFiles
 from reelforge.talking import animate, cast, produce
-from reelforge.talking.portrait import PortraitStage
+from reelforge.talking.portrait import PortraitStage, picture_files
 from reelforge.talking.visemes import MouthTrack, silent_track
 
 Progress = Callable[[str, float], None]
@@ -91,6 +91,17 @@ class CharacterStage:
         return frame
 
 
+def picture_track(
+    starts_ms: Sequence[int], pictures: int, frames: int, fps: int
+) -> NDArray[np.int32]:
+    """Which of ``pictures`` each frame shows when they take turns: the turn starting at
+    ``starts_ms[k]`` shows picture ``k % pictures``, cut in the gap just before it."""
+    track = np.zeros(frames, np.int32)
+    for k, start in enumerate(starts_ms[1:], 1):
+        track[max(0, round((start - 150) * fps / 1000)) :] = k % pictures
+    return track
+
+
 def make_talking(
     script: str,
     output: str | Path,
@@ -129,9 +140,7 @@ def make_talking(
         work = Path(workdir) if workdir else Path(scratch)
         who = cast.character(character) if character else None
         voice_id = produce.voice_for(voice, who.voice if who else None, language)
-        photos = [
-            Path(p) for p in ([portrait] if isinstance(portrait, str | Path) else portrait or [])
-        ]
+        photos = picture_files(portrait)
         if who is None and not photos:
             who = cast.for_voice(voice_id)
         size = produce.frame_size(format, preview)
@@ -158,9 +167,7 @@ def make_talking(
             motion = animate.motion(frames, fps, seed, mouth.open)
             for each in stages:
                 each.mouth, each.motion = mouth, motion
-            scene = np.zeros(frames, np.int32)
-            for k, turn in enumerate(spoken[1:], 1):  # the cut falls in the gap before a turn
-                scene[max(0, round((turn.start_ms - 150) * fps / 1000)) :] = k % len(stages)
+            scene = picture_track([turn.start_ms for turn in spoken], len(stages), frames, fps)
             return draw
 
         def draw(number: int) -> Frame:

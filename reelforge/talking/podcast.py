@@ -28,7 +28,8 @@ from numpy.typing import NDArray
 
 from reelforge.errors import SpecError
 from reelforge.talking import animate, cast, produce
-from reelforge.talking.make import TalkingResult
+from reelforge.talking.make import TalkingResult, picture_track
+from reelforge.talking.portrait import NO_FACE, locate_face, picture_files
 from reelforge.talking.visemes import MouthTrack, silent_track
 
 Progress = Callable[[str, float], None]
@@ -47,7 +48,7 @@ class Speaker:
     role: str
     voice: str | None = None
     character: str | None = None
-    portrait: str | None = None
+    portrait: str | tuple[str, ...] | None = None  # several: pictures taking their turns in turn
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,38 @@ def dialogue_from_fields(data: Mapping[str, Any]) -> Dialogue:
                 str(about.get("role") or speaker.role)[:60],
                 about.get("voice"),
                 about.get("character"),
-                about.get("portrait"),
+                _pictures(about.get("portrait")),
             )
         )
         del k
     return Dialogue(str(data.get("title", base.title))[:200], tuple(speakers), base.turns)
+
+
+def _pictures(value: Any) -> str | tuple[str, ...] | None:
+    """A speaker's ``portrait``: one path, or several (a list) as a tuple."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Sequence) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise SpecError(
+        f"a speaker's portrait is {type(value).__name__}",
+        hint="give a picture's path, or a list of paths of the same character",
+    )
+
+
+def _photo(path: Path, who: str, notes: list[str]) -> Frame:
+    """The picture at ``path`` (BGR), its face checked now, before any voice speaks: a bad
+    one is refused, none found is the whole-image mode and a note says so."""
+    from reelforge.render.compositor import load_image
+
+    image = np.ascontiguousarray(load_image(path)[..., :3])
+    try:
+        face = locate_face(image)
+    except SpecError as exc:
+        raise SpecError(f"{who}: {exc.message}", hint=exc.hint) from None
+    if face is None:
+        notes.append(f"{who}: {NO_FACE}")
+    return image
 
 
 def _renamed(board: Dialogue, index: int, name: str) -> Dialogue:
@@ -204,7 +232,7 @@ class _Actor:
         self,
         speaker: Speaker,
         character: cast.Character | None,
-        portrait_image: Frame | None,
+        pictures: Sequence[Frame],
         colour: str,
         seed: int,
         fps: int,
@@ -214,17 +242,24 @@ class _Actor:
         self.mouth = silent_track(1, fps)
         self.motion = animate.motion(1, fps, seed, self.mouth.open)
         self.bars: NDArray[np.float32] | None = None  # (frames, BARS) when a waveform is shown
-        self.portrait_image = portrait_image
+        self.pictures = pictures  # photos of this speaker (none: the drawn character)
+        self.scene = np.zeros(1, np.int32)  # which picture each frame shows
         self.colour = colour
         self.seed, self.fps, self.animated = seed, fps, animated
         self._backdrops: dict[tuple[int, int], cast.Backdrop] = {}
-        self._portraits: dict[tuple[int, int], Any] = {}
+        self._portraits: dict[tuple[int, int, int], Any] = {}
 
     def perform(
-        self, mouth: MouthTrack, motion: animate.Motion, bars: NDArray[np.float32] | None = None
+        self,
+        mouth: MouthTrack,
+        motion: animate.Motion,
+        bars: NDArray[np.float32] | None = None,
+        scene: NDArray[np.int32] | None = None,
     ) -> None:
-        """Move as these tracks say from now on (``bars``: the voice's waveform bars)."""
+        """Move as these tracks say from now on (``bars``: the voice's waveform bars;
+        ``scene``: which picture each frame shows)."""
         self.mouth, self.motion, self.bars = mouth, motion, bars
+        self.scene = scene if scene is not None else np.zeros(1, np.int32)
         for stage in self._portraits.values():
             stage.mouth, stage.motion = mouth, motion
 
@@ -240,15 +275,16 @@ class _Actor:
 
     def draw(self, frame: Frame, number: int, box: Box) -> None:
         x, y, w, h = box
-        if self.portrait_image is not None:
+        if self.pictures:
             from reelforge.talking.portrait import PortraitStage
 
-            stage = self._portraits.get((w, h))
+            picture = int(self.scene[min(number, len(self.scene) - 1)])
+            stage = self._portraits.get((picture, w, h))
             if stage is None:
                 stage = PortraitStage.from_image(
-                    self.portrait_image, self.mouth, self.motion, (w, h)
+                    self.pictures[picture], self.mouth, self.motion, (w, h)
                 )
-                self._portraits[(w, h)] = stage
+                self._portraits[(picture, w, h)] = stage
             frame[y : y + h, x : x + w] = stage.draw(number)
             return
         assert self.character is not None
@@ -466,21 +502,28 @@ def make_podcast(
     taken: list[str] = []
     voice_of: list[str] = []
     characters: list[cast.Character | None] = []
-    images: list[Frame | None] = []
+    images: list[list[Frame]] = []
     notes: list[str] = []
     personas = ("adult-female", "adult-male", "senior-female", "young-male")
     for k, speaker in enumerate(board.speakers):
         chosen = cast.character(speaker.character) if speaker.character else None
         persona = chosen.voice if chosen else personas[k % len(personas)]
         voice = produce.voice_for(speaker.voice, persona, language)
-        if speaker.portrait:
-            from reelforge.render.compositor import load_image
-
-            image = load_image(Path(speaker.portrait))
-            images.append(np.ascontiguousarray(image[..., :3]))
+        files = picture_files(speaker.portrait, speaker.label)
+        if files:
+            images.append(
+                [
+                    _photo(
+                        path,
+                        f"{speaker.label} portrait {n}" if len(files) > 1 else speaker.label,
+                        notes,
+                    )
+                    for n, path in enumerate(files, 1)
+                ]
+            )
             characters.append(None)
         else:
-            images.append(None)
+            images.append([])
             chosen = chosen or cast.for_voice(voice, tuple(taken))
             characters.append(chosen)
             taken.append(chosen.name)
@@ -515,7 +558,9 @@ def make_podcast(
             moves = animate.motion(
                 frames, fps, seed * 31 + k, tracks[k].open, look_at=looks[k], listening=listening
             )
-            actor.perform(tracks[k], moves, bars[k] if bars else None)
+            starts = [t.start_ms for t in spoken if t.speaker == k and not t.reaction]
+            scene = picture_track(starts, max(1, len(images[k])), frames, fps)
+            actor.perform(tracks[k], moves, bars[k] if bars else None, scene)
         stage.perform(produce.floor(spoken, frames, fps))
         return stage.draw
 
@@ -532,6 +577,7 @@ def make_podcast(
                     "voice": voice_of[k],
                     "character": getattr(characters[k], "name", None),
                     "portrait": bool(s.portrait),
+                    "portraits": len(images[k]),
                 }
                 for k, s in enumerate(board.speakers)
             ],

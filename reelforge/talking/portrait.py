@@ -21,6 +21,7 @@ mode: the picture moves and breathes, the lips are not animated, and a note says
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,32 @@ MARGIN = 1.0  # the picture's size relative to the frame
 MIN_FACE_FRACTION = 0.08  # a face narrower than this share of the picture is too small
 MIN_FACE_PX = 60
 MAX_OPEN = 0.17  # the widest opening, in face-box heights
+MAX_PICTURES = 6
+"""The most pictures of one character (poses, outfits) a talking video or a podcast speaker
+takes: each stays in memory, prepared for every panel size it is drawn at."""
+NO_FACE = (
+    "no face was found in the portrait: whole-image mode (the picture moves and breathes with "
+    "the voice; the lips are not animated)"
+)
+
+
+def check_picture_count(count: int, who: str = "the character") -> None:
+    """Refuse more than :data:`MAX_PICTURES` pictures of one character (SpecError)."""
+    if count > MAX_PICTURES:
+        raise SpecError(
+            f"{who} has {count} pictures; at most {MAX_PICTURES} are taken",
+            hint=f"give at most {MAX_PICTURES} pictures of one character (poses, outfits): "
+            "they take the paragraphs (in a podcast, the speaker's turns) in turn",
+        )
+
+
+def picture_files(
+    value: str | Path | Sequence[str | Path] | None, who: str = "the character"
+) -> list[Path]:
+    """The pictures of one character that ``value`` names: one, several or none."""
+    items = [] if value is None else [value] if isinstance(value, str | Path) else list(value)
+    check_picture_count(len(items), who)
+    return [Path(item) for item in items]
 
 
 @dataclass(frozen=True)
@@ -206,10 +233,7 @@ class PortraitStage:
         self.caption_y = 0.84
         ph, pw = picture.shape[:2]
         if face is None:
-            self.notes.append(
-                "no face was found in the portrait: whole-image mode (the picture moves and "
-                "breathes with the voice; the lips are not animated)"
-            )
+            self.notes.append(NO_FACE)
             x, y, w, h = pw // 4, ph // 5, pw // 2, ph // 2
         else:
             x, y, w, h = face.box

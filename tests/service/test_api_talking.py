@@ -7,16 +7,49 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest_api import Api, assert_problem, make_api  # noqa: F401
 from PIL import Image
 
 
-def _astronaut_png() -> bytes:
+def _astronaut_png(other_pose: bool = False) -> bytes:
+    """The astronaut photo as a JPEG under the upload limit; ``other_pose``: mirrored and
+    warmer, as a second picture of the same character would be."""
     data = pytest.importorskip("skimage.data")
+    pixels = data.astronaut()
+    if other_pose:
+        pixels = pixels[:, ::-1].copy()
+        pixels[..., 0] = np.clip(pixels[..., 0].astype(int) + 60, 0, 255).astype(np.uint8)
     out = io.BytesIO()
-    Image.fromarray(data.astronaut()).save(out, format="JPEG", quality=85)  # under the limit
+    Image.fromarray(pixels).save(out, format="JPEG", quality=85)
     return out.getvalue()
+
+
+def _no_face_png() -> bytes:
+    """A picture with no face to find (a gradient): the library's whole-image mode."""
+    ramp = np.linspace(0, 255, 320, dtype=np.uint8)
+    pixels = np.stack(
+        [np.tile(ramp, (240, 1)), np.tile(ramp[::-1], (240, 1)), np.full((240, 320), 96, np.uint8)],
+        axis=-1,
+    )
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _upload(api: Api, key: str, name: str, data: bytes, content_type: str) -> str:
+    response = api.client.post(
+        "/api/media", headers=api.headers(key), files={"file": (name, data, content_type)}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["reference"])
+
+
+def _manifest(api: Api, key: str, job: dict[str, Any]) -> dict[str, Any]:
+    response = api.client.get(job["links"]["files"]["manifest"], headers=api.headers(key))
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -67,6 +100,11 @@ def test_talking_photo_job_runs_end_to_end(real_api: Api) -> None:
         {"script": "x " * 20_000},
         {"script": "   "},
         {"script": "Hi.", "language": "en;rm"},
+        {"script": "Hi.", "portrait": []},
+        {"script": "Hi.", "portrait": [7]},
+        {"script": "Hi.", "portrait": ["media:0123456789abcdef.png"] * 7},
+        {"script": "Hi.", "portrait": ["media:0123456789abcdef.png", "/etc/passwd"]},
+        {"script": "Hi.", "character": "maya", "portrait": "media:0123456789abcdef.png"},
     ],
 )
 def test_talking_requests_are_bounded(real_api: Api, body: dict[str, Any]) -> None:
@@ -83,6 +121,8 @@ def test_talking_requests_are_bounded(real_api: Api, body: dict[str, Any]) -> No
         {"dialogue": "HOST: hi", "layout": "round-table-9"},
         {"dialogue": "HOST: hi", "speakers": [{"label": "HOST", "portrait": "../x.png"}]},
         {"dialogue": "HOST: hi", "speakers": [{"label": "HOST", "character": "nobody"}]},
+        {"dialogue": "HOST: hi", "speakers": [{"label": "HOST", "portrait": ["a.png", "../x"]}]},
+        {"dialogue": "HOST: hi", "speakers": [{"label": "HOST", "portrait": {"a": 1}}]},
     ],
 )
 def test_podcast_requests_are_bounded(real_api: Api, body: dict[str, Any]) -> None:
@@ -92,15 +132,21 @@ def test_podcast_requests_are_bounded(real_api: Api, body: dict[str, Any]) -> No
 
 
 def test_podcast_job_runs(real_api: Api) -> None:
+    """A host with two pictures (the second with no face: the whole-image mode, said in the
+    manifest, as the library does) and a built-in guest."""
     api = real_api
     key = api.key()
+    pictures = [
+        _upload(api, key, "host.jpg", _astronaut_png(), "image/jpeg"),
+        _upload(api, key, "logo.png", _no_face_png(), "image/png"),
+    ]
     response = api.client.post(
         "/api/podcasts",
         headers=api.headers(key),
         json={
-            "dialogue": "HOST: Welcome.\nGUEST: Thanks.",
+            "dialogue": "HOST: Welcome.\nGUEST: Thanks.\nHOST: Bye.",
             "speakers": [
-                {"label": "HOST", "character": "rosa", "name": "Rosa", "role": "Host"},
+                {"label": "HOST", "portrait": pictures, "name": "Rosa", "role": "Host"},
                 {"label": "GUEST", "character": "kenji", "role": "Engineer"},
             ],
             "layout": "pip",
@@ -111,3 +157,60 @@ def test_podcast_job_runs(real_api: Api) -> None:
     job = api.wait(response.json()["id"], key, timeout=120)
     assert job["status"] == "completed", job
     assert {"video", "thumbnail", "manifest"} <= set(job["links"]["files"])
+    manifest = _manifest(api, key, job)
+    assert [s["portraits"] for s in manifest["speakers"]] == [2, 0]
+    faceless = [n for n in manifest["notes"] if "whole-image mode" in n]
+    assert len(faceless) == 1 and faceless[0].startswith("HOST portrait 2: no face"), faceless
+
+
+def test_several_portraits_of_one_character_end_to_end(real_api: Api) -> None:
+    """Two pictures of one character (poses, outfits) through the service worker: both reach
+    the renderer, which takes the paragraphs in turn."""
+    api = real_api
+    key = api.key()
+    poses = [
+        _upload(api, key, "pose1.jpg", _astronaut_png(), "image/jpeg"),
+        _upload(api, key, "pose2.jpg", _astronaut_png(other_pose=True), "image/jpeg"),
+    ]
+    response = api.client.post(
+        "/api/talking",
+        headers=api.headers(key),
+        json={"script": "The first scene.\n\nThe second one.", "portrait": poses, "preview": True},
+    )
+    assert response.status_code == 202, response.text
+    job = api.wait(response.json()["id"], key, timeout=120)
+    assert job["status"] == "completed", job
+    manifest = _manifest(api, key, job)
+    assert manifest["portraits"] == 2 and manifest["notes"] == []
+
+
+def test_portrait_lists_reach_only_the_callers_images(real_api: Api, tmp_media: Any) -> None:
+    """A tenant can never name another tenant's upload, in a list or a podcast speaker's list;
+    a sound is not a picture; every problem names its list item."""
+    api = real_api
+    alice, bob = api.key("alice"), api.key("bob")
+    hers = _upload(api, alice, "me.jpg", _astronaut_png(), "image/jpeg")
+    his = _upload(api, bob, "me.jpg", _astronaut_png(other_pose=True), "image/jpeg")
+    sound = _upload(api, bob, "tone.wav", tmp_media.make_tone().read_bytes(), "audio/wav")
+    bodies = [
+        ("/api/talking", {"script": "Hi.", "portrait": [his, hers]}, "portrait.1: unknown media"),
+        (
+            "/api/podcasts",
+            {
+                "dialogue": "HOST: Hi.\nGUEST: Hello.",
+                "speakers": [{"label": "HOST", "portrait": [his, hers]}, {"label": "GUEST"}],
+            },
+            "speakers.0.portrait.1: unknown media",
+        ),
+        (
+            "/api/talking",
+            {"script": "Hi.", "portrait": [his, sound]},
+            "is audio, this field takes image",
+        ),
+    ]
+    for path, body, says in bodies:
+        problem = assert_problem(api.client.post(path, headers=api.headers(bob), json=body), 422)
+        assert says in problem["detail"], problem
+        assert "POST /api/media" in problem["hint"]
+    listed = api.client.get("/api/jobs", headers=api.headers(bob)).json()
+    assert listed["items"] == []  # nothing was queued

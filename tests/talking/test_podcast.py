@@ -266,3 +266,40 @@ def test_overlaps_and_reactions_when_asked(tmp_path: Path) -> None:
     a, b = reaction["start_ms"] * 30 // 1000, reaction["end_ms"] * 30 // 1000
     before = area[max(0, a - 20) : a - 3]
     assert area[a:b].max() - before.max() > 15, (area[a:b], before)
+
+
+def test_a_speaker_with_several_pictures_takes_them_turn_by_turn(
+    tmp_path: Path, astronaut: Path
+) -> None:
+    """The host's second picture (mirrored, warmer: another pose and outfit) shows from the
+    host's second turn on, while the guest (a built-in character) is unchanged."""
+    import cv2
+
+    photo = cv2.imread(str(astronaut))
+    other = cv2.flip(photo, 1)
+    other[..., 2] = np.clip(other[..., 2].astype(int) + 60, 0, 255).astype(np.uint8)
+    second = tmp_path / "pose2.png"
+    cv2.imwrite(str(second), other)
+    speakers = [
+        {"label": "HOST", "portrait": [str(astronaut), str(second)]},
+        {"label": "GUEST", "character": "leo"},
+    ]
+    out = tmp_path / "ep.mp4"
+    dialogue = "HOST: Hello and welcome.\nGUEST: Thank you.\nHOST: Goodbye then."
+    result = reelforge.make_podcast(dialogue, out, speakers=speakers, preview=True)
+    manifest = json.loads(result.manifest.read_text())
+    assert [s["portraits"] for s in manifest["speakers"]] == [2, 0] and not result.notes
+    frames = decode_frames(out).astype(np.float64)
+    x, y, w, h = panels("split", (frames.shape[2], frames.shape[1]), 2, 0)[0]  # type: ignore[misc]
+    host = frames[:, y : y + h, x : x + w]
+    red = host[..., 2].mean(axis=(1, 2)) - host[..., 0].mean(axis=(1, 2))
+    first, _, third = manifest["turns"]
+    early = red[first["start_ms"] * 30 // 1000 + 2 : first["end_ms"] * 30 // 1000]
+    late = red[third["start_ms"] * 30 // 1000 + 2 : third["end_ms"] * 30 // 1000]
+    assert late.mean() > early.mean() + 20, (early.mean(), late.mean())
+    with pytest.raises(SpecError, match="HOST has 7 pictures; at most 6"):
+        reelforge.make_podcast(
+            dialogue,
+            tmp_path / "x.mp4",
+            speakers=[{**speakers[0], "portrait": ["a.png"] * 7}, speakers[1]],
+        )

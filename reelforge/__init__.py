@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # the names __getattr__ gives, with their real signatures for
     from reelforge.talking.make import TalkingResult as TalkingResult
     from reelforge.talking.make import make_talking as make_talking
     from reelforge.talking.podcast import make_podcast as make_podcast
+    from reelforge.talking.produce import TalkingOptions as TalkingOptions
     from reelforge.timeline import Timeline as Timeline
     from reelforge.writer import WrittenScript as WrittenScript
     from reelforge.writer import describe_image as describe_image
@@ -183,6 +184,7 @@ _LAZY = {
     "Planned": "reelforge.plan:Planned",
     "RenderPlan": "reelforge.render.plan:RenderPlan",
     "Storyboard": "reelforge.spec.model:Storyboard",
+    "TalkingOptions": "reelforge.talking.produce:TalkingOptions",
     "TalkingResult": "reelforge.talking.make:TalkingResult",
     "Template": "reelforge.spec.templates:Template",
     "Timeline": "reelforge.timeline:Timeline",
@@ -236,6 +238,7 @@ __all__ = [
     "RenderPlan",
     "SpecError",
     "Storyboard",
+    "TalkingOptions",
     "TalkingResult",
     "Template",
     "Timeline",

@@ -9,13 +9,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import reelforge
 from reelforge import ReelforgeError, __version__
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from reelforge.kinds import MadeVideo
+
+Options = TypeVar("Options", bound="DataclassInstance")
 
 EXAMPLES = """examples:
   reelforge make examples/restaurant.md -o out/restaurant.mp4
@@ -255,6 +259,16 @@ def _cmd_write(args: argparse.Namespace) -> int:
     return 0
 
 
+def options_from(args: argparse.Namespace, kind: type[Options], **given: Any) -> Options:
+    """The options dataclass ``kind`` (:class:`reelforge.ClipOptions`, ...) from the parsed
+    arguments named as its fields (the others keep their defaults); ``given`` sets fields the
+    arguments name otherwise."""
+    from dataclasses import fields
+
+    named = {f.name for f in fields(kind)} - set(given)
+    return kind(**{name: getattr(args, name) for name in named if hasattr(args, name)}, **given)
+
+
 def _clock(text: str | None) -> float | None:
     """Seconds from ``75``, ``1:15`` or ``0:01:15.5``."""
     if text is None:
@@ -294,23 +308,10 @@ def _cmd_clips(args: argparse.Namespace) -> int:
             shown["stage"] = stage
             print(f"{stage}...", file=sys.stderr)
 
-    made = reelforge.extract_clips(
-        source,
-        output,
-        count=args.count,
-        format=args.format,
-        min_s=args.min_s,
-        max_s=args.max_s,
-        query=args.query,
-        start_s=_clock(args.start),
-        end_s=_clock(args.end),
-        captions=args.captions,
-        resolution=args.resolution,
-        language=args.language,
-        model=args.model,
-        llm=args.llm,
-        progress=progress,
+    options = options_from(
+        args, reelforge.ClipOptions, start_s=_clock(args.start), end_s=_clock(args.end)
     )
+    made = reelforge.extract_clips(source, output, options, progress=progress)
     for clip in made.clips:
         moment = clip.moment
         print(

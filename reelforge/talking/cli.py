@@ -20,7 +20,7 @@ def _add_film_options(parser: argparse.ArgumentParser, formats: list[str]) -> No
     parser.add_argument("--format", default=formats[0], choices=formats)
     parser.add_argument("--language", default="en")
     parser.add_argument("--speed", type=float, default=1.0)
-    parser.add_argument("--no-captions", action="store_true")
+    parser.add_argument("--no-captions", dest="captions", action="store_false")
     parser.add_argument("--preview", action="store_true", help="a third of the size, fast")
     parser.add_argument("--background", default="studio", choices=["studio", "animated"])
 
@@ -95,25 +95,20 @@ def _cmd_talk(args: argparse.Namespace) -> int:
     result = reelforge.make_talking(
         _read(script),
         output,
+        _filming(args),
         character=args.character,
         portrait=portrait,
         voice=args.voice,
-        **_video_options(args),
     )
     _report(result, started)
     return 0
 
 
-def _video_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options ``talk`` and ``podcast`` share, as the verbs' keywords."""
-    return {
-        "format": args.format,
-        "language": args.language,
-        "speed": args.speed,
-        "captions": not args.no_captions,
-        "preview": args.preview,
-        "background": args.background,
-    }
+def _filming(args: argparse.Namespace) -> reelforge.TalkingOptions:
+    """How ``talk`` and ``podcast`` film: the options they share (:func:`_add_film_options`)."""
+    from reelforge.cli import options_from
+
+    return options_from(args, reelforge.TalkingOptions)
 
 
 def _cmd_podcast(args: argparse.Namespace) -> int:
@@ -138,11 +133,11 @@ def _cmd_podcast(args: argparse.Namespace) -> int:
     result = reelforge.make_podcast(
         dialogue,
         output,
+        _filming(args),
         layout=args.layout,
         waveform=args.waveform,
         overlap_ms=args.overlap_ms,
         reactions=args.reactions,
-        **_video_options(args),
     )
     _report(result, started)
     return 0

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -105,31 +106,30 @@ def picture_track(
 def make_talking(
     script: str,
     output: str | Path,
+    options: produce.TalkingOptions | None = None,
     *,
     character: str | None = None,
     portrait: str | Path | Sequence[str | Path] | None = None,
     voice: str | None = None,
-    format: str = "9:16",
-    language: str = "en",
-    preview: bool = False,
-    fps: int = 30,
-    speed: float = 1.0,
-    captions: bool = True,
-    seed: int = 0,
-    background: str = "studio",
     workdir: str | Path | None = None,
     progress: Progress | None = None,
+    **fields: Any,
 ) -> TalkingResult:
     """A lip-synced talking video of ``script`` (plain text or Markdown).
 
     The speaker is a built-in ``character`` (``reelforge.talking.cast.CAST``) or a
     ``portrait`` photo; with neither, the cast member matching the voice speaks. Several
     portraits (poses, outfits of the same character) take the script's paragraphs in turn: one
-    character, many scenes. A built-in
-    character stands on a ``background`` of :data:`cast.BACKGROUNDS` ("animated": its soft
-    lights drift slowly behind).
+    character, many scenes. A built-in character stands on a ``background`` of
+    :data:`cast.BACKGROUNDS`.
+
+    How it is filmed is a :class:`produce.TalkingOptions` (``format``, ``language``,
+    ``preview``, ``fps``, ``speed``, ``captions``, ``seed``, ``background``), given as
+    ``options`` or field by field as keywords (``format="1:1"``), which win over ``options``.
     """
-    cast.check_background(background)
+    filming = replace(options or produce.TalkingOptions(), **fields)
+    language, fps, seed = filming.language, filming.fps, filming.seed
+    cast.check_background(filming.background)
     if character and portrait:
         raise SpecError(
             "give a portrait or a character, not both", hint="drop --character or the photo"
@@ -143,7 +143,7 @@ def make_talking(
         photos = picture_files(portrait)
         if who is None and not photos:
             who = cast.for_voice(voice_id)
-        size = produce.frame_size(format, preview)
+        size = produce.frame_size(filming.format, filming.preview)
         turns = [produce.Turn(0, text) for text in script_turns(script)]
         notes: list[str] = []
         still = silent_track(1, fps)
@@ -156,7 +156,8 @@ def make_talking(
                 notes.extend(prefix + note for note in photo.notes)
         else:
             assert who is not None
-            stages = [CharacterStage(who, still, resting, size, background == "animated", fps)]
+            animated = filming.background == "animated"
+            stages = [CharacterStage(who, still, resting, size, animated, fps)]
         stage = stages[0]
         mouths: dict[int, MouthTrack] = {}
         scene = np.zeros(1, np.int32)  # which stage draws each frame: paragraph k, stage k % n
@@ -186,9 +187,10 @@ def make_talking(
             }
 
         caption_y = stage.caption_y if isinstance(stage, PortraitStage) else 0.8
-        look = produce.Look(
-            size, fps, language, CAPTION_COLOURS, caption_y, ["speaker"] if captions else None
+        named = ["speaker"] if filming.captions else None
+        look = produce.Look(size, fps, language, CAPTION_COLOURS, caption_y, named)
+        voicing = produce.Voicing(
+            turns, [voice_id], language, work, speed=filming.speed, progress=progress
         )
-        voicing = produce.Voicing(turns, [voice_id], language, work, speed=speed, progress=progress)
-        shot = produce.film(perform, voicing, look, out, work, about, preview, progress)
+        shot = produce.film(perform, voicing, look, out, work, about, filming.preview, progress)
     return TalkingResult.of(out, shot, notes)

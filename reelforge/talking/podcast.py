@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ LAYOUTS = ("split", "60-40", "host-guest", "pip", "interview", "round-table")
 SPEAKER_COLOURS = ("#ffd166", "#7bdff2", "#f7a1c4", "#b9fbc0")
 _LABEL = re.compile(r"^\s*\**([A-Za-z][\w .'-]{0,31}?)\**\s*:\s*(.*)$")
 MAX_SPEAKERS = 4
+PODCAST_OPTIONS = produce.TalkingOptions(format="16:9")  # a podcast is wide unless told
 
 
 @dataclass(frozen=True)
@@ -469,30 +470,28 @@ def _gaze_targets(
 def make_podcast(
     dialogue: str | Mapping[str, Any],
     output: str | Path,
+    options: produce.TalkingOptions | None = None,
     *,
     layout: str = "split",
-    format: str = "16:9",
-    language: str = "en",
-    preview: bool = False,
-    fps: int = 30,
-    speed: float = 1.0,
-    captions: bool = True,
-    seed: int = 0,
-    background: str = "studio",
     waveform: bool = False,
     overlap_ms: int = 0,
     reactions: bool = False,
     speakers: Sequence[Mapping[str, Any]] = (),
     workdir: str | Path | None = None,
     progress: Progress | None = None,
+    **fields: Any,
 ) -> TalkingResult:
     """A podcast video of ``dialogue`` (``HOST:``/``GUEST:`` text, or storyboard fields).
 
-    ``background``: "studio" or "animated" (the panels' soft lights drift slowly);
+    How it is filmed is a :class:`produce.TalkingOptions` (16:9 unless it says otherwise),
+    given as ``options`` or field by field as keywords (``format="9:16"``), which win over
+    ``options``; an "animated" ``background`` lets the panels' soft lights drift slowly.
     ``waveform``: each speaker's voice as spectrum bars in their panel; ``overlap_ms``: a new
     speaker starts this much before the previous one ends; ``reactions``: listeners say short
     back-channels ("mm-hm") in long turns (see :class:`produce.Voicing`)."""
-    cast.check_background(background)
+    filming = replace(options or PODCAST_OPTIONS, **fields)
+    language, fps, seed = filming.language, filming.fps, filming.seed
+    cast.check_background(filming.background)
     if layout not in LAYOUTS:
         raise SpecError(f"unknown layout {layout!r}", hint="use one of " + ", ".join(LAYOUTS))
     if isinstance(dialogue, str):
@@ -532,12 +531,12 @@ def make_podcast(
         voice_of.append(voice)
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    size = produce.frame_size(format, preview)
+    size = produce.frame_size(filming.format, filming.preview)
     count = len(board.speakers)
     actors = []
     for k, speaker in enumerate(board.speakers):
         colour = SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)]
-        animated = background == "animated"
+        animated = filming.background == "animated"
         actors.append(_Actor(speaker, characters[k], images[k], colour, k, fps, animated))
     thirds = [
         _LowerThird(s, SPEAKER_COLOURS[k % len(SPEAKER_COLOURS)], size[1], language)
@@ -594,7 +593,7 @@ def make_podcast(
         }
 
     caption_y = 0.92 if size[1] <= size[0] else 0.5
-    named = [s.name for s in board.speakers] if captions else None
+    named = [s.name for s in board.speakers] if filming.captions else None
     look = produce.Look(size, fps, language, SPEAKER_COLOURS, caption_y, named)
     with tempfile.TemporaryDirectory(prefix="podcast-") as scratch:
         work = Path(workdir) if workdir else Path(scratch)
@@ -603,10 +602,10 @@ def make_podcast(
             voice_of,
             language,
             work,
-            speed=speed,
+            speed=filming.speed,
             overlap_ms=overlap_ms,
             reactions=reactions,
             progress=progress,
         )
-        shot = produce.film(perform, voicing, look, out, work, about, preview, progress)
+        shot = produce.film(perform, voicing, look, out, work, about, filming.preview, progress)
     return TalkingResult.of(out, shot, notes)

@@ -56,6 +56,23 @@ def frame_size(format: str, preview: bool = False) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class TalkingOptions:
+    """How a talking video or a podcast is filmed: its ``format`` (a key of :data:`FORMATS`),
+    the voices' ``language`` and ``speed``, burned-in ``captions``, the ``seed`` of the
+    characters' motion and their ``background`` ("studio", or "animated": soft lights drift
+    slowly behind). A ``preview`` renders at a third of the size."""
+
+    format: str = "9:16"
+    language: str = "en"
+    preview: bool = False
+    fps: int = 30
+    speed: float = 1.0
+    captions: bool = True
+    seed: int = 0
+    background: str = "studio"
+
+
+@dataclass(frozen=True)
 class Turn:
     """One line of a script: who says what."""
 

@@ -204,3 +204,31 @@ def test_one_character_many_scenes(tmp_path: Path, astronaut: Path) -> None:
     first_end = int(srt.split(" --> ")[1].split(",")[0].split(":")[-1])  # s, first caption
     early, late = red[5 : first_end * 30 // 2], red[-20:-5]
     assert late.mean() > early.mean() + 20, (early.mean(), late.mean())
+
+
+def test_talking_and_podcast_take_an_options_object_or_its_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reelforge.talking import produce
+
+    looks: list[tuple[produce.Look, bool]] = []
+
+    class Filmed(Exception):
+        pass
+
+    def film(perform: object, voicing: object, look: produce.Look, *rest: object) -> None:
+        looks.append((look, bool(rest[3])))  # the look and the preview choice
+        raise Filmed
+
+    monkeypatch.setattr(produce, "film", film)
+    wide = reelforge.TalkingOptions(format="16:9", language="fr", fps=24)
+    with pytest.raises(Filmed):
+        reelforge.make_talking("Salut.", tmp_path / "a.mp4", wide, character="leo", fps=25)
+    with pytest.raises(Filmed):  # a podcast is wide unless told otherwise
+        reelforge.make_podcast("HOST: Hi.\nGUEST: Hello.", tmp_path / "b.mp4", preview=True)
+    assert [(look.size, look.fps, look.language, preview) for look, preview in looks] == [
+        ((1920, 1080), 25, "fr", False),  # the keyword wins over the options object
+        ((640, 360), 30, "en", True),
+    ]
+    with pytest.raises(TypeError, match="fomat"):
+        reelforge.make_talking("Hi.", tmp_path / "c.mp4", fomat="1:1")

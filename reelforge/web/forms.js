@@ -2,7 +2,7 @@
 // a form built from a request schema of the OpenAPI document (for job kinds without a page).
 
 import { ApiError, uploadMedia } from "./api.js";
-import { h, uniqueId } from "./dom.js";
+import { h, replace, uniqueId } from "./dom.js";
 
 /** A labelled field: { wrap, control, error }; the error line is announced with the control. */
 export function field(name, label, control, help = "") {
@@ -121,6 +121,57 @@ function takesMedia(schema) {
   return /media:<id>|media:/u.test(schema.description || "");
 }
 
+/** One upload or a list of them (``portrait``: one picture or several of the same character). */
+function takesMediaList(schema, doc) {
+  const options = (schema.anyOf || schema.oneOf || []).map((o) => resolve(o, doc));
+  return takesMedia(schema) && options.some((o) => o.type === "string")
+    && options.some((o) => o.type === "array" && resolve(o.items, doc).type === "string");
+}
+
+/** A JSON field (an object or a list of them) with a property that takes uploads. */
+function holdsMedia(schema, doc) {
+  const inner = resolve(schema.type === "array" ? schema.items : schema, doc);
+  return Object.values(inner.properties || {}).some((p) => takesMedia(resolve(p, doc)));
+}
+
+/**
+ * A field taking one media:<id> or several, in order: a text box of references (comma
+ * separated, editable) above the chosen pictures, each with its thumbnail (files uploaded from
+ * this page) and a Remove button; "Add pictures…" uploads several files at once.
+ */
+function mediaList(name, required) {
+  const control = h("input", { type: "text", name, dir: "ltr", spellcheck: "false", required,
+    placeholder: "media:<id>.jpg, media:<id>.png", dataset: { list: "true" } });
+  const thumbnails = new Map(); // reference -> object URL of the file uploaded from this page
+  const references = () => control.value.split(/[\s,]+/u).filter(Boolean);
+  const picked = h("ol.picked", { "aria-label": "Chosen pictures, in the order they are used" });
+  const setReferences = (list) => {
+    control.value = list.join(", ");
+    control.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  const show = () => replace(picked, references().map((reference, index) => h("li", {},
+    thumbnails.has(reference)
+      ? h("img", { src: thumbnails.get(reference), alt: "", width: 56, height: 56 })
+      : h("span.thumbnail-none", { "aria-hidden": "true" }, String(index + 1)),
+    h("code", {}, reference),
+    h("button.link", { type: "button", "aria-label": `Remove picture ${index + 1} (${reference})`,
+      onclick: () => setReferences(references().filter((_, k) => k !== index)) }, "Remove"))));
+  control.addEventListener("input", show);
+  const upload = mediaButton(control, {
+    accept: "image/*", multiple: true, label: "Add pictures…",
+    insert: (media, file) => {
+      thumbnails.set(media.reference, URL.createObjectURL(file));
+      control.value = [...references(), media.reference].join(", ");
+    },
+  });
+  const read = () => {
+    const list = references();
+    if (!list.length) return undefined;
+    return list.length === 1 ? list[0] : list;
+  };
+  return { control, read, extra: h("div.media-list", {}, picked, upload) };
+}
+
 /**
  * Build the fields of ``schema`` (an object schema, $refs into ``doc``) inside ``container``;
  * returns read(): the request body from the fields, leaving out empty optional ones.
@@ -135,8 +186,11 @@ export function schemaFields(container, schema, doc) {
     const help = prop.description || "";
     let control;
     let read;
+    let extra = null;
     const enumValues = prop.enum || (prop.const !== undefined ? [prop.const] : null);
-    if (enumValues) {
+    if (takesMediaList(prop, doc)) {
+      ({ control, read, extra } = mediaList(name, required.has(name)));
+    } else if (enumValues) {
       control = h("select", { name },
         required.has(name) ? null : h("option", { value: "" }, "(default)"),
         enumValues.map((v) => h("option", { value: String(v), selected: prop.default === v }, String(v))));
@@ -175,6 +229,10 @@ export function schemaFields(container, schema, doc) {
     }
     const built = field(name, label, control, help);
     if (prop.type === "string" && takesMedia(prop)) built.wrap.append(mediaButton(control));
+    if (extra) built.wrap.append(extra);
+    if (control.matches("textarea.code") && holdsMedia(prop, doc)) {
+      built.wrap.append(mediaButton(control, { insert: quoted(control), label: "Upload a file (its media:<id> goes at the cursor)…" }));
+    }
     container.append(built.wrap);
     readers.push([name, read]);
   }
@@ -188,12 +246,25 @@ export function schemaFields(container, schema, doc) {
   };
 }
 
-/** "Upload a file" beside a field that takes media:<id>: uploads and fills the field. */
-export function mediaButton(target, { accept = "image/*,video/*,audio/*", insert = null } = {}) {
+/** Inserts an upload's reference, quoted, at the cursor of a JSON text field. */
+function quoted(target) {
+  return (media) => {
+    const at = target.selectionEnd ?? target.value.length;
+    const text = JSON.stringify(media.reference);
+    target.value = target.value.slice(0, at) + text + target.value.slice(at);
+    target.selectionStart = target.selectionEnd = at + text.length;
+  };
+}
+
+/**
+ * "Upload a file" beside a field that takes media:<id>: uploads and fills the field, or hands
+ * each upload (and its file) to ``insert``; ``multiple``: several files at once.
+ */
+export function mediaButton(target, { accept = "image/*,video/*,audio/*", insert = null, multiple = false, label = "Upload a file…" } = {}) {
   // The button is the control people and screen readers use; the file input stays out of reach.
-  const input = h("input.visually-hidden", { type: "file", accept, tabindex: -1, "aria-hidden": "true" });
+  const input = h("input.visually-hidden", { type: "file", accept, multiple, tabindex: -1, "aria-hidden": "true" });
   const status = h("span.upload-status", { "aria-live": "polite" });
-  const button = h("button.secondary", { type: "button", onclick: () => input.click() }, "Upload a file…");
+  const button = h("button.secondary", { type: "button", onclick: () => input.click() }, label);
   input.addEventListener("change", async () => {
     for (const file of input.files) {
       status.textContent = `Uploading ${file.name}…`;
@@ -201,7 +272,7 @@ export function mediaButton(target, { accept = "image/*,video/*,audio/*", insert
         const media = await uploadMedia(file, (share) => {
           status.textContent = `Uploading ${file.name}: ${Math.round(share * 100)} %`;
         });
-        if (insert) insert(media);
+        if (insert) insert(media, file);
         else target.value = media.reference;
         status.textContent = `${file.name} uploaded as ${media.reference}`;
         target.dispatchEvent(new Event("input", { bubbles: true }));

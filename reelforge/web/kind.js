@@ -19,7 +19,10 @@ export async function renderKind(main, kind, { variant = null } = {}) {
       const control = form.elements.namedItem(name);
       if (!control) continue;
       if (control.type === "checkbox") control.checked = Boolean(value);
-      else control.value = typeof value === "object" ? JSON.stringify(value, null, 1) : String(value);
+      else if (control.dataset.list) {
+        control.value = [value].flat().join(", ");
+        control.dispatchEvent(new Event("input", { bubbles: true })); // shows the list
+      } else control.value = typeof value === "object" ? JSON.stringify(value, null, 1) : String(value);
     }
   }
   form.addEventListener("submit", async (event) => {

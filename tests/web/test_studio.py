@@ -6,6 +6,7 @@ never heard of. Screenshots at desktop and phone width (see conftest.py)."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -522,3 +523,50 @@ def test_a_real_clips_job_shows_its_ranked_clips(
         "() => document.querySelector('li.ranked-item video').currentTime > 0.3", timeout=30_000
     )
     screenshot(page, shots, "clips-result")
+
+
+def test_the_talking_form_takes_several_portraits(
+    pages: Browser, toy_server: Server, shots: Path, tmp_path: Path
+) -> None:
+    """The talking kind's portrait field is a picker: several pictures uploaded at once, shown
+    in order with thumbnails, one removed, sent as a list; the job renders them (preview)."""
+    data = pytest.importorskip("skimage.data")
+    from PIL import Image
+
+    files = []
+    for k, pixels in enumerate((data.astronaut(), data.astronaut()[:, ::-1])):
+        files.append(tmp_path / f"pose{k + 1}.jpg")
+        Image.fromarray(pixels).save(files[-1], quality=85)
+    files.append(tmp_path / "extra.png")
+    Image.fromarray(data.astronaut()[::2, ::2]).save(files[-1])
+    page = open_studio(pages, toy_server)
+    page.click("#nav a:text-is('Talking')")
+    page.wait_for_selector("#kind-form [data-field=portrait] .media-list")
+    page.set_input_files("[data-field=portrait] input[type=file]", [str(f) for f in files])
+    page.wait_for_function("() => document.querySelectorAll('.picked li img').length === 3")
+    page.click("[data-field=portrait] button[aria-label^='Remove picture 3']")
+    page.wait_for_function("() => document.querySelectorAll('.picked li').length === 2")
+    chosen = page.input_value("input[name=portrait]").split(", ")
+    assert len(chosen) == 2 and all(c.startswith("media:") for c in chosen), chosen
+    page.fill("textarea[name=script]", "The first scene.\n\nThe second one.")
+    page.check("input[name=preview]")
+    assert page.evaluate(AUDIT) == {"unlabelled": [], "low": []}
+    screenshot(page, shots, "talking-portraits")
+    with page.expect_request("**/api/talking") as sent:
+        page.click("#kind-form button[type=submit]")
+    assert sent.value.post_data_json["portrait"] == chosen
+    assert wait_for_final(page)["status"] == "Done", page.text_content("#job-error")
+    # The podcast form's speakers (JSON) take an upload's reference at the cursor.
+    page.click("#nav a:text-is('Podcasts')")
+    page.wait_for_selector("[data-field=speakers] input[type=file]")
+    page.fill("textarea[name=speakers]", '[{"label": "HOST", "portrait": }]')
+    page.evaluate(
+        "() => { const t = document.querySelector('textarea[name=speakers]');"
+        " t.selectionStart = t.selectionEnd = t.value.indexOf('}'); }"
+    )
+    page.set_input_files("[data-field=speakers] input[type=file]", str(files[0]))
+    page.wait_for_function(
+        "() => document.querySelector('textarea[name=speakers]').value.includes('\"media:')"
+    )
+    speakers = json.loads(page.input_value("textarea[name=speakers]"))
+    assert speakers[0]["portrait"].startswith("media:"), speakers

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import math
 import os
 import shutil
@@ -21,6 +22,7 @@ import subprocess
 import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -118,133 +120,42 @@ class DrumPattern:
     crash: int | None = CRASH  # on the first beat of each lift and on the final chord
 
 
-DRUM_PATTERNS: dict[str, DrumPattern] = {
-    "cinematic": DrumPattern(
-        light={LOW_FLOOR_TOM: "x..............."},
-        full={
-            KICK: "X.......x.......",
-            LOW_FLOOR_TOM: "X.....x.X.......",
-            HIGH_FLOOR_TOM: "......o.....o.o.",
-        },
-        fill={LOW_TOM: "xx..", LOW_FLOOR_TOM: "..xX"},
-    ),
-    "pop": DrumPattern(
-        light={KICK: "x.......x.......", CLOSED_HAT: "o.o.o.o.o.o.o.o."},
-        full={
-            KICK: "X.......x.x.....",
-            SNARE: "....X.......X...",
-            CLOSED_HAT: "x.o.x.o.x.o.x.o.",
-            OPEN_HAT: "..............o.",
-        },
-        fill={SNARE: "oxxX"},
-    ),
-    "corporate": DrumPattern(
-        light={KICK: "x.......x.......", MARACAS: "o.o.o.o.o.o.o.o."},
-        full={
-            KICK: "x.......x.......",
-            CLAP: "....x.......x...",
-            CLOSED_HAT: "o.o.o.o.o.o.o.o.",
-            MARACAS: "oooooooooooooooo",
-        },
-        fill={CLAP: "..ox"},
-    ),
-    "playful": DrumPattern(
-        light={LOW_WOODBLOCK: "x...o...x...o..."},
-        full={
-            KICK: "x.......x.......",
-            CLAP: "....o.......o...",
-            HI_WOODBLOCK: "..x...x...x...x.",
-            TAMBOURINE: "....x.......x...",
-        },
-        fill={HI_WOODBLOCK: "xxxX"},
-        crash=None,  # a crash is too loud for a children's story
-    ),
-    "dramatic": DrumPattern(
-        light={KICK: "x...x...x...x...", CLOSED_HAT: "o.o.o.o.o.o.o.o."},
-        full={
-            KICK: "X..x..x.X..x..x.",
-            SNARE: "....X.......X...",
-            CLOSED_HAT: "xooxooxoxooxooxo",
-            LOW_TOM: "..............xx",
-        },
-        fill={LOW_TOM: "xx..", LOW_FLOOR_TOM: "..xX"},
-    ),
-    "lofi": DrumPattern(
-        light={
-            KICK: "x.........x.....",
-            SIDE_STICK: "....x.......x...",
-            CLOSED_HAT: "o.o.o.o.o.o.o.o.",
-        },
-        full={
-            KICK: "x......x..x.....",
-            SNARE: "....x.......x...",
-            CLOSED_HAT: "x.o.x.o.x.o.x.o.",
-        },
-        fill={SNARE: "..o."},
-        crash=None,
-    ),
-    "teentaal": DrumPattern(
-        light={},  # the alap is unaccompanied: tabla enters with the gat (the lift)
-        full={**_teentaal(_TABLA_BOLS, ghost=HI_BONGO), OPEN_TRIANGLE: "o" + "." * 63},
-        fill={HI_BONGO: "xoxo", LOW_BONGO: "...x"},  # a tirakita-like run into the sam
-        crash=None,
-    ),
-}
-
-# The regional grooves as a drum machine's grid: pattern, instrument, then the light groove,
-# the full groove and the fill, separated by "|".
-# maqsum: maqsum (D T . T D . T .) in the verses, baladi (D D . T D . T .) with ka and the riq in
-#   the lifts, the grooves of Chaabi and of the Andalusi nuba's quick movements, with the Gnawa's
-#   qraqeb.
-# dholak: kaharwa (Dha Ge Na Ti Na Ka Dhi Na), then the filmi chaal with claps.
-# bhajan: manjira (ching on the open triangle, chak on the muted one); the dholak joins in.
-# epic: taiko-like floor toms in 3+3+2 under a marching snare, the trailer's drive.
-REGIONAL_GROOVES = """
-maqsum  dum         X.......x....... | X.x.....X....... | ...X
-maqsum  tek         ..x...x.....x... | ......x.....x.x. | xoxo
-maqsum  ka                           | ...o.o.o...o.o.. |
-maqsum  riq         o...o...o...o... | x.o.x.o.x.o.x.o. |
-maqsum  qraqeb                       | o..oo..oo..oo..o |
-dholak  ge          x.o.........x... | X..x..x.X..x..x. | ...X
-dholak  na          x...x...x...x.x. | x.x.x.x.x.x.x.x. | xxxx
-dholak  ti          ......o...o..... | .o...o...o...o.. |
-dholak  clap                         | ....x.......x... |
-dholak  tambourine                   | o.o.o.o.o.o.o.o. |
-bhajan  ching       x.......x....... | x.......x....... |
-bhajan  chak        ....o.......o... | ....o.......o... |
-bhajan  ge                           | x.......o...o... |
-bhajan  na                           | ..o.o.o...o...o. | ooxx
-epic    kick                         | X.......X....... |
-epic    floor       X.......x.x..... | X..x..x.X..x..x. | ..xX
-epic    high-floor  ............o... | ....x.......x.xx |
-epic    snare                        | ..o...o...o.o.o. |
-epic    tom                          |                  | xx..
-"""
-GROOVE_KEYS = {
+# The patterns are data (procedural.json, "drums"): per pattern, its light, full and fill grooves
+# as {instrument: steps} and "crash": true for a crash on the first beat of each lift and on the
+# final chord; "about" and "notes" say why, for people. Instruments by these names:
+DRUM_KEYS = {
+    **{"kick": KICK, "side-stick": SIDE_STICK, "snare": SNARE, "clap": CLAP},
+    **{"closed-hat": CLOSED_HAT, "open-hat": OPEN_HAT, "maracas": MARACAS},
+    **{"tom": LOW_TOM, "floor": LOW_FLOOR_TOM, "high-floor": HIGH_FLOOR_TOM},
+    **{"hi-woodblock": HI_WOODBLOCK, "low-woodblock": LOW_WOODBLOCK, "tambourine": TAMBOURINE},
     **{"dum": DUM, "tek": TEK, "ka": KA, "riq": RIQ, "ge": GE, "na": NA, "ti": TI},
-    **{"clap": CLAP, "tambourine": TAMBOURINE, "ching": OPEN_TRIANGLE, "chak": MUTE_TRIANGLE},
+    **{"ching": OPEN_TRIANGLE, "chak": MUTE_TRIANGLE},  # the manjira's open and muted strokes
     "qraqeb": MUTE_TRIANGLE,  # the Gnawa's iron castanets, in their lilting 3+1
-    **{"kick": KICK, "snare": SNARE, "floor": LOW_FLOOR_TOM, "high-floor": HIGH_FLOOR_TOM},
-    "tom": LOW_TOM,
 }
+_TABLES: dict[str, dict[str, dict[str, Any]]] = json.loads(
+    resources.files("reelforge.engines.music").joinpath("procedural.json").read_text("utf-8")
+)
 
 
-def _grooves(grid: str, crash: dict[str, int]) -> dict[str, DrumPattern]:
-    """Drum patterns from a grid (see REGIONAL_GROOVES); a pattern has a crash only if named."""
-    parts: dict[str, tuple[dict[int, str], dict[int, str], dict[int, str]]] = {}
-    for row in grid.strip().splitlines():
-        name, instrument, cells = row.split(maxsplit=2)
-        key = GROOVE_KEYS[instrument]
-        for part, cell in zip(parts.setdefault(name, ({}, {}, {})), cells.split("|"), strict=True):
-            if cell.strip():
-                part[key] = cell.strip()
-    return {
-        name: DrumPattern(light, full, fill, crash.get(name))
-        for name, (light, full, fill) in parts.items()
-    }
+def _drum_pattern(fields: dict[str, Any]) -> DrumPattern:
+    """A drum pattern from its entry in procedural.json."""
+
+    def steps(part: str) -> dict[int, str]:
+        return {DRUM_KEYS[name]: cells for name, cells in fields.get(part, {}).items()}
+
+    crash = CRASH if fields.get("crash") else None
+    return DrumPattern(steps("light"), steps("full"), steps("fill"), crash)
 
 
-DRUM_PATTERNS.update(_grooves(REGIONAL_GROOVES, crash={"epic": CRASH}))
+DRUM_PATTERNS: dict[str, DrumPattern] = {
+    name: _drum_pattern(fields) for name, fields in _TABLES["drums"].items()
+}
+DRUM_PATTERNS["teentaal"] = DrumPattern(
+    light={},  # the alap is unaccompanied: tabla enters with the gat (the lift)
+    full={**_teentaal(_TABLA_BOLS, ghost=HI_BONGO), OPEN_TRIANGLE: "o" + "." * 63},
+    fill={HI_BONGO: "xoxo", LOW_BONGO: "...x"},  # a tirakita-like run into the sam
+    crash=None,
+)
 
 # --------------------------------------------------------------------------- melody rhythms
 # One bar of (onset, duration) in beats; the motif takes one and repeats/varies it.
@@ -374,264 +285,52 @@ class MoodSpec:
 MIX_DEFAULT = {"pad": 90, "comp": 95, "bass": 100, "hits": 100, "melody": 112, "drums": 90}
 
 
-def _modal(**fields: Any) -> MoodSpec:
-    """A modal mood: no chord changes, the melody sings and ornaments itself over a drone on the
-    tonic and fifth from the first section on."""
-    return MoodSpec(
-        progressions=((0, 0, 0, 0),),
-        cadence=0,
-        melody_in_main=True,
-        ornaments=True,
-        drone=True,
-        **fields,
-    )
-
-
-_CINEMATIC = MoodSpec(
-    tempo=(62, 76),
-    scales=(AEOLIAN,),
-    tonics=(2, 4, 7, 9),  # D, E, G, A minor: where the string section sounds fullest
-    progressions=((0, 5, 2, 6), (0, 3, 5, 4), (5, 3, 0, 6)),
-    cadence=6,  # VII -> i, the "epic" cadence
-    pad=48,  # String Ensemble 1
-    melody=60,  # French Horn
-    melody_range=(55, 77),
-    rhythm="long",
-    rhythm_main="long",
-    bass=43,  # Contrabass
-    bass_style="whole",
-    comp=46,  # Orchestral Harp
-    comp_style="arp",
-    drums="cinematic",
-    hits=47,  # Timpani
-    melody_in_main=True,
-    reverb=90,
-    mix={"pad": 118, "comp": 100, "drums": 78, "hits": 110},
-)
-
-_CALM = MoodSpec(
-    tempo=(60, 72),
-    scales=(IONIAN, LYDIAN),
-    tonics=(0, 2, 4, 5, 7),
-    progressions=((0, 3, 0, 4), (0, 2, 3, 0), (3, 0, 5, 4)),
-    cadence=3,  # IV -> I, the soft plagal close
-    pad=89,  # Warm Pad
-    melody=0,  # Acoustic Grand Piano
-    melody_range=(62, 84),
-    rhythm="long",
-    rhythm_main="long",
-    bass=None,
-    comp=0,
-    comp_style="arp",
-    sevenths=True,
-    melody_in_main=True,
-    reverb=100,
-    mix={"comp": 104, "melody": 122},
-)
-
-
-MOOD_SPECS: dict[str, MoodSpec] = {
-    "cinematic": _CINEMATIC,
-    "upbeat": MoodSpec(
-        tempo=(110, 125),
-        scales=(IONIAN,),
-        tonics=(0, 2, 5, 7, 9),
-        progressions=((0, 4, 5, 3), (5, 3, 0, 4), (0, 3, 4, 3)),
-        cadence=4,
-        pad=89,  # Warm Pad
-        melody=0,  # Acoustic Grand Piano (right hand)
-        melody_range=(64, 86),
-        rhythm="pop",
-        rhythm_main="pop",
-        bass=33,  # Electric Bass (finger)
-        bass_style="pop",
-        comp=0,
-        comp_style="pop",
-        drums="pop",
-        mix={"melody": 122, "comp": 100},
-    ),
-    "calm": _CALM,
-    "corporate": MoodSpec(
-        tempo=(100, 116),
-        scales=(IONIAN,),
-        tonics=(0, 2, 4, 7, 9),
-        progressions=((3, 0, 4, 5), (0, 4, 5, 3), (5, 3, 0, 4)),
-        cadence=4,
-        pad=89,  # Warm Pad
-        melody=4,  # Electric Piano 1
-        melody_range=(64, 86),
-        rhythm="pop",
-        rhythm_main="pop",
-        bass=34,  # Electric Bass (pick)
-        bass_style="pop",
-        comp=25,  # Acoustic Guitar (steel)
-        comp_style="arp",
-        drums="corporate",
-        mix={"comp": 102},
-    ),
-    "playful": MoodSpec(
-        tempo=(118, 136),
-        scales=(IONIAN,),
-        tonics=(0, 5, 7, 2),
-        progressions=((0, 3, 4, 0), (0, 5, 3, 4), (3, 4, 0, 5)),
-        cadence=4,
-        pad=49,  # String Ensemble 2 (soft bed)
-        melody=9,  # Glockenspiel
-        melody_range=(67, 88),
-        rhythm="bouncy",
-        rhythm_main="bouncy",
-        bass=45,  # Pizzicato Strings
-        bass_style="oompah",
-        comp=12,  # Marimba
-        comp_style="bouncy",
-        drums="playful",
-        staccato=True,
-        mix={"melody": 118},
-    ),
-    "dramatic": MoodSpec(
-        tempo=(92, 108),
-        scales=(HARMONIC_MINOR,),
-        tonics=(0, 2, 4, 7, 9),
-        progressions=((0, 0, 5, 4), (0, 5, 3, 4), (0, 3, 0, 4)),
-        cadence=4,  # V (major, thanks to the raised 7th) -> i
-        pad=50,  # Synth Strings 1
-        melody=61,  # Brass Section
-        melody_range=(55, 76),
-        rhythm="tense",
-        rhythm_main="tense",
-        bass=38,  # Synth Bass 1
-        bass_style="pulse",
-        comp=48,  # String Ensemble 1, played as an 8th-note ostinato
-        comp_style="ostinato",
-        drums="dramatic",
-        hits=47,  # Timpani
-        mix={"pad": 74, "comp": 122, "drums": 86, "hits": 112},
-    ),
-    "lofi": MoodSpec(
-        tempo=(70, 86),
-        scales=(IONIAN, DORIAN),
-        tonics=(0, 2, 5, 7, 10),
-        progressions=((1, 4, 0, 5), (0, 5, 1, 4), (3, 2, 1, 0)),
-        cadence=4,
-        pad=89,  # Warm Pad
-        melody=11,  # Vibraphone
-        melody_range=(62, 82),
-        rhythm="lazy",
-        rhythm_main="lazy",
-        bass=32,  # Acoustic Bass
-        bass_style="walking",
-        comp=4,  # Electric Piano 1 (Rhodes)
-        comp_style="rhodes",
-        drums="lofi",
-        sevenths=True,
-        swing=0.6,
-        mix={"comp": 84, "melody": 124},
-    ),
-    "indian": MoodSpec(
-        tempo=(72, 90),
-        scales=(RAGA_YAMAN, RAGA_BHAIRAV),
-        tonics=(0, 1, 2),  # Sa on C, C# or D: the usual pitch of a sitar's Sa
-        progressions=((0, 0, 0, 0),),  # no harmony: everything sits on the drone
-        cadence=0,
-        pad=20,  # Reed Organ: a harmonium holding Sa and Pa
-        melody=104,  # Sitar
-        melody_range=(55, 79),
-        rhythm="gat",
-        rhythm_main="long",  # the alap: slow, unmetered-sounding long notes
-        comp=104,  # Sitar, low and soft: the tanpura's plucked cycle
-        comp_style="tanpura",
-        drums="teentaal",
-        melody_in_main=True,
-        ornaments=True,
-        drone=True,
-        reverb=80,
-        mix={"pad": 104, "comp": 116, "drums": 104, "melody": 104},
-    ),
-    "maghreb": _modal(
-        tempo=(92, 112),
-        scales=(HIJAZ, NAHAWAND, KURD),
-        tonics=(2, 7, 9),  # D, G, A: the oud's open strings
-        pad=49,  # String Ensemble 2: the violins' held drone
-        melody=24,  # Nylon Guitar, ornamented and tremolo-picked: GM's nearest oud
-        melody_range=(55, 76),
-        rhythm="darj",
-        rhythm_main="long",
-        bass=32,  # Acoustic Bass: the guembri
-        bass_style="guembri",
-        comp=107,  # Koto: the qanun's plucked octaves and runs
-        comp_style="qanun",
-        drums="maqsum",
-        tremolo=True,
-        reverb=70,
-        mix={"pad": 100, "comp": 100, "drums": 104},
-    ),
-    "bollywood": MoodSpec(
-        tempo=(96, 112),
-        scales=(RAGA_KHAMAJ, IONIAN),
-        tonics=(0, 2, 5, 7),
-        progressions=((0, 3, 4, 0), (0, 6, 3, 4), (5, 3, 0, 4)),
-        cadence=4,
-        pad=48,  # String Ensemble 1: the film orchestra's strings
-        melody=73,  # Flute: the bansuri's line
-        melody_range=(67, 88),
-        rhythm="pop",
-        rhythm_main="long",
-        bass=33,  # Electric Bass (finger)
-        bass_style="oompah",
-        comp=15,  # Dulcimer: the santoor
-        comp_style="santoor",
-        drums="dholak",
-        melody_in_main=True,
-        ornaments=True,
-        mix={"pad": 70, "comp": 120, "drums": 100, "melody": 120},
-    ),
-    "devotional": _modal(
-        tempo=(66, 80),
-        scales=(RAGA_KHAMAJ, RAGA_BHAIRAV, IONIAN),
-        tonics=(0, 2, 5),
-        pad=20,  # Reed Organ: the harmonium's drone
-        melody=21,  # Accordion: the harmonium playing the bhajan's tune
-        melody_range=(60, 79),
-        rhythm="long",
-        rhythm_main="long",
-        comp=14,  # Tubular Bells: the temple bell
-        comp_style="bells",
-        drums="bhajan",
-        reverb=100,
-        mix={"pad": 96, "comp": 110, "drums": 96},
-    ),
-    # Epic: the cinematic mood driven harder, louder each time a section returns.
-    "epic": replace(
-        _CINEMATIC,
-        tempo=(84, 100),
-        scales=(AEOLIAN, DORIAN),
-        pad=52,  # Choir Aahs
-        melody=61,  # Brass Section
-        rhythm="tense",
-        bass_style="pulse",
-        comp=48,  # String Ensemble 1 as a 16th-note ostinato
-        comp_style="ostinato16",
-        drums="epic",
-        build=8,
-        mix={"pad": 96, "comp": 72, "bass": 92, "drums": 92, "hits": 108, "melody": 127},
-    ),
-    # Lullaby: the calm mood in 3/4, a music box over celesta.
-    "lullaby": replace(
-        _CALM,
-        meter=3,  # rocking in 3/4: the melody, the celesta's broken chords
-        rhythm="waltz",
-        rhythm_main="waltz",
-        comp_style="cradle",
-        scales=(IONIAN,),  # plain major triads, no sevenths
-        sevenths=False,
-        progressions=((0, 3, 0, 4), (0, 5, 3, 4), (0, 4, 0, 4)),
-        cadence=4,
-        melody=10,  # Music Box
-        melody_range=(67, 86),
-        comp=8,  # Celesta
-        mix={"pad": 76, "comp": 92},
-    ),
+SCALES = {
+    **{"ionian": IONIAN, "lydian": LYDIAN, "aeolian": AEOLIAN, "dorian": DORIAN},
+    **{"harmonic-minor": HARMONIC_MINOR, "hijaz": HIJAZ, "nahawand": NAHAWAND, "kurd": KURD},
+    **{"raga-yaman": RAGA_YAMAN, "raga-bhairav": RAGA_BHAIRAV, "raga-khamaj": RAGA_KHAMAJ},
 }
+# A modal mood: no chord changes, the melody sings and ornaments itself over a drone on the
+# tonic and fifth from the first section on.
+_MODAL = {
+    "progressions": [[0, 0, 0, 0]],
+    "cadence": 0,
+    "melody_in_main": True,
+    "ornaments": True,
+    "drone": True,
+}
+
+
+def _mood(fields: dict[str, Any], moods: dict[str, MoodSpec]) -> MoodSpec:
+    """A mood from its entry in procedural.json ("moods"): its MoodSpec fields, scales by name
+    (:data:`SCALES`); ``"modal": true`` adds :data:`_MODAL`; ``"like"`` names an earlier mood
+    whose fields the entry changes; "about" and "notes" (per field) say why, for people."""
+    given = {k: v for k, v in fields.items() if k not in ("about", "notes", "like", "modal")}
+    if fields.get("modal"):
+        given = {**_MODAL, **given}
+    values = {name: _spec_value(name, value) for name, value in given.items()}
+    if "like" in fields:
+        return replace(moods[fields["like"]], **values)
+    return MoodSpec(**values)
+
+
+def _spec_value(name: str, value: Any) -> Any:
+    """A MoodSpec field's value from JSON: lists become tuples, scale names their steps."""
+    if name == "scales":
+        return tuple(SCALES[scale] for scale in value)
+    if isinstance(value, list):
+        return tuple(_spec_value("", item) for item in value)
+    return value
+
+
+def _moods(entries: dict[str, dict[str, Any]]) -> dict[str, MoodSpec]:
+    moods: dict[str, MoodSpec] = {}
+    for name, fields in entries.items():
+        moods[name] = _mood(fields, moods)
+    return moods
+
+
+MOOD_SPECS = _moods(_TABLES["moods"])
 
 if list(MOOD_SPECS) != list(MOODS):  # the light list the spec checks moods against
     raise RuntimeError("MOOD_SPECS and procedural_moods.MOODS name different moods")

@@ -17,7 +17,6 @@ from reelforge.spec.model import MotionSpec, Storyboard, VisualSpec
 from reelforge.spec.templates import Template
 from reelforge.timeline import (
     MOTION_PRESETS,
-    TEXT_ANCHORS,
     CaptionStyle,
     Clip,
     ImageOverlay,
@@ -465,17 +464,13 @@ Box = tuple[float, float, float, float]  # (x0, y0, x1, y1) as fractions of the 
 
 def title_box(text: TextOverlay, canvas: Canvas) -> Box:
     """The box a title covers on the frame, its entrance included: the compositor draws it
-    there (the same text sprite, centred, at ``TEXT_ANCHORS``)."""
+    there (the same text sprite, placed by ``TextOverlay.box``)."""
     from reelforge.text.sprites import render_title
 
     width, height = canvas.width, canvas.height
-    rgba = render_title(text, width)
-    h, w = rgba.shape[:2]
-    x0 = (width - w) // 2
-    y0 = int(round(height * TEXT_ANCHORS.get(text.position, 0.5) - h / 2))
-    dy = round(height * 0.04) + 1 if text.animation == "fade-up" else 0
-    dx = round(width * 0.08) + 1 if text.animation == "slide-left" else 0
-    return (x0 / width, y0 / height, (x0 + w + dx) / width, (y0 + h + dy) / height)
+    h, w = render_title(text, width).shape[:2]
+    x0, y0, x1, y1 = text.box(width, height, (w, h))
+    return (x0 / width, y0 / height, x1 / width, y1 / height)
 
 
 def caption_box(style: CaptionStyle, canvas: Canvas, language: str) -> Box:

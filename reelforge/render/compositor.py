@@ -24,7 +24,8 @@ from reelforge.errors import MediaError
 from reelforge.media.decode import VideoReader
 from reelforge.media.images import read_image_header, reduction
 from reelforge.timeline import (
-    TEXT_ANCHORS,
+    ENTRANCE_RISE,
+    ENTRANCE_SLIDE,
     Clip,
     ImageOverlay,
     Layer,
@@ -550,11 +551,6 @@ def _text_sprite(text: TextOverlay, width: int, height: int) -> Frame:
     return _u8(cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
 
 
-def _anchor_y(position: str, height: int, sprite_h: int) -> int:
-    centre = TEXT_ANCHORS.get(position, 0.5)
-    return int(round(height * centre - sprite_h / 2))
-
-
 class _TextRenderer:
     """A title with an entrance and exit animation, drawn on its bounding box only."""
 
@@ -564,20 +560,16 @@ class _TextRenderer:
         self.rgba = _text_sprite(text, width, height)
         self.sprite = Sprite(self.rgba)
         h, w = self.rgba.shape[:2]
-        self.x = (width - w) // 2
-        self.y = _anchor_y(text.position, height, h)
+        self.bounds = text.box(width, height, (w, h))
+        self.x, self.y = self.bounds[:2]
         self.enter = max(1, min(round(0.6 * fps), (text.end - text.start) // 3))
         self.leave = max(1, min(round(0.35 * fps), (text.end - text.start) // 4))
 
     def box(self, index: int) -> tuple[int, int, int, int] | None:
         """(x0, y0, x1, y1) that frame ``index`` may touch, or None when the title is off."""
-        t = self.text
-        if not t.start <= index < t.end:
+        if not self.text.start <= index < self.text.end:
             return None
-        h, w = self.rgba.shape[:2]
-        dy = int(round(self.height * 0.04)) + 1 if t.animation == "fade-up" else 0
-        dx = int(round(self.width * 0.08)) + 1 if t.animation == "slide-left" else 0
-        return self.x, self.y, self.x + w + dx, self.y + h + dy
+        return self.bounds
 
     def drawer(self, index: int) -> Callable[[Frame, tuple[int, int]], None]:
         """:meth:`draw` at frame ``index``, in the form :func:`draw_on_i420` calls."""
@@ -595,9 +587,9 @@ class _TextRenderer:
         if t.animation == "none":
             opacity = 1.0
         elif t.animation == "fade-up":
-            y += int(round((1 - p_in) * self.height * 0.04))
+            y += int(round((1 - p_in) * self.height * ENTRANCE_RISE))
         elif t.animation == "slide-left":
-            x += int(round((1 - p_in) * self.width * 0.08))
+            x += int(round((1 - p_in) * self.width * ENTRANCE_SLIDE))
         elif t.animation == "pop" and p_in < 1:
             scale = 0.85 + 0.15 * p_in
             h, w = rgba.shape[:2]

@@ -38,6 +38,7 @@ from reelforge.spec.nesting import MAX_NESTING, check_nesting
 from reelforge.spec.templates import (
     get_template,
 )
+from reelforge.text.normalise import spoken_tables
 from reelforge.timeline import GRADES, MOTION_PRESETS, TRANSITIONS
 
 # About 25 seconds of speech: long enough for one idea, short enough for one picture.
@@ -57,28 +58,7 @@ _SENTENCE_END = re.compile(
     r"(?P<close>(?:[\u00a0\u202f ]?»|[\"'”’)\]」』])*)"
 )
 # Words after which a period does not end the sentence.
-_ABBREVIATIONS = frozenset(
-    {
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "jr",
-        "sr",
-        "vs",
-        "e.g",
-        "i.e",
-        "mme",
-        "mlle",
-        "cf",
-        "fig",
-        "approx",
-        "inc",
-        "ltd",
-    }
-)
+_ABBREVIATIONS = frozenset(spoken_tables()["not_sentence_ends"])
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Scripts written without spaces, punctuation (。、「」) and full-width forms included.
 _UNSPACED = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")

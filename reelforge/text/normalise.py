@@ -22,6 +22,7 @@ month/day/year when it can be); ISO dates (2024-03-12) everywhere.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -62,15 +63,17 @@ _MONTHS = {
 _MAGHREB = frozenset({"dz", "ma", "tn"})
 
 
-def _spoken() -> dict[str, Any]:
-    """What is said for currencies, abbreviations and units, per language: ``spoken.json``
-    beside this module (data, so a language or a currency is added without code)."""
+@functools.cache
+def spoken_tables() -> dict[str, Any]:
+    """What is said for currencies, abbreviations and units, per language, and the
+    abbreviations whose period does not end a sentence: ``spoken.json`` beside this module
+    (data, so a language or a currency is added without code)."""
     text = resources.files("reelforge.text").joinpath("spoken.json").read_text(encoding="utf-8")
     tables: dict[str, Any] = json.loads(text)
     return tables
 
 
-_SPOKEN = _spoken()
+_SPOKEN = spoken_tables()
 # Currency code -> per language (singular, plural).
 _CURRENCY_NAMES: dict[str, dict[str, tuple[str, str]]] = {
     code: {language: (names[0], names[1]) for language, names in by_language.items()}

@@ -89,6 +89,10 @@ TEXT_ANCHORS = {
     "lower-third": 0.66,
     "bottom": 0.84,
 }
+# How far a title's entrance carries it, as a fraction of the frame: up from below for
+# "fade-up", in from the right for "slide-left".
+ENTRANCE_RISE = 0.04
+ENTRANCE_SLIDE = 0.08
 
 SPRITE_ANIMATIONS = ("still", "float", "bounce", "orbit", "pulse", "sway", "twinkle", "rise")
 SPRITE_ENTRANCES = ("none", "pop", "fade", "rise", "slide")
@@ -149,6 +153,17 @@ class TextOverlay:
     animation: str = "fade-up"  # "none" | "fade" | "fade-up" | "slide-left" | "pop"
     max_width_frac: float = 0.84
     language: str = "en"
+
+    def box(self, width: int, height: int, sprite: tuple[int, int]) -> tuple[int, int, int, int]:
+        """The pixels (x0, y0, x1, y1) this title covers on a ``width`` x ``height`` frame when its
+        text sprite measures ``sprite`` (width, height), its entrance included: centred across,
+        its centre at ``TEXT_ANCHORS[position]`` down; (x0, y0) is where the sprite rests."""
+        sprite_w, sprite_h = sprite
+        x0 = (width - sprite_w) // 2
+        y0 = int(round(height * TEXT_ANCHORS.get(self.position, 0.5) - sprite_h / 2))
+        dy = round(height * ENTRANCE_RISE) + 1 if self.animation == "fade-up" else 0
+        dx = round(width * ENTRANCE_SLIDE) + 1 if self.animation == "slide-left" else 0
+        return x0, y0, x0 + sprite_w + dx, y0 + sprite_h + dy
 
 
 @dataclass(frozen=True)

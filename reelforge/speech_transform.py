@@ -38,6 +38,47 @@ from numpy.typing import NDArray
 from reelforge.engines.base import optional_module
 from reelforge.errors import SpecError
 
+# How each age is made from an adult voice (or, for the little ones, from a child-like one):
+# children get a higher F0 *and* raised formants (envelope > 1), seniors a lower F0, a slightly
+# longer tract, more breath and a slower pace. docs/voices.md lists what each catalogue voice
+# measures (scripts/voices_doc.py).
+_SENIOR = "f0=0.9;envelope=0.96;breath=0.2;speed=0.9"
+AGES: dict[tuple[str, str], str] = {
+    ("baby", "female"): "f0=1.3;envelope=1.2;speed=0.85",
+    ("baby", "male"): "f0=1.25;envelope=1.2;speed=0.85",
+    ("toddler", "female"): "f0=1.15;envelope=1.15;speed=0.9",
+    ("toddler", "male"): "f0=1.1;envelope=1.15;speed=0.9",
+    ("child", "female"): "f0=1.45;envelope=1.18",
+    ("child", "male"): "f0=1.3;envelope=1.15",
+    ("preteen", "female"): "f0=1.25;envelope=1.1",
+    ("preteen", "male"): "f0=1.15;envelope=1.1",
+    ("teen", "female"): "f0=1.1;envelope=1.05",
+    ("teen", "male"): "f0=1.2;envelope=1.04",
+    ("young", "female"): "f0=1.05",
+    ("young", "male"): "f0=1.05",
+    ("adult", "female"): "",
+    ("adult", "male"): "",
+    ("senior", "female"): _SENIOR,
+    ("senior", "male"): _SENIOR,
+}
+
+
+def age_personas(
+    starts: tuple[str, str, str, str, str], changed: dict[tuple[str, str], str] | None = None
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """(age, gender) -> (voice, transform) for an engine whose voices ``starts`` are, in order,
+    for babies and toddlers, girls, boys, women and men: :data:`AGES`' transform on each, or
+    the engine's own where ``changed`` names one (a voice that starts lower needs more)."""
+    little, girl, boy, woman, man = starts
+    young = {"baby": (little, little), "toddler": (little, little)}
+    young.update(child=(girl, boy), preteen=(girl, boy))
+    personas: dict[tuple[str, str], tuple[str, str]] = {}
+    for (age, gender), transform in {**AGES, **(changed or {})}.items():
+        female, male = young.get(age, (woman, man))
+        personas[age, gender] = (female if gender == "female" else male, transform)
+    return personas
+
+
 _INSTALL_HINT = "pip install 'reelforge[voices]' (pyworld-prebuilt)"
 _FRAME_MS = 5.0
 _PEAK = 0.9

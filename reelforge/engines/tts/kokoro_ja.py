@@ -39,32 +39,18 @@ from reelforge.engines.tts import kokoro_model
 from reelforge.engines.tts.kokoro_model import KokoroModel
 from reelforge.engines.tts.speech_audio import Sentence, Sentences, Speech, wav_name
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+from reelforge.speech_transform import age_personas
 
 DEFAULT_VOICE = "jf_alpha"
 MALE_VOICE = "jm_kumo"
 ENGINE_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
-_SENIOR = "f0=0.9;envelope=0.96;breath=0.2;speed=0.9"
 # (age, gender) -> (style vector, WORLD transform applied by the voice layer), as the
-# multilingual Kokoro catalogue builds its ages (children: F0 up and formants raised; seniors
-# lower, breathier, slower); espeak's Japanese reads no kanji, so every age is spoken here.
-PERSONAS: dict[tuple[str, str], tuple[str, str]] = {
-    ("baby", "female"): ("jf_tebukuro", "f0=1.3;envelope=1.2;speed=0.85"),
-    ("baby", "male"): ("jf_tebukuro", "f0=1.25;envelope=1.2;speed=0.85"),
-    ("toddler", "female"): ("jf_tebukuro", "f0=1.15;envelope=1.15;speed=0.9"),
-    ("toddler", "male"): ("jf_tebukuro", "f0=1.1;envelope=1.15;speed=0.9"),
-    ("child", "female"): ("jf_gongitsune", "f0=1.45;envelope=1.18"),
-    ("child", "male"): ("jf_nezumi", "f0=1.3;envelope=1.15"),
-    ("preteen", "female"): ("jf_gongitsune", "f0=1.25;envelope=1.1"),
-    ("preteen", "male"): ("jf_nezumi", "f0=1.15;envelope=1.1"),
-    ("teen", "female"): (DEFAULT_VOICE, "f0=1.1;envelope=1.05"),
-    ("teen", "male"): (MALE_VOICE, "f0=1.35;envelope=1.04"),
-    ("young", "female"): (DEFAULT_VOICE, "f0=1.05"),
-    ("young", "male"): (MALE_VOICE, "f0=1.1"),
-    ("adult", "female"): (DEFAULT_VOICE, ""),
-    ("adult", "male"): (MALE_VOICE, ""),
-    ("senior", "female"): (DEFAULT_VOICE, _SENIOR),
-    ("senior", "male"): (MALE_VOICE, _SENIOR),
-}
+# multilingual Kokoro catalogue builds its ages; kumo starts lower, so its young men rise more.
+# espeak's Japanese reads no kanji, so every age is spoken here.
+PERSONAS = age_personas(
+    ("jf_tebukuro", "jf_gongitsune", "jf_nezumi", DEFAULT_VOICE, MALE_VOICE),
+    {("teen", "male"): "f0=1.35;envelope=1.04", ("young", "male"): "f0=1.1"},
+)
 _INSTALL_HINT = (
     "pip install 'reelforge[ja]' && pip install --no-deps pyopenjtalk-plus==0.4.1.post10 "
     "sudachipy==0.7.0"

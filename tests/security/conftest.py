@@ -34,10 +34,8 @@ migrated_sqlite = _service.migrated_sqlite  # type: ignore[attr-defined]
 service_settings = _service.service_settings  # type: ignore[attr-defined]
 service = _service.service  # type: ignore[attr-defined]
 fake_make = _service.fake_make  # type: ignore[attr-defined]
-TINY = _service.TINY  # type: ignore[attr-defined]
 
 __all__ = [
-    "TINY",
     "api",
     "fake_make",
     "make_api",

@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 from conftest_api import api_settings
-
-TINY = {"scenes": [{"narration": "Hello there."}], "music": "none"}
+from service_support import TINY
 
 
 @dataclass

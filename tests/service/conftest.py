@@ -15,19 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from service_support import FAST_SETTINGS
 
-from reelforge.kinds.video import OUTPUTS as VIDEO_TABLE
-from reelforge.kinds.video import TRANSLATION_OUTPUTS
 from reelforge.service.settings import ServiceSettings
 
 pytest.importorskip("sqlalchemy")
 pytest.importorskip("alembic")
-
-TINY = {"scenes": [{"narration": "Hello there."}], "music": "none"}
-# What a video job writes: the output table less the caption translations (written on request).
-VIDEO_OUTPUTS = {
-    name: output for name, output in VIDEO_TABLE.items() if name not in TRANSLATION_OUTPUTS
-}
 
 
 @pytest.fixture(scope="session")
@@ -42,19 +35,6 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     database.dispose()
     return path
-
-
-# Settings for tests: no worker threads of its own, short leases, no waiting between retries.
-FAST_SETTINGS: dict[str, Any] = {
-    "workers": 0,
-    "lease_seconds": 5,
-    "poll_seconds": 0.05,
-    "progress_interval_s": 0.0,
-    "retry_backoff_s": 0.0,
-    "max_attempts": 3,
-    "webhook_backoff_s": 0.05,
-    "webhook_timeout_s": 2,
-}
 
 
 @pytest.fixture

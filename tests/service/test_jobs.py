@@ -7,8 +7,8 @@ import io
 import json
 
 import pytest
-from conftest import TINY
-from conftest import VIDEO_OUTPUTS as OUTPUTS
+from service_support import TINY
+from service_support import VIDEO_OUTPUTS as OUTPUTS
 from sqlalchemy import func, select
 
 from reelforge.errors import JobError, MediaError, SpecError

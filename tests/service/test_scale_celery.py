@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import VIDEO_OUTPUTS as OUTPUTS
 from servers import (
     PostgresServer,
     RedisServer,
@@ -28,6 +27,7 @@ from servers import (
     start_redis,
     start_worker,
 )
+from service_support import VIDEO_OUTPUTS as OUTPUTS
 
 pytest.importorskip("celery")
 pytest.importorskip("boto3")

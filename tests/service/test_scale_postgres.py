@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import FAST_SETTINGS
+from service_support import FAST_SETTINGS
 from sqlalchemy import select, text, update
 
 pytest.importorskip("psycopg")

@@ -8,7 +8,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import TINY
+from service_support import TINY
 
 from reelforge.service.webhooks import (
     SIGNATURE_HEADER,

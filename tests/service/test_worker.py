@@ -8,8 +8,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import TINY
-from conftest import VIDEO_OUTPUTS as OUTPUTS
+from service_support import TINY
+from service_support import VIDEO_OUTPUTS as OUTPUTS
 from sqlalchemy import select, update
 
 from reelforge.service.executor import InProcessExecutor

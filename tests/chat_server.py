@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -89,6 +90,25 @@ def ratings_answer(body: dict[str, Any], score: Callable[[int, int], float]) -> 
         for n in range(1, count + 1)
     ]
     return json.dumps({"ratings": ratings})
+
+
+def translation_cues(body: dict[str, Any]) -> list[str]:
+    """The caption cues a translation request sends (the user message: a JSON list)."""
+    return list(json.loads(body["messages"][1]["content"]))
+
+
+def translation_target(body: dict[str, Any]) -> str:
+    """The code of the language a translation request asks for ("... into French (fr)")."""
+    found = re.search(r"into \w[\w ()]* \((\w+)\)", body["messages"][0]["content"])
+    assert found is not None
+    return found.group(1)
+
+
+def translation_tagged(body: dict[str, Any]) -> str:
+    """A fake translator's answer: each cue as "[fr] cue", in the {"translations": [...]}
+    shape."""
+    code = translation_target(body)
+    return json.dumps({"translations": [f"[{code}] {cue}" for cue in translation_cues(body)]})
 
 
 def completion(content: str, finish: str = "stop") -> dict[str, Any]:

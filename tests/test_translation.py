@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 from chat_server import FakeChatServer
+from chat_server import translation_cues as _cues
+from chat_server import translation_tagged as tagged
+from chat_server import translation_target as _target
 from fakes import FakeVoice, fake_voice  # noqa: F401  (fixture)
 
 import reelforge
@@ -33,22 +36,6 @@ from reelforge.text.languages import translation_language
 from reelforge.timeline import CaptionLine, SubtitleTrack, Timeline
 
 CUES = ("Fresh bread", "every morning,", "baked by hand", "in our oven.", "Come and taste it!")
-
-
-def _cues(body: dict[str, Any]) -> list[str]:
-    return list(json.loads(body["messages"][1]["content"]))
-
-
-def _target(body: dict[str, Any]) -> str:
-    found = re.search(r"into \w[\w ()]* \((\w+)\)", body["messages"][0]["content"])
-    assert found is not None
-    return found.group(1)
-
-
-def tagged(body: dict[str, Any]) -> str:
-    """A fake translator: each cue as "[fr] cue", in the {"translations": [...]} shape."""
-    code = _target(body)
-    return json.dumps({"translations": [f"[{code}] {cue}" for cue in _cues(body)]})
 
 
 def _translator(url: str, **settings: Any) -> OpenAICompatibleTranslator:

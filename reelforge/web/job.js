@@ -224,6 +224,10 @@ export async function renderJob(main, jobId) {
         const burned = (await manifest())?.timeline?.burn_captions !== false;
         player.append(h("track", { kind: "captions", label: "Captions", default: !burned, src: await links.url("captions.vtt") }));
       }
+      // The caption translations, one subtitle track each, chosen in the player's menu.
+      for (const code of translations(files)) {
+        player.append(h("track", { kind: "subtitles", srclang: code, label: languageName(code), src: await links.url(`captions.${code}.vtt`) }));
+      }
       // A signed link expires after a few minutes: a player that seeks later gets a 403, so
       // it resumes where it was with a fresh link.
       player.addEventListener("error", async () => {
@@ -250,7 +254,16 @@ export async function renderJob(main, jobId) {
         h("figcaption.small", {}, "Thumbnail")));
     }
     parts.push(h("h3", {}, "Downloads"),
-      h("ul.downloads#downloads", {}, Object.keys(files).map((name) => h("li", {}, downloadLink(job, name, links)))));
+      h("ul.downloads#downloads", {}, Object.keys(files).filter((name) => !translated(name))
+        .map((name) => h("li", {}, downloadLink(job, name, links)))));
+    const languages = translations(files);
+    if (languages.length) {
+      // Each language's SubRip and WebVTT side by side, under the language's name.
+      parts.push(h("h3", {}, "Translated captions"), h("ul.translated#translated-downloads", {}, languages.map((code) => h("li", { dataset: { code } },
+        h("span.language", {}, languageName(code)),
+        h("ul.downloads", {}, ["srt", "vtt"].filter((format) => files[`captions.${code}.${format}`])
+          .map((format) => h("li", {}, downloadLink(job, `captions.${code}.${format}`, links, `.${format}`))))))));
+    }
     replace(result, ...parts);
   }
 
@@ -364,4 +377,23 @@ export async function renderJob(main, jobId) {
     follow();
   }
   return () => stop && stop();
+}
+
+/** The language code of a caption translation's download ("captions.fr.srt" -> "fr"), or null. */
+function translated(name) {
+  return /^captions\.([a-z]{2,3})\.(srt|vtt)$/u.exec(name)?.[1] || null;
+}
+
+/** The languages a job's captions were translated into, in the order of its downloads. */
+function translations(files) {
+  return Object.keys(files).filter((name) => name.endsWith(".vtt")).map(translated).filter(Boolean);
+}
+
+/** A language's name in the page's language ("fr" -> "French"), or its code. */
+function languageName(code) {
+  try {
+    return new Intl.DisplayNames([navigator.language || "en"], { type: "language" }).of(code) || code;
+  } catch {
+    return code;
+  }
 }

@@ -25,7 +25,7 @@ async function catalogue(name, path) {
 export function videoField(path) {
   if (path.startsWith("(detail)")) {
     const text = path.slice(8).toLowerCase();
-    for (const [word, name] of [["template", "template"], ["voice", "voice"], ["language", "language"],
+    for (const [word, name] of [["translat", "translate"], ["template", "template"], ["voice", "voice"], ["language", "language"],
       ["music", "music"], ["caption", "captions"], ["format", "format"], ["duration", "duration"]]) {
       if (text.includes(word)) return name;
     }
@@ -164,6 +164,7 @@ export async function renderVideo(main, { variant = null } = {}) {
   const duration = h("input", { type: "number", name: "duration", min: 1, max: 3600, step: "any", inputmode: "decimal", value: start.duration ?? "" });
   const title = h("input", { type: "text", name: "title", maxlength: 200, dir: "auto", value: start.title ?? "" });
   const preview = h("input", { type: "checkbox", name: "preview", checked: start.preview ?? true });
+  const translate = translateField(options.translation, start.translate || []);
 
   // --- samples to hear: one player for the page, a Listen button beside each select ----------
   const player = new Audio();
@@ -234,6 +235,7 @@ export async function renderVideo(main, { variant = null } = {}) {
           h("div.row", {}, field("gender", "Gender", gender).wrap, field("age", "Age", age).wrap),
           withListen(field("voice", "Voice", voice), voiceListen)),
         h("div.row", {}, withListen(field("music", "Music", music), musicListen), field("captions", "Captions", captions).wrap),
+        translate.wrap,
         h("div.row", {}, field("duration", "Duration (seconds)", duration, "At least this long; empty: as long as the narration.").wrap,
           field("preview", "Quick preview (360p, faster)", preview).wrap))),
     h("div.submit-bar", {}, general, h("div.price-box", {}, h("span.label", {}, "Estimate"), price), submit));
@@ -249,6 +251,7 @@ export async function renderVideo(main, { variant = null } = {}) {
       template: chosen ? chosen.value : "", language: language.value, gender: gender.value,
       age: age.value, voice: voice.value, music: music.value, format: format.value,
       captions: captions.value, duration: duration.value, title: title.value, preview: preview.checked,
+      translate: translate.chosen(),
     };
   }
 
@@ -261,6 +264,7 @@ export async function renderVideo(main, { variant = null } = {}) {
       if (s[name]) out[name] = s[name];
     }
     if (s.duration !== "") out.duration = Number(s.duration);
+    if (s.translate.length) out.translate = s.translate;
     out.preview = s.preview;
     return out;
   }
@@ -309,6 +313,7 @@ export async function renderVideo(main, { variant = null } = {}) {
 
   function changed(event) {
     if (event && (event.target === voice || event.target === music || event.target?.name === "template")) stopSample();
+    translate.update(language.value);
     updateListen();
     updateSource();
     updateScenes();
@@ -350,6 +355,62 @@ function sceneList(board) {
   return (Array.isArray(board?.scenes) ? board.scenes : []).map((scene) => (typeof scene === "string"
     ? { narration: scene }
     : { title: scene?.title, narration: scene?.narration || "", visual: scene?.visual?.path, duration: scene?.duration }));
+}
+
+/**
+ * Translated captions: a filterable list of the languages the server translates into (its
+ * /api/options), at most ``max_languages`` chosen, never the narration's own; disabled, with the
+ * server's reason and fix, when no translation engine is configured there.
+ */
+function translateField(translation, chosen) {
+  const about = translation || { available: false, languages: [], reason: "", max_languages: 0 };
+  const picked = new Set(chosen);
+  const byName = [...about.languages].sort((a, b) => a.name.localeCompare(b.name));
+  const boxes = byName.map((lang) => {
+    const id = uniqueId("tr");
+    const box = h("input", { type: "checkbox", name: "translate", value: lang.code, id, checked: picked.has(lang.code) });
+    const item = h("li", { dataset: { code: lang.code, name: lang.name.toLowerCase() } },
+      box, h("label", { for: id }, lang.name, h("span.small.meta", {}, ` ${lang.code}`)));
+    return { lang, box, item };
+  });
+  const filter = h("input#translate-filter", { type: "search", autocomplete: "off", spellcheck: "false",
+    placeholder: "Filter: French, ar…", "aria-label": "Filter the languages" });
+  const summary = h("p.help#translate-summary", { "aria-live": "polite" });
+  const help = about.available
+    ? `Caption tracks in other languages (at most ${about.max_languages}): soft subtitles in the MP4 and their own .srt and .vtt downloads, translated by ${about.engine}. The burned-in captions stay in the narration's language.`
+    : `Not available on this server: ${about.reason || "no translation engine is configured."}`;
+  const list = h("ul.languages#translate-languages", {}, boxes.map((b) => b.item));
+  const wrap = h("fieldset.translate#translate", { disabled: !about.available, dataset: { field: "translate" },
+    "aria-describedby": "translate-help translate-summary" },
+  h("legend", {}, "Translated captions"), h("p.help#translate-help", {}, help),
+  h("div.translate-tools", {}, filter, summary), list,
+  h("p.field-error", { role: "alert", hidden: true }));
+  filter.addEventListener("input", () => {
+    const text = filter.value.trim().toLowerCase();
+    for (const { item } of boxes) {
+      item.hidden = Boolean(text) && !item.dataset.name.includes(text) && !item.dataset.code.startsWith(text);
+    }
+  });
+  const selected = () => boxes.filter((b) => b.box.checked && !b.box.disabled).map((b) => b.lang);
+  return {
+    wrap,
+    chosen: () => selected().map((lang) => lang.code),
+    /** Keep the list consistent: not the narration's own language, not more than allowed. */
+    update(narration) {
+      const own = (narration || "").split("-")[0];
+      const full = selected().length >= about.max_languages;
+      for (const { lang, box, item } of boxes) {
+        const isOwn = lang.code === own;
+        if (isOwn) box.checked = false;
+        box.disabled = isOwn || (full && !box.checked);
+        item.title = isOwn ? "The narration's own language: its captions are burned in" : "";
+      }
+      const names = selected().map((lang) => lang.name);
+      summary.textContent = !about.available ? ""
+        : names.length ? `${names.length} chosen: ${names.join(", ")}${full ? " (the most a video takes)" : ""}.`
+          : "None chosen: captions in the narration's language only.";
+    },
+  };
 }
 
 /** The field's control and its Listen button side by side. */

@@ -47,6 +47,35 @@ def test_options_say_why_an_engine_cannot_run(
     assert "cannot be imported" in missing["reason"] and "pip install" in missing["reason"]
 
 
+def test_options_say_whether_captions_can_be_translated(
+    open_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The studio's translation choice reads this: the engine, or why none and what to set."""
+    from reelforge.service.api import catalogue
+    from reelforge.settings import get_settings
+
+    def translation() -> dict[str, Any]:
+        catalogue.reset_cache()
+        get_settings.cache_clear()
+        try:
+            return open_api.client.get("/api/options").json()["translation"]  # type: ignore[no-any-return]
+        finally:
+            catalogue.reset_cache()
+            get_settings.cache_clear()
+
+    for name in ("TRANSLATION_ENGINE", "TRANSLATION_MODEL", "LLM_ENDPOINT"):
+        monkeypatch.delenv(f"REELFORGE_{name}", raising=False)
+    none = translation()
+    assert none["available"] is False and none["engine"] is None
+    assert "REELFORGE_TRANSLATION_MODEL" in none["reason"], none["reason"]
+    assert {"code": "fr", "name": "French"} in none["languages"] and len(none["languages"]) >= 40
+    assert none["max_languages"] == 8
+    monkeypatch.setenv("REELFORGE_LLM_ENDPOINT", "http://127.0.0.1:9/v1")
+    chat = translation()
+    assert chat["available"] is True and chat["engine"] == "openai-compatible"
+    assert chat["reason"] == ""
+
+
 def test_voices_filter(open_api: Api) -> None:
     c = open_api.client
     everything = c.get("/api/voices").json()

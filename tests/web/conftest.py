@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from bidi import Firefox, firefox_binary
+from chat_server import FakeChatServer, translation_tagged
 from servers import missing, stop_process
 from studio_support import (
     CLI,
@@ -41,6 +42,22 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_server(tmp_path_factory.mktemp("keyed"), CLI, key=True)
     yield server
     stop_process(server.process)
+
+
+@pytest.fixture(scope="session")
+def translating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``reelforge serve --open`` translating captions through a fake OpenAI-compatible chat
+    server on loopback (each cue comes back as "[fr] cue")."""
+    with FakeChatServer(answer=translation_tagged) as chat:
+        settings = {
+            "REELFORGE_LLM_ENDPOINT": chat.url,
+            "REELFORGE_LLM_MODEL": "fake-model",
+            "REELFORGE_TRANSLATION_ENGINE": "openai-compatible",
+        }
+        folder = tmp_path_factory.mktemp("translating")
+        server = start_server(folder, CLI, key=False, settings=settings)
+        yield server
+        stop_process(server.process)
 
 
 @pytest.fixture(scope="session")

@@ -79,11 +79,14 @@ def _server_env(data: Path) -> dict[str, str]:
     }
 
 
-def start_server(folder: Path, command: list[str], *, key: bool) -> Server:
+def start_server(
+    folder: Path, command: list[str], *, key: bool, settings: dict[str, str] | None = None
+) -> Server:
+    """``reelforge serve`` on a free loopback port (``settings``: more REELFORGE_ variables)."""
     import httpx
 
     folder.mkdir(parents=True, exist_ok=True)
-    env = _server_env(folder / "data")
+    env = {**_server_env(folder / "data"), **(settings or {})}
     api_key = None
     if key:
         created = subprocess.run(

@@ -62,6 +62,10 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
     assert tab.call("() => localStorage.getItem('reelforge.apiKey')") == key
     assert key not in tab.call("() => location.href")
 
+    # No translation engine on this server: the choice is disabled and says what to set.
+    assert tab.call("() => document.querySelector('#translate').disabled")
+    assert "REELFORGE_LLM_ENDPOINT" in tab.text("#translate-help")
+
     # The scene preview follows the script as it is typed.
     tab.fill("#script", "# Bread\n\n## Morning\nOvens warm up.\n\n## Noon\nLoaves come out.")
     tab.wait("() => document.querySelectorAll('#scene-preview li').length === 2")
@@ -150,5 +154,43 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
     assert gone.status_code == 404
 
     assert all(key not in url for url in tab.requests)
+    assert foreign(tab.requests) == [], tab.requests
+    assert tab.errors == [], tab.errors
+
+
+def test_translated_captions_in_firefox(
+    firefox: Firefox, translating_server: Server, shots: Path
+) -> None:
+    """A server that translates (a fake chat server): German picked from the filtered list,
+    the job followed to the end, its German captions a download and a subtitle track."""
+    tab = firefox
+    size(tab, DESKTOP)
+    tab.goto(translating_server.base + "/#/video")
+    tab.wait(READY)
+    tab.visible("#translate-filter")
+    assert not tab.call("() => document.querySelector('#translate').disabled")
+    tab.fill("#translate-filter", "germ")
+    tab.wait("() => document.querySelector('#translate-languages li[data-code=fr]').hidden")
+    tab.click("#translate-languages li[data-code=de] input")
+    tab.wait("() => document.querySelector('#translate-summary').textContent.includes('German')")
+    tab.fill("#script", "Good evening. Firefox reads this one in German too.")
+    if not tab.call("() => document.querySelector('input[name=preview]').checked"):
+        tab.click("input[name=preview]")
+    tab.click("#submit")
+    tab.visible("#job-progress", timeout=90)
+    status, _, _ = follow(tab)
+    assert status == "Done", tab.text("#job-error")
+    tab.visible("#translated-downloads")
+    assert tab.text("#translated-downloads .language") == "German"
+    links = tab.call(
+        "() => [...document.querySelectorAll('#translated-downloads a')].map(a => a.dataset.name)"
+    )
+    assert links == ["captions.de.srt", "captions.de.vtt"], links
+    track = tab.call(
+        """() => [...document.querySelector('#player').textTracks]
+                   .map(t => [t.kind, t.language, t.label])"""
+    )
+    assert ["subtitles", "de", "German"] in track, track
+    shoot(tab, shots, "translated-result")
     assert foreign(tab.requests) == [], tab.requests
     assert tab.errors == [], tab.errors

@@ -570,3 +570,58 @@ def test_the_talking_form_takes_several_portraits(
     )
     speakers = json.loads(page.input_value("textarea[name=speakers]"))
     assert speakers[0]["portrait"].startswith("media:"), speakers
+
+
+def test_translated_captions_are_chosen_and_downloaded(
+    pages: Browser, toy_server: Server, translating_server: Server, shots: Path
+) -> None:
+    """Without a translation engine the choice is disabled and says what to set; with one
+    (a fake chat server), French and Spanish are picked from the filtered list (never the
+    narration's own language), sent as ``translate``, and the job's page offers each
+    language's captions as a download and a subtitle track."""
+    page = open_studio(pages, toy_server)
+    page.wait_for_selector("#translate")
+    assert page.evaluate("() => document.querySelector('#translate').disabled")
+    assert page.is_disabled("#translate-languages li[data-code=fr] input")
+    assert "REELFORGE_TRANSLATION_MODEL" in page.text_content("#translate-help")
+    page.context.close()
+
+    page = open_studio(pages, translating_server)
+    page.wait_for_selector("#translate")
+    assert page.is_enabled("#translate-languages li[data-code=fr] input")
+    page.select_option("select[name=language]", "en")
+    assert page.is_disabled("#translate-languages li[data-code=en] input")
+    for typed, code in (("fren", "fr"), ("es", "es")):
+        page.fill("#translate-filter", typed)
+        assert page.is_hidden("#translate-languages li[data-code=de]")
+        page.check(f"#translate-languages li[data-code={code}] input")
+    page.fill("#translate-filter", "")
+    assert page.text_content("#translate-summary") == "2 chosen: French, Spanish."
+    page.fill("#script", "Fresh bread every morning. Come and taste it!")
+    page.check("input[name=preview]")
+    assert page.evaluate(AUDIT) == {"unlabelled": [], "low": []}
+    page.locator("#translate").screenshot(path=str(shots / "translate-field-desktop.png"))
+    with page.expect_request("**/api/videos") as sent:
+        page.click("#submit")
+    assert sent.value.post_data_json["translate"] == ["fr", "es"]
+    assert wait_for_final(page)["status"] == "Done", page.text_content("#job-error")
+    page.wait_for_selector("#translated-downloads a[data-name='captions.es.vtt']")
+    rows = page.eval_on_selector_all(
+        "#translated-downloads > li",
+        "rows => rows.map(r => [r.querySelector('.language').textContent,"
+        " [...r.querySelectorAll('a')].map(a => a.dataset.name)])",
+    )
+    assert rows == [
+        ["Spanish", ["captions.es.srt", "captions.es.vtt"]],
+        ["French", ["captions.fr.srt", "captions.fr.vtt"]],
+    ], rows
+    tracks = page.evaluate(
+        "() => [...document.querySelectorAll('#player track')]"
+        ".map(t => [t.kind, t.srclang, t.label])"
+    )
+    assert ["subtitles", "fr", "French"] in tracks and ["subtitles", "es", "Spanish"] in tracks
+    french = page.evaluate(
+        'async () => (await fetch(document.querySelector("#player track[srclang=fr]").src)).text()'
+    )
+    assert french.startswith("WEBVTT") and "[fr] " in french, french
+    screenshot(page, shots, "translated-result")

@@ -82,6 +82,19 @@ class Engine(BaseModel):
     reason: str = Field(description="why it cannot run here, and the fix; empty when available")
 
 
+class Language(BaseModel):
+    code: str = Field(description="ISO 639-1, what a request's translate lists")
+    name: str
+
+
+class Translation(BaseModel):
+    engine: str | None = Field(description="the engine this server translates with, if any")
+    available: bool
+    reason: str = Field(description="why captions cannot be translated here, and the fix")
+    languages: list[Language] = Field(description="what captions can be translated into")
+    max_languages: int = Field(description="the most translations of one video")
+
+
 class Options(BaseModel):
     formats: list[str]
     languages: list[str]
@@ -95,6 +108,7 @@ class Options(BaseModel):
     downloads: list[str]
     engines: list[Engine]
     ffmpeg: bool
+    translation: Translation
 
 
 class Pricing(BaseModel):
@@ -173,6 +187,27 @@ def _options() -> dict[str, Any]:
         "downloads": [output.download for output in kinds.get("video").outputs.values()],
         "engines": _cached("engines", engines),
         "ffmpeg": ffmpeg_available(),
+        "translation": _translation(),
+    }
+
+
+def _translation() -> dict[str, Any]:
+    """Whether a video's captions can be translated here (``translate``), and into what."""
+    from reelforge import translation
+    from reelforge.errors import ReelforgeError
+    from reelforge.spec.model import MAX_TRANSLATIONS
+    from reelforge.text.languages import TRANSLATION_LANGUAGES
+
+    try:
+        engine, reason = translation.check_engine(), ""
+    except ReelforgeError as exc:  # none configured, or it cannot run: say why and the fix
+        engine, reason = None, f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+    return {
+        "engine": engine,
+        "available": engine is not None,
+        "reason": reason,
+        "languages": [{"code": c, "name": lang.name} for c, lang in TRANSLATION_LANGUAGES.items()],
+        "max_languages": MAX_TRANSLATIONS,
     }
 
 

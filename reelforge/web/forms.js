@@ -155,7 +155,10 @@ function mediaList(name, required) {
       : h("span.thumbnail-none", { "aria-hidden": "true" }, String(index + 1)),
     h("code", {}, reference),
     h("button.link", { type: "button", "aria-label": `Remove picture ${index + 1} (${reference})`,
-      onclick: () => setReferences(references().filter((_, k) => k !== index)) }, "Remove"))));
+      onclick: () => {
+        setReferences(references().filter((_, k) => k !== index));
+        upload.querySelector(".upload-status").textContent = `Removed ${reference}.`;
+      } }, "Remove"))));
   control.addEventListener("input", show);
   const upload = mediaButton(control, {
     accept: "image/*", multiple: true, label: "Add pictures…",

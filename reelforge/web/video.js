@@ -377,12 +377,13 @@ function translateField(translation, chosen) {
     placeholder: "Filter: French, ar…", "aria-label": "Filter the languages" });
   const summary = h("p.help#translate-summary", { "aria-live": "polite" });
   const help = about.available
-    ? `Caption tracks in other languages (at most ${about.max_languages}): soft subtitles in the MP4 and their own .srt and .vtt downloads, translated by ${about.engine}. The burned-in captions stay in the narration's language.`
-    : `Not available on this server: ${about.reason || "no translation engine is configured."}`;
+    ? h("p.help", {}, `Caption tracks in other languages (at most ${about.max_languages}): soft subtitles in the MP4 and their own .srt and .vtt downloads, translated by ${about.engine}. The burned-in captions stay in the narration's language.`)
+    : h("div.help", {}, h("p.help", {}, `Not available on this server: ${about.reason || "no translation engine is configured"}.`),
+      about.hint ? h("details.fix", {}, h("summary", {}, "How to turn it on"), h("p.help", {}, `On the server: ${about.hint}.`)) : null);
   const list = h("ul.languages#translate-languages", {}, boxes.map((b) => b.item));
   const wrap = h("fieldset.translate#translate", { disabled: !about.available, dataset: { field: "translate" },
     "aria-describedby": "translate-help translate-summary" },
-  h("legend", {}, "Translated captions"), h("p.help#translate-help", {}, help),
+  h("legend", {}, "Translated captions"), h("div#translate-help", {}, help),
   h("div.translate-tools", {}, filter, summary), list,
   h("p.field-error", { role: "alert", hidden: true }));
   filter.addEventListener("input", () => {

@@ -67,13 +67,14 @@ def test_options_say_whether_captions_can_be_translated(
         monkeypatch.delenv(f"REELFORGE_{name}", raising=False)
     none = translation()
     assert none["available"] is False and none["engine"] is None
-    assert "REELFORGE_TRANSLATION_MODEL" in none["reason"], none["reason"]
+    assert "no translation engine" in none["reason"], none["reason"]
+    assert "REELFORGE_TRANSLATION_MODEL" in none["hint"], none["hint"]
     assert {"code": "fr", "name": "French"} in none["languages"] and len(none["languages"]) >= 40
     assert none["max_languages"] == 8
     monkeypatch.setenv("REELFORGE_LLM_ENDPOINT", "http://127.0.0.1:9/v1")
     chat = translation()
     assert chat["available"] is True and chat["engine"] == "openai-compatible"
-    assert chat["reason"] == ""
+    assert chat["reason"] == chat["hint"] == ""
 
 
 def test_voices_filter(open_api: Api) -> None:

@@ -303,3 +303,33 @@ def test_a_speaker_with_several_pictures_takes_them_turn_by_turn(
             tmp_path / "x.mp4",
             speakers=[{**speakers[0], "portrait": ["a.png"] * 7}, speakers[1]],
         )
+
+
+def test_a_storyboards_pictures_are_found_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``reelforge podcast board.yaml``: a speaker's pictures, one or a list, are paths relative
+    to the storyboard."""
+    from reelforge import cli
+
+    board = tmp_path / "show" / "board.yaml"
+    board.parent.mkdir()
+    board.write_text(
+        "speakers:\n"
+        "  - {label: HOST, portrait: [poses/a.png, poses/b.png]}\n"
+        "  - {label: GUEST, portrait: guest.png}\n"
+        "turns:\n  - {speaker: HOST, text: Hi.}\n  - {speaker: GUEST, text: Hello.}\n",
+        encoding="utf-8",
+    )
+    seen: list[object] = []
+
+    def capture(dialogue: object, *args: object, **options: object) -> None:
+        seen.append(dialogue)
+        raise SpecError("captured", hint="")
+
+    monkeypatch.setattr(reelforge, "make_podcast", capture)
+    assert cli.main(["podcast", str(board), "-o", str(tmp_path / "ep.mp4")]) != 0
+    speakers = seen[0]["speakers"]  # type: ignore[index]
+    folder = str(board.parent)
+    assert speakers[0]["portrait"] == [f"{folder}/poses/a.png", f"{folder}/poses/b.png"]
+    assert speakers[1]["portrait"] == f"{folder}/guest.png"

@@ -583,7 +583,11 @@ def test_translated_captions_are_chosen_and_downloaded(
     page.wait_for_selector("#translate")
     assert page.evaluate("() => document.querySelector('#translate').disabled")
     assert page.is_disabled("#translate-languages li[data-code=fr] input")
-    assert "REELFORGE_TRANSLATION_MODEL" in page.text_content("#translate-help")
+    assert "no translation engine" in page.text_content("#translate-help")
+    page.click("#translate-help summary")  # how to turn it on: the settings, on the server
+    assert page.is_visible("#translate-help details p:has-text('REELFORGE_TRANSLATION_MODEL')")
+    assert page.evaluate(AUDIT) == {"unlabelled": [], "low": []}
+    page.locator("#translate").screenshot(path=str(shots / "translate-off-desktop.png"))
     page.context.close()
 
     page = open_studio(pages, translating_server)

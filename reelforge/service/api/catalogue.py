@@ -90,7 +90,8 @@ class Language(BaseModel):
 class Translation(BaseModel):
     engine: str | None = Field(description="the engine this server translates with, if any")
     available: bool
-    reason: str = Field(description="why captions cannot be translated here, and the fix")
+    reason: str = Field(description="why captions cannot be translated here; empty when they can")
+    hint: str = Field(description="what the server's operator sets to translate captions")
     languages: list[Language] = Field(description="what captions can be translated into")
     max_languages: int = Field(description="the most translations of one video")
 
@@ -199,13 +200,14 @@ def _translation() -> dict[str, Any]:
     from reelforge.text.languages import TRANSLATION_LANGUAGES
 
     try:
-        engine, reason = translation.check_engine(), ""
+        engine, reason, hint = translation.check_engine(), "", ""
     except ReelforgeError as exc:  # none configured, or it cannot run: say why and the fix
-        engine, reason = None, f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+        engine, reason, hint = None, exc.message, exc.hint
     return {
         "engine": engine,
         "available": engine is not None,
         "reason": reason,
+        "hint": hint,
         "languages": [{"code": c, "name": lang.name} for c, lang in TRANSLATION_LANGUAGES.items()],
         "max_languages": MAX_TRANSLATIONS,
     }

@@ -150,10 +150,15 @@ def make_talking(
         resting = animate.motion(1, fps, seed, still.open)
         stages: list[PortraitStage] | list[CharacterStage]
         if photos:
-            stages = [PortraitStage.from_file(p, still, resting, size) for p in photos]
-            for number, photo in enumerate(stages, 1):
-                prefix = f"portrait {number}: " if len(stages) > 1 else ""
-                notes.extend(prefix + note for note in photo.notes)
+            posed: list[PortraitStage] = []
+            for number, path in enumerate(photos, 1):
+                prefix = f"portrait {number}: " if len(photos) > 1 else ""
+                try:  # every picture checked before any voice speaks, a bad one named
+                    posed.append(PortraitStage.from_file(path, still, resting, size))
+                except SpecError as exc:
+                    raise SpecError(prefix + exc.message, hint=exc.hint) from None
+                notes.extend(prefix + note for note in posed[-1].notes)
+            stages = posed
         else:
             assert who is not None
             animated = filming.background == "animated"

@@ -198,6 +198,12 @@ def test_one_character_many_scenes(tmp_path: Path, astronaut: Path) -> None:
     result = reelforge.make_talking(script, out, portrait=[astronaut, second], preview=True)
     manifest = json.loads(result.manifest.read_text())
     assert manifest["portraits"] == 2 and not result.notes
+    twins = tmp_path / "twins.png"  # a bad picture among several is named
+    cv2.imwrite(str(twins), np.hstack([photo, photo]))
+    with pytest.raises(SpecError, match="^portrait 2: the portrait shows [23] faces"):
+        reelforge.make_talking(script, tmp_path / "x.mp4", portrait=[astronaut, twins])
+    with pytest.raises(SpecError, match="has 7 pictures; at most 6"):
+        reelforge.make_talking(script, tmp_path / "x.mp4", portrait=[astronaut] * 7)
     frames = decode_frames(out).astype(np.float64)
     red = frames[..., 2].mean(axis=(1, 2)) - frames[..., 0].mean(axis=(1, 2))
     srt = result.captions["srt"].read_text()

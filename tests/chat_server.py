@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from loopback import LoopbackServer, Reply, Request
 
 
 class FakeChatServer:
@@ -18,7 +18,7 @@ class FakeChatServer:
     Each reply is the assistant message's text, or a callable returning (status, body) for
     other shapes; the last reply repeats. ``answer`` instead writes each assistant message from
     the request's body (a translator that reads the cues it was sent). Every request body is
-    kept in ``requests``.
+    kept in ``requests``, its headers in ``headers``.
     """
 
     def __init__(
@@ -32,53 +32,31 @@ class FakeChatServer:
         self.delay = delay
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
-        server = self
+        self.server = LoopbackServer(self._reply)
+        self.url = self.server.url + "/v1"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length))
-                server.requests.append(body)
-                server.headers.append(dict(self.headers))
-                self.path_seen = self.path
-                if server.delay:
-                    time.sleep(server.delay)
-                if server.answer is not None:
-                    reply: Any = server.answer(body)
-                else:
-                    reply = server.replies[min(len(server.requests), len(server.replies)) - 1]
-                if self.path != "/v1/chat/completions":
-                    status, data = 404, b'{"error": {"message": "no such route"}}'
-                elif callable(reply):
-                    status, data = reply()
-                else:
-                    status, data = 200, json.dumps(completion(reply)).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = _Server(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+    def _reply(self, request: Request) -> Reply:
+        body = request.json()
+        self.requests.append(body)
+        self.headers.append(request.headers)
+        if self.delay:
+            time.sleep(self.delay)
+        if self.answer is not None:
+            reply: Any = self.answer(body)
+        else:
+            reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
+        if request.path != "/v1/chat/completions":
+            return Reply(404, b'{"error": {"message": "no such route"}}')
+        if callable(reply):
+            status, data = reply()
+            return Reply(status, data)
+        return Reply(200, json.dumps(completion(reply)).encode())
 
     def __enter__(self) -> FakeChatServer:
-        self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up waiting (the timeout tests) closed the connection
+        self.server.close()
 
 
 def ratings_answer(body: dict[str, Any], score: Callable[[int, int], float]) -> str:

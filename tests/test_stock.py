@@ -6,15 +6,14 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
+from loopback import LoopbackServer, Reply, Request
 from PIL import Image
 
 from reelforge import network
@@ -47,25 +46,15 @@ class FakeStock:
         }
         if clip:
             self.files["clip.mp4"] = ("video/mp4", clip)
-        fake = self
+        self.server = LoopbackServer(self._reply)
+        self.url = self.server.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                parts = urlsplit(self.path)
-                query = parse_qs(parts.query)
-                fake.requests.append((parts.path, query, dict(self.headers)))
-                status, kind, body = fake.answer(parts.path, query, dict(self.headers))
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+    def _reply(self, request: Request) -> Reply:
+        parts = urlsplit(request.path)
+        query = parse_qs(parts.query)
+        self.requests.append((parts.path, query, request.headers))
+        status, kind, body = self.answer(parts.path, query, request.headers)
+        return Reply(status, body, kind)
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: dict[str, str]
@@ -134,12 +123,10 @@ class FakeStock:
         }  # fmt: skip
 
     def __enter__(self) -> FakeStock:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
     def count(self, prefix: str) -> int:
         return sum(1 for path, _, _ in self.requests if path.startswith(prefix))

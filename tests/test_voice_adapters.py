@@ -12,16 +12,15 @@ import io
 import json
 import shutil
 import sys
-import threading
 import types
 import wave
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from loopback import LoopbackServer, Reply, Request
 from pydantic import SecretStr
 
 from reelforge.engines import registry
@@ -71,30 +70,19 @@ class FakeServer:
         self, answer: Callable[[str, dict[str, str], dict[str, Any]], tuple[int, str, bytes]]
     ):
         self.requests: list[tuple[str, dict[str, str], dict[str, Any]]] = []
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                server.requests.append((self.path, headers, body))
-                status, kind, data = answer(self.path, headers, body)
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        def reply(request: Request) -> Reply:
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            body = request.json()
+            self.requests.append((request.path, headers, body))
+            status, kind, data = answer(request.path, headers, body)
+            return Reply(status, data, kind)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = LoopbackServer(reply)
+        self.url = self.server.url
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.close()
 
 
 @pytest.fixture

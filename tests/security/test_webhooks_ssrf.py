@@ -14,11 +14,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from conftest_api import Api, assert_problem
+from loopback import LoopbackServer, Reply, Request
 
 PRIVATE_TARGETS = (
     "http://127.0.0.1:8000/hook",
@@ -47,30 +47,19 @@ class Receiver:
     def __init__(self, code: int = 200, location: str | None = None) -> None:
         self.received: list[dict[str, Any]] = []
         self.arrived = threading.Event()
-        receiver = self
+        moved = (("Location", location),) if location else ()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's spelling
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"headers": dict(self.headers), "body": body})
-                self.send_response(code)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                receiver.arrived.set()
+        def reply(request: Request) -> Reply:
+            self.received.append({"headers": request.headers, "body": request.body})
+            self.arrived.set()
+            return Reply(code, headers=moved)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LoopbackServer(reply)
+        self.port = self.server.port
+        self.url = f"{self.server.url}/hook"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from conftest_api import Api, api, assert_problem, make_api, open_api  # noqa: F401
+from loopback import LoopbackServer, Reply, Request
 
 from reelforge.settings import get_settings
 
@@ -68,22 +67,13 @@ def test_the_configured_language_model_and_no_other(
         ],
     }
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            seen.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            reply = {"model": "m", "choices": [{"message": {"content": json.dumps(answer)}}]}
-            data = json.dumps(reply).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def reply(request: Request) -> Reply:
+        seen.append(request.json())
+        completion = {"model": "m", "choices": [{"message": {"content": json.dumps(answer)}}]}
+        return Reply(200, json.dumps(completion).encode())
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("REELFORGE_LLM_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    server = LoopbackServer(reply)
+    monkeypatch.setenv("REELFORGE_LLM_ENDPOINT", f"{server.url}/v1")
     get_settings.cache_clear()
     try:
         c = open_api.client
@@ -92,8 +82,7 @@ def test_the_configured_language_model_and_no_other(
         offline = c.post("/api/scripts", json={"idea": IDEA, "engine": "rule-based"}).json()
         assert offline["engine"] == "rule-based" and len(seen) == 1
 
-        server.shutdown()
-        server.server_close()
+        server.close()
         down = c.post("/api/scripts", json={"idea": IDEA, "language": "fr"})
         body = assert_problem(down, 422)  # the configured endpoint is unreachable
         assert "rule-based" in body["hint"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from loopback import LoopbackServer, Reply, Request
 from service_support import TINY
 
 from reelforge.service.webhooks import (
@@ -28,31 +28,18 @@ class Receiver:
         self.codes = list(codes or [])
         self.received: list[dict] = []
         self.arrived = threading.Event()
-        receiver = self
+        self.server = LoopbackServer(self._reply)
+        self.url = self.server.url + "/hook"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's spelling
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                code = receiver.codes.pop(0) if receiver.codes else 200
-                receiver.received.append(
-                    {"headers": dict(self.headers), "body": body, "answered": code}
-                )
-                self.send_response(code)
-                self.end_headers()
-                if code == 200:
-                    receiver.arrived.set()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+    def _reply(self, request: Request) -> Reply:
+        code = self.codes.pop(0) if self.codes else 200
+        self.received.append({"headers": request.headers, "body": request.body, "answered": code})
+        if code == 200:
+            self.arrived.set()
+        return Reply(code)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 @pytest.fixture

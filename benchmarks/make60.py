@@ -10,8 +10,9 @@ time of each stage (voice, music, visuals, render) from the manifest.
     python benchmarks/make60.py --script benchmarks/script60_fr.md --no-preview   # French
 
 ``script60_fr.md`` is the same video in French (nine scenes, the same sentences), spoken by
-the Kokoro voice where English gets Piper. The machine's load (``uptime``) is printed with the
-figures: on a shared machine compare CPU seconds as well as wall time.
+SVOX Pico where it is installed (else the Kokoro voice) where English gets Piper. The machine's
+load (``uptime``) is printed with the figures: on a shared machine compare CPU seconds as well
+as wall time.
 
 Targets (issue 2): full render under 60 s wall on 2 cores (faster than real time), preview at
 least 5x faster than real time.

@@ -335,7 +335,7 @@ def measure_runs(language: str, voice: str | None, workdir: Path, limit: int) ->
     return Row(
         language=language,
         voice=info.id,
-        engine=f"{info.engine}+{voices.resolve_voice(None, 'fr').engine}",
+        engine=f"{info.engine}+{voices.resolve_voice(f'fr-{info.age}-{info.gender}', 'fr').engine}",
         sentences=min(limit, len(SENTENCES[language])),
         cer=round(errors / max(1, chars), 4),
         rtf=round(synth_s / max(1e-9, audio_s), 3),

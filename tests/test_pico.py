@@ -111,6 +111,26 @@ def test_pico_speaks_french_with_every_word_timed(tmp_path: Path) -> None:
 def test_pico_is_french_default_once_installed() -> None:
     french = voices.resolve_voice(None, "fr")
     assert (french.id, french.engine, french.engine_voice) == ("fr-adult-female", "pico", "fr-FR")
-    # the rest of the French catalogue is another engine's
-    assert voices.resolve_voice("fr-child-female", "fr").engine != "pico"
+    # French men are another engine's
+    assert voices.resolve_voice("fr-child-male", "fr").engine != "pico"
     assert voices.resolve_voice(None, "es").engine != "pico"
+
+
+@needs_pico
+@needs_espeak
+def test_french_girls_and_seniors_are_picos_woman_moved_by_world(tmp_path: Path) -> None:
+    pytest.importorskip("pyworld")
+    from reelforge import speech_transform
+
+    text = "Regarde, le petit chat dort au soleil sur le banc."
+    adult = voices.synthesize(text, "fr", "fr-adult-female", workdir=tmp_path)
+    child = voices.synthesize(text, "fr", "fr-child-female", workdir=tmp_path)
+    senior = voices.synthesize(text, "fr", "fr-senior-female", workdir=tmp_path)
+    assert {adult.engine, child.engine, senior.engine} == {"pico"}
+    grown, young = speech_transform.measure(adult.audio), speech_transform.measure(child.audio)
+    assert 250 <= young.f0_hz <= 400 and young.f0_hz > grown.f0_hz * 1.3, (grown, young)
+    assert all(y > g for y, g in zip(young.formants_hz, grown.formants_hz, strict=True))
+    assert speech_transform.measure(senior.audio).f0_hz < grown.f0_hz
+    # the same Pico speech underneath: WORLD keeps every word time
+    assert child.words == adult.words and child.duration_ms == adult.duration_ms
+    assert senior.duration_ms > adult.duration_ms  # seniors speak slower

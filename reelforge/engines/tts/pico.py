@@ -62,9 +62,25 @@ LANGUAGES: dict[str, str] = {
     "en-us": "en-US",
     "en-gb": "en-GB",
 }
-# The catalogue's Pico voices: where Pico is understood better than the other engines
-# (benchmarks/voices.py). Kokoro keeps French's other ages and genders, and the other languages.
+# The catalogue's Pico voices: where Pico is understood better than the other engines. French
+# women of every age are Pico's woman (~187 Hz) moved by WORLD in the voice layer
+# (reelforge.speech_transform: F0 factor, spectral envelope stretched for a shorter tract, breath,
+# pace). Whisper-base CER on benchmarks/voices.py's twelve French sentences, through the voice
+# layer, Pico's against Kokoro's same persona: adult 0.045/0.095, young 0.043/0.145, teen
+# 0.052/0.169, preteen 0.062/0.160, child 0.064/0.186, toddler 0.073/0.372, baby 0.086/0.473,
+# senior 0.034/0.123. French men stay Kokoro's (a natural man's voice), the other languages too.
 CATALOGUE: dict[str, str] = {"fr": "French"}
+# age -> (description, WORLD transform) of the women's voices
+WOMEN: dict[str, tuple[str, str]] = {
+    "baby": ("baby girl", "f0=2.0;envelope=1.22;speed=0.85"),
+    "toddler": ("toddler, girl", "f0=1.8;envelope=1.2;speed=0.9"),
+    "child": ("child, girl", "f0=1.6;envelope=1.18"),
+    "preteen": ("preteen girl", "f0=1.35;envelope=1.1"),
+    "teen": ("teenage girl", "f0=1.15;envelope=1.05"),
+    "young": ("young adult female", "f0=1.08"),
+    "adult": ("adult female", ""),
+    "senior": ("senior female", "f0=0.9;envelope=0.96;breath=0.2;speed=0.9"),
+}
 # Pico language -> the espeak-ng voice that times its words (a woman's, closer to Pico's).
 _TIMERS: dict[str, str] = {
     "fr-FR": "fr+f3",
@@ -288,7 +304,8 @@ def _aligned(
 
 
 class PicoEngine:
-    """SVOX Pico voices (one woman per language), word times aligned from espeak-ng."""
+    """SVOX Pico voices (one woman per language; French women of every age by WORLD), word
+    times aligned from espeak-ng."""
 
     name: ClassVar[str] = "pico"
     concurrent: ClassVar[bool] = True  # separate processes; espeak's timing keeps its own lock
@@ -313,12 +330,14 @@ class PicoEngine:
             VoiceInfo.persona(
                 self.name,
                 language,
-                "adult",
+                age,
                 "female",
-                description=f"{label} adult female (SVOX Pico, word times aligned)",
+                description=f"{label}, {what} (SVOX Pico{' + WORLD' if transform else ''})",
                 engine_voice=LANGUAGES[language],
+                transform=transform,
             )
             for language, label in CATALOGUE.items()
+            for age, (what, transform) in WOMEN.items()
         ]
 
     def synthesize(self, request: SpeechRequest, workdir: Path) -> SpeechResult:

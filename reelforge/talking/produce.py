@@ -3,11 +3,12 @@ speaker, and the encode (the spine's render plan, fed with frames drawn here).
 
 The audio, its loudness normalisation and the encoder settings are the video kind's own
 (:func:`reelforge.render.plan.compile_plan` and :func:`reelforge.render.runner.run_plan`);
-only the frames come from a drawing function instead of the compositor. With light voices
-(Piper, espeak: one thread each) the turns are voiced on a thread while the frames of those
-already voiced are drawn and encoded (segments of the plan, joined with the mixed sound at
-the end): the voice engines and x264 run outside the GIL, so both cores stay busy
-(:func:`film`).
+only the frames come from a drawing function instead of the compositor. The turns are voiced
+on a thread while the frames of those already voiced are drawn and encoded (segments of the
+plan, joined with the mixed sound at the end): the voice engines and x264 run outside the GIL,
+so both cores stay busy (:func:`film`). Kokoro too: its session (~200 MB, ~500 MB while two
+sentences run) beside the encode peaked at ~1.05 GiB for a 60 s podcast (measured; an earlier
+1.77 GiB was the benchmark counting Python's vforked children twice).
 """
 
 from __future__ import annotations
@@ -212,15 +213,6 @@ class Voicing:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-
-    @property
-    def light(self) -> bool:
-        """Whether every voice is a light one (Piper, espeak: one thread, a small model) that
-        leaves a core free while it speaks. Kokoro keeps both cores busy on its own (sentences
-        side by side) and its session would stack on the encoder's memory: a 60 s podcast
-        drawn while Kokoro spoke peaked at 1.77 GiB and saved no CPU (measured)."""
-        heavy = {engine for engine, _ in voices.HEAVY_MODELS}
-        return not any(info.engine in heavy for info in self.infos)
 
     def all(self) -> list[SpokenTurn]:
         """Every turn voiced and placed, waiting for the last."""
@@ -528,10 +520,9 @@ def film(
     ``workdir``), with its SRT/VTT sidecars, a thumbnail a third of the way in and the
     manifest (kind, video, duration, size and rate, the rest of ``about(cut)``, timings).
 
-    With light voices (:attr:`Voicing.light`) the frames of each voiced turn are drawn and
-    encoded (a segment of the render plan) while the next turns are being voiced; the plan
-    then mixes the sound and joins the segments. Otherwise every turn is voiced, the voices'
-    models released, then the video encoded in one piece."""
+    The frames of each voiced turn are drawn and encoded (a segment of the render plan) while
+    the next turns are being voiced; once every turn is voiced the voices' models are
+    released, then the plan encodes the rest, mixes the sound and joins the segments."""
     from reelforge.render.plan import compile_plan, segment
     from reelforge.render.runner import encode_segment, run_plan
     from reelforge.talking.animate import SETTLE
@@ -575,7 +566,7 @@ def film(
                 break
             horizon = round(voicing.next_start(turn, main) * fps / 1000)
             ready = horizon - round(SETTLE * fps / 30)
-            if not voicing.light or ready - bounds[-1] < MIN_SEGMENT_S * fps:
+            if ready - bounds[-1] < MIN_SEGMENT_S * fps:
                 continue
             piece = segment(blank, render, len(bounds) - 1, bounds[-1], ready)
             encode_segment(blank, piece, _i420(drawing(spoken, horizon)))

@@ -1,17 +1,18 @@
 """French narration with SVOX Pico (``pico2wave``), word times aligned from espeak-ng.
 
 Pico (Debian's ``libttspico-utils``) speaks fr-FR, de-DE, es-ES, it-IT, en-US and en-GB with one
-woman's voice per language. It is clear (Whisper-base CER ~0.03 in French against Kokoro's
-~0.06, whose French R is heard as "h") and fast (~0.01 s of CPU per second of speech), but it
-reports no word times.
+woman's voice per language. It is clear (Whisper-base CER 0.044 in French against Kokoro's
+0.064-0.095, whose French R is heard as "h"; benchmarks/voices.py) and fast (~0.02 s of CPU
+per second of speech, alignment included), but it reports no word times.
 
 Word times come from espeak-ng, which says the same sentence with exact word and phoneme events
 (the ``espeak`` engine, asked through the registry). Both voices are cut to log-mel cepstra
 (13 coefficients less the level, normalised per sentence, with their slopes; 10 ms frames) and
 matched by dynamic time warping; every espeak word and phoneme boundary then moves along the
 warping path onto Pico's time axis. Measured on benchmarks/voices.py's French sentences, the word
-starts land a median 0.03 s from Whisper's (p90 0.09 s). The captions and the talking head's
-visemes read these times.
+starts land a median 0.024 s from Whisper's (p90 0.08 s; Kokoro's exact times 0.11 s), and the
+caption words of a French make60 video a median 0.028 s from Whisper's on the MP4. The captions
+and the talking head's visemes read these times.
 
 Sentences synthesise side by side (a ``pico2wave`` process each, its wav in a private folder).
 ``speed`` goes to Pico's own ``<speed>`` markup and to espeak, and the alignment follows what

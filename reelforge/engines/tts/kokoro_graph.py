@@ -15,7 +15,7 @@ original's, at ~0.38 instead of ~0.55 CPU-seconds per second of speech.
 Without VNNI (``avx512_vnni``, ``avx_vnni``) onnxruntime's u8 x s8 kernel can saturate 16-bit
 sums, so there the convolutions stay as they are. Either way the graph also returns Kokoro's
 token durations (:mod:`kokoro_model`). The result is written once, atomically, to
-``<cache>/kokoro/``, named after the source model's SHA-256 and the rewrite, so a later
+``<cache>/models/kokoro/``, named after the source model's SHA-256 and the rewrite, so a later
 process loads it directly (no ``onnx`` parse per process).
 """
 

@@ -261,7 +261,7 @@ def _rewritten(path: Path) -> str | bytes:
 
     durations, signed = (ROUNDED_DURATIONS, DURATIONS), kokoro_graph.has_vnni()
     try:
-        folder = get_settings().cache_dir / "kokoro"
+        folder = get_settings().cache_dir / "models" / "kokoro"
         return str(kokoro_graph.cached(path, folder, durations, signed))
     except OSError:
         return bytes(kokoro_graph.rewritten(path, durations, signed).SerializeToString())

@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import wave
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -266,24 +267,35 @@ def _speech_span(audio: NDArray[np.float32]) -> tuple[int, int]:
     return max(0, int(loud[0]) - margin), min(audio.size, int(loud[-1]) + 1 + margin)
 
 
+Timing = tuple[tuple[str, ...], tuple[tuple[int, int], ...], tuple[Span, ...]]
+# Sentences already timed in this process: (text, language, speed, samples) -> their timing.
+# espeak-ng's audio varies a little from call to call (its synthesiser carries state over),
+# which could move a boundary by a frame or two; Pico's audio does not, so the same sentence
+# said again (a pitch-shifted re-render, an edit) keeps the times it had.
+_timings: dict[tuple[str, str, float, int], Timing] = {}
+_timings_lock = threading.Lock()
+_REMEMBERED = 512
+
+
 def _sentence(text: str, language: str, speed: float, folder: Path) -> Sentence:
     """One sentence said by Pico, its words and phonemes timed by espeak's aligned onto it."""
     audio = _pico(text, language, speed, folder)
-    words, spans, phones = _aligned(text, language, speed, audio.tobytes())
+    key = (text, language, speed, audio.size)
+    with _timings_lock:
+        timing = _timings.get(key)
+    if timing is None:
+        timing = _aligned(text, language, speed, audio)
+        with _timings_lock:
+            if len(_timings) >= _REMEMBERED:
+                _timings.pop(next(iter(_timings)))
+            _timings[key] = timing
+    words, spans, phones = timing
     return Sentence(audio, words, spans, phones)
 
 
-@functools.lru_cache(maxsize=512)
-def _aligned(
-    text: str, language: str, speed: float, pcm: bytes
-) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...], tuple[Span, ...]]:
-    """The words, their sample spans in Pico's audio (``pcm``: float32) and the phonemes'.
-
-    Remembered: espeak-ng's audio varies a little from call to call (its synthesiser carries
-    state over), which could move a boundary by a frame or two; the same sentence said again in
-    this process keeps the times it had (a pitch shifted re-render, an edit).
-    """
-    audio = np.frombuffer(pcm, dtype=np.float32)
+def _aligned(text: str, language: str, speed: float, audio: NDArray[np.float32]) -> Timing:
+    """The words, their sample spans in Pico's ``audio`` and the phonemes', from espeak-ng's
+    speech of the same sentence warped onto it."""
     with tempfile.TemporaryDirectory(prefix="reelforge-pico-") as folder:
         timer = registry.get("voice", "espeak")
         timed = timer.synthesize(

@@ -3,8 +3,7 @@
 
 1. ``reelforge talk --character maya`` on a ~60 s script at 1080x1920 (9:16): Maya's voice is
    en-adult-female, Kokoro (Piper has no female English voice here);
-2. the same with ``--character leo``: en-adult-male, Piper (the English default voice), whose
-   turns are drawn and encoded while the next ones are voiced;
+2. the same with ``--character leo``: en-adult-male, Piper (the English default voice);
 3. ``reelforge podcast --layout split`` on a ~60 s two-person dialogue at 1920x1080 (16:9):
    host Kokoro, guest Piper;
 4. optionally (``--photo``) ``reelforge talk photo.png`` with scikit-image's astronaut.
@@ -13,7 +12,9 @@ Each runs in a fresh process (voices synthesised for real) and reports wall time
 (also per second of video: what a loaded, shared machine does not change), peak memory (the
 process tree), the video's length and the speed as a multiple of real time (video seconds /
 wall seconds). Goal (issue 12): at least 1.5x faster than real time, under 1.5 GiB, on 2
-cores. Kokoro costs ~0.64 CPU-s per second of speech, Piper ~0.1 (measured).
+cores. Every run draws and encodes the turns already voiced while the next ones are voiced.
+Kokoro costs ~0.46 CPU-s per second of speech on a CPU with VNNI (its convolutions rewritten,
+``reelforge/engines/tts/kokoro_graph.py``; ~0.67 without), Piper ~0.1 (measured).
 
     python benchmarks/talking.py [--json] [--photo] [--keep DIR]
 """

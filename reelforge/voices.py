@@ -65,9 +65,7 @@ def catalog() -> list[VoiceInfo]:
     Engines that cannot load (missing extra or library) are skipped.
     """
     seen: dict[str, VoiceInfo] = {}
-    names = [n for n in ENGINE_PREFERENCE if n in registry.names("voice")]
-    names += [n for n in registry.names("voice") if n not in ENGINE_PREFERENCE]
-    for name in names:
+    for name in sorted(registry.names("voice"), key=lambda n: _rank(n, ENGINE_PREFERENCE)):
         try:
             engine = registry.get("voice", name)
             voices = engine.voices()
@@ -78,17 +76,13 @@ def catalog() -> list[VoiceInfo]:
     return sorted(seen.values(), key=_sort_key)
 
 
-def _engine_rank(engine: str) -> int:
-    """Where an engine stands in ENGINE_PREFERENCE (others after it)."""
-    return (
-        ENGINE_PREFERENCE.index(engine) if engine in ENGINE_PREFERENCE else len(ENGINE_PREFERENCE)
-    )
+def _rank(value: str, order: tuple[str, ...]) -> int:
+    """Where ``value`` stands in ``order`` (anything else after it)."""
+    return order.index(value) if value in order else len(order)
 
 
 def _sort_key(voice: VoiceInfo) -> tuple[str, int, int]:
-    age = AGES.index(voice.age) if voice.age in AGES else len(AGES)
-    gender = GENDERS.index(voice.gender) if voice.gender in GENDERS else len(GENDERS)
-    return voice.language, age, gender
+    return voice.language, _rank(voice.age, AGES), _rank(voice.gender, GENDERS)
 
 
 def _split_id(voice_id: str) -> tuple[str, str, str] | None:
@@ -117,11 +111,15 @@ def resolve_voice(voice: str | None, language: str) -> VoiceInfo:
     if voice is None or not voice.strip():
         lang = primary_language(language)
         mine = [v for v in voices if v.language == lang]
-        for engine in sorted({v.engine for v in mine}, key=_engine_rank):
-            for age, gender in _DEFAULT_PERSONAS:
-                for v in mine:
-                    if (v.engine, v.age, v.gender) == (engine, age, gender):
-                        return v
+        usual = [v for v in mine if (v.age, v.gender) in _DEFAULT_PERSONAS]
+        if usual:  # the best engine's first default persona
+            return min(
+                usual,
+                key=lambda v: (
+                    _rank(v.engine, ENGINE_PREFERENCE),
+                    _DEFAULT_PERSONAS.index((v.age, v.gender)),
+                ),
+            )
         if mine:
             return mine[0]
         langs = ", ".join(sorted({v.language for v in voices}))

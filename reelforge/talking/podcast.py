@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from reelforge.errors import SpecError
 from reelforge.talking import animate, cast, produce
 from reelforge.talking.make import TalkingResult, picture_track
-from reelforge.talking.portrait import NO_FACE, locate_face, picture_files
+from reelforge.talking.portrait import NO_FACE, Face, locate_face, picture_files
 from reelforge.talking.visemes import MouthTrack, silent_track
 
 Progress = Callable[[str, float], None]
@@ -158,9 +158,12 @@ def _pictures(value: Any) -> str | tuple[str, ...] | None:
     )
 
 
-def _photo(path: Path, who: str, notes: list[str]) -> Frame:
-    """The picture at ``path`` (BGR), its face checked now, before any voice speaks: a bad
-    one is refused, none found is the whole-image mode and a note says so."""
+Photo = tuple[Frame, Face | None]  # a speaker's picture (BGR) and its face, located once
+
+
+def _photo(path: Path, who: str, notes: list[str]) -> Photo:
+    """The picture at ``path`` and its face, found now, before any voice speaks: a bad one is
+    refused, none found is the whole-image mode and a note says so."""
     from reelforge.render.compositor import load_image
 
     image = np.ascontiguousarray(load_image(path)[..., :3])
@@ -170,7 +173,7 @@ def _photo(path: Path, who: str, notes: list[str]) -> Frame:
         raise SpecError(f"{who}: {exc.message}", hint=exc.hint) from None
     if face is None:
         notes.append(f"{who}: {NO_FACE}")
-    return image
+    return image, face
 
 
 def _renamed(board: Dialogue, index: int, name: str) -> Dialogue:
@@ -233,7 +236,7 @@ class _Actor:
         self,
         speaker: Speaker,
         character: cast.Character | None,
-        pictures: Sequence[Frame],
+        pictures: Sequence[Photo],
         colour: str,
         seed: int,
         fps: int,
@@ -282,9 +285,8 @@ class _Actor:
             picture = int(self.scene[min(number, len(self.scene) - 1)])
             stage = self._portraits.get((picture, w, h))
             if stage is None:
-                stage = PortraitStage.from_image(
-                    self.pictures[picture], self.mouth, self.motion, (w, h)
-                )
+                image, face = self.pictures[picture]
+                stage = PortraitStage.framed(image, face, self.mouth, self.motion, (w, h))
                 self._portraits[(picture, w, h)] = stage
             frame[y : y + h, x : x + w] = stage.draw(number)
             return
@@ -501,7 +503,7 @@ def make_podcast(
     taken: list[str] = []
     voice_of: list[str] = []
     characters: list[cast.Character | None] = []
-    images: list[list[Frame]] = []
+    images: list[list[Photo]] = []
     notes: list[str] = []
     personas = ("adult-female", "adult-male", "senior-female", "young-male")
     for k, speaker in enumerate(board.speakers):

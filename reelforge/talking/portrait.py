@@ -299,7 +299,18 @@ class PortraitStage:
     def from_image(
         cls, image: Frame, mouth: MouthTrack, motion: Motion, size: tuple[int, int]
     ) -> PortraitStage:
-        face = locate_face(image)
+        return cls.framed(image, locate_face(image), mouth, motion, size)
+
+    @classmethod
+    def framed(
+        cls,
+        image: Frame,
+        face: Face | None,
+        mouth: MouthTrack,
+        motion: Motion,
+        size: tuple[int, int],
+    ) -> PortraitStage:
+        """The stage of ``image`` whose ``face`` :func:`locate_face` found already."""
         picture, scale, ox, oy = _cover(image, face, size)
         return cls(
             picture, _scaled_face(face, scale, ox, oy) if face else None, mouth, motion, size

@@ -42,8 +42,17 @@ from numpy.typing import NDArray
 
 from reelforge.engines import registry
 from reelforge.engines.base import EngineInfo, SpeechRequest, SpeechResult, VoiceInfo
-from reelforge.engines.tts.speech_audio import Sentence, Sentences, Span, Speech, wav_name
+from reelforge.engines.tts.speech_audio import (
+    Sentence,
+    Sentences,
+    Span,
+    Speech,
+    peak,
+    speech_bounds,
+    wav_name,
+)
 from reelforge.errors import EngineFailed, EngineUnavailable, SpecError
+from reelforge.speech_transform import read_wav
 
 _PROGRAM = "pico2wave"
 INSTALL_HINT = (
@@ -242,29 +251,12 @@ def _pico(text: str, language: str, speed: float, folder: Path) -> NDArray[np.fl
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", "replace").strip()[-300:]
             raise EngineFailed(f"pico2wave failed: {message}", hint=INSTALL_HINT)
-        with wave.open(name, "rb") as wav:
-            pcm = np.frombuffer(wav.readframes(wav.getnframes()), "<i2")
+        audio, _ = read_wav(Path(name))
     except (OSError, subprocess.TimeoutExpired, wave.Error) as exc:
         raise EngineFailed(f"pico2wave failed ({type(exc).__name__})", hint=INSTALL_HINT) from exc
     finally:
         Path(name).unlink(missing_ok=True)
-    return pcm.astype(np.float32) / 32768.0
-
-
-def _read(path: Path) -> tuple[NDArray[np.float32], int]:
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        pcm = np.frombuffer(wav.readframes(wav.getnframes()), "<i2")
-    return pcm.astype(np.float32) / 32768.0, rate
-
-
-def _speech_span(audio: NDArray[np.float32]) -> tuple[int, int]:
-    """First and one-past-last sample of the speech (1 % of its peak), 10 ms kept around."""
-    loud = np.flatnonzero(np.abs(audio) > 0.01 * max(1e-9, float(np.abs(audio).max(initial=0))))
-    if loud.size == 0:
-        return 0, audio.size
-    margin = _RATE // 100
-    return max(0, int(loud[0]) - margin), min(audio.size, int(loud[-1]) + 1 + margin)
+    return audio.astype(np.float32)
 
 
 Timing = tuple[tuple[str, ...], tuple[tuple[int, int], ...], tuple[Span, ...]]
@@ -301,9 +293,9 @@ def _aligned(text: str, language: str, speed: float, audio: NDArray[np.float32])
         timed = timer.synthesize(
             SpeechRequest(text, language, _TIMERS[language], speed), Path(folder)
         )
-        reference, reference_rate = _read(Path(timed.audio))
+        reference, reference_rate = read_wav(Path(timed.audio))
     words = tuple(w.text for w in timed.words)
-    first, last = _speech_span(audio)
+    first, last = speech_bounds(audio, _RATE, 0.01 * peak(audio))  # speech: 1 % of its peak
     if last - first < _RATE // 50 or reference.size == 0:  # nothing said (a lone symbol)
         return words, ((-1, -1),) * len(words), ()
     moved = time_map(reference, reference_rate, audio[first:last], _RATE)

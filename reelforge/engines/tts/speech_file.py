@@ -21,13 +21,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelforge.engines.base import SpeechResult, VoiceInfo, Word
-from reelforge.engines.tts.speech_audio import ordered_words
+from reelforge.engines.tts.speech_audio import ordered_words, speech_bounds
 from reelforge.errors import EngineFailed, SpecError
 from reelforge.speech_transform import write_wav
 
 _PEAK = 0.9  # headroom below full scale so later mixing does not clip
 _SILENCE = 0.01  # |sample| under 1 % of the peak counts as silence
-_MARGIN_S = 0.01  # keep 10 ms around the speech
 _SENTENCE_ENDS = ".!?。！？؟।\n"
 
 
@@ -164,17 +163,14 @@ def result(
         raise EngineFailed(f"{engine} returned no audio", hint="check the text has words")
     peak = float(np.max(np.abs(audio)))
     audio = audio * (_PEAK / peak)
-    loud = np.flatnonzero(np.abs(audio) > _SILENCE)
-    margin = int(_MARGIN_S * rate)
-    first = max(0, int(loud[0]) - margin)
-    last = min(audio.size, int(loud[-1]) + 1 + margin)
+    first, last = speech_bounds(audio, rate, _SILENCE)
     audio = audio[first:last]
     duration_ms = round(audio.size * 1000 / rate)
     shift = round(first * 1000 / rate)
     if words is None:
         timed = spread_words(text, 0, duration_ms)
     else:
-        timed = [Word(w.text, w.start_ms - shift, w.end_ms - shift) for w in words]
+        timed = [w.shifted(-shift) for w in words]
     clamped = ordered_words(((w.text, w.start_ms, w.end_ms) for w in timed), duration_ms)
     key = hashlib.sha256(f"{engine}|{version}|{text}".encode()).hexdigest()[:16]
     path = Path(workdir) / f"{engine}-{key}-{hashlib.sha256(audio.tobytes()).hexdigest()[:8]}.wav"

@@ -48,11 +48,12 @@ RETRY_AFTER_S = 5  # a sample takes a second or two to make
 
 def _built(path: Path, build: Callable[[Path], Path]) -> Path:
     """``path``, made by ``build`` under a temporary name and renamed when complete (a request
-    that finds the file never reads half of it)."""
+    that finds the file never reads half of it; the name is this process's, as API processes
+    sharing the cache folder may build the same sample at once)."""
     if path.is_file():  # made by a build that finished since the request looked
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.part{path.suffix}")
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.part{path.suffix}")
     try:
         build(partial)
         os.replace(partial, path)

@@ -52,6 +52,15 @@ def _manifest(api: Api, key: str, job: dict[str, Any]) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
+def _completed(api: Api, key: str, route: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The job ``body`` makes at ``route``, accepted and run to completion."""
+    response = api.client.post(route, headers=api.headers(key), json=body)
+    assert response.status_code == 202, response.text
+    job: dict[str, Any] = api.wait(response.json()["id"], key, timeout=120)
+    assert job["status"] == "completed", job
+    return job
+
+
 @pytest.fixture
 def real_api(make_api: Any) -> Api:  # the real renderer (no fake)
     return make_api()  # type: ignore[no-any-return]
@@ -60,22 +69,9 @@ def real_api(make_api: Any) -> Api:  # the real renderer (no fake)
 def test_talking_photo_job_runs_end_to_end(real_api: Api) -> None:
     api = real_api
     key = api.key()
-    uploaded = api.client.post(
-        "/api/media",
-        headers=api.headers(key),
-        files={"file": ("me.jpg", _astronaut_png(), "image/jpeg")},
-    )
-    assert uploaded.status_code == 201, uploaded.text
-    media = uploaded.json()["reference"]  # media:<id>.<ext>
-    response = api.client.post(
-        "/api/talking",
-        headers=api.headers(key),
-        json={"script": "Hello there.", "portrait": media, "preview": True},
-    )
-    assert response.status_code == 202, response.text
-    job = api.wait(response.json()["id"], key, timeout=120)
-    assert job["status"] == "completed", job
-    files = job["links"]["files"]
+    media = _upload(api, key, "me.jpg", _astronaut_png(), "image/jpeg")  # media:<id>.<ext>
+    body = {"script": "Hello there.", "portrait": media, "preview": True}
+    files = _completed(api, key, "/api/talking", body)["links"]["files"]
     assert {"video", "thumbnail", "manifest", "captions.srt"} <= set(files)
     video = api.client.get(files["video"], headers=api.headers(key))
     assert video.status_code == 200 and video.content[4:8] == b"ftyp"
@@ -140,22 +136,16 @@ def test_podcast_job_runs(real_api: Api) -> None:
         _upload(api, key, "host.jpg", _astronaut_png(), "image/jpeg"),
         _upload(api, key, "logo.png", _no_face_png(), "image/png"),
     ]
-    response = api.client.post(
-        "/api/podcasts",
-        headers=api.headers(key),
-        json={
-            "dialogue": "HOST: Welcome.\nGUEST: Thanks.\nHOST: Bye.",
-            "speakers": [
-                {"label": "HOST", "portrait": pictures, "name": "Rosa", "role": "Host"},
-                {"label": "GUEST", "character": "kenji", "role": "Engineer"},
-            ],
-            "layout": "pip",
-            "preview": True,
-        },
-    )
-    assert response.status_code == 202, response.text
-    job = api.wait(response.json()["id"], key, timeout=120)
-    assert job["status"] == "completed", job
+    body = {
+        "dialogue": "HOST: Welcome.\nGUEST: Thanks.\nHOST: Bye.",
+        "speakers": [
+            {"label": "HOST", "portrait": pictures, "name": "Rosa", "role": "Host"},
+            {"label": "GUEST", "character": "kenji", "role": "Engineer"},
+        ],
+        "layout": "pip",
+        "preview": True,
+    }
+    job = _completed(api, key, "/api/podcasts", body)
     assert {"video", "thumbnail", "manifest"} <= set(job["links"]["files"])
     manifest = _manifest(api, key, job)
     assert [s["portraits"] for s in manifest["speakers"]] == [2, 0]
@@ -172,15 +162,8 @@ def test_several_portraits_of_one_character_end_to_end(real_api: Api) -> None:
         _upload(api, key, "pose1.jpg", _astronaut_png(), "image/jpeg"),
         _upload(api, key, "pose2.jpg", _astronaut_png(other_pose=True), "image/jpeg"),
     ]
-    response = api.client.post(
-        "/api/talking",
-        headers=api.headers(key),
-        json={"script": "The first scene.\n\nThe second one.", "portrait": poses, "preview": True},
-    )
-    assert response.status_code == 202, response.text
-    job = api.wait(response.json()["id"], key, timeout=120)
-    assert job["status"] == "completed", job
-    manifest = _manifest(api, key, job)
+    body = {"script": "The first scene.\n\nThe second one.", "portrait": poses, "preview": True}
+    manifest = _manifest(api, key, _completed(api, key, "/api/talking", body))
     assert manifest["portraits"] == 2 and manifest["notes"] == []
 
 

@@ -49,6 +49,20 @@ def follow(tab: Firefox, timeout: float = 90) -> tuple[str, set[float], set[str]
     raise AssertionError(f"the job page never showed the end: {progress} {stages}")
 
 
+def run_preview(tab: Firefox, script: str) -> tuple[set[float], set[str]]:
+    """Submit ``script`` from the video form as a preview and follow its job to "Done": the
+    progress values and stage names shown on the way."""
+    tab.fill("#script", script)
+    if not tab.call("() => document.querySelector('input[name=preview]').checked"):
+        tab.click("input[name=preview]")
+    tab.click("#submit")
+    # (the first job of a fresh server loads the voice catalogue: seconds on a busy machine)
+    tab.visible("#job-progress", timeout=90)
+    status, progress, stages = follow(tab)
+    assert status == "Done", tab.text("#job-error")
+    return progress, stages
+
+
 def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Path) -> None:
     tab, key = firefox, keyed_server.key or ""
     size(tab, PHONE)
@@ -97,14 +111,8 @@ def test_the_studio_in_firefox(firefox: Firefox, keyed_server: Server, shots: Pa
     # A preview job from the form, followed to the end over the event stream.
     tab.fill("input[name=duration]", "")
     # (captions not burned into the picture: the player shows its caption track at once)
-    tab.fill("#script", "---\ncaptions:\n  burn: false\n---\nGood evening. Firefox plays this one.")
-    if not tab.call("() => document.querySelector('input[name=preview]').checked"):
-        tab.click("input[name=preview]")
-    tab.click("#submit")
-    # (the first job of a fresh server loads the voice catalogue: seconds on a busy machine)
-    tab.visible("#job-progress", timeout=90)
-    status, progress, stages = follow(tab)
-    assert status == "Done", tab.text("#job-error")
+    script = "---\ncaptions:\n  burn: false\n---\nGood evening. Firefox plays this one."
+    progress, stages = run_preview(tab, script)
     assert 100 in progress and any(0 < p < 100 for p in progress), progress
     assert stages, "no stage name was shown"
 
@@ -173,13 +181,7 @@ def test_translated_captions_in_firefox(
     tab.wait("() => document.querySelector('#translate-languages li[data-code=fr]').hidden")
     tab.click("#translate-languages li[data-code=de] input")
     tab.wait("() => document.querySelector('#translate-summary').textContent.includes('German')")
-    tab.fill("#script", "Good evening. Firefox reads this one in German too.")
-    if not tab.call("() => document.querySelector('input[name=preview]').checked"):
-        tab.click("input[name=preview]")
-    tab.click("#submit")
-    tab.visible("#job-progress", timeout=90)
-    status, _, _ = follow(tab)
-    assert status == "Done", tab.text("#job-error")
+    run_preview(tab, "Good evening. Firefox reads this one in German too.")
     tab.visible("#translated-downloads")
     assert tab.text("#translated-downloads .language") == "German"
     links = tab.call(

@@ -6,11 +6,13 @@ Python composition and x264 encoding overlap (OpenCV releases the GIL).
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -114,6 +116,18 @@ def refine_gain(plan: RenderPlan, level: AudioLevel) -> AudioLevel:
     return level
 
 
+def _mixed(plan: RenderPlan, progress: Progress | None, timings: dict[str, float]) -> AudioLevel:
+    """The plan's sound pre-mixed, measured and its gain refined (none: no gain), timed into
+    ``timings["audio_mix_s"]``."""
+    started = time.perf_counter()
+    level = AudioLevel(None, None, 0.0)
+    if plan.audio_args:
+        Path(plan.audio_args[-1]).parent.mkdir(parents=True, exist_ok=True)  # the work folder
+        level = refine_gain(plan, premix_audio(plan, progress))
+    timings["audio_mix_s"] = time.perf_counter() - started
+    return level
+
+
 def _fill(args: tuple[str, ...], level: str) -> list[str]:
     return [a.replace("@LEVEL@", level) for a in args]
 
@@ -205,34 +219,33 @@ def run_plan(
         Path(path).write_text(text, encoding="utf-8")
 
     t0 = time.perf_counter()
-    level = AudioLevel(None, None, 0.0)
-    if plan.audio_args:
-        Path(plan.audio_args[-1]).parent.mkdir(parents=True, exist_ok=True)  # the work folder
-        level = refine_gain(plan, premix_audio(plan, progress))
-    timings["audio_mix_s"] = time.perf_counter() - t0
-    level_chain = level_filter(level, plan.true_peak_db)
-
-    t0 = time.perf_counter()
     with atomic_output(output) as partial:
         if not plan.join_args:
+            level = _mixed(plan, progress, timings)
+            t0 = time.perf_counter()
             segment = plan.segments[0]
-            args = _fill(segment.args, level_chain)
+            args = _fill(segment.args, level_filter(level, plan.true_peak_db))
             args[-1] = str(partial)
             _encode(timeline, args, segment.start, segment.end, progress, 0, keep, kept, source)
-        else:
-            for segment in plan.segments[encoded:]:
-                _encode(
-                    timeline,
-                    _fill(segment.args, level_chain),
-                    segment.start,
-                    segment.end,
-                    progress,
-                    segment.start,
-                    keep,
-                    kept,
-                    source,
-                )
-            join = _fill(plan.join_args, level_chain)
+        else:  # the segments are video only: the sound is mixed while they encode
+            with ThreadPoolExecutor(1, thread_name_prefix="mix") as pool:
+                # a copy of this context: a job's Cancellation reaches the mix's ffmpeg
+                mix = contextvars.copy_context().run
+                mixing = pool.submit(mix, _mixed, plan, None, timings)
+                for segment in plan.segments[encoded:]:
+                    _encode(
+                        timeline,
+                        list(segment.args),
+                        segment.start,
+                        segment.end,
+                        progress,
+                        segment.start,
+                        keep,
+                        kept,
+                        source,
+                    )
+                level = mixing.result()
+            join = _fill(plan.join_args, level_filter(level, plan.true_peak_db))
             join[-1] = str(partial)
             process = FfmpegProcess(join, stdin=None)
             process.close_and_wait()

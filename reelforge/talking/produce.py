@@ -6,9 +6,10 @@ The audio, its loudness normalisation and the encoder settings are the video kin
 only the frames come from a drawing function instead of the compositor. The turns are voiced
 on a thread while the frames of those already voiced are drawn and encoded (segments of the
 plan, joined with the mixed sound at the end): the voice engines and x264 run outside the GIL,
-so both cores stay busy (:func:`film`). Kokoro too: its session (~200 MB, ~500 MB while two
-sentences run) beside the encode peaked at ~1.05 GiB for a 60 s podcast (measured; an earlier
-1.77 GiB was the benchmark counting Python's vforked children twice).
+so both cores stay busy (:func:`film`). Two turns are voiced at once, so the next one fills
+the core the last sentence of a turn leaves idle; Kokoro still runs no more sentences at once
+than there are cores (``kokoro_model.GATE``): its session (~200 MB, ~500 MB while two
+sentences run) beside the encode peaked at ~1.05 GiB for a 60 s podcast (measured).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import json
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +123,7 @@ REACTIONS: dict[str, tuple[str, ...]] = {
 }
 REACTION_AFTER_MS = 3500  # only turns at least this long get one
 REACTION_GAIN_DB = -4.0  # a reaction sits under the speaker
+VOICES_AHEAD = 2  # turns being voiced at once
 
 
 class Voicing:
@@ -169,9 +173,8 @@ class Voicing:
             queue.Queue()
         )
         self._stop = threading.Event()
-        # a copy of this context: a job's Cancellation reaches what a voice starts
         self._thread = threading.Thread(
-            target=contextvars.copy_context().run, args=(self._run,), name="voice", daemon=True
+            target=contextvars.copy_context().run, args=(self._run,), name="voicing", daemon=True
         )
 
     def listener(self, index: int) -> int:
@@ -189,22 +192,44 @@ class Voicing:
         engine = registry.get("voice", info.engine)
         return voices.speak_in_turn(engine, info, request, self.folder)
 
+    def _voice(self, index: int) -> tuple[SpeechResult, SpeechResult | None]:
+        """Turn ``index`` said, and a listener's reaction to it (or None)."""
+        turn = self.turns[index]
+        speech = self._say(turn.speaker, turn.text)
+        reaction = None
+        if self.reactions and speech.duration_ms >= REACTION_AFTER_MS:
+            text = self.reactions[index % len(self.reactions)]
+            reaction = self._say(self.listener(index), text)
+        return speech, reaction
+
     def _run(self) -> None:
+        """Voice the turns in order, :data:`VOICES_AHEAD` at a time: the next turn starts
+        while the last sentences of one finish (a voice runs a turn's sentences side by
+        side, so its last one would otherwise leave a core idle), handed on in order."""
         started = time.perf_counter()
-        for index, turn in enumerate(self.turns):
-            if self._stop.is_set():
-                return
-            try:
-                speech = self._say(turn.speaker, turn.text)
-                reaction = None
-                if self.reactions and speech.duration_ms >= REACTION_AFTER_MS:
-                    text = self.reactions[index % len(self.reactions)]
-                    reaction = self._say(self.listener(index), text)
-            except BaseException as exc:  # handed to the consumer, raised there
-                self._ready.put(exc)
-                return
-            self.seconds = time.perf_counter() - started
-            self._ready.put((speech, reaction))
+        waiting = iter(range(len(self.turns)))
+        with ThreadPoolExecutor(VOICES_AHEAD, thread_name_prefix="voice") as pool:
+            running: deque[Future[tuple[SpeechResult, SpeechResult | None]]] = deque()
+
+            def start_next() -> None:
+                index = next(waiting, None)
+                if index is not None and not self._stop.is_set():
+                    # a copy of this context: a job's Cancellation reaches what a voice starts
+                    voice = contextvars.copy_context().run
+                    running.append(pool.submit(voice, self._voice, index))
+
+            for _ in range(VOICES_AHEAD):
+                start_next()
+            while running:
+                try:
+                    said = running.popleft().result()
+                except BaseException as exc:  # handed to the consumer, raised there
+                    self._stop.set()
+                    self._ready.put(exc)
+                    return
+                start_next()
+                self.seconds = time.perf_counter() - started
+                self._ready.put(said)
 
     def __enter__(self) -> Voicing:
         self._thread.start()

@@ -20,13 +20,16 @@ CPU per second of speech than one run spread over every core); runs are thread-s
 
 from __future__ import annotations
 
+import heapq
 import importlib.resources
 import importlib.util
+import itertools
 import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -169,11 +172,55 @@ def word_spans(
     return out
 
 
+class Gate:
+    """At most ``slots`` sentences spoken at once in this process, however many callers
+    (scenes, a talking video's next turn) ask; a freed slot goes to the oldest ticket waiting,
+    so a call's sentences run before those of a call made after it. More runs than cores
+    would only share the cores, each holding its working memory (~150 MB) meanwhile."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._changed = threading.Condition()
+        self._waiting: list[int] = []  # a heap of tickets
+        self._numbers = itertools.count()
+
+    def tickets(self, count: int) -> list[int]:
+        """``count`` places in the queue, after every ticket handed out before."""
+        with self._changed:
+            return [next(self._numbers) for _ in range(count)]
+
+    @contextmanager
+    def held(self, ticket: int) -> Iterator[None]:
+        """A slot, once ``ticket`` is the oldest waiting and one is free."""
+        with self._changed:
+            heapq.heappush(self._waiting, ticket)
+            self._changed.wait_for(lambda: self.slots > 0 and self._waiting[0] == ticket)
+            heapq.heappop(self._waiting)
+            self.slots -= 1
+            self._changed.notify_all()  # the next oldest may take another free slot
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.slots += 1
+                self._changed.notify_all()
+
+
+GATE = Gate(os.cpu_count() or 1)
+
+
 def each(speak: Callable[[Item], Result], items: Sequence[Item], name: str) -> list[Result]:
-    """``speak`` on every item, side by side on the single-threaded session, in order."""
+    """``speak`` on every item, side by side on the single-threaded session, in order, as
+    many at once as :data:`GATE` lets through."""
+    tickets = GATE.tickets(len(items))
+
+    def gated(pair: tuple[int, Item]) -> Result:
+        with GATE.held(pair[0]):
+            return speak(pair[1])
+
     workers = max(1, min(os.cpu_count() or 1, len(items)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as pool:
-        return list(pool.map(speak, items))
+        return list(pool.map(gated, zip(tickets, items, strict=True)))
 
 
 class KokoroVoice:

@@ -8,6 +8,7 @@ other. Times at this boundary are integer milliseconds.
 from __future__ import annotations
 
 import importlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -95,6 +96,12 @@ class VoiceInfo:
         """A voice named by its language, age and gender ("fr-child-female"), as every voice of
         the catalogue is; ``details``: description, engine_voice, transform."""
         return cls(f"{language}-{age}-{gender}", engine, language, gender, age, **details)
+
+
+# How soon the speech being made is needed, lowest first: an engine that queues its work
+# (Kokoro's sentences, ``kokoro_model.GATE``) serves the lowest first. A talking video voicing
+# two turns at once sets each turn's index, so the turn it draws next is never kept waiting.
+speech_order: ContextVar[int] = ContextVar("speech_order", default=0)
 
 
 @dataclass(frozen=True)

@@ -154,11 +154,25 @@ class Pose:
 # --------------------------------------------------------------------------- geometry
 
 
-def _bezier(p0: Point, p1: Point, p2: Point, p3: Point, n: int = 12) -> Points:
+@lru_cache(maxsize=16)
+def _bernstein(n: int) -> tuple[Points, Points, Points, Points]:
+    """The cubic Bézier weights of ``n`` points evenly spaced in t (computed once per n)."""
     t = np.linspace(0.0, 1.0, n)[:, None]
+    return (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
+
+
+def _bezier(p0: Point, p1: Point, p2: Point, p3: Point, n: int = 12) -> Points:
+    w0, w1, w2, w3 = _bernstein(n)
     a, b, c, d = (np.array(p, np.float64) for p in (p0, p1, p2, p3))
-    out: Points = (1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t**2 * c + t**3 * d
+    out: Points = w0 * a + w1 * b + w2 * c + w3 * d
     return out
+
+
+@lru_cache(maxsize=64)
+def _circle(n: int, a0: float, a1: float) -> tuple[Points, Points]:
+    """Cosines and sines of ``n`` angles from ``a0`` to ``a1`` (computed once per arc)."""
+    t = np.linspace(a0, a1, n, endpoint=(a1 - a0) < 2 * math.pi - 1e-6)
+    return np.cos(t), np.sin(t)
 
 
 def _ellipse(
@@ -170,8 +184,15 @@ def _ellipse(
     a0: float = 0.0,
     a1: float = 2 * math.pi,
 ) -> Points:
-    t = np.linspace(a0, a1, n, endpoint=(a1 - a0) < 2 * math.pi - 1e-6)
-    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
+    cos, sin = _circle(n, a0, a1)
+    return _pair(cx + rx * cos, cy + ry * sin)
+
+
+def _pair(x: Points, y: Points) -> Points:
+    """Points from their x and y (np.stack's result, without its checks)."""
+    out = np.empty((len(x), 2))
+    out[:, 0], out[:, 1] = x, y
+    return out
 
 
 def _path(*parts: Points) -> Points:
@@ -207,7 +228,7 @@ class _Transform:
         y = pts[:, 1] - self.pivot_y
         rx = c * x - s * y
         ry = s * x + c * y + self.pivot_y
-        return np.stack([self.cx + rx * self.unit, self.cy + ry * self.unit], axis=1)
+        return _pair(self.cx + rx * self.unit, self.cy + ry * self.unit)
 
 
 class _Canvas:

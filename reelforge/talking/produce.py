@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from reelforge import voices
 from reelforge.captions.formats import to_srt, to_vtt
 from reelforge.captions.lines import group_words
-from reelforge.engines.base import SpeechRequest, SpeechResult
+from reelforge.engines.base import SpeechRequest, SpeechResult, speech_order
 from reelforge.errors import SpecError
 from reelforge.render.compositor import Sprite
 from reelforge.talking.visemes import MouthTrack, combine, silent_track, track_for_speech
@@ -215,8 +215,9 @@ class Voicing:
                 index = next(waiting, None)
                 if index is not None and not self._stop.is_set():
                     # a copy of this context: a job's Cancellation reaches what a voice starts
-                    voice = contextvars.copy_context().run
-                    running.append(pool.submit(voice, self._voice, index))
+                    context = contextvars.copy_context()
+                    context.run(speech_order.set, index)  # the earlier turn goes first
+                    running.append(pool.submit(context.run, self._voice, index))
 
             for _ in range(VOICES_AHEAD):
                 start_next()

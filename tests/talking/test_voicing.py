@@ -4,14 +4,16 @@ the gate lets through, oldest first."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from reelforge.engines.base import SpeechResult
-from reelforge.engines.tts.kokoro_model import Gate
+from reelforge.engines.base import SpeechResult, speech_order
+from reelforge.engines.tts.kokoro_model import Gate, Ticket
 from reelforge.errors import EngineFailed
 from reelforge.talking import produce
 
@@ -78,38 +80,55 @@ def test_a_failing_turn_stops_the_voicing(tmp_path: Path, monkeypatch: pytest.Mo
 def test_the_gate_lets_through_its_slots() -> None:
     gate, busy = Gate(2), _Busy()
 
-    def run(ticket: int) -> None:
+    def run(ticket: Ticket) -> None:
         with gate.held(ticket), busy:
             time.sleep(0.05)
 
-    threads = [threading.Thread(target=run, args=(t,)) for t in gate.tickets(6)]
-    for thread in threads:
-        thread.start()
+    _run_all(run, gate.tickets(6))
+    assert busy.most == 2
+
+
+def _run_all(run: Callable[[Ticket], None], tickets: list[Ticket]) -> None:
+    """``run`` on a thread per ticket, started in the order given, one after another (the
+    first has taken its slot before the others ask)."""
+    threads = []
+    for ticket in tickets:
+        threads.append(threading.Thread(target=run, args=(ticket,)))
+        threads[-1].start()
+        time.sleep(0.03)
     for thread in threads:
         thread.join()
-    assert busy.most == 2
 
 
 def test_a_freed_slot_goes_to_the_oldest_ticket_waiting() -> None:
     """The newest ticket holds the slot; the others ask newest first and still run oldest
-    first (a turn's sentences before the next turn's)."""
+    first (a call's sentences before a later call's)."""
     gate, order = Gate(1), []
     tickets = gate.tickets(4)
-    holding = threading.Event()
 
-    def run(ticket: int) -> None:
+    def run(ticket: Ticket) -> None:
         with gate.held(ticket):
             order.append(ticket)
-            holding.set()
             time.sleep(0.2 if ticket == tickets[-1] else 0.0)
 
-    threads = [threading.Thread(target=run, args=(tickets[-1],))]
-    threads[0].start()
-    holding.wait()
-    for ticket in reversed(tickets[:-1]):
-        threads.append(threading.Thread(target=run, args=(ticket,)))
-        threads[-1].start()
-        time.sleep(0.02)  # each asks after the one before
-    for thread in threads:
-        thread.join()
+    _run_all(run, tickets[::-1])
     assert order == [tickets[-1], *tickets[:-1]]
+
+
+def test_the_speech_needed_first_goes_first() -> None:
+    """A talking video's next turn took its tickets first; the turn it draws now still runs
+    before it (its lower speech_order)."""
+    gate, order = Gate(1), []
+    context = contextvars.copy_context()
+    context.run(speech_order.set, 1)
+    later = context.run(gate.tickets, 2)  # the next turn asked first
+    holding = gate.tickets(1)  # something already running
+    sooner = gate.tickets(2)  # this turn (order 0)
+
+    def run(ticket: Ticket) -> None:
+        with gate.held(ticket):
+            order.append(ticket)
+            time.sleep(0.2 if ticket in holding else 0.0)
+
+    _run_all(run, holding + later + sooner)
+    assert order == holding + sooner + later

@@ -39,7 +39,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from reelforge.engines.base import EngineInfo
+from reelforge.engines.base import EngineInfo, speech_order
 from reelforge.errors import EngineUnavailable
 
 SAMPLE_RATE = 24000
@@ -172,25 +172,31 @@ def word_spans(
     return out
 
 
+Ticket = tuple[int, int]  # (speech order, number): a place in the Gate's queue
+
+
 class Gate:
     """At most ``slots`` sentences spoken at once in this process, however many callers
-    (scenes, a talking video's next turn) ask; a freed slot goes to the oldest ticket waiting,
-    so a call's sentences run before those of a call made after it. More runs than cores
-    would only share the cores, each holding its working memory (~150 MB) meanwhile."""
+    (scenes, a talking video's next turn) ask. A freed slot goes to the lowest ticket
+    waiting: the lowest :data:`speech_order` of its call, then the oldest, so a call's
+    sentences run before those of a call made after it (or needed after it). More runs than
+    cores would only share the cores, each holding its working memory (~150 MB) meanwhile."""
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
         self._changed = threading.Condition()
-        self._waiting: list[int] = []  # a heap of tickets
+        self._waiting: list[Ticket] = []  # a heap
         self._numbers = itertools.count()
 
-    def tickets(self, count: int) -> list[int]:
-        """``count`` places in the queue, after every ticket handed out before."""
+    def tickets(self, count: int) -> list[Ticket]:
+        """``count`` places in the queue for the caller's :data:`speech_order`, after every
+        ticket of that order handed out before."""
+        order = speech_order.get()
         with self._changed:
-            return [next(self._numbers) for _ in range(count)]
+            return [(order, next(self._numbers)) for _ in range(count)]
 
     @contextmanager
-    def held(self, ticket: int) -> Iterator[None]:
+    def held(self, ticket: Ticket) -> Iterator[None]:
         """A slot, once ``ticket`` is the oldest waiting and one is free."""
         with self._changed:
             heapq.heappush(self._waiting, ticket)
@@ -214,7 +220,7 @@ def each(speak: Callable[[Item], Result], items: Sequence[Item], name: str) -> l
     many at once as :data:`GATE` lets through."""
     tickets = GATE.tickets(len(items))
 
-    def gated(pair: tuple[int, Item]) -> Result:
+    def gated(pair: tuple[Ticket, Item]) -> Result:
         with GATE.held(pair[0]):
             return speak(pair[1])
 

@@ -233,6 +233,8 @@ def run_plan(
                 mix = contextvars.copy_context().run
                 mixing = pool.submit(mix, _mixed, plan, None, timings)
                 for segment in plan.segments[encoded:]:
+                    if mixing.done():
+                        mixing.result()  # a failed mix stops the render before the next segment
                     _encode(
                         timeline,
                         list(segment.args),

@@ -127,8 +127,9 @@ VOICES_AHEAD = 2  # turns being voiced at once
 
 
 class Voicing:
-    """Voices the turns one after another on a background thread, each with its speaker's
-    voice, and places them a natural gap apart (a longer one where the speaker changes).
+    """Voices the turns in order on background threads (:data:`VOICES_AHEAD` at once), each
+    with its speaker's voice, and places them a natural gap apart (a longer one where the
+    speaker changes).
 
     ``overlap_ms``: a new speaker starts this much before the previous one ends (at most a
     third of that turn), as people do in conversation. ``reactions``: in turns of
@@ -139,7 +140,7 @@ class Voicing:
     Iterating gives each :class:`SpokenTurn` as soon as it is voiced (a turn's reaction just
     before it), so a render can draw and encode the first turns while the later ones are still
     being synthesised (the voice engines run outside the GIL). Use it as a context manager:
-    leaving stops the thread after the turn it is voicing."""
+    leaving stops the voicing after the turns it is voicing."""
 
     def __init__(
         self,

@@ -268,7 +268,9 @@ class JobKind:
     """One kind of job. ``request`` is its request model (a :class:`JobRequest`); ``run`` makes
     it; ``outputs`` maps result names to :class:`Output`; ``workload`` estimates its cost;
     ``media`` lists the files a request names and ``with_media`` returns the request with each
-    renamed (uploads to local copies, or to content hashes for the cache key)."""
+    renamed (uploads to local copies, or to content hashes for the cache key); ``inspect``
+    looks into each uploaded file before the job is queued (a portrait's faces) and raises a
+    SpecError for one the kind would refuse when it runs."""
 
     name: str
     request: type[JobRequest]
@@ -278,6 +280,7 @@ class JobKind:
     media: Callable[[Any], Iterable[MediaField]] = _no_media
     with_media: Callable[[Any, Rename], Any] = _same
     stages: Mapping[str, Stage] = field(default_factory=dict)
+    inspect: Callable[[Path], None] | None = None
 
     def stage(self, name: str) -> Stage:
         """Where progress stage ``name`` sits; an unknown stage counts as rendering."""

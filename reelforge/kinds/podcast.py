@@ -27,6 +27,7 @@ from reelforge.kinds.talking import (
     WORDS_PER_SECOND,
     Pictures,
     SpokenRequest,
+    inspect,
     known_character,
     known_pictures,
 )
@@ -107,5 +108,5 @@ def with_media(request: PodcastRequest, rename: Rename) -> PodcastRequest:
 run = video_run("make_podcast", "dialogue", OUTPUTS)
 
 PODCAST = JobKind(
-    "podcast", PodcastRequest, run, OUTPUTS, workload, media_fields, with_media, STAGES
+    "podcast", PodcastRequest, run, OUTPUTS, workload, media_fields, with_media, STAGES, inspect
 )

@@ -5,6 +5,7 @@ lip-synced, with captions, thumbnail and manifest (``POST /api/talking``, ``reel
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -157,6 +158,15 @@ def workload(request: TalkingRequest) -> Workload:
 media_fields, with_media = field_media("portrait", ("image",))
 run = video_run("make_talking", "script", OUTPUTS)
 
+
+def inspect(picture: Path) -> None:
+    """A portrait refused at submission as the run would refuse it (two faces, a face too
+    small or cut by the edge); a faceless one passes (whole-image mode)."""
+    from reelforge.talking.portrait import check_portrait
+
+    check_portrait(picture)
+
+
 TALKING = JobKind(
-    "talking", TalkingRequest, run, OUTPUTS, workload, media_fields, with_media, STAGES
+    "talking", TalkingRequest, run, OUTPUTS, workload, media_fields, with_media, STAGES, inspect
 )

@@ -44,6 +44,7 @@ from reelforge.service.requests import (
     MediaLookup,
     check_media,
     input_hash,
+    inspect_uploads,
     video_request,
 )
 from reelforge.service.settings import ServiceSettings
@@ -131,6 +132,7 @@ class JobService:
         with self.db.session() as session:
             uploads = check_media(kind, parsed, self._media_lookup(session, owner))
             digest = input_hash(kind, parsed, uploads)
+        inspect_uploads(kind, parsed, uploads, self.storage.local_path)
         stored = parsed.model_dump(mode="json")
         job_id = new_id()
         document = {"kind": kind.name, "request": stored, "owner": owner}

@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from reelforge import __version__, translation
@@ -187,6 +188,29 @@ def check_media(kind: JobKind, request: JobRequest, media: MediaLookup | None) -
             hint="upload files with POST /api/media and refer to them as media:<id>",
         )
     return found
+
+
+def inspect_uploads(
+    kind: JobKind, request: JobRequest, uploads: dict[str, Media], local: Callable[[str], Path]
+) -> None:
+    """The kind's own look into each upload ``request`` names (:attr:`JobKind.inspect`: a
+    portrait's faces), before the job is queued; ``local`` gives a stored file's local path by
+    its key. Raises :class:`SpecError` naming every field the kind would refuse."""
+    if kind.inspect is None:
+        return
+    problems: list[str] = []
+    hints: list[str] = []
+    for item in kind.media(request):
+        match = CANONICAL_REF.match(item.value)
+        if match is None or match.group(1) not in uploads:
+            continue  # check_media refused it already
+        try:
+            kind.inspect(local(uploads[match.group(1)].key))
+        except SpecError as exc:
+            problems.append(f"{item.field}: {exc.message}")
+            hints.append(exc.hint or "")
+    if problems:
+        raise SpecError("; ".join(problems), hint=next((h for h in hints if h), ""))
 
 
 def input_hash(kind: JobKind, request: JobRequest, uploads: dict[str, Media]) -> str:

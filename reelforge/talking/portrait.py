@@ -144,6 +144,24 @@ def fit_face(image: Frame, box: tuple[int, int, int, int]) -> Face:
     return Face(box, float(mouth_y), float(left), float(right), eyes)
 
 
+def opened(path: Path) -> Frame:
+    """The picture at ``path`` as BGR, a transparent one laid on white."""
+    from reelforge.render.compositor import load_image
+
+    image = load_image(path)
+    if image.ndim == 3 and image.shape[2] == 4:
+        alpha = image[..., 3:4].astype(np.float32) / 255
+        image = (image[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
+    return image
+
+
+def check_portrait(path: Path) -> None:
+    """Refuse now what a talking video of the picture at ``path`` would refuse when it runs:
+    two faces, a face too small or one cut by the edge (:func:`locate_face`'s SpecError). A
+    picture with no face passes: it is shown in the whole-image mode."""
+    locate_face(opened(path))
+
+
 def locate_face(image: Frame) -> Face | None:
     """The one face of a portrait, or None (no face found: the whole-image mode).
 
@@ -287,13 +305,7 @@ class PortraitStage:
     def from_file(
         cls, path: Path, mouth: MouthTrack, motion: Motion, size: tuple[int, int]
     ) -> PortraitStage:
-        from reelforge.render.compositor import load_image
-
-        image = load_image(path)
-        if image.ndim == 3 and image.shape[2] == 4:
-            alpha = image[..., 3:4].astype(np.float32) / 255
-            image = (image[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
-        return cls.from_image(image, mouth, motion, size)
+        return cls.from_image(opened(path), mouth, motion, size)
 
     @classmethod
     def from_image(

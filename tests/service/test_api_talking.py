@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest_api import Api, assert_problem, make_api  # noqa: F401
+from numpy.typing import NDArray
 from PIL import Image
 
 
@@ -197,3 +198,47 @@ def test_portrait_lists_reach_only_the_callers_images(real_api: Api, tmp_media: 
         assert "POST /api/media" in problem["hint"]
     listed = api.client.get("/api/jobs", headers=api.headers(bob)).json()
     assert listed["items"] == []  # nothing was queued
+
+
+def _jpeg(pixels: NDArray[np.uint8]) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def test_portraits_the_run_would_refuse_are_refused_at_submission(real_api: Api) -> None:
+    """Two faces, a face too small or cut by the edge: a 422 naming the picture when the job
+    is submitted, not a failed job minutes later; nothing is queued."""
+    data = pytest.importorskip("skimage.data")
+    photo = data.astronaut()
+    api = real_api
+    key = api.key()
+    good = _upload(api, key, "me.jpg", _jpeg(photo), "image/jpeg")
+    pair = _upload(api, key, "pair.jpg", _jpeg(np.hstack([photo, photo])), "image/jpeg")
+    small = Image.fromarray(photo).resize((256, 256), Image.Resampling.LANCZOS)
+    tiny = _upload(api, key, "tiny.jpg", _jpeg(np.asarray(small)), "image/jpeg")
+    cut = _upload(api, key, "cut.jpg", _jpeg(photo[:170].copy()), "image/jpeg")
+    duo = [{"label": "HOST", "portrait": tiny}, {"label": "GUEST", "portrait": [good, cut]}]
+    bodies = [
+        (
+            "/api/talking",
+            {"script": "Hi.", "portrait": [good, pair]},
+            ["portrait.1: the portrait shows 2 faces"],
+        ),
+        ("/api/talking", {"script": "Hi.", "portrait": cut}, ["portrait: the face is cut"]),
+        (
+            "/api/podcasts",
+            {"dialogue": "HOST: Hi.\nGUEST: Hello.", "speakers": duo},
+            [
+                "speakers.0.portrait: the face is too small",
+                "speakers.1.portrait.1: the face is cut",
+            ],
+        ),
+    ]
+    for path, body, says in bodies:
+        problem = assert_problem(api.client.post(path, headers=api.headers(key), json=body), 422)
+        for said in says:
+            assert said in problem["detail"], problem
+        assert problem["hint"], problem
+    listed = api.client.get("/api/jobs", headers=api.headers(key)).json()
+    assert listed["items"] == []

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reelforge import __version__, translation
-from reelforge.errors import SpecError
+from reelforge.errors import MediaError, SpecError
 from reelforge.kinds import JobKind, JobRequest
 from reelforge.kinds.video import VideoRequest, storyboard
 from reelforge.service.models import QUEUES, Media
@@ -206,7 +206,7 @@ def inspect_uploads(
             continue  # check_media refused it already
         try:
             kind.inspect(local(uploads[match.group(1)].key))
-        except SpecError as exc:
+        except (SpecError, MediaError) as exc:  # not a StorageError: the store, not the file
             problems.append(f"{item.field}: {exc.message}")
             hints.append(exc.hint or "")
     if problems:

@@ -40,11 +40,20 @@ class SpeakerSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    label: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z][\w .'-]*$")
-    name: str | None = Field(None, max_length=40)
-    role: str | None = Field(None, max_length=60)
-    voice: str | None = Field(None, max_length=64)
-    character: str | None = Field(None, max_length=40)
+    label: str = Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z][\w .'-]*$",
+        description="as the dialogue's lines start (HOST: ...)",
+    )
+    name: str | None = Field(None, max_length=40, description="shown in the lower third")
+    role: str | None = Field(None, max_length=60, description="shown under the name")
+    voice: str | None = Field(
+        None, max_length=64, description="see GET /api/voices; none: the character's own"
+    )
+    character: str | None = Field(
+        None, max_length=40, description="a built-in character (GET /api/characters)"
+    )
     portrait: Pictures = Field(
         None, description=PICTURES_DESCRIPTION.format(turns="speaker's turns")
     )
@@ -63,7 +72,12 @@ class PodcastRequest(SpokenRequest):
     """A dialogue (``HOST: ...`` lines) and how to show it."""
 
     dialogue: str = Field(min_length=1, max_length=40_000, description="'LABEL: words' lines")
-    speakers: tuple[SpeakerSpec, ...] = Field((), max_length=4)
+    speakers: tuple[SpeakerSpec, ...] = Field(
+        (),
+        max_length=4,
+        description="who says the dialogue's lines, by label; none: chosen for each label",
+        examples=[[{"label": "HOST"}, {"label": "GUEST"}]],
+    )
     layout: Literal["split", "60-40", "host-guest", "pip", "interview", "round-table"] = "split"
     format: Literal["16:9", "9:16", "1:1"] = "16:9"
     waveform: bool = False

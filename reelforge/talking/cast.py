@@ -108,6 +108,12 @@ def _cast() -> dict[str, Character]:
 CAST: dict[str, Character] = _cast()
 
 
+def cast_list() -> list[dict[str, str]]:
+    """The cast as ``reelforge characters --json`` and ``GET /api/characters`` list it."""
+    keys = ("name", "display_name", "age", "gender", "voice", "description")
+    return [{key: getattr(c, key) for key in keys} for c in CAST.values()]
+
+
 def character(name: str) -> Character:
     """The built-in character called ``name``."""
     try:

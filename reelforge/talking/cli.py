@@ -144,25 +144,10 @@ def _cmd_podcast(args: argparse.Namespace) -> int:
 
 
 def _cmd_characters(args: argparse.Namespace) -> int:
-    from reelforge.talking.cast import CAST
+    from reelforge.talking.cast import CAST, cast_list
 
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "name": c.name,
-                        "display_name": c.display_name,
-                        "age": c.age,
-                        "gender": c.gender,
-                        "voice": c.voice,
-                        "description": c.description,
-                    }
-                    for c in CAST.values()
-                ],
-                indent=2,
-            )
-        )
+        print(json.dumps(cast_list(), indent=2))
         return 0
     for c in CAST.values():
         print(f"{c.name:8} {c.age:6} {c.gender:6} {c.voice:18} {c.description}")

@@ -3,6 +3,7 @@
 
 import { ApiError, uploadMedia } from "./api.js";
 import { h, replace, uniqueId } from "./dom.js";
+import { objectRows } from "./rows.js";
 
 /** A labelled field: { wrap, control, error }; the error line is announced with the control. */
 export function field(name, label, control, help = "") {
@@ -35,10 +36,20 @@ export function clearErrors(form) {
   if (general) general.hidden = true;
 }
 
+/** The wrap of field ``path`` ("speakers.1.portrait.0"), or of its nearest named parent. */
+function wrapFor(form, path) {
+  const parts = path.split(".");
+  for (let size = parts.length; size > 0; size -= 1) {
+    const wrap = form.querySelector(`[data-field="${CSS.escape(parts.slice(0, size).join("."))}"]`);
+    if (wrap) return wrap;
+  }
+  return null;
+}
+
 function showAt(form, fieldName, message) {
-  const wrap = form.querySelector(`[data-field="${CSS.escape(fieldName)}"]`);
-  if (!wrap) return false;
-  const error = wrap.querySelector(".field-error");
+  const wrap = fieldName ? wrapFor(form, fieldName) : null;
+  const error = wrap?.querySelector(":scope > .field-error");
+  if (!error) return false;
   error.textContent = error.textContent ? `${error.textContent} ${message}` : message;
   error.hidden = false;
   wrap.querySelector("input, select, textarea")?.setAttribute("aria-invalid", "true");
@@ -46,33 +57,36 @@ function showAt(form, fieldName, message) {
 }
 
 /**
- * Show an API error in ``form``: each named field's message beside it, the rest (and the hint)
- * at the top. ``fieldFor(path)`` maps an error's field path to a field name of the form.
+ * The field problems of a problem+json body: its ``errors``, or those its detail names, as
+ * "  - field.path: message" lines (a storyboard) or "a.b: message; c.d: message" (uploads).
  */
-export function showProblem(form, error, fieldFor = (path) => path.split(".")[0]) {
+function problemItems(problem) {
+  if (Array.isArray(problem.errors) && problem.errors.length) return problem.errors;
+  const detail = problem.detail || "";
+  const lines = detail.split("\n").map((line) => /^\s*-\s*([\w.]+):\s*(.+)$/u.exec(line));
+  const parts = detail.split(/;\s+(?=[A-Za-z_][\w.]*:\s)/u).map((part) => /^([A-Za-z_][\w.]*):\s*(.+)$/su.exec(part));
+  const found = lines.some(Boolean) ? lines.filter(Boolean) : parts.every(Boolean) ? parts : [];
+  return found.map(([, field, message]) => ({ field, message }));
+}
+
+/**
+ * Show an API error in ``form``: each named field's message beside it (a nested field's beside
+ * the nearest field of the form), the rest (and the hint) at the top. ``fieldFor(path)`` maps
+ * an error's field path to a field name of the form.
+ */
+export function showProblem(form, error, fieldFor = (path) => path) {
   clearErrors(form);
   const problem = error instanceof ApiError ? error.problem : { detail: String(error) };
-  const unplaced = [];
-  const errors = Array.isArray(problem.errors) ? problem.errors : [];
-  for (const item of errors) {
-    if (!showAt(form, fieldFor(item.field || ""), item.message)) {
-      unplaced.push(`${item.field}: ${item.message}`);
-    }
-  }
-  // A storyboard problem lists "  - field.path: message" lines in its detail.
-  let placedFromDetail = false;
-  if (!errors.length && problem.detail) {
-    for (const line of problem.detail.split("\n")) {
-      const item = /^\s*-\s*([\w.]+):\s*(.+)$/u.exec(line);
-      if (item && showAt(form, fieldFor(item[1]), item[2])) placedFromDetail = true;
-    }
-    if (!placedFromDetail) {
-      const named = fieldFor(`(detail)${problem.detail}`);
-      if (named && showAt(form, named, problem.detail)) placedFromDetail = true;
-    }
+  const items = problemItems(problem);
+  let unplaced = items.filter((item) => !showAt(form, fieldFor(item.field || ""), item.message))
+    .map((item) => `${item.field}: ${item.message}`);
+  let placed = items.length > unplaced.length;
+  if (!placed && !problem.errors?.length && problem.detail) {
+    placed = showAt(form, fieldFor(`(detail)${problem.detail}`), problem.detail);
+    if (placed) unplaced = [];
   }
   const general = form.querySelector(".form-error");
-  const summary = errors.length || placedFromDetail ? unplaced : [problem.detail || error.message];
+  const summary = placed || unplaced.length ? unplaced : [problem.detail || error.message];
   const text = [...summary, problem.hint ? `Hint: ${problem.hint}` : ""].filter(Boolean).join(" ");
   if (general) {
     general.textContent = text || problem.title || "";
@@ -84,7 +98,7 @@ export function showProblem(form, error, fieldFor = (path) => path.split(".")[0]
 
 // --- a form from a JSON schema --------------------------------------------------------------
 
-function resolve(schema, doc) {
+export function resolve(schema, doc) {
   let current = schema || {};
   for (let depth = 0; current.$ref && depth < 20; depth += 1) {
     const path = current.$ref.replace(/^#\//u, "").split("/");
@@ -94,7 +108,7 @@ function resolve(schema, doc) {
 }
 
 /** The schema of a field without its "or null" branch, and whether null was allowed. */
-function nonNull(schema, doc) {
+export function nonNull(schema, doc) {
   const resolved = resolve(schema, doc);
   const options = resolved.anyOf || resolved.oneOf;
   if (!options) return { schema: resolved, nullable: false };
@@ -122,7 +136,7 @@ function takesMedia(schema) {
 }
 
 /** One upload or a list of them (``portrait``: one picture or several of the same character). */
-function takesMediaList(schema, doc) {
+export function takesMediaList(schema, doc) {
   const options = (schema.anyOf || schema.oneOf || []).map((o) => resolve(o, doc));
   return takesMedia(schema) && options.some((o) => o.type === "string")
     && options.some((o) => o.type === "array" && resolve(o.items, doc).type === "string");
@@ -175,78 +189,127 @@ function mediaList(name, required) {
   return { control, read, extra: h("div.media-list", {}, picked, upload) };
 }
 
+function enumControl(name, prop, required) {
+  const values = prop.enum || [prop.const];
+  const control = h("select", { name },
+    required ? null : h("option", { value: "" }, "(default)"),
+    values.map((v) => h("option", { value: String(v), selected: prop.default === v }, String(v))));
+  return { control, read: () => (control.value === "" ? undefined : values.find((v) => String(v) === control.value)) };
+}
+
+/** A select of a catalogue's entries ({ value, label, group }), grouped when they name groups. */
+function choiceControl(name, entries) {
+  const groups = new Map();
+  for (const entry of entries) groups.set(entry.group || "", [...(groups.get(entry.group || "") || []), entry]);
+  const options = (list) => list.map((entry) => h("option", { value: entry.value }, entry.label));
+  const control = h("select", { name }, h("option", { value: "" }, "(automatic)"),
+    [...groups].map(([group, list]) => (group ? h("optgroup", { label: group }, options(list)) : options(list))));
+  return { control, read: () => control.value || undefined };
+}
+
+function numberControl(name, prop, required) {
+  const integer = prop.type === "integer";
+  const control = h("input", {
+    type: "number", name, inputmode: integer ? "numeric" : "decimal", step: integer ? "1" : "any",
+    min: prop.minimum ?? prop.exclusiveMinimum ?? undefined, max: prop.maximum ?? prop.exclusiveMaximum ?? undefined,
+    value: prop.default ?? undefined, required,
+  });
+  return { control, read: () => (control.value === "" ? undefined : Number(control.value)) };
+}
+
+function textControl(name, prop, required) {
+  const control = (prop.maxLength || 0) > 300
+    ? h("textarea", { name, rows: 5, dir: "auto", maxlength: prop.maxLength, required })
+    : h("input", { type: "text", name, dir: "auto", maxlength: prop.maxLength ?? undefined,
+      value: prop.default ?? undefined, required });
+  return { control, read: () => (control.value === "" ? undefined : control.value) };
+}
+
+/** Objects, arrays and unions: JSON text (with an upload button when they hold media). */
+function jsonControl(name, prop, doc) {
+  const control = h("textarea.code", { name, rows: 4, spellcheck: "false",
+    placeholder: prop.type === "array" ? "[ ... ] (JSON)" : "{ ... } (JSON)" });
+  const read = () => {
+    if (!control.value.trim()) return undefined;
+    try {
+      return JSON.parse(control.value);
+    } catch {
+      throw new ApiError(422, { errors: [{ field: name, message: "not valid JSON" }], detail: `${name}: not valid JSON` });
+    }
+  };
+  const extra = holdsMedia(prop, doc)
+    ? mediaButton(control, { insert: quoted(control), label: "Upload a file (its media:<id> goes at the cursor)…" })
+    : null;
+  return { control, read, extra };
+}
+
+/** Put ``value`` (as a request body holds it) into a control built here. */
+function writeControl(control, value) {
+  if (control.type === "checkbox") control.checked = Boolean(value);
+  else if (control.dataset.list) control.value = [value].flat().join(", ");
+  else control.value = typeof value === "object" ? JSON.stringify(value, null, 1) : String(value ?? "");
+  control.dispatchEvent(new Event("input", { bubbles: true })); // a picture list shows itself
+}
+
+/**
+ * The control of property ``name`` (its schema ``prop``, null branch removed): { control, read,
+ * write, extra }; ``choices``: catalogue entries for fields named like them (voice, character).
+ */
+export function propertyControl(name, prop, { required = false, doc, choices = {} }) {
+  const key = name.split(".").pop();
+  let built;
+  if (takesMediaList(prop, doc)) built = mediaList(name, required);
+  else if (prop.enum || prop.const !== undefined) built = enumControl(name, prop, required);
+  else if (choices[key]?.length && prop.type === "string") built = choiceControl(name, choices[key]);
+  else if (prop.type === "boolean") {
+    const control = h("input", { type: "checkbox", name, checked: Boolean(prop.default) });
+    built = { control, read: () => control.checked };
+  } else if (prop.type === "integer" || prop.type === "number") built = numberControl(name, prop, required);
+  else if (prop.type === "string") {
+    built = textControl(name, prop, required);
+    if (takesMedia(prop)) built.extra = mediaButton(built.control);
+  } else if (objectRows.fits(prop, doc)) built = objectRows(name, prop, { doc, choices });
+  else built = jsonControl(name, prop, doc);
+  built.write ??= (value) => writeControl(built.control, value);
+  return built;
+}
+
+/** A field's label from its schema: its title (or name), "(required)" when it is. */
+export function fieldLabel(name, prop, required) {
+  return humanise(prop.title ? prop.title.toLowerCase() : name) + (required ? " (required)" : "");
+}
+
 /**
  * Build the fields of ``schema`` (an object schema, $refs into ``doc``) inside ``container``;
- * returns read(): the request body from the fields, leaving out empty optional ones.
+ * returns { read, fill }: read() gives the request body from the fields, leaving out empty
+ * optional ones; fill(body) puts an earlier body back.
  */
-export function schemaFields(container, schema, doc) {
+export function schemaFields(container, schema, doc, choices = {}) {
   const object = resolve(schema, doc);
   const required = new Set(object.required || []);
-  const readers = [];
+  const controls = new Map();
   for (const [name, raw] of Object.entries(object.properties || {})) {
     const { schema: prop } = nonNull(raw, doc);
-    const label = humanise(prop.title ? prop.title.toLowerCase() : name) + (required.has(name) ? " (required)" : "");
-    const help = prop.description || "";
-    let control;
-    let read;
-    let extra = null;
-    const enumValues = prop.enum || (prop.const !== undefined ? [prop.const] : null);
-    if (takesMediaList(prop, doc)) {
-      ({ control, read, extra } = mediaList(name, required.has(name)));
-    } else if (enumValues) {
-      control = h("select", { name },
-        required.has(name) ? null : h("option", { value: "" }, "(default)"),
-        enumValues.map((v) => h("option", { value: String(v), selected: prop.default === v }, String(v))));
-      read = () => (control.value === "" ? undefined : enumValues.find((v) => String(v) === control.value));
-    } else if (prop.type === "boolean") {
-      control = h("input", { type: "checkbox", name, checked: Boolean(prop.default) });
-      read = () => control.checked;
-    } else if (prop.type === "integer" || prop.type === "number") {
-      const min = prop.minimum ?? prop.exclusiveMinimum;
-      control = h("input", {
-        type: "number", name, inputmode: prop.type === "integer" ? "numeric" : "decimal",
-        step: prop.type === "integer" ? "1" : "any",
-        min: min ?? undefined, max: prop.maximum ?? prop.exclusiveMaximum ?? undefined,
-        value: prop.default ?? undefined, required: required.has(name),
-      });
-      read = () => (control.value === "" ? undefined : Number(control.value));
-    } else if (prop.type === "string") {
-      const long = (prop.maxLength || 0) > 300;
-      control = long
-        ? h("textarea", { name, rows: 5, dir: "auto", maxlength: prop.maxLength, required: required.has(name) })
-        : h("input", { type: "text", name, dir: "auto", maxlength: prop.maxLength ?? undefined,
-          value: prop.default ?? undefined, required: required.has(name) });
-      read = () => (control.value === "" ? undefined : control.value);
-    } else {
-      // Objects, arrays and unions: JSON text.
-      control = h("textarea.code", { name, rows: 4, spellcheck: "false",
-        placeholder: prop.type === "array" ? "[ ... ] (JSON)" : "{ ... } (JSON)" });
-      read = () => {
-        if (!control.value.trim()) return undefined;
-        try {
-          return JSON.parse(control.value);
-        } catch {
-          throw new ApiError(422, { errors: [{ field: name, message: "not valid JSON" }], detail: `${name}: not valid JSON` });
-        }
-      };
-    }
-    const built = field(name, label, control, help);
-    if (prop.type === "string" && takesMedia(prop)) built.wrap.append(mediaButton(control));
-    if (extra) built.wrap.append(extra);
-    if (control.matches("textarea.code") && holdsMedia(prop, doc)) {
-      built.wrap.append(mediaButton(control, { insert: quoted(control), label: "Upload a file (its media:<id> goes at the cursor)…" }));
-    }
-    container.append(built.wrap);
-    readers.push([name, read]);
+    const built = propertyControl(name, prop, { required: required.has(name), doc, choices });
+    const { wrap } = built.wrap
+      ? built
+      : field(name, fieldLabel(name, prop, required.has(name)), built.control, prop.description || "");
+    if (built.extra) wrap.append(built.extra);
+    container.append(wrap);
+    controls.set(name, built);
   }
-  return () => {
+  const read = () => {
     const body = {};
-    for (const [name, read] of readers) {
-      const value = read();
+    for (const [name, built] of controls) {
+      const value = built.read();
       if (value !== undefined) body[name] = value;
     }
     return body;
   };
+  const fill = (body) => {
+    for (const [name, value] of Object.entries(body || {})) controls.get(name)?.write(value);
+  };
+  return { read, fill };
 }
 
 /** Inserts an upload's reference, quoted, at the cursor of a JSON text field. */

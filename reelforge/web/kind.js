@@ -6,25 +6,27 @@ import { h, replace } from "./dom.js";
 import { clearErrors, schemaFields, showProblem } from "./forms.js";
 import { recall, remember } from "./requests.js";
 
+let choicesPromise = null;
+/** What pickers offer, by field name: the voices and the built-in cast (fetched once). */
+function choices() {
+  const listed = (path) => api("GET", path).catch(() => []);
+  choicesPromise ??= Promise.all([listed("/api/voices"), listed("/api/characters")]).then(([voices, cast]) => ({
+    voice: voices.map((v) => ({ value: v.id, label: `${v.id}: ${v.description}`, group: v.language }))
+      .sort((a, b) => a.group.localeCompare(b.group)),
+    character: cast.map((c) => ({ value: c.name, label: `${c.display_name}: ${c.description}` })),
+  }));
+  return choicesPromise;
+}
+
 export async function renderKind(main, kind, { variant = null } = {}) {
   const doc = await openapi();
   const general = h("p.form-error", { role: "alert", tabindex: -1, hidden: true });
   const fields = h("div.fields");
   const submit = h("button.primary", { type: "submit" }, "Submit");
   const form = h("form.card#kind-form", { novalidate: true }, fields, h("div.submit-bar", {}, general, submit));
-  const read = schemaFields(fields, kind.schema, doc);
+  const { read, fill } = schemaFields(fields, kind.schema, doc, await choices());
   const previous = variant ? recall(variant) : null;
-  if (previous?.body) {
-    for (const [name, value] of Object.entries(previous.body)) {
-      const control = form.elements.namedItem(name);
-      if (!control) continue;
-      if (control.type === "checkbox") control.checked = Boolean(value);
-      else if (control.dataset.list) {
-        control.value = [value].flat().join(", ");
-        control.dispatchEvent(new Event("input", { bubbles: true })); // shows the list
-      } else control.value = typeof value === "object" ? JSON.stringify(value, null, 1) : String(value);
-    }
-  }
+  if (previous?.body) fill(previous.body);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form);

@@ -95,6 +95,13 @@ def test_voices_filter(open_api: Api) -> None:
     assert body["errors"][0]["field"] == "gender"
 
 
+def test_characters_list_the_built_in_cast(open_api: Api) -> None:
+    cast = open_api.client.get("/api/characters").json()
+    maya = next(c for c in cast if c["name"] == "maya")
+    assert maya["display_name"] == "Maya" and maya["voice"] == "en-adult-female", maya
+    assert {c["gender"] for c in cast} == {"female", "male"} and len(cast) >= 8
+
+
 def test_pricing(open_api: Api) -> None:
     c = open_api.client
     s = open_api.settings
@@ -166,6 +173,7 @@ def test_openapi_and_docs(open_api: Api) -> None:
         "/api/media",
         "/api/templates",
         "/api/voices",
+        "/api/characters",
         "/api/music-moods",
         "/api/options",
         "/api/pricing",

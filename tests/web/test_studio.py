@@ -6,7 +6,6 @@ never heard of. Screenshots at desktop and phone width (see conftest.py)."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -559,20 +558,114 @@ def test_the_talking_form_takes_several_portraits(
     page.click("#variant")  # a variant re-opens the form with the same pictures, in order
     page.wait_for_function("() => document.querySelectorAll('.picked li').length === 2")
     assert page.input_value("input[name=portrait]").split(", ") == chosen
-    # The podcast form's speakers (JSON) take an upload's reference at the cursor.
+
+
+def astronaut_jpeg(folder: Path, name: str, size: int | None = None) -> Path:
+    """skimage's astronaut as a JPEG (``size``: shrunk to a square, its face then too small)."""
+    data = pytest.importorskip("skimage.data")
+    from PIL import Image
+
+    picture = Image.fromarray(data.astronaut())
+    if size:
+        picture = picture.resize((size, size), Image.Resampling.LANCZOS)
+    path = folder / name
+    picture.save(path, quality=85)
+    return path
+
+
+def open_podcasts(pages: Browser, server: Server) -> Any:
+    page = open_studio(pages, server)
     page.click("#nav a:text-is('Podcasts')")
-    page.wait_for_selector("[data-field=speakers] input[type=file]")
-    page.fill("textarea[name=speakers]", '[{"label": "HOST", "portrait": }]')
-    page.evaluate(
-        "() => { const t = document.querySelector('textarea[name=speakers]');"
-        " t.selectionStart = t.selectionEnd = t.value.indexOf('}'); }"
-    )
-    page.set_input_files("[data-field=speakers] input[type=file]", str(files[0]))
-    page.wait_for_function(
-        "() => document.querySelector('textarea[name=speakers]').value.includes('\"media:')"
-    )
-    speakers = json.loads(page.input_value("textarea[name=speakers]"))
-    assert speakers[0]["portrait"].startswith("media:"), speakers
+    page.wait_for_selector("[data-field=speakers] .item-row")
+    return page
+
+
+def test_the_podcast_form_edits_speakers_row_by_row(
+    pages: Browser, toy_server: Server, shots: Path, tmp_path: Path
+) -> None:
+    """Speakers as rows (HOST and GUEST when the form opens), added and removed within the
+    schema's bounds; one a built-in character, one an uploaded portrait with a chosen voice;
+    the body sent holds exactly the filled fields, and the podcast renders (preview)."""
+    import httpx
+
+    page = open_podcasts(pages, toy_server)
+    rows = page.locator("[data-field=speakers] .item-row")
+    assert rows.count() == 2
+    assert page.input_value("input[name='speakers.0.label']") == "HOST"
+    assert page.input_value("input[name='speakers.1.label']") == "GUEST"
+    add = page.locator("[data-field=speakers] button:text-is('Add a speaker')")
+    add.click()
+    add.click()  # four, the schema's most: no more
+    assert rows.count() == 4 and add.is_disabled()
+    assert page.evaluate("() => document.activeElement.name") == "speakers.3.label"
+    page.fill("input[name='speakers.2.label']", "THIRD")
+    page.click("button:text-is('Remove speaker 2')")  # the rows after it move up
+    assert rows.count() == 3 and page.input_value("input[name='speakers.1.label']") == "THIRD"
+    page.click("button:text-is('Remove speaker 2')")
+    page.click("button:text-is('Remove speaker 2')")
+    assert rows.count() == 1 and page.is_disabled("button:text-is('Remove speaker 1')")
+    add.click()
+    page.fill("input[name='speakers.1.label']", "GUEST")
+    page.fill("input[name='speakers.0.name']", "Maya")
+    page.fill("input[name='speakers.0.role']", "Host")
+    page.select_option("select[name='speakers.0.character']", "maya")
+    page.fill("input[name='speakers.1.name']", "Buzz")
+    page.select_option("select[name='speakers.1.voice']", "en-adult-male")
+    photo = astronaut_jpeg(tmp_path, "buzz.jpg")
+    page.set_input_files("[data-field='speakers.1.portrait'] input[type=file]", str(photo))
+    page.wait_for_selector("[data-field='speakers.1.portrait'] .picked li img")
+    portrait = page.input_value("input[name='speakers.1.portrait']")
+    assert portrait.startswith("media:"), portrait
+    dialogue = "HOST: Welcome to the show.\nGUEST: Thanks, glad to be here."
+    page.fill("textarea[name=dialogue]", dialogue)
+    page.check("input[name=preview]")
+    assert page.evaluate(AUDIT) == {"unlabelled": [], "low": []}
+    screenshot(page, shots, "podcast-speakers")
+    with page.expect_request("**/api/podcasts") as sent:
+        page.click("#kind-form button[type=submit]")
+    body = sent.value.post_data_json
+    assert body["speakers"] == [
+        {"label": "HOST", "name": "Maya", "role": "Host", "character": "maya"},
+        {"label": "GUEST", "name": "Buzz", "voice": "en-adult-male", "portrait": portrait},
+    ]
+    assert "" not in body.values() and body["preview"] is True, body
+    assert wait_for_final(page)["status"] == "Done", page.text_content("#job-error")
+    job = page.url.rsplit("/", 1)[-1]
+    manifest = httpx.get(f"{toy_server.base}/api/jobs/{job}/files/manifest", timeout=10).json()
+    host, guest = manifest["speakers"]
+    assert (host["name"], host["character"], host["portrait"]) == ("Maya", "maya", False)
+    assert (guest["name"], guest["voice"], guest["portrait"]) == ("Buzz", "en-adult-male", True)
+    page.click("#variant")  # a variant re-opens the rows as they were sent
+    page.wait_for_selector("[data-field='speakers.1.portrait'] .picked li")
+    assert page.input_value("select[name='speakers.0.character']") == "maya"
+    assert page.input_value("input[name='speakers.1.portrait']") == portrait
+
+
+def test_a_nested_error_shows_beside_its_speaker_field(
+    pages: Browser, toy_server: Server, tmp_path: Path
+) -> None:
+    """The server's 422 naming speakers.N.field, as a validation error or as an upload it
+    refuses (a face too small), shows beside that field of that speaker, and nowhere else."""
+    page = open_podcasts(pages, toy_server)
+    page.fill("textarea[name=dialogue]", "HOST: Hello.\nGUEST: Hi.")
+    page.fill("input[name='speakers.1.label']", "2nd")
+    page.click("#kind-form button[type=submit]")
+    error = page.locator("[data-field='speakers.1.label'] .field-error")
+    error.wait_for(state="visible")
+    assert "pattern" in error.text_content()
+    assert page.get_attribute("input[name='speakers.1.label']", "aria-invalid") == "true"
+    assert page.evaluate("() => document.activeElement.name") == "speakers.1.label"
+    assert page.locator(".field-error:visible").count() == 1
+    page.fill("input[name='speakers.1.label']", "GUEST")
+    tiny = astronaut_jpeg(tmp_path, "tiny.jpg", size=256)
+    page.set_input_files("[data-field='speakers.0.portrait'] input[type=file]", str(tiny))
+    page.wait_for_selector("[data-field='speakers.0.portrait'] .picked li img")
+    page.click("#kind-form button[type=submit]")
+    error = page.locator("[data-field='speakers.0.portrait'] > .field-error")
+    error.wait_for(state="visible")
+    assert "the face is too small" in error.text_content()
+    assert page.locator(".field-error:visible").count() == 1
+    assert "#/job/" not in page.url
 
 
 def test_translated_captions_are_chosen_and_downloaded(

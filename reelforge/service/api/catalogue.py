@@ -1,4 +1,5 @@
-"""Catalogue: templates, voices, music moods, options (engines and why not) and pricing.
+"""Catalogue: templates, voices, the built-in cast, music moods, options (engines and why not)
+and pricing.
 
 Public (no key): they describe this installation, not anyone's data. Built once per process:
 listing voices loads every voice engine, which takes about a second.
@@ -66,6 +67,15 @@ class Voice(BaseModel):
     language: str
     gender: str
     age: str
+    description: str
+
+
+class CastMember(BaseModel):
+    name: str = Field(description="what a request's ``character`` field takes")
+    display_name: str
+    age: str
+    gender: str
+    voice: str = Field(description="the voice it speaks with when none is chosen")
     description: str
 
 
@@ -241,6 +251,17 @@ def list_voices(
         wanted_age = AGE_ALIASES.get(age, age)  # "mature" names the senior voices
         voices = [v for v in voices if v["age"] == wanted_age]
     return voices
+
+
+@router.get(
+    "/characters",
+    response_model=list[CastMember],
+    summary="The built-in cast of talking characters (for talking videos and podcasts)",
+)
+def list_characters() -> Any:
+    from reelforge.talking.cast import cast_list
+
+    return _cached("characters", cast_list)
 
 
 @router.get("/music-moods", response_model=list[Mood], summary="Music moods")

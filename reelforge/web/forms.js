@@ -306,8 +306,11 @@ export function schemaFields(container, schema, doc, choices = {}) {
     }
     return body;
   };
-  const fill = (body) => {
-    for (const [name, value] of Object.entries(body || {})) controls.get(name)?.write(value);
+  const fill = (body = {}) => {
+    for (const [name, built] of controls) {
+      // A list of rows left out of the body was sent empty: it opens empty, not as the example.
+      if (name in body || built.wrap) built.write(body[name]);
+    }
   };
   return { read, fill };
 }

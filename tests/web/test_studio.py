@@ -645,7 +645,8 @@ def test_a_nested_error_shows_beside_its_speaker_field(
     pages: Browser, toy_server: Server, tmp_path: Path
 ) -> None:
     """The server's 422 naming speakers.N.field, as a validation error or as an upload it
-    refuses (a face too small), shows beside that field of that speaker, and nowhere else."""
+    refuses (a face too small), shows beside that field of that speaker, and nowhere else; one
+    naming speakers.N, on that speaker's row."""
     page = open_podcasts(pages, toy_server)
     page.fill("textarea[name=dialogue]", "HOST: Hello.\nGUEST: Hi.")
     page.fill("input[name='speakers.1.label']", "2nd")
@@ -660,6 +661,14 @@ def test_a_nested_error_shows_beside_its_speaker_field(
     tiny = astronaut_jpeg(tmp_path, "tiny.jpg", size=256)
     page.set_input_files("[data-field='speakers.0.portrait'] input[type=file]", str(tiny))
     page.wait_for_selector("[data-field='speakers.0.portrait'] .picked li img")
+    # A problem with the speaker as a whole (a portrait and a character) shows on its row.
+    page.select_option("select[name='speakers.0.character']", "leo")
+    page.click("#kind-form button[type=submit]")
+    error = page.locator("[data-field='speakers.0'] > .field-error")
+    error.wait_for(state="visible")
+    assert "not both" in error.text_content()
+    assert page.locator(".field-error:visible").count() == 1
+    page.select_option("select[name='speakers.0.character']", "")
     page.click("#kind-form button[type=submit]")
     error = page.locator("[data-field='speakers.0.portrait'] > .field-error")
     error.wait_for(state="visible")

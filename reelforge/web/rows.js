@@ -48,6 +48,25 @@ function readRow(row) {
   return value;
 }
 
+/** Name each row's fields after its place (name.N.key), as the server's errors name them. */
+function numberRows(rows, name, noun, least) {
+  rows.forEach((row, index) => {
+    row.wrap.dataset.field = `${name}.${index}`;
+    row.legend.textContent = `${noun} ${index + 1}`;
+    row.remove.textContent = `Remove ${noun.toLowerCase()} ${index + 1}`;
+    row.remove.disabled = rows.length <= least;
+    for (const [key, cell] of row.cells) {
+      cell.dataset.field = `${name}.${index}.${key}`;
+      row.controls.get(key).control.name = `${name}.${index}.${key}`;
+    }
+  });
+}
+
+/** Focus a row's first control. */
+function focusRow(row) {
+  row?.controls.values().next().value.control.focus();
+}
+
 /**
  * The rows editor of list field ``name`` (schema ``prop``): { wrap, read, write }. read() leaves
  * out empty fields and rows with nothing filled in; errors naming "name.N.key" show in row N.
@@ -63,16 +82,7 @@ export function objectRows(name, prop, { doc, choices }) {
   const help = h("p.help", { id: uniqueId(`${name}-help`) },
     `${prop.description ? `${prop.description}. ` : ""}From ${least} to ${prop.maxItems}; a row left empty is not sent.`);
   const renumber = () => {
-    rows.forEach((row, index) => {
-      row.wrap.dataset.field = `${name}.${index}`;
-      row.legend.textContent = `${noun} ${index + 1}`;
-      row.remove.textContent = `Remove ${noun.toLowerCase()} ${index + 1}`;
-      row.remove.disabled = rows.length <= least;
-      for (const [key, cell] of row.cells) {
-        cell.dataset.field = `${name}.${index}.${key}`;
-        row.controls.get(key).control.name = `${name}.${index}.${key}`;
-      }
-    });
+    numberRows(rows, name, noun, least);
     add.disabled = rows.length >= prop.maxItems;
     replace(list, rows.map((row) => row.wrap));
   };
@@ -83,7 +93,7 @@ export function objectRows(name, prop, { doc, choices }) {
       rows.splice(at, 1);
       renumber();
       status.textContent = `${noun} ${at + 1} removed; ${rows.length} left.`;
-      (rows[at] || rows[at - 1])?.controls.values().next().value.control.focus();
+      focusRow(rows[at] || rows[at - 1]);
     });
     for (const [key, part] of Object.entries(value)) row.controls.get(key)?.write(part);
     rows.push(row);
@@ -99,7 +109,7 @@ export function objectRows(name, prop, { doc, choices }) {
     const row = append();
     renumber();
     status.textContent = `${noun} ${rows.length} added.`;
-    row.controls.values().next().value.control.focus();
+    focusRow(row);
   });
   const wrap = h("fieldset.field.item-list", { dataset: { field: name }, "aria-describedby": help.id },
     h("legend", {}, fieldLabel(name, prop, false)), help, list,

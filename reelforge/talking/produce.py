@@ -19,9 +19,8 @@ import json
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,13 +209,13 @@ class Voicing:
         return speech, reaction
 
     def _run(self) -> None:
-        """Voice the turns in order, :data:`VOICES_AHEAD` at a time: the next turn starts
-        while the last sentences of one finish (a voice runs a turn's sentences side by
-        side, so its last one would otherwise leave a core idle), handed on in order."""
+        """Voice the turns, :data:`VOICES_AHEAD` at a time, and hand them on in order: a turn
+        starts as soon as any other ends (a voice runs a turn's sentences side by side, so
+        the last sentence of one would otherwise leave a core idle)."""
         started = time.perf_counter()
         waiting = iter(range(len(self.turns)))
+        voiced: list[Future[tuple[SpeechResult, SpeechResult | None]]] = []  # by turn
         with ThreadPoolExecutor(VOICES_AHEAD, thread_name_prefix="voice") as pool:
-            running: deque[Future[tuple[SpeechResult, SpeechResult | None]]] = deque()
 
             def start_next() -> None:
                 index = next(waiting, None)
@@ -224,20 +223,28 @@ class Voicing:
                     # a copy of this context: a job's Cancellation reaches what a voice starts
                     context = contextvars.copy_context()
                     context.run(speech_order.set, index)  # the earlier turn goes first
-                    running.append(pool.submit(context.run, self._voice, index))
+                    voiced.append(pool.submit(context.run, self._voice, index))
 
             for _ in range(VOICES_AHEAD):
                 start_next()
-            while running:
-                try:
-                    said = running.popleft().result()
-                except BaseException as exc:  # handed to the consumer, raised there
-                    self._stop.set()
-                    self._ready.put(exc)
-                    return
-                start_next()
-                self.seconds = time.perf_counter() - started
-                self._ready.put(said)
+            handed = 0
+            while handed < len(voiced):
+                running = [future for future in voiced[handed:] if not future.done()]
+                if running:
+                    wait(running, return_when=FIRST_COMPLETED)
+                if any(future.done() and future.exception() for future in voiced[handed:]):
+                    self._stop.set()  # nothing new starts; the turns before it still go
+                for _ in range(VOICES_AHEAD - sum(not f.done() for f in voiced[handed:])):
+                    start_next()
+                while handed < len(voiced) and voiced[handed].done():
+                    try:
+                        said = voiced[handed].result()
+                    except BaseException as exc:  # handed to the consumer, raised there
+                        self._ready.put(exc)
+                        return
+                    handed += 1
+                    self.seconds = time.perf_counter() - started
+                    self._ready.put(said)
 
     def __enter__(self) -> Voicing:
         self._thread.start()

@@ -42,13 +42,14 @@ def _speech(tmp_path: Path, text: str) -> SpeechResult:
 def test_the_next_turn_is_voiced_while_one_finishes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    busy, started = _Busy(), []
+    busy, events = _Busy(), []
     texts = ["a slow first turn", "two", "three", "four"]
 
     def say(self: produce.Voicing, speaker: int, text: str) -> SpeechResult:
-        started.append(text)
+        events.append(("start", text))
         with busy:
-            time.sleep(0.3 if text == texts[0] else 0.05)
+            time.sleep(0.4 if text == texts[0] else 0.05)
+        events.append(("end", text))
         return _speech(tmp_path, text)
 
     monkeypatch.setattr(produce.Voicing, "_say", say)
@@ -56,7 +57,9 @@ def test_the_next_turn_is_voiced_while_one_finishes(
     spoken = produce.Voicing(turns, ["en-adult-male"], "en", tmp_path).all()
     assert [t.text for t in spoken] == texts  # handed on in order
     assert busy.most == produce.VOICES_AHEAD  # the second began before the first ended
-    assert started[:2] == texts[:2]
+    assert events[:2] == [("start", texts[0]), ("start", texts[1])]
+    # a turn starts as soon as any other ends: the later ones are voiced beside the slow first
+    assert events.index(("start", "four")) < events.index(("end", texts[0]))
     starts = [t.start_ms for t in spoken]
     assert starts == sorted(starts) and starts[0] == 300  # placed one after another
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import contextvars
 import json
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,13 +174,12 @@ class Voicing:
         self.reactions = said if reactions and len(voice_of) > 1 else ()
         self.progress = progress
         self.seconds = 0.0  # wall time the voices took
-        self._ready: queue.Queue[tuple[SpeechResult, SpeechResult | None] | BaseException] = (
-            queue.Queue()
-        )
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=contextvars.copy_context().run, args=(self._run,), name="voicing", daemon=True
-        )
+        # the creator's context: a job's Cancellation reaches what a voice starts
+        self._context = contextvars.copy_context()
+        self._pool = ThreadPoolExecutor(VOICES_AHEAD, thread_name_prefix="voice")
+        self._voiced: list[Future[tuple[SpeechResult, SpeechResult | None]]] = []  # by turn
+        self._started = 0.0
 
     def listener(self, index: int) -> int:
         """Who reacts to turn ``index``: the next speaker, else the previous, else another."""
@@ -199,60 +197,37 @@ class Voicing:
         return voices.speak_in_turn(engine, info, request, self.folder)
 
     def _voice(self, index: int) -> tuple[SpeechResult, SpeechResult | None]:
-        """Turn ``index`` said, and a listener's reaction to it (or None)."""
+        """Turn ``index`` said, and a listener's reaction to it (or None); nothing once the
+        voicing stopped or a turn failed."""
+        if self._stop.is_set():
+            raise SpecError("the voicing stopped", hint="a turn before this one failed")
         turn = self.turns[index]
-        speech = self._say(turn.speaker, turn.text)
-        reaction = None
-        if self.reactions and speech.duration_ms >= REACTION_AFTER_MS:
-            text = self.reactions[index % len(self.reactions)]
-            reaction = self._say(self.listener(index), text)
+        try:
+            speech = self._say(turn.speaker, turn.text)
+            reaction = None
+            if self.reactions and speech.duration_ms >= REACTION_AFTER_MS:
+                text = self.reactions[index % len(self.reactions)]
+                reaction = self._say(self.listener(index), text)
+        except BaseException:
+            self._stop.set()  # no later turn starts
+            raise
+        self.seconds = max(self.seconds, time.perf_counter() - self._started)
         return speech, reaction
 
-    def _run(self) -> None:
-        """Voice the turns, :data:`VOICES_AHEAD` at a time, and hand them on in order: a turn
-        starts as soon as any other ends (a voice runs a turn's sentences side by side, so
-        the last sentence of one would otherwise leave a core idle)."""
-        started = time.perf_counter()
-        waiting = iter(range(len(self.turns)))
-        voiced: list[Future[tuple[SpeechResult, SpeechResult | None]]] = []  # by turn
-        with ThreadPoolExecutor(VOICES_AHEAD, thread_name_prefix="voice") as pool:
-
-            def start_next() -> None:
-                index = next(waiting, None)
-                if index is not None and not self._stop.is_set():
-                    # a copy of this context: a job's Cancellation reaches what a voice starts
-                    context = contextvars.copy_context()
-                    context.run(speech_order.set, index)  # the earlier turn goes first
-                    voiced.append(pool.submit(context.run, self._voice, index))
-
-            for _ in range(VOICES_AHEAD):
-                start_next()
-            handed = 0
-            while handed < len(voiced):
-                running = [future for future in voiced[handed:] if not future.done()]
-                if running:
-                    wait(running, return_when=FIRST_COMPLETED)
-                if any(future.done() and future.exception() for future in voiced[handed:]):
-                    self._stop.set()  # nothing new starts; the turns before it still go
-                for _ in range(VOICES_AHEAD - sum(not f.done() for f in voiced[handed:])):
-                    start_next()
-                while handed < len(voiced) and voiced[handed].done():
-                    try:
-                        said = voiced[handed].result()
-                    except BaseException as exc:  # handed to the consumer, raised there
-                        self._ready.put(exc)
-                        return
-                    handed += 1
-                    self.seconds = time.perf_counter() - started
-                    self._ready.put(said)
-
     def __enter__(self) -> Voicing:
-        self._thread.start()
+        """Start voicing: every turn queued on :data:`VOICES_AHEAD` threads, in order, so a
+        turn starts as soon as any other ends (a voice runs a turn's sentences side by side,
+        and the last sentence of one would otherwise leave a core idle)."""
+        self._started = time.perf_counter()
+        for index in range(len(self.turns)):
+            context = self._context.copy()
+            context.run(speech_order.set, index)  # the earlier turn goes first
+            self._voiced.append(self._pool.submit(context.run, self._voice, index))
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def all(self) -> list[SpokenTurn]:
         """Every turn voiced and placed, waiting for the last."""
@@ -271,10 +246,7 @@ class Voicing:
     def __iter__(self) -> Iterator[SpokenTurn]:
         previous: SpokenTurn | None = None
         for index, turn in enumerate(self.turns):
-            ready = self._ready.get()
-            if isinstance(ready, BaseException):
-                raise ready
-            speech, reaction = ready
+            speech, reaction = self._voiced[index].result()
             at = self.lead_ms if previous is None else self.next_start(previous, index)
             if reaction is not None:
                 start = at + _pause(speech, reaction.duration_ms)

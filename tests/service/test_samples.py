@@ -151,6 +151,22 @@ class _SlowMusic:
         return Path(output)
 
 
+def _slowed(
+    make_api: Any, monkeypatch: pytest.MonkeyPatch, **settings: int
+) -> tuple[Api, _SlowMusic]:
+    """An API (these ``settings``) whose music samples a :class:`_SlowMusic` makes."""
+    api: Api = make_api(**settings)
+    slow = _SlowMusic()
+    monkeypatch.setattr(samples, "sample_music", slow)
+    return api, slow
+
+
+def _refused(answer: Any) -> None:
+    """A 429 that says when to come back."""
+    assert_problem(answer, 429)
+    assert answer.headers["retry-after"] == "5"
+
+
 def _moods(api: Api, count: int) -> list[str]:
     moods = [m["name"] for m in api.client.get("/api/music-moods").json()]
     assert len(moods) >= count
@@ -167,9 +183,9 @@ def _wait_for(condition: Any, seconds: float = 10.0) -> None:
 def test_samples_past_the_queue_are_refused_and_made_ones_still_served(
     make_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    api: Api = make_api(sample_builds=1, sample_queue=1, sample_builds_per_client=10)
-    slow = _SlowMusic()
-    monkeypatch.setattr(samples, "sample_music", slow)
+    api, slow = _slowed(
+        make_api, monkeypatch, sample_builds=1, sample_queue=1, sample_builds_per_client=10
+    )
     made, *others = _moods(api, 5)
     slow.gate.set()
     assert api.client.get(f"/api/music-moods/{made}/sample").content == f"music {made}".encode()
@@ -179,8 +195,7 @@ def test_samples_past_the_queue_are_refused_and_made_ones_still_served(
         _wait_for(lambda: sum(a.done() for a in answers) == 2)  # one building, one waiting
         refused = [a.result() for a in answers if a.done()]
         for answer in refused:
-            assert_problem(answer, 429)
-            assert answer.headers["retry-after"] == "5"
+            _refused(answer)
         # the made sample is served at once, the queue full or not
         begun = time.monotonic()
         assert api.client.get(f"/api/music-moods/{made}/sample").status_code == 200
@@ -196,16 +211,15 @@ def test_samples_past_the_queue_are_refused_and_made_ones_still_served(
 def test_one_client_may_have_only_a_few_samples_in_the_making(
     make_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    api: Api = make_api(sample_builds=2, sample_queue=4, sample_builds_per_client=1)
-    slow = _SlowMusic()
-    monkeypatch.setattr(samples, "sample_music", slow)
+    api, slow = _slowed(
+        make_api, monkeypatch, sample_builds=2, sample_queue=4, sample_builds_per_client=1
+    )
     first, second = _moods(api, 2)
     with ThreadPoolExecutor(3) as pool:
         pending = [pool.submit(api.client.get, f"/api/music-moods/{first}/sample") for _ in "ab"]
         _wait_for(lambda: slow.built == [first])
         answer = api.client.get(f"/api/music-moods/{second}/sample")
-        assert_problem(answer, 429)
-        assert answer.headers["retry-after"] == "5"
+        _refused(answer)
         slow.gate.set()
         assert [p.result().status_code for p in pending] == [200, 200]  # the same build, shared
     assert slow.built == [first]
@@ -217,9 +231,7 @@ def test_many_requests_for_one_sample_hold_no_server_threads(
 ) -> None:
     # 60 waiting requests once held 60 of the server's 40 worker threads: nothing else that
     # needs one (the catalogue) was answered until the sample was made.
-    api: Api = make_api()
-    slow = _SlowMusic()
-    monkeypatch.setattr(samples, "sample_music", slow)
+    api, slow = _slowed(make_api, monkeypatch)
     (mood,) = _moods(api, 1)
     with ThreadPoolExecutor(60) as pool:
         url = f"/api/music-moods/{mood}/sample"

@@ -157,6 +157,16 @@ class Browser:
         return page
 
 
+def field_error(page: Any, field: str, invalid: str | None = None, own: bool = False) -> str:
+    """The text of the error shown beside form field ``field`` (``own``: its own error, not
+    one of a field inside it), once it shows; ``invalid``: the control it marks aria-invalid."""
+    error = page.locator(f"[data-field='{field}'] {'> ' if own else ''}.field-error")
+    error.wait_for(state="visible")
+    if invalid is not None:
+        assert page.get_attribute(invalid, "aria-invalid") == "true"
+    return str(error.text_content())
+
+
 def screenshot(page: Any, folder: Path, name: str) -> None:
     """Save the page as <folder>/<name>-<desktop|phone>.png (full height), after checking that
     nothing is wider than the window (a phone would scroll sideways)."""

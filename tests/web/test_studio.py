@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from studio_support import AUDIT, DESKTOP, PHONE, Browser, Server, screenshot
+from studio_support import AUDIT, DESKTOP, PHONE, Browser, Server, field_error, screenshot
 
 pytestmark = pytest.mark.usefixtures("chromium_path")
 
@@ -80,10 +80,7 @@ def test_sign_in_submit_follow_play_and_download(
     # A value the API refuses: its message shows beside the field it names.
     page.fill("input[name=duration]", "99999")
     page.click("#submit")
-    error = page.locator("[data-field=duration] .field-error")
-    error.wait_for(state="visible")
-    assert "3600" in error.text_content()
-    assert page.get_attribute("input[name=duration]", "aria-invalid") == "true"
+    assert "3600" in field_error(page, "duration", invalid="input[name=duration]")
     assert "#/job/" not in page.url
 
     page.fill("input[name=duration]", "")
@@ -300,10 +297,7 @@ def test_labels_contrast_and_keyboard(pages: Browser, toy_server: Server, shots:
     assert {"script", "template", "language", "voice", "music", "duration", "preview"} <= set(names)
     # Enter sends the form: the empty script's error shows beside the script.
     page.keyboard.press("Enter")
-    error = page.locator("[data-field=source] .field-error")
-    error.wait_for(state="visible")
-    assert "The script is empty" in error.text_content()
-    assert page.get_attribute("#script", "aria-invalid") == "true"
+    assert "The script is empty" in field_error(page, "source", invalid="#script")
     assert "#/job/" not in page.url
 
 
@@ -428,10 +422,7 @@ def test_a_yaml_storyboard_is_checked_by_the_server_and_previewed(
         "#storyboard-file",
         files=[{"name": "broken.yml", "mimeType": "text/yaml", "buffer": b"scenes:\n  - [oops\n"}],
     )
-    error = page.locator("[data-field=storyboard] .field-error")
-    error.wait_for(state="visible")
-    assert "invalid YAML at line" in error.text_content()
-    assert page.get_attribute("#storyboard-file", "aria-invalid") == "true"
+    assert "invalid YAML at line" in field_error(page, "storyboard", invalid="#storyboard-file")
     assert page.locator("#scene-preview li").count() == 0
 
 
@@ -649,30 +640,24 @@ def test_a_nested_error_shows_beside_its_speaker_field(
     naming speakers.N, on that speaker's row."""
     page = open_podcasts(pages, toy_server)
     page.fill("textarea[name=dialogue]", "HOST: Hello.\nGUEST: Hi.")
-    page.fill("input[name='speakers.1.label']", "2nd")
+    label = "input[name='speakers.1.label']"
+    page.fill(label, "2nd")
     page.click("#kind-form button[type=submit]")
-    error = page.locator("[data-field='speakers.1.label'] .field-error")
-    error.wait_for(state="visible")
-    assert "pattern" in error.text_content()
-    assert page.get_attribute("input[name='speakers.1.label']", "aria-invalid") == "true"
+    assert "pattern" in field_error(page, "speakers.1.label", invalid=label)
     assert page.evaluate("() => document.activeElement.name") == "speakers.1.label"
     assert page.locator(".field-error:visible").count() == 1
-    page.fill("input[name='speakers.1.label']", "GUEST")
+    page.fill(label, "GUEST")
     tiny = astronaut_jpeg(tmp_path, "tiny.jpg", size=256)
     page.set_input_files("[data-field='speakers.0.portrait'] input[type=file]", str(tiny))
     page.wait_for_selector("[data-field='speakers.0.portrait'] .picked li img")
     # A problem with the speaker as a whole (a portrait and a character) shows on its row.
     page.select_option("select[name='speakers.0.character']", "leo")
     page.click("#kind-form button[type=submit]")
-    error = page.locator("[data-field='speakers.0'] > .field-error")
-    error.wait_for(state="visible")
-    assert "not both" in error.text_content()
+    assert "not both" in field_error(page, "speakers.0", own=True)
     assert page.locator(".field-error:visible").count() == 1
     page.select_option("select[name='speakers.0.character']", "")
     page.click("#kind-form button[type=submit]")
-    error = page.locator("[data-field='speakers.0.portrait'] > .field-error")
-    error.wait_for(state="visible")
-    assert "the face is too small" in error.text_content()
+    assert "the face is too small" in field_error(page, "speakers.0.portrait", own=True)
     assert page.locator(".field-error:visible").count() == 1
     assert "#/job/" not in page.url
 
